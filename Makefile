@@ -1,0 +1,28 @@
+# cutover — build and test entry points.
+#
+#   make test     install what the tests need (Debian packages), then vet and run every test
+#   make build    build ./bin/cutover
+#   make fuzz     run each fuzz target for FUZZTIME (default 30s)
+
+GO        ?= go
+FUZZTIME  ?= 30s
+# Debian packages the test suite drives as real peers. The aws CLI and moto_server
+# come preinstalled on the build machines; awscli is installed from Debian when absent.
+DEB_PKGS  := ca-certificates
+
+.PHONY: test deps vet build fuzz
+
+test: deps vet
+	$(GO) test -count=1 -timeout 20m ./...
+
+deps:
+	@./scripts/deps.sh $(DEB_PKGS)
+
+vet:
+	$(GO) vet ./...
+
+build:
+	$(GO) build -o bin/cutover ./cmd/cutover
+
+fuzz:
+	@./scripts/fuzz.sh $(FUZZTIME)

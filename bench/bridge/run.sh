@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# Benchmark `cutover bridge` against nginx, haproxy and caddy doing the same
+# Host rewrite (cdn.example.com -> cdn-new.example.com) with keep-alive
+# pooling to one local upstream. Everything binds to 127.0.0.1.
+#
+#   bench/bridge/run.sh                  # 3 rounds x 10 s, 2 threads, 64 connections
+#   ROUNDS=5 DURATION=20s CONNS=128 bench/bridge/run.sh
+#
+# The proxies are measured interleaved (round 1: all proxies, round 2: all
+# proxies, ...) so drift in machine load hits every proxy alike. wrk, the
+# upstream and the proxy share the machine's cores: compare ratios, not
+# absolute numbers.
+set -euo pipefail
+
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10s}
+THREADS=${THREADS:-2}
+CONNS=${CONNS:-64}
+WARMUP=${WARMUP:-2s}
+PROXIES=${PROXIES:-"cutover nginx haproxy caddy"}
+
+UP_PORT=18000
+declare -A PORT=([nginx]=18081 [haproxy]=18082 [caddy]=18083 [cutover]=18084)
+MARKER="ok-new-cdn"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+T=$(mktemp -d)
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+need=()
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
+command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
+command -v caddy >/dev/null || need+=(caddy)
+command -v wrk >/dev/null || need+=(wrk)
+if [ ${#need[@]} -gt 0 ]; then
+	echo "installing ${need[*]}" >&2
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+export PATH=$PATH:/usr/sbin
+
+echo "building upstream and cutover" >&2
+(cd "$ROOT" && go build -o "$T/upstream" ./bench/bridge/upstream && go build -o "$T/cutover" ./cmd/cutover)
+
+# --- configurations ---------------------------------------------------------
+mkdir -p "$T/nginx"
+cat >"$T/nginx/nginx.conf" <<CONF
+worker_processes auto;
+daemon off;
+pid $T/nginx/nginx.pid;
+error_log $T/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $T/nginx/body;
+  proxy_temp_path $T/nginx/proxy;
+  fastcgi_temp_path $T/nginx/fastcgi;
+  uwsgi_temp_path $T/nginx/uwsgi;
+  scgi_temp_path $T/nginx/scgi;
+  upstream newcdn { server 127.0.0.1:$UP_PORT; keepalive 256; }
+  server {
+    listen 127.0.0.1:${PORT[nginx]} default_server;
+    return 421;
+  }
+  server {
+    listen 127.0.0.1:${PORT[nginx]};
+    server_name cdn.example.com;
+    location / {
+      proxy_pass http://newcdn;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host cdn-new.example.com;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+    }
+  }
+}
+CONF
+
+cat >"$T/haproxy.cfg" <<CONF
+global
+  maxconn 4096
+  nbthread 2
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+  option http-keep-alive
+frontend fe
+  bind 127.0.0.1:${PORT[haproxy]}
+  acl routed hdr(host),field(1,:) -i cdn.example.com
+  http-request deny deny_status 421 unless routed
+  default_backend newcdn
+backend newcdn
+  http-reuse always
+  option forwardfor
+  http-request set-header Host cdn-new.example.com
+  server s1 127.0.0.1:$UP_PORT
+CONF
+
+cat >"$T/Caddyfile" <<CONF
+{
+  admin off
+  auto_https off
+}
+http://cdn.example.com:${PORT[caddy]} {
+  bind 127.0.0.1
+  reverse_proxy 127.0.0.1:$UP_PORT {
+    header_up Host cdn-new.example.com
+  }
+}
+CONF
+
+cat >"$T/bridge.yaml" <<CONF
+listeners: {http: 127.0.0.1:${PORT[cutover]}}
+metrics: ${BRIDGE_METRICS:-127.0.0.1:18094}
+debug_pprof: ${BRIDGE_PPROF:-false}
+routes:
+  - host: cdn.example.com
+    upstreams: [http://127.0.0.1:$UP_PORT]
+    rewrite_host: cdn-new.example.com
+    max_concurrent: 4096
+CONF
+
+# --- start ------------------------------------------------------------------
+"$T/upstream" -addr 127.0.0.1:$UP_PORT -marker "$MARKER" & PIDS+=($!)
+for p in $PROXIES; do
+	case $p in
+	nginx) nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" 2>"$T/nginx.log" & PIDS+=($!) ;;
+	haproxy) haproxy -f "$T/haproxy.cfg" >"$T/haproxy.log" 2>&1 & PIDS+=($!) ;;
+	caddy) HOME=$T XDG_DATA_HOME=$T XDG_CONFIG_HOME=$T caddy run --config "$T/Caddyfile" --adapter caddyfile >"$T/caddy.log" 2>&1 & PIDS+=($!) ;;
+	cutover) "$T/cutover" bridge -c "$T/bridge.yaml" 2>"$T/cutover.log" & PIDS+=($!) ;;
+	esac
+done
+
+check() { curl -s --max-time 2 -H "Host: cdn.example.com" "http://127.0.0.1:$1/ruok"; }
+for p in $PROXIES; do
+	for _ in $(seq 50); do
+		[ "$(check "${PORT[$p]}" || true)" = "$MARKER" ] && break
+		sleep 0.2
+	done
+	got=$(check "${PORT[$p]}" || true)
+	if [ "$got" != "$MARKER" ]; then
+		echo "$p did not return the upstream's marker for the rewritten Host (got: $got)" >&2
+		tail -n 20 "$T/$p.log" "$T/nginx/error.log" 2>/dev/null >&2 || true
+		exit 1
+	fi
+	other=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: evil.example.net" "http://127.0.0.1:${PORT[$p]}/" || true)
+	echo "$p: marker ok; unknown Host -> $other" >&2
+done
+
+# --- measure ----------------------------------------------------------------
+to_ms() { # wrk latency like 812.00us, 1.23ms, 1.02s
+	awk -v v="$1" 'BEGIN{ if (v ~ /us$/) { sub(/us$/,"",v); print v/1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v); print v } else if (v ~ /s$/) { sub(/s$/,"",v); print v*1000 } else print v }'
+}
+for p in $PROXIES; do
+	wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -H "Host: cdn.example.com" "http://127.0.0.1:${PORT[$p]}/ruok" >/dev/null
+done
+: >"$T/results"
+for r in $(seq "$ROUNDS"); do
+	for p in $PROXIES; do
+		out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -H "Host: cdn.example.com" "http://127.0.0.1:${PORT[$p]}/ruok")
+		rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+		p50=$(to_ms "$(awk '$1=="50%" {print $2}' <<<"$out")")
+		p99=$(to_ms "$(awk '$1=="99%" {print $2}' <<<"$out")")
+		errs=$(awk '/Non-2xx|Socket errors/ {print}' <<<"$out" | tr '\n' ' ')
+		echo "$p $r $rps $p50 $p99" >>"$T/results"
+		printf 'round %d %-8s %10.0f req/s  p50 %6.2f ms  p99 %6.2f ms %s\n' "$r" "$p" "$rps" "$p50" "$p99" "$errs" >&2
+	done
+done
+
+# --- report -----------------------------------------------------------------
+echo
+echo "machine: $(nproc) cores, $(uname -sr); wrk -t$THREADS -c$CONNS -d$DURATION x $ROUNDS rounds (interleaved)"
+echo
+echo "| proxy | req/s (mean) | p50 ms (median) | p99 ms (median) | ours/peer req/s | ours/peer p99 |"
+echo "|---|---:|---:|---:|---:|---:|"
+awk '
+{ n[$1]++; rps[$1]+=$3; p50[$1,n[$1]]=$4; p99[$1,n[$1]]=$5; order[$1]=order[$1] ? order[$1] : ++k; names[k]=$1 }
+function med(arr, p, c,   i, j, t, v) { for (i=1;i<=c;i++) v[i]=arr[p,i]; for (i=1;i<=c;i++) for (j=i+1;j<=c;j++) if (v[j]<v[i]) { t=v[i]; v[i]=v[j]; v[j]=t }; return v[int((c+1)/2)] }
+END {
+  ours="cutover"; orps=rps[ours]/n[ours]; op99=med(p99, ours, n[ours])
+  for (i=1;i<=k;i++) { p=names[i]; m=rps[p]/n[p]; q=med(p99,p,n[p])
+    printf "| %s | %.0f | %.2f | %.2f | %.2f | %.2f |\n", p, m, med(p50,p,n[p]), q, orps/m, op99/q }
+}' "$T/results"

@@ -1,0 +1,21 @@
+// Package bridge is the host-rewrite reverse proxy behind `cutover bridge`.
+//
+// During a CloudFront to CloudFront move the public name (cdn.example.com)
+// cannot be an alternate domain name of both distributions at once. The
+// bridge accepts requests for the public name, rewrites Host and the upstream
+// TLS server name to a name the new distribution already owns
+// (cdn-new.example.com) and forwards them to that distribution, so weighted
+// DNS can shift traffic from the old distribution to the bridge and later
+// from the bridge to the new distribution directly.
+//
+// The bridge is deliberately not a general proxy: a request whose Host matches
+// no configured route is answered 421 and never forwarded, CONNECT and
+// absolute-form requests for other hosts are refused, and requests with
+// ambiguous framing (Content-Length together with Transfer-Encoding, repeated
+// Content-Length, a malformed chunked body) are rejected before anything
+// reaches an upstream.
+//
+// State is per instance: a Server owns its routing table, which Reload swaps
+// atomically, and every Upstream owns its passive health (healthy until
+// proven otherwise, down for a cooldown after consecutive failures).
+package bridge

@@ -1,0 +1,239 @@
+package bridge
+
+import (
+	"bufio"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"io"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// testCA issues leaf certificates for test servers.
+type testCA struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	pem  []byte
+}
+
+func newTestCA(t *testing.T) *testCA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "bridge test CA"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IsCA:                  true,
+		KeyUsage:              x509.KeyUsageCertSign,
+		BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+}
+
+// leaf returns a certificate for names plus its PEM encodings.
+func (ca *testCA) leaf(t *testing.T, names ...string) (tls.Certificate, []byte, []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: names[0]},
+		DNSNames:     names,
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, _ := x509.MarshalECPrivateKey(key)
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
+	c, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, certPEM, keyPEM
+}
+
+func writeFile(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// recorder is an upstream that counts and remembers requests.
+type recorder struct {
+	hits atomic.Int64
+	mu   sync.Mutex
+	last *http.Request
+	body string
+}
+
+func (rec *recorder) handler(marker string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			// A request whose body never arrived whole was not forwarded.
+			return
+		}
+		rec.hits.Add(1)
+		rec.mu.Lock()
+		rec.last, rec.body = r, string(b)
+		rec.mu.Unlock()
+		w.Header().Set("X-Upstream", marker)
+		_, _ = io.WriteString(w, marker)
+	}
+}
+
+func (rec *recorder) lastRequest() (*http.Request, string) {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return rec.last, rec.body
+}
+
+func newRecorderUpstream(t *testing.T, marker string) (*recorder, *httptest.Server) {
+	rec := &recorder{}
+	srv := httptest.NewServer(rec.handler(marker))
+	t.Cleanup(srv.Close)
+	return rec, srv
+}
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// baseConfig routes cdn.example.com to upstreams with Host rewritten to
+// cdn-new.example.com, all listeners on ephemeral loopback ports.
+func baseConfig(upstreams ...string) *Config {
+	return &Config{
+		Listeners: Listeners{HTTP: "127.0.0.1:0"},
+		Metrics:   "127.0.0.1:0",
+		Routes: []Route{{
+			Host:        "cdn.example.com",
+			Upstreams:   upstreams,
+			RewriteHost: "cdn-new.example.com",
+			Headers:     map[string]string{"X-Bridge": "1"},
+		}},
+		ShutdownTimeout: 5 * time.Second,
+	}
+}
+
+func startBridge(t *testing.T, cfg *Config, opts ...Option) *Server {
+	t.Helper()
+	opts = append([]Option{WithLogger(quietLogger())}, opts...)
+	s, err := New(cfg, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Shutdown() })
+	return s
+}
+
+// rawExchange writes req on a fresh connection and returns everything the
+// server sends until it closes the connection or the deadline passes.
+func rawExchange(t *testing.T, addr, req string) string {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(c, req); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(c)
+	return string(b)
+}
+
+// readResponses parses up to n responses from raw bytes.
+func readResponses(t *testing.T, raw string, n int) []*http.Response {
+	t.Helper()
+	br := bufio.NewReader(strings.NewReader(raw))
+	var out []*http.Response
+	for i := 0; i < n; i++ {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			break
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body = io.NopCloser(strings.NewReader(string(b)))
+		out = append(out, resp)
+	}
+	return out
+}
+
+func statusOf(t *testing.T, raw string) int {
+	t.Helper()
+	rs := readResponses(t, raw, 1)
+	if len(rs) == 0 {
+		t.Fatalf("no HTTP response in %q", raw)
+	}
+	return rs[0].StatusCode
+}
+
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+func get(t *testing.T, client *http.Client, url, host string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = host
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}

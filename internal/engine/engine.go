@@ -1,0 +1,722 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/cutover/cutover/internal/dns"
+	"github.com/cutover/cutover/internal/gate"
+	"github.com/cutover/cutover/internal/runbook"
+	"github.com/cutover/cutover/internal/store"
+)
+
+// Verifier proves which side serves the hostname.
+type Verifier interface {
+	Verify(ctx context.Context, rb *runbook.Runbook, v runbook.Verify) VerifyResult
+}
+
+// VerifyResult is one verification: OK when every sampled path reached the
+// expected side.
+type VerifyResult struct {
+	OK     bool               `json:"ok"`
+	Detail string             `json:"detail"`
+	Shares map[string]float64 `json:"shares,omitempty"`
+}
+
+// Options configure an Engine. Store, Provider and Clock are required.
+type Options struct {
+	Store    store.Store
+	Provider dns.Provider
+	Clock    Clock
+	// Gates by name, built from the runbook's gate specs by the caller.
+	Gates map[string]gate.Gate
+	// Verifier checks Verify steps; without one a Verify step pauses the
+	// run: the engine never calls a cutover done on faith.
+	Verifier Verifier
+	// Owner identifies this process in leases ("host:pid").
+	Owner string
+	// LeaseTTL is how long the run's lease lasts without renewal. Default 30s.
+	LeaseTTL time.Duration
+	// Poll is how often propagation and operator requests are checked
+	// during waits. Default 2s.
+	Poll time.Duration
+	// ErrorLimit is how many consecutive gate errors pause the run. Default 4.
+	ErrorLimit int
+	// VerifyTimeout is how long a failing verification is retried before the
+	// run pauses. Default 5m.
+	VerifyTimeout time.Duration
+	// UnknownChangeSettle is how long to wait for propagation when a change
+	// was found applied after a crash and its change id was lost. Default 60s
+	// (Route 53: "generally within 60 seconds").
+	UnknownChangeSettle time.Duration
+	// WaitWhenPaused keeps Run waiting for a resume or rollback request
+	// instead of returning when the run pauses.
+	WaitWhenPaused bool
+	// OnEvent receives every committed event (progress output).
+	OnEvent func(store.Event)
+}
+
+// Engine executes runs.
+type Engine struct {
+	o     Options
+	lease store.Lease
+	// gate breach bookkeeping for the current process
+	breachSince map[string]time.Time
+	errors      map[string]int
+	nextDue     map[string]time.Time
+}
+
+// New returns an engine with defaults filled in.
+func New(o Options) *Engine {
+	if o.LeaseTTL == 0 {
+		o.LeaseTTL = 30 * time.Second
+	}
+	if o.Poll == 0 {
+		o.Poll = 2 * time.Second
+	}
+	if o.ErrorLimit == 0 {
+		o.ErrorLimit = 4
+	}
+	if o.VerifyTimeout == 0 {
+		o.VerifyTimeout = 5 * time.Minute
+	}
+	if o.UnknownChangeSettle == 0 {
+		o.UnknownChangeSettle = 60 * time.Second
+	}
+	if o.Owner == "" {
+		o.Owner = DefaultOwner()
+	}
+	return &Engine{o: o}
+}
+
+// Data keys the engine keeps in the run.
+const (
+	keyLive     = "live"      // []dns.RecordSet the engine believes the zone serves
+	keyChangeID = "change_id" // id of the last applied change
+	keyRollback = "rollback"  // []runbook.Step compiled when rollback started
+)
+
+// Create stores a new run for rb. It fails with store.ErrExists when a run
+// of that name exists.
+func Create(ctx context.Context, s store.Store, rb *runbook.Runbook, planPath, digest string, now time.Time) (store.Run, error) {
+	raw, err := json.Marshal(rb)
+	if err != nil {
+		return store.Run{}, fmt.Errorf("encoding runbook: %w", err)
+	}
+	live, _ := json.Marshal(rb.Original)
+	r := store.Run{
+		Name:       rb.Name,
+		Hostname:   rb.Hostname,
+		PlanPath:   planPath,
+		PlanDigest: digest,
+		Runbook:    raw,
+		State:      store.StatePending,
+		Timers:     map[string]time.Time{},
+		Data:       map[string]json.RawMessage{keyLive: live},
+		CreatedAt:  now,
+		UpdatedAt:  now,
+	}
+	return s.CreateRun(ctx, r)
+}
+
+// Runbook decodes a run's stored runbook.
+func Runbook(r store.Run) (*runbook.Runbook, error) {
+	var rb runbook.Runbook
+	if err := json.Unmarshal(r.Runbook, &rb); err != nil {
+		return nil, fmt.Errorf("decoding runbook of run %s: %w", r.Name, err)
+	}
+	return &rb, nil
+}
+
+// Terminal reports whether a run can make no further progress.
+func Terminal(s store.RunState) bool {
+	switch s {
+	case store.StateDone, store.StateRolledBack, store.StateFailed, store.StateAborted:
+		return true
+	}
+	return false
+}
+
+// errPaused ends Run when the run paused and WaitWhenPaused is off.
+var errPaused = errors.New("paused")
+
+// Run executes the named run from its recorded position until it is done,
+// rolled back, failed, or paused (when WaitWhenPaused is off). It returns
+// the run as last committed.
+func (e *Engine) Run(ctx context.Context, name string) (store.Run, error) {
+	run, err := e.o.Store.GetRun(ctx, name)
+	if err != nil {
+		return run, fmt.Errorf("loading run %s: %w", name, err)
+	}
+	run = normalize(run)
+	rb, err := Runbook(run)
+	if err != nil {
+		return run, err
+	}
+	if Terminal(run.State) {
+		return run, nil
+	}
+	e.lease, err = e.o.Store.Acquire(ctx, run.Hostname, e.o.Owner, e.o.LeaseTTL)
+	if err != nil {
+		return run, fmt.Errorf("run %s: %w", name, err)
+	}
+	defer func() { _ = e.o.Store.Release(context.WithoutCancel(ctx), e.lease) }()
+	e.breachSince, e.errors, e.nextDue = map[string]time.Time{}, map[string]int{}, map[string]time.Time{}
+
+	if run.State == store.StatePending {
+		run.State = store.StateRunning
+		if err := e.commit(ctx, &run, ev("run.started", "run %s started: %s %s (%d steps)", run.Name, rb.Strategy, rb.Hostname, len(rb.Steps))); err != nil {
+			return run, err
+		}
+	} else {
+		if err := e.commit(ctx, &run, ev("run.resumed", "run %s resumed at step %d (%s, phase %q)", run.Name, run.Step, run.State, run.StepPhase)); err != nil {
+			return run, err
+		}
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return run, err
+		}
+		if err := e.handleRequest(ctx, rb, &run); err != nil {
+			return run, err
+		}
+		if Terminal(run.State) {
+			return run, nil
+		}
+		if run.State == store.StatePaused {
+			if !e.o.WaitWhenPaused {
+				return run, nil
+			}
+			if err := e.o.Clock.Sleep(ctx, e.o.Poll); err != nil {
+				return run, err
+			}
+			if err := e.refresh(ctx, &run); err != nil {
+				return run, err
+			}
+			continue
+		}
+		steps, err := e.steps(rb, run)
+		if err != nil {
+			return run, err
+		}
+		if run.Step >= len(steps) {
+			if err := e.finish(ctx, rb, &run); err != nil {
+				return run, err
+			}
+			continue
+		}
+		if err := e.exec(ctx, rb, &run, steps[run.Step]); err != nil {
+			if errors.Is(err, errPaused) {
+				continue
+			}
+			return run, err
+		}
+	}
+}
+
+// steps returns the runbook being executed: the plan's, or the rollback's.
+func (e *Engine) steps(rb *runbook.Runbook, run store.Run) ([]runbook.Step, error) {
+	if run.State != store.StateRollingBack {
+		return rb.Steps, nil
+	}
+	var steps []runbook.Step
+	if raw, ok := run.Data[keyRollback]; ok {
+		if err := json.Unmarshal(raw, &steps); err != nil {
+			return nil, fmt.Errorf("decoding rollback steps of run %s: %w", run.Name, err)
+		}
+	}
+	return steps, nil
+}
+
+func (e *Engine) finish(ctx context.Context, rb *runbook.Runbook, run *store.Run) error {
+	if run.State == store.StateRollingBack {
+		run.State = store.StateRolledBack
+		return e.commit(ctx, run, ev("run.rolled-back", "run %s rolled back: %s serves the original records", run.Name, rb.Hostname))
+	}
+	run.State = store.StateDone
+	return e.commit(ctx, run, ev("run.done", "run %s done: %s moved to the new edge", run.Name, rb.Hostname))
+}
+
+// handleRequest acts on an operator request recorded by another process.
+func (e *Engine) handleRequest(ctx context.Context, rb *runbook.Runbook, run *store.Run) error {
+	req := run.Requested
+	if req == "" {
+		return nil
+	}
+	run.Requested = ""
+	switch req {
+	case "pause":
+		if run.State == store.StateRunning {
+			run.State = store.StatePaused
+			run.Reason = "paused by operator"
+			return e.commit(ctx, run, ev("run.paused", "paused by operator at step %d", run.Step))
+		}
+	case "resume":
+		if run.State == store.StatePaused {
+			run.State = store.StateRunning
+			run.Reason = ""
+			return e.commit(ctx, run, ev("run.resumed", "resumed by operator at step %d", run.Step))
+		}
+	case "rollback":
+		if run.State == store.StateRunning || run.State == store.StatePaused {
+			return e.startRollback(ctx, rb, run, "rollback requested by operator")
+		}
+	case "promote":
+		if run.State == store.StateRunning {
+			// Skip the remaining time of the current observe or hold.
+			for k := range run.Timers {
+				run.Timers[k] = e.o.Clock.Now()
+			}
+			return e.commit(ctx, run, ev("run.promoted", "promoted by operator at step %d: current wait skipped", run.Step))
+		}
+	}
+	return e.commit(ctx, run, ev("request.ignored", "request %q ignored in state %s", req, run.State))
+}
+
+// startRollback compiles the rollback runbook from what is live and switches
+// the run to it.
+func (e *Engine) startRollback(ctx context.Context, rb *runbook.Runbook, run *store.Run, reason string) error {
+	live, err := liveOf(*run)
+	if err != nil {
+		return err
+	}
+	steps := runbook.RollbackSteps(rb, live)
+	raw, _ := json.Marshal(steps)
+	run.Data[keyRollback] = raw
+	run.State = store.StateRollingBack
+	run.Reason = reason
+	run.Step = 0
+	run.StepPhase = ""
+	run.Timers = map[string]time.Time{}
+	return e.commit(ctx, run, ev("rollback.started", "rollback: %s (%d steps)", reason, len(steps)))
+}
+
+func liveOf(run store.Run) ([]dns.RecordSet, error) {
+	var live []dns.RecordSet
+	if raw, ok := run.Data[keyLive]; ok {
+		if err := json.Unmarshal(raw, &live); err != nil {
+			return nil, fmt.Errorf("decoding live records of run %s: %w", run.Name, err)
+		}
+	}
+	return live, nil
+}
+
+// pause stops the run with a reason.
+func (e *Engine) pause(ctx context.Context, run *store.Run, typ, format string, args ...any) error {
+	run.State = store.StatePaused
+	run.Reason = fmt.Sprintf(format, args...)
+	if err := e.commit(ctx, run, ev(typ, "%s", run.Reason)); err != nil {
+		return err
+	}
+	return errPaused
+}
+
+// advance moves to the next step.
+func (e *Engine) advance(ctx context.Context, run *store.Run, events ...store.Event) error {
+	run.Step++
+	run.StepPhase = ""
+	return e.commit(ctx, run, events...)
+}
+
+func (e *Engine) timerKey(run store.Run, s runbook.Step) string {
+	if run.State == store.StateRollingBack {
+		return "rollback/" + s.ID
+	}
+	return s.ID
+}
+
+// exec runs one step from its recorded phase.
+func (e *Engine) exec(ctx context.Context, rb *runbook.Runbook, run *store.Run, s runbook.Step) error {
+	switch {
+	case s.Change != nil:
+		return e.execChange(ctx, rb, run, s)
+	case s.InSync != nil:
+		return e.execInSync(ctx, rb, run, s)
+	case s.Wait != nil:
+		return e.execWait(ctx, rb, run, s, s.Wait.Duration.D(), nil, s.Wait.Reason)
+	case s.Observe != nil:
+		return e.execWait(ctx, rb, run, s, s.Observe.Duration.D(), s.Observe.Gates, "observe")
+	case s.Hold != nil:
+		return e.execWait(ctx, rb, run, s, s.Hold.Duration.D(), s.Hold.Gates, "hold")
+	case s.Verify != nil:
+		return e.execVerify(ctx, rb, run, s)
+	}
+	return fmt.Errorf("step %s: no action set", s.ID)
+}
+
+// execChange applies a change set exactly once across crashes: the intent
+// is committed first; a resumed run that finds the intent without an outcome
+// reconciles against the provider before doing anything.
+func (e *Engine) execChange(ctx context.Context, rb *runbook.Runbook, run *store.Run, s runbook.Step) error {
+	cs := s.Change.Set
+	after, err := applyToLive(mustLive(*run), cs)
+	if err != nil {
+		return e.pause(ctx, run, "change.failed", "step %s: %v", s.ID, err)
+	}
+	if run.StepPhase == "applying" {
+		// The process stopped between recording the intent and recording
+		// the outcome: ask the provider what it serves.
+		current, err := e.o.Provider.Records(ctx, cs.Zone, rb.Hostname)
+		if err != nil {
+			return e.pause(ctx, run, "change.failed", "step %s: reading %s to reconcile an interrupted change: %v", s.ID, rb.Hostname, err)
+		}
+		current = managedOnly(current, rb.Hostname)
+		switch {
+		case sameSets(current, after):
+			return e.changeDone(ctx, run, s, after, "", "change.reconciled", "step %s: %s was applied before the interruption", s.ID, s.Title)
+		case sameSets(current, mustLive(*run)):
+			// Not applied: fall through and apply.
+		default:
+			ce := &dns.ConflictError{Zone: cs.Zone, Expected: mustLive(*run), Actual: current}
+			return e.pause(ctx, run, "change.conflict", "step %s: %v", s.ID, ce)
+		}
+	} else {
+		run.StepPhase = "applying"
+		raw, _ := json.Marshal(cs)
+		if err := e.commit(ctx, run, evData("change.intent", raw, "step %s: %s", s.ID, s.Title)); err != nil {
+			return err
+		}
+	}
+	id, err := e.o.Provider.Apply(ctx, cs)
+	if err != nil {
+		if errors.Is(err, dns.ErrConflict) {
+			return e.pause(ctx, run, "change.conflict", "step %s: %v", s.ID, err)
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		// Outcome unknown or refused: pause; a resume reconciles first.
+		return e.pause(ctx, run, "change.failed", "step %s: applying change to zone %s: %v", s.ID, cs.Zone, err)
+	}
+	return e.changeDone(ctx, run, s, after, id, "change.applied", "step %s: %s (change %s)", s.ID, s.Title, id)
+}
+
+func (e *Engine) changeDone(ctx context.Context, run *store.Run, s runbook.Step, after []dns.RecordSet, id, typ, format string, args ...any) error {
+	live, _ := json.Marshal(after)
+	run.Data[keyLive] = live
+	cid, _ := json.Marshal(id)
+	run.Data[keyChangeID] = cid
+	data, _ := json.Marshal(map[string]any{"change_id": id, "weights": s.Change.Weights, "live": after})
+	return e.advance(ctx, run, evData(typ, data, format, args...))
+}
+
+func (e *Engine) execInSync(ctx context.Context, rb *runbook.Runbook, run *store.Run, s runbook.Step) error {
+	key := e.timerKey(*run, s)
+	deadline, ok := run.Timers[key]
+	if !ok {
+		deadline = e.o.Clock.Now().Add(s.InSync.Timeout.D())
+		run.Timers[key] = deadline
+		if err := e.commit(ctx, run); err != nil {
+			return err
+		}
+	}
+	var id string
+	_ = json.Unmarshal(run.Data[keyChangeID], &id)
+	checker, can := e.o.Provider.(dns.InSyncChecker)
+	if !can {
+		delete(run.Timers, key)
+		return e.advance(ctx, run, ev("change.insync", "step %s: provider applies changes synchronously", s.ID))
+	}
+	if id == "" {
+		// Change id lost in a crash: allow the documented propagation time.
+		settle := e.o.Clock.Now().Add(e.o.UnknownChangeSettle)
+		if err := e.sleepUntil(ctx, rb, run, settle, nil); err != nil {
+			return err
+		}
+		delete(run.Timers, key)
+		return e.advance(ctx, run, ev("change.insync", "step %s: change id unknown after an interruption; waited %s for propagation", s.ID, e.o.UnknownChangeSettle))
+	}
+	start := e.o.Clock.Now()
+	for {
+		ok, err := checker.InSync(ctx, id)
+		if err == nil && ok {
+			delete(run.Timers, key)
+			return e.advance(ctx, run, ev("change.insync", "step %s: change %s is INSYNC (%s)", s.ID, id, e.o.Clock.Now().Sub(start).Round(time.Millisecond)))
+		}
+		if !e.o.Clock.Now().Before(deadline) {
+			return e.pause(ctx, run, "change.timeout", "step %s: change %s not INSYNC after %s (last error: %v)", s.ID, id, s.InSync.Timeout.D(), err)
+		}
+		next := e.o.Clock.Now().Add(e.o.Poll)
+		if next.After(deadline) {
+			next = deadline
+		}
+		if err := e.sleepUntil(ctx, rb, run, next, nil); err != nil {
+			return err
+		}
+	}
+}
+
+// execWait waits until the step's stored deadline, evaluating gates.
+func (e *Engine) execWait(ctx context.Context, rb *runbook.Runbook, run *store.Run, s runbook.Step, d time.Duration, gates []string, what string) error {
+	key := e.timerKey(*run, s)
+	deadline, ok := run.Timers[key]
+	if !ok {
+		deadline = e.o.Clock.Now().Add(d)
+		run.Timers[key] = deadline
+		if err := e.commit(ctx, run, evData("wait.started", mustJSON(map[string]any{"until": deadline, "duration": d.String(), "gates": gates}), "step %s: %s until %s (%s)", s.ID, what, deadline.UTC().Format(time.RFC3339), d)); err != nil {
+			return err
+		}
+	}
+	if err := e.sleepUntil(ctx, rb, run, deadline, gates); err != nil {
+		return err
+	}
+	if run.State != store.StateRunning && run.State != store.StateRollingBack {
+		return errPaused
+	}
+	delete(run.Timers, key)
+	return e.advance(ctx, run, ev("wait.done", "step %s: %s complete", s.ID, what))
+}
+
+// sleepUntil waits for deadline in Poll slices, checking operator requests
+// and evaluating gates as they fall due. It returns errPaused when the run
+// left the running state (paused, rolling back) while waiting.
+func (e *Engine) sleepUntil(ctx context.Context, rb *runbook.Runbook, run *store.Run, deadline time.Time, gates []string) error {
+	state := run.State
+	for {
+		now := e.o.Clock.Now()
+		if len(gates) > 0 {
+			if err := e.evaluate(ctx, rb, run, gates, now); err != nil {
+				return err
+			}
+		}
+		if !now.Before(deadline) {
+			return nil
+		}
+		step := deadline.Sub(now)
+		if step > e.o.Poll {
+			step = e.o.Poll
+		}
+		if due := e.nextGateDue(gates); !due.IsZero() && due.After(now) && due.Sub(now) < step {
+			step = due.Sub(now)
+		}
+		if err := e.o.Clock.Sleep(ctx, step); err != nil {
+			return err
+		}
+		if err := e.refresh(ctx, run); err != nil {
+			return err
+		}
+		if run.Requested != "" {
+			if err := e.handleRequest(ctx, rb, run); err != nil {
+				return err
+			}
+			if run.State != state {
+				return errPaused
+			}
+			if d, ok := run.Timers[currentKey(run)]; ok && d.Before(deadline) {
+				deadline = d // promoted
+			}
+		}
+	}
+}
+
+func currentKey(run *store.Run) string {
+	// The engine keeps at most one timer per step; when promoted, every
+	// timer was moved to now, so any of them tells the new deadline.
+	keys := make([]string, 0, len(run.Timers))
+	for k := range run.Timers {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	if len(keys) == 0 {
+		return ""
+	}
+	return keys[0]
+}
+
+func (e *Engine) nextGateDue(gates []string) time.Time {
+	var next time.Time
+	for _, g := range gates {
+		if d, ok := e.nextDue[g]; ok && (next.IsZero() || d.Before(next)) {
+			next = d
+		}
+	}
+	return next
+}
+
+// evaluate measures the gates that are due and acts on a breach.
+func (e *Engine) evaluate(ctx context.Context, rb *runbook.Runbook, run *store.Run, names []string, now time.Time) error {
+	for _, name := range names {
+		if due, ok := e.nextDue[name]; ok && now.Before(due) {
+			continue
+		}
+		spec, ok := gateSpec(rb, name)
+		if !ok {
+			return fmt.Errorf("gate %s: not in the runbook", name)
+		}
+		interval := spec.Interval.D()
+		if interval <= 0 {
+			interval = 30 * time.Second
+		}
+		e.nextDue[name] = now.Add(interval)
+		g, ok := e.o.Gates[name]
+		if !ok {
+			return e.pause(ctx, run, "gate.missing", "gate %s has no provider configured", name)
+		}
+		m := g.Measure(ctx, now)
+		m.Gate, m.At = name, now
+		data, _ := json.Marshal(m)
+		if err := e.commit(ctx, run, evData("gate.measured", data, "gate %s: %s value=%g %s", name, m.Phase, m.Value, m.Detail)); err != nil {
+			return err
+		}
+		switch m.Phase {
+		case gate.Successful:
+			delete(e.breachSince, name)
+			e.errors[name] = 0
+		case gate.Failed:
+			e.errors[name] = 0
+			since, ok := e.breachSince[name]
+			if !ok {
+				since = now
+				e.breachSince[name] = now
+			}
+			if now.Sub(since) >= spec.For.D() {
+				reason := fmt.Sprintf("gate %s breached for %s: %s (value %g)", name, now.Sub(since), m.Detail, m.Value)
+				if spec.OnFailure == "pause" {
+					return e.pause(ctx, run, "gate.failed", "%s", reason)
+				}
+				if err := e.startRollback(ctx, rb, run, reason); err != nil {
+					return err
+				}
+				return errPaused
+			}
+		case gate.Inconclusive:
+			return e.pause(ctx, run, "gate.inconclusive", "gate %s inconclusive: %s; a human decides (resume or rollback)", name, m.Detail)
+		case gate.Error:
+			e.errors[name]++
+			if e.errors[name] >= e.o.ErrorLimit {
+				return e.pause(ctx, run, "gate.error", "gate %s failed to measure %d times in a row: %s", name, e.errors[name], m.Detail)
+			}
+		}
+	}
+	return nil
+}
+
+func gateSpec(rb *runbook.Runbook, name string) (runbook.Gate, bool) {
+	for _, g := range rb.Gates {
+		if g.Name == name {
+			return g, true
+		}
+	}
+	return runbook.Gate{}, false
+}
+
+func (e *Engine) execVerify(ctx context.Context, rb *runbook.Runbook, run *store.Run, s runbook.Step) error {
+	if e.o.Verifier == nil {
+		return e.pause(ctx, run, "verify.unavailable", "step %s: no verifier configured: cannot prove %s reaches the %s edge; check by hand, then resume", s.ID, rb.Hostname, s.Verify.Expect)
+	}
+	key := e.timerKey(*run, s)
+	deadline, ok := run.Timers[key]
+	if !ok {
+		deadline = e.o.Clock.Now().Add(e.o.VerifyTimeout)
+		run.Timers[key] = deadline
+		if err := e.commit(ctx, run); err != nil {
+			return err
+		}
+	}
+	for {
+		res := e.o.Verifier.Verify(ctx, rb, *s.Verify)
+		data, _ := json.Marshal(res)
+		if res.OK {
+			delete(run.Timers, key)
+			return e.advance(ctx, run, evData("verify.passed", data, "step %s: %s", s.ID, res.Detail))
+		}
+		if err := e.commit(ctx, run, evData("verify.failed", data, "step %s: %s", s.ID, res.Detail)); err != nil {
+			return err
+		}
+		if !e.o.Clock.Now().Before(deadline) {
+			return e.pause(ctx, run, "verify.timeout", "step %s: %s still not served only by the %s edge after %s: %s", s.ID, rb.Hostname, s.Verify.Expect, e.o.VerifyTimeout, res.Detail)
+		}
+		if err := e.sleepUntil(ctx, rb, run, e.o.Clock.Now().Add(e.o.Poll), nil); err != nil {
+			return err
+		}
+	}
+}
+
+// refresh re-reads the run to see operator requests. The engine holds the
+// lease, so the only foreign writes are requests.
+func (e *Engine) refresh(ctx context.Context, run *store.Run) error {
+	cur, err := e.o.Store.GetRun(ctx, run.Name)
+	if err != nil {
+		return fmt.Errorf("reading run %s: %w", run.Name, err)
+	}
+	if cur.Revision != run.Revision {
+		*run = normalize(cur)
+	}
+	return nil
+}
+
+// commit writes the run and events atomically under the lease, renewing the
+// lease when half of it has passed.
+func (e *Engine) commit(ctx context.Context, run *store.Run, events ...store.Event) error {
+	now := e.o.Clock.Now()
+	if e.lease.Expires.Sub(now) < e.o.LeaseTTL/2 {
+		l, err := e.o.Store.Acquire(ctx, run.Hostname, e.o.Owner, e.o.LeaseTTL)
+		if err != nil {
+			return fmt.Errorf("renewing lease on %s: %w", run.Hostname, err)
+		}
+		e.lease = l
+	}
+	run.UpdatedAt = now
+	for i := range events {
+		events[i].Run = run.Name
+		events[i].Time = now
+		events[i].Step = run.Step
+	}
+	for attempt := 0; ; attempt++ {
+		saved, stored, err := e.o.Store.Commit(ctx, e.lease, *run, events...)
+		if err == nil {
+			*run = normalize(saved)
+			if e.o.OnEvent != nil {
+				for _, x := range stored {
+					e.o.OnEvent(x)
+				}
+			}
+			return nil
+		}
+		if !errors.Is(err, store.ErrStale) || attempt > 0 {
+			return fmt.Errorf("saving run %s: %w", run.Name, err)
+		}
+		// An operator request landed meanwhile: keep it, write ours on top.
+		cur, gerr := e.o.Store.GetRun(ctx, run.Name)
+		if gerr != nil {
+			return fmt.Errorf("saving run %s: %w", run.Name, gerr)
+		}
+		run.Revision = cur.Revision
+		if run.Requested == "" {
+			run.Requested = cur.Requested
+		}
+	}
+}
+
+func ev(typ, format string, args ...any) store.Event {
+	return store.Event{Type: typ, Message: fmt.Sprintf(format, args...)}
+}
+
+func evData(typ string, data json.RawMessage, format string, args ...any) store.Event {
+	return store.Event{Type: typ, Message: fmt.Sprintf(format, args...), Data: data}
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, _ := json.Marshal(v)
+	return b
+}
+
+func mustLive(run store.Run) []dns.RecordSet {
+	live, _ := liveOf(run)
+	return live
+}
+
+// normalize gives a run loaded from a store non-nil maps.
+func normalize(r store.Run) store.Run {
+	if r.Timers == nil {
+		r.Timers = map[string]time.Time{}
+	}
+	if r.Data == nil {
+		r.Data = map[string]json.RawMessage{}
+	}
+	return r
+}

@@ -1,0 +1,35 @@
+package sts
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cutover/cutover/internal/lab/awsapi"
+)
+
+// FuzzQuery feeds arbitrary query-protocol bodies to the service: whatever
+// arrives, the answer is a well-formed success or a 4xx, never a panic or a
+// 5xx.
+func FuzzQuery(f *testing.F) {
+	f.Add("Action=GetCallerIdentity&Version=2011-06-15")
+	f.Add("Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A222222222222%3Arole%2Fcutover-dns&RoleSessionName=s1&DurationSeconds=900")
+	f.Add("Action=AssumeRole&RoleArn=arn:aws:iam::222222222222:role/path/partner&RoleSessionName=s1&ExternalId=")
+	f.Add("Action=%zz&&=")
+	f.Fuzz(func(t *testing.T, body string) {
+		// A fresh service per input keeps executions independent.
+		env := awsapi.NewEnv(awsapi.NewFakeClock(time.Unix(0, 0)))
+		svc := New(env, Options{Roles: []Role{
+			{ARN: "arn:aws:iam::222222222222:role/cutover-dns", TrustedAccounts: []string{"*"}},
+			{ARN: "arn:aws:iam::222222222222:role/path/partner", TrustedAccounts: []string{"111111111111"}, ExternalID: "abc"},
+		}})
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+		svc.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("%q: status %d: %s", body, rec.Code, rec.Body.String())
+		}
+	})
+}

@@ -1,0 +1,521 @@
+package plan
+
+import "time"
+
+// APIVersion and Kind identify a plan file; both must be written exactly.
+const (
+	APIVersion = "cutover/v1"
+	Kind       = "Cutover"
+)
+
+// Strategy is how traffic moves from one edge to the other.
+type Strategy string
+
+// The strategies. DESIGN.md explains when each applies.
+const (
+	// StrategyAuto lets the runbook compiler pick from what it observes
+	// (alias ownership, accounts, record types) and explain its choice.
+	StrategyAuto Strategy = "auto"
+	// StrategyFlip prepares the TTL, then changes the record once.
+	StrategyFlip Strategy = "flip"
+	// StrategyWeighted shifts Route 53 weights step by step, gated.
+	StrategyWeighted Strategy = "weighted"
+	// StrategyAliasMove moves a CloudFront alternate domain name from one
+	// distribution to another and repoints DNS within a second of the move.
+	StrategyAliasMove Strategy = "alias-move"
+	// StrategyBridge shifts to a host-rewriting bridge, drains the old
+	// distribution, moves the alias, then shifts from the bridge to the new
+	// distribution.
+	StrategyBridge Strategy = "bridge"
+	// StrategyStaging uses CloudFront continuous deployment on one
+	// distribution: a staging copy takes a share of traffic, then is promoted.
+	StrategyStaging Strategy = "staging"
+)
+
+// Strategies lists every accepted strategy, in the order the docs present them.
+var Strategies = []Strategy{StrategyFlip, StrategyWeighted, StrategyAliasMove, StrategyBridge, StrategyStaging, StrategyAuto}
+
+// usesSteps reports whether the strategy shifts traffic by DNS weights.
+func (s Strategy) usesSteps() bool {
+	return s == StrategyWeighted || s == StrategyBridge || s == StrategyAuto
+}
+
+// EdgeKind is what an edge is.
+type EdgeKind string
+
+// The edge kinds.
+const (
+	// EdgeCloudFront is a CloudFront distribution, named by its id.
+	EdgeCloudFront EdgeKind = "cloudfront"
+	// EdgeALB is an Application (or Network) Load Balancer, named by its ARN
+	// or its DNS name.
+	EdgeALB EdgeKind = "alb"
+	// EdgeEndpoint is any DNS name, reached through a CNAME.
+	EdgeEndpoint EdgeKind = "endpoint"
+)
+
+// EdgeKinds lists the accepted edge kinds.
+var EdgeKinds = []EdgeKind{EdgeCloudFront, EdgeALB, EdgeEndpoint}
+
+// OnFailure is what a breached gate does to the run.
+type OnFailure string
+
+// The gate failure actions.
+const (
+	// OnFailureRollback starts the rollback runbook at once.
+	OnFailureRollback OnFailure = "rollback"
+	// OnFailurePause stops the run where it is and waits for a human.
+	OnFailurePause OnFailure = "pause"
+)
+
+// Missing says how a CloudWatch gate treats a period without a datapoint.
+type Missing string
+
+// The missing-data treatments.
+const (
+	// MissingZero counts an absent point as 0; ALB counters are published
+	// only when non-zero, so absence means none happened.
+	MissingZero Missing = "zero"
+	// MissingBreach counts an absent point as a breach.
+	MissingBreach Missing = "breach"
+	// MissingIgnore leaves the gate's previous verdict unchanged.
+	MissingIgnore Missing = "ignore"
+)
+
+// Plan is one cutover: move Hostname in Zone from the edge From to the edge To.
+type Plan struct {
+	// Pos is where the plan's top-level mapping starts.
+	Pos Pos `yaml:"-"`
+	// APIVersion must be "cutover/v1".
+	APIVersion string `yaml:"apiVersion" plan:"required"`
+	// Kind must be "Cutover".
+	Kind string `yaml:"kind" plan:"required"`
+	// Name names the run: lower-case letters, digits and hyphens, 1–63
+	// characters, starting and ending with a letter or digit.
+	Name string `yaml:"name" plan:"required"`
+	// Hostname is the name whose traffic moves, a lower-case FQDN. A
+	// trailing dot is accepted and removed.
+	Hostname string `yaml:"hostname" plan:"required"`
+	// Zone is the DNS zone that holds Hostname's records.
+	Zone Zone `yaml:"zone" plan:"required"`
+	// From is the edge serving Hostname today.
+	From Edge `yaml:"from" plan:"required"`
+	// To is the edge that will serve it. Required, except with strategy
+	// staging, where it defaults to From (one distribution, a new
+	// configuration).
+	To Edge `yaml:"to"`
+	// Strategy defaults to weighted when neither edge is CloudFront, to
+	// staging when From and To name the same distribution, and to auto
+	// otherwise.
+	Strategy Strategy `yaml:"strategy"`
+	// TTL controls record TTLs before, during and after the move.
+	TTL TTL `yaml:"ttl"`
+	// Steps are the weights for the new edge, in percent. Default for the
+	// weighted, bridge and auto strategies: 1, 10, 50, 90, 100, with a 5m
+	// pause after each step but the last. With the bridge strategy these are
+	// the steps of phase 2 (bridge to new distribution).
+	Steps []Step `yaml:"steps"`
+	// Gates are the checks that must hold while traffic moves. Default: none.
+	Gates []Gate `yaml:"gates"`
+	// Verify says how to tell which edge served a request. Default: nil,
+	// which verifies DNS answers only.
+	Verify *Verify `yaml:"verify"`
+	// Hold is how long the old edge is kept alive (and rollback stays one
+	// command) after the move. Default 72h.
+	Hold Duration `yaml:"hold"`
+	// AliasMove tunes the alias-move strategy. Default when that strategy is
+	// used: mode associate, timeout 2h, poll 5s.
+	AliasMove *AliasMove `yaml:"alias_move"`
+	// Bridge configures the bridge strategy; required by it.
+	Bridge *Bridge `yaml:"bridge"`
+	// Staging configures the staging strategy. Default when that strategy is
+	// used: one step at weight 0.05 with a 10m pause.
+	Staging *Staging `yaml:"staging"`
+
+	file      string
+	warnings  Diagnostics
+	positions map[any]Pos
+}
+
+// Zone is where Hostname's records live.
+type Zone struct {
+	Pos Pos `yaml:"-"`
+	// Provider is the DNS provider. Default "route53", the only one today.
+	Provider string `yaml:"provider"`
+	// ID is the hosted zone id, with or without the /hostedzone/ prefix;
+	// stored without it. Required for route53.
+	ID string `yaml:"id"`
+	// Name is the zone's apex (example.com). Optional; when set, Hostname
+	// must lie inside it.
+	Name string `yaml:"name"`
+	// RoleARN is an IAM role assumed to change this zone, for a zone in
+	// another account. Optional.
+	RoleARN string `yaml:"role_arn"`
+}
+
+// Edge is where a hostname can point. Exactly one of the keys cloudfront,
+// alb or endpoint is written in the file; Kind records which one.
+type Edge struct {
+	Pos Pos
+	// Kind is cloudfront, alb or endpoint.
+	Kind EdgeKind
+	// Value is the distribution id (cloudfront), the load balancer ARN or DNS
+	// name (alb), or the DNS name (endpoint). DNS names are stored lower-case
+	// without a trailing dot.
+	Value string
+	// RoleARN is an IAM role assumed to read or change this edge, for an edge
+	// in another account. Optional.
+	RoleARN string
+}
+
+// IsZero reports whether no edge was given.
+func (e Edge) IsZero() bool { return e.Kind == "" }
+
+// String renders the edge as kind:value.
+func (e Edge) String() string { return string(e.Kind) + ":" + e.Value }
+
+// TTL controls the record TTL around the move.
+type TTL struct {
+	Pos Pos `yaml:"-"`
+	// Cutover is the TTL, in seconds, set before and used during the move.
+	// Default 30.
+	Cutover int64 `yaml:"cutover"`
+	// Restore is the TTL, in seconds, set once the move is done. Default 0,
+	// which restores the TTL observed before the run.
+	Restore int64 `yaml:"restore"`
+	// Prepare is how long to wait after lowering the TTL (and Route 53
+	// reporting INSYNC) before the first shift, so that resolvers forget the
+	// old TTL. The run always waits at least the observed old TTL; Default 0
+	// means exactly that.
+	Prepare Duration `yaml:"prepare"`
+}
+
+// Step is one shift of traffic: set the new edge's weight, then watch the
+// gates for Pause before the next step.
+type Step struct {
+	Pos Pos `yaml:"-"`
+	// Weight is the share of traffic for the new edge, in percent (0–100);
+	// the old edge gets the rest.
+	Weight int `yaml:"weight" plan:"required"`
+	// Pause is how long gates are watched after this step settles. Default 0.
+	Pause Duration `yaml:"pause"`
+	// Gates names the gates watched during this step. Default: all gates.
+	Gates []string `yaml:"gates"`
+}
+
+// Gate is a check that must keep passing while traffic moves. Exactly one of
+// CloudWatch and Probe is set.
+type Gate struct {
+	Pos Pos `yaml:"-"`
+	// Name identifies the gate in steps, events and reports; same syntax as
+	// the plan name.
+	Name string `yaml:"name" plan:"required"`
+	// Interval is how often the gate is evaluated. Default 30s.
+	Interval Duration `yaml:"interval"`
+	// For is how long a breach must persist before it counts (seed 004:
+	// "for more than 3 consecutive minutes"). Default 0: the first breach
+	// counts.
+	For Duration `yaml:"for"`
+	// OnFailure is rollback or pause. Default rollback.
+	OnFailure OnFailure `yaml:"on_failure"`
+	// CloudWatch is a metric gate.
+	CloudWatch *CloudWatchGate `yaml:"cloudwatch"`
+	// Probe is an HTTP gate.
+	Probe *ProbeGate `yaml:"probe"`
+}
+
+// CloudWatchGate breaches when a metric (or an expression over metrics)
+// compares to Threshold as Comparison says.
+type CloudWatchGate struct {
+	Pos Pos `yaml:"-"`
+	// Region is where the metric lives. Default: the AWS configuration's
+	// region; CloudFront metrics exist only in us-east-1.
+	Region string `yaml:"region"`
+	// RoleARN is an IAM role assumed to read the metric. Optional.
+	RoleARN string `yaml:"role_arn"`
+	// Metric is a single metric. Exactly one of Metric and Expression is set.
+	Metric *Metric `yaml:"metric"`
+	// Expression is CloudWatch metric math over Metrics, for example
+	// "100*errors/requests".
+	Expression string `yaml:"expression"`
+	// Metrics are the inputs of Expression, by id (ids start with a
+	// lower-case letter, then letters, digits or underscores).
+	Metrics map[string]*Metric `yaml:"metrics"`
+	// Threshold is the value compared against. Required.
+	Threshold float64 `yaml:"threshold" plan:"required"`
+	// Comparison is what counts as a breach: >, >=, < or <=. Default ">".
+	Comparison string `yaml:"comparison"`
+	// Missing is zero, breach or ignore. Default zero.
+	Missing Missing `yaml:"missing"`
+}
+
+// Metric names one CloudWatch metric and how to aggregate it.
+type Metric struct {
+	Pos Pos `yaml:"-"`
+	// Namespace, for example AWS/ApplicationELB. Required.
+	Namespace string `yaml:"namespace" plan:"required"`
+	// Name is the metric name, for example HTTPCode_Target_5XX_Count. Required.
+	Name string `yaml:"name" plan:"required"`
+	// Dimensions select the series, for example LoadBalancer: app/new/456.
+	Dimensions map[string]string `yaml:"dimensions"`
+	// Stat is Sum, Average, Minimum, Maximum, SampleCount or a percentile
+	// such as p99. Required: each metric has one meaningful statistic.
+	Stat string `yaml:"stat" plan:"required"`
+	// Period in seconds: a multiple of 60, or 1, 5, 10, 20, 30 for
+	// high-resolution custom metrics. Default 60.
+	Period int `yaml:"period"`
+	// Unit optionally restricts the datapoints to one unit.
+	Unit string `yaml:"unit"`
+}
+
+// ProbeGate breaches when an HTTP request does not get the expected answer.
+type ProbeGate struct {
+	Pos Pos `yaml:"-"`
+	// URL to fetch, http or https; its host is sent as Host and SNI. Required.
+	URL string `yaml:"url" plan:"required"`
+	// ExpectStatus lists acceptable status codes. Default [200].
+	ExpectStatus []int `yaml:"expect_status"`
+	// BodyContains, when set, must appear in the response body.
+	BodyContains string `yaml:"body_contains"`
+	// Header, when set, lists response headers that must have these values.
+	Header map[string]string `yaml:"header"`
+	// Timeout for one request. Default 5s.
+	Timeout Duration `yaml:"timeout"`
+}
+
+// Verify says how to tell which edge served a request, so the run can prove
+// the old edge stopped serving.
+type Verify struct {
+	Pos Pos `yaml:"-"`
+	// Path fetched through each resolved edge with the real Host and SNI.
+	// Default "/".
+	Path string `yaml:"path"`
+	// Expect is the marker each side answers with. Required, with at least New.
+	Expect Expect `yaml:"expect" plan:"required"`
+	// Header, when set, reads the marker from this response header instead
+	// of the body.
+	Header string `yaml:"header"`
+	// Samples is the number of requests per resolver and edge. Default 5.
+	Samples int `yaml:"samples"`
+	// Resolvers are extra DNS resolvers (host or host:port; port 53 is
+	// added when missing) asked besides the system one.
+	Resolvers []string `yaml:"resolvers"`
+}
+
+// Expect holds the marker of each side.
+type Expect struct {
+	Pos Pos `yaml:"-"`
+	// Old is the old edge's marker. Optional: without it, any answer that is
+	// not New counts as old.
+	Old string `yaml:"old"`
+	// New is the new edge's marker. Required.
+	New string `yaml:"new" plan:"required"`
+}
+
+// AliasMove tunes the alias-move strategy.
+type AliasMove struct {
+	Pos Pos `yaml:"-"`
+	// Mode is associate (call AssociateAlias, proved by the _<hostname> TXT
+	// record) or wait-for-swap (wait for a move done by AWS support).
+	// Default associate.
+	Mode string `yaml:"mode"`
+	// Timeout bounds the wait for the move to become visible. Default 2h.
+	Timeout Duration `yaml:"timeout"`
+	// Poll is how often the aliases are read while waiting. Default 5s.
+	Poll Duration `yaml:"poll"`
+}
+
+// Bridge configures the bridge strategy.
+type Bridge struct {
+	Pos Pos `yaml:"-"`
+	// Endpoint is the DNS name of the host-rewriting bridge. Required.
+	Endpoint string `yaml:"endpoint" plan:"required"`
+	// RewriteHost is the Host the bridge sends to the new distribution: one
+	// of its alternate domain names. Required.
+	RewriteHost string `yaml:"rewrite_host" plan:"required"`
+	// Steps are phase 1's weights for the bridge, in percent. Default 1, 10,
+	// 50, 90, 100 with a 5m pause after each but the last.
+	Steps []Step `yaml:"steps"`
+}
+
+// Staging configures the staging strategy (CloudFront continuous
+// deployment). Header routing, when set, comes first; then the weight steps;
+// then promotion.
+type Staging struct {
+	Pos Pos `yaml:"-"`
+	// Weight is a shorthand for a single step: the share of viewers sent to
+	// the staging distribution, 0 < weight <= 0.15. Completed into Steps.
+	Weight float64 `yaml:"weight"`
+	// Pause goes with Weight: how long gates are watched. Default 10m.
+	Pause Duration `yaml:"pause"`
+	// Header routes only requests carrying this header to staging.
+	Header *StagingHeader `yaml:"header"`
+	// Stickiness keeps a viewer on the side it first reached.
+	Stickiness *Stickiness `yaml:"stickiness"`
+	// Steps are the staging weights, each 0 < weight <= 0.15, increasing.
+	Steps []StagingStep `yaml:"steps"`
+}
+
+// StagingHeader is CloudFront's SingleHeader traffic config.
+type StagingHeader struct {
+	Pos Pos `yaml:"-"`
+	// Name must start with aws-cf-cd-. Required.
+	Name string `yaml:"name" plan:"required"`
+	// Value is matched exactly. Required.
+	Value string `yaml:"value" plan:"required"`
+}
+
+// Stickiness is CloudFront's SessionStickinessConfig.
+type Stickiness struct {
+	Pos Pos `yaml:"-"`
+	// Idle is how long a session may be idle, 5m–1h. Default 5m.
+	Idle Duration `yaml:"idle"`
+	// Max is a session's maximum age, 5m–1h and at least Idle. Default 30m.
+	Max Duration `yaml:"max"`
+}
+
+// StagingStep is one staging weight.
+type StagingStep struct {
+	Pos Pos `yaml:"-"`
+	// Weight is the share of viewers for staging, 0 < weight <= 0.15.
+	Weight float64 `yaml:"weight" plan:"required"`
+	// Pause is how long gates are watched. Default 0.
+	Pause Duration `yaml:"pause"`
+	// Gates names the gates watched during this step. Default: all gates.
+	Gates []string `yaml:"gates"`
+}
+
+// Default returns a plan holding every static default; the fields a user must
+// write (name, hostname, zone id, edges) are empty.
+func Default() *Plan {
+	p := &Plan{}
+	p.setDefaults()
+	return p
+}
+
+// DefaultSteps returns the default weight steps: 1, 10, 50, 90, 100 with a 5m
+// pause after each but the last.
+func DefaultSteps() []Step {
+	ws := []int{1, 10, 50, 90, 100}
+	steps := make([]Step, len(ws))
+	for i, w := range ws {
+		steps[i] = Step{Weight: w}
+		if i < len(ws)-1 {
+			steps[i].Pause = Duration(5 * time.Minute)
+		}
+	}
+	return steps
+}
+
+// setDefaults methods fill a block before its fields are decoded, so only
+// what the user did not write keeps its default.
+
+func (p *Plan) setDefaults() {
+	p.APIVersion = APIVersion
+	p.Kind = Kind
+	p.Zone.setDefaults()
+	p.TTL.setDefaults()
+	p.Hold = Duration(72 * time.Hour)
+}
+
+func (z *Zone) setDefaults() { z.Provider = "route53" }
+
+func (t *TTL) setDefaults() { t.Cutover = 30 }
+
+func (g *Gate) setDefaults() {
+	g.Interval = Duration(30 * time.Second)
+	g.OnFailure = OnFailureRollback
+}
+
+func (c *CloudWatchGate) setDefaults() {
+	c.Comparison = ">"
+	c.Missing = MissingZero
+}
+
+func (m *Metric) setDefaults() { m.Period = 60 }
+
+func (pg *ProbeGate) setDefaults() { pg.Timeout = Duration(5 * time.Second) }
+
+func (v *Verify) setDefaults() {
+	v.Path = "/"
+	v.Samples = 5
+}
+
+func (a *AliasMove) setDefaults() {
+	a.Mode = "associate"
+	a.Timeout = Duration(2 * time.Hour)
+	a.Poll = Duration(5 * time.Second)
+}
+
+func (s *Staging) setDefaults() { s.Pause = Duration(10 * time.Minute) }
+
+func (s *Stickiness) setDefaults() {
+	s.Idle = Duration(5 * time.Minute)
+	s.Max = Duration(30 * time.Minute)
+}
+
+// complete fills the defaults that depend on other fields, once the whole
+// file is decoded.
+func (p *Plan) complete() {
+	if p.To.IsZero() && p.From.Kind == EdgeCloudFront && p.Strategy == StrategyStaging {
+		p.To = p.From
+		p.To.Pos = Pos{}
+	}
+	if p.Strategy == "" {
+		switch {
+		case p.From.Kind == EdgeCloudFront && p.To.Kind == EdgeCloudFront && p.From.Value == p.To.Value:
+			p.Strategy = StrategyStaging
+		case p.From.Kind == EdgeCloudFront || p.To.Kind == EdgeCloudFront:
+			p.Strategy = StrategyAuto
+		default:
+			p.Strategy = StrategyWeighted
+		}
+	}
+	if p.Steps == nil && p.Strategy.usesSteps() {
+		p.Steps = DefaultSteps()
+	}
+	if p.Bridge != nil && p.Bridge.Steps == nil {
+		p.Bridge.Steps = DefaultSteps()
+	}
+	if p.Strategy == StrategyAliasMove && p.AliasMove == nil {
+		p.AliasMove = &AliasMove{}
+		p.AliasMove.setDefaults()
+	}
+	if p.Strategy == StrategyStaging && p.Staging == nil {
+		p.Staging = &Staging{}
+		p.Staging.setDefaults()
+	}
+	if s := p.Staging; s != nil && s.Steps == nil {
+		w := s.Weight
+		if w == 0 && s.Header == nil {
+			w = 0.05
+		}
+		if w != 0 {
+			s.Steps = []StagingStep{{Weight: w, Pause: s.Pause}}
+		}
+	}
+	for i := range p.Gates {
+		if pg := p.Gates[i].Probe; pg != nil && pg.ExpectStatus == nil {
+			pg.ExpectStatus = []int{200}
+		}
+	}
+}
+
+// File is the name the plan was parsed from.
+func (p *Plan) File() string { return p.file }
+
+// Warnings returns the problems that did not stop the plan from loading.
+func (p *Plan) Warnings() Diagnostics { return append(Diagnostics(nil), p.warnings...) }
+
+// PosOf returns the source position of a field of this plan, given a pointer
+// to it (p.PosOf(&p.Gates[1].Interval)); for a field the file did not set it
+// returns the zero Pos. It lets later stages report file:line:col.
+func (p *Plan) PosOf(field any) Pos {
+	return p.positions[field]
+}
+
+// has reports whether the file set the field.
+func (p *Plan) has(field any) bool {
+	_, ok := p.positions[field]
+	return ok
+}

@@ -1,0 +1,461 @@
+package runbook
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cutover/cutover/internal/dns"
+)
+
+// Spec is the part of a plan the compiler needs, already defaulted and
+// validated by package plan.
+type Spec struct {
+	Name       string
+	Hostname   string
+	Zone       string
+	Strategy   string
+	CutoverTTL int64
+	// RestoreTTL is the TTL to put back at the end; 0 restores the TTL
+	// observed before the run.
+	RestoreTTL int64
+	// Prepare is how long to wait after lowering the TTL; it is never
+	// shorter than the old TTL.
+	Prepare time.Duration
+	Steps   []WeightStep
+	Gates   []Gate
+	Verify  *Verify
+	Hold    time.Duration
+	// InSyncTimeout bounds each wait for propagation.
+	InSyncTimeout time.Duration
+}
+
+// WeightStep is one traffic split: Weight percent to the new edge, kept for
+// Pause while gates are evaluated.
+type WeightStep struct {
+	Weight int64
+	Pause  time.Duration
+}
+
+// Target is an edge as observed: the DNS name it answers on and, for edges
+// that Route 53 can alias (CloudFront, load balancers), the alias zone id.
+type Target struct {
+	Kind        string `json:"kind"` // cloudfront | alb | endpoint
+	ID          string `json:"id"`
+	DNSName     string `json:"dns_name"`
+	AliasZoneID string `json:"alias_zone_id,omitempty"`
+}
+
+// Observed is the state of the world the runbook is computed from.
+type Observed struct {
+	// Records are every record set at the hostname, as the provider serves
+	// them.
+	Records []dns.RecordSet
+	From    Target
+	To      Target
+}
+
+// AliasTTL is the TTL resolvers see for an alias record: Route 53 answers
+// with the target's TTL, 60 s for CloudFront and load balancers
+// (reference: AWS FAQ on alias records).
+const AliasTTL = 60
+
+// Set identifiers cutover gives the two legs of a weighted move.
+const (
+	SetFrom = "cutover-from"
+	SetTo   = "cutover-to"
+)
+
+// strategies maps a strategy name to its compiler. One explicit map, so the
+// set of strategies is visible in one place.
+var strategies = map[string]func(*builder) error{
+	"flip":     compileFlip,
+	"weighted": compileWeighted,
+}
+
+// Strategies lists the strategies this build can compile, sorted.
+func Strategies() []string {
+	var out []string
+	for k := range strategies {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ErrUnsupported is returned for strategies this build cannot compile yet.
+var ErrUnsupported = errors.New("strategy not supported")
+
+// Compile turns a spec and the observed world into a runbook. It is pure:
+// no I/O, no clock, deterministic output.
+func Compile(spec Spec, obs Observed) (*Runbook, error) {
+	fn, ok := strategies[spec.Strategy]
+	if !ok {
+		return nil, fmt.Errorf("compiling %s: strategy %q: %w (this build supports %s)", spec.Name, spec.Strategy, ErrUnsupported, strings.Join(Strategies(), ", "))
+	}
+	b := &builder{spec: spec, obs: obs, host: dns.Fqdn(spec.Hostname)}
+	if err := b.prepare(); err != nil {
+		return nil, fmt.Errorf("compiling %s: %w", spec.Name, err)
+	}
+	if err := fn(b); err != nil {
+		return nil, fmt.Errorf("compiling %s: %w", spec.Name, err)
+	}
+	rb := &Runbook{
+		Name:        spec.Name,
+		Hostname:    b.host,
+		Zone:        spec.Zone,
+		Strategy:    spec.Strategy,
+		Original:    b.original,
+		Fingerprint: Fingerprint(b.original),
+		CutoverTTL:  spec.CutoverTTL,
+		Gates:       spec.Gates,
+		Steps:       b.steps,
+		Notes:       b.notes,
+	}
+	if err := rb.Validate(); err != nil {
+		return nil, fmt.Errorf("compiling %s: %w", spec.Name, err)
+	}
+	return rb, nil
+}
+
+type builder struct {
+	spec Spec
+	obs  Observed
+	host string
+
+	original []dns.RecordSet // managed record sets as found
+	live     []dns.RecordSet // what the zone holds after the steps so far
+	types    []string        // record types the move manages (A, AAAA or CNAME)
+	alias    bool            // legs are alias records
+	oldTTL   int64           // what resolvers may have cached before the run
+	steps    []Step
+	notes    []string
+	seq      int
+}
+
+func (b *builder) note(format string, args ...any) { b.notes = append(b.notes, fmt.Sprintf(format, args...)) }
+
+func (b *builder) add(s Step) {
+	b.seq++
+	if s.ID == "" {
+		s.ID = fmt.Sprintf("%02d-%s", b.seq, s.Kind())
+	}
+	b.steps = append(b.steps, s)
+}
+
+// managed reports whether a record set is one the move takes over.
+func managed(r dns.RecordSet) bool {
+	return r.Type == "A" || r.Type == "AAAA" || r.Type == "CNAME"
+}
+
+// prepare reads the observed records, checks they point at the plan's from
+// edge, and decides the record shape of the move.
+func (b *builder) prepare() error {
+	for _, r := range b.obs.Records {
+		if dns.Fqdn(r.Name) == b.host && managed(r) {
+			r.Name = b.host
+			b.original = append(b.original, r)
+		}
+	}
+	sort.Slice(b.original, func(i, j int) bool { return b.original[i].Key() < b.original[j].Key() })
+	if len(b.original) == 0 {
+		return fmt.Errorf("no A, AAAA or CNAME record at %s in zone %s: there is no traffic to move (create the record pointing at the from edge first)", b.host, b.spec.Zone)
+	}
+	for _, r := range b.original {
+		if r.SetIdentifier != "" {
+			return fmt.Errorf("%s already has routing-policy records (set %q): cutover starts from a simple record; finish or roll back the earlier move first", b.host, r.SetIdentifier)
+		}
+		if target := pointsAt(r); target != dns.Fqdn(b.obs.From.DNSName) {
+			return fmt.Errorf("%s %s points at %s, not at the plan's from edge %s (%s)", b.host, r.Type, strings.TrimSuffix(target, "."), strings.TrimSuffix(dns.Fqdn(b.obs.From.DNSName), "."), b.obs.From.ID)
+		}
+	}
+	b.live = cloneSets(b.original)
+	b.alias = b.obs.From.AliasZoneID != "" && b.obs.To.AliasZoneID != ""
+	if b.alias {
+		b.types = []string{"A"}
+		for _, r := range b.original {
+			if r.Type == "AAAA" {
+				b.types = append(b.types, "AAAA")
+			}
+		}
+	} else {
+		b.types = []string{"CNAME"}
+		if b.host == dns.Fqdn(b.spec.Zone) {
+			return fmt.Errorf("%s is the zone apex, where a CNAME is not allowed: both edges must be alias targets (cloudfront or alb)", b.host)
+		}
+	}
+	b.oldTTL = 0
+	for _, r := range b.original {
+		ttl := r.TTL
+		if r.Alias != nil {
+			ttl = AliasTTL
+		}
+		if ttl > b.oldTTL {
+			b.oldTTL = ttl
+		}
+	}
+	return nil
+}
+
+func pointsAt(r dns.RecordSet) string {
+	if r.Alias != nil {
+		return dns.Fqdn(r.Alias.DNSName)
+	}
+	if r.Type == "CNAME" && len(r.Values) == 1 {
+		return dns.Fqdn(r.Values[0])
+	}
+	return strings.Join(r.Values, ",")
+}
+
+func cloneSets(in []dns.RecordSet) []dns.RecordSet {
+	out := make([]dns.RecordSet, len(in))
+	for i, r := range in {
+		out[i] = r
+		out[i].Values = append([]string(nil), r.Values...)
+		if r.Weight != nil {
+			w := *r.Weight
+			out[i].Weight = &w
+		}
+		if r.Alias != nil {
+			a := *r.Alias
+			out[i].Alias = &a
+		}
+	}
+	return out
+}
+
+// record builds the record set of type typ pointing at t. weight nil gives
+// a simple record.
+func (b *builder) record(typ string, t Target, setID string, weight *int64) dns.RecordSet {
+	r := dns.RecordSet{Name: b.host, Type: typ, SetIdentifier: setID, Weight: weight}
+	if b.alias {
+		// CloudFront aliases must not evaluate target health; for load
+		// balancers it lets Route 53 skip a leg with no healthy targets.
+		r.Alias = &dns.AliasTarget{ZoneID: t.AliasZoneID, DNSName: dns.Fqdn(t.DNSName), EvaluateTargetHealth: t.Kind == "alb"}
+	} else {
+		r.TTL = b.spec.CutoverTTL
+		r.Values = []string{dns.Fqdn(t.DNSName)}
+	}
+	return r
+}
+
+// change appends a change from the live state to want, then the waits that
+// make it real for clients: propagation, then one TTL.
+func (b *builder) change(title string, want []dns.RecordSet, weights *Weights) {
+	var cs dns.ChangeSet
+	cs.Zone = b.spec.Zone
+	cs.Comment = fmt.Sprintf("cutover %s: %s", b.spec.Name, title)
+	byKey := map[string]dns.RecordSet{}
+	for _, r := range want {
+		byKey[r.Key()] = r
+	}
+	// Deletes and replacements first, in key order, then creates: a batch
+	// is checked in order, and a CNAME must leave before an A can arrive.
+	var creates []dns.Change
+	liveKeys := map[string]bool{}
+	for _, old := range b.live {
+		o := old
+		liveKeys[o.Key()] = true
+		if nw, ok := byKey[o.Key()]; ok {
+			if nw.Equal(o) {
+				continue
+			}
+			n := nw
+			cs.Changes = append(cs.Changes, dns.Change{Old: &o, New: &n})
+			continue
+		}
+		cs.Changes = append(cs.Changes, dns.Change{Old: &o})
+	}
+	for _, nw := range want {
+		if !liveKeys[nw.Key()] {
+			n := nw
+			creates = append(creates, dns.Change{New: &n})
+		}
+	}
+	cs.Changes = append(cs.Changes, creates...)
+	if len(cs.Changes) == 0 {
+		return
+	}
+	b.add(Step{Title: title, Change: &Change{Set: cs, Weights: weights}})
+	b.add(Step{Title: "wait for the change to reach every DNS server", InSync: &InSync{Timeout: Duration(b.inSyncTimeout())}})
+	b.live = cloneSets(want)
+}
+
+func (b *builder) inSyncTimeout() time.Duration {
+	if b.spec.InSyncTimeout > 0 {
+		return b.spec.InSyncTimeout
+	}
+	return 10 * time.Minute
+}
+
+// effectiveTTL is how long a resolver may keep the answer the live records
+// give.
+func (b *builder) effectiveTTL() int64 {
+	if b.alias {
+		return AliasTTL
+	}
+	return b.spec.CutoverTTL
+}
+
+// ttlPrep lowers the TTL of the original records and waits out the old one.
+func (b *builder) ttlPrep() {
+	var lowered []dns.RecordSet
+	changed := false
+	for _, r := range b.live {
+		if r.Alias == nil && r.TTL > b.spec.CutoverTTL {
+			r.TTL = b.spec.CutoverTTL
+			changed = true
+		}
+		lowered = append(lowered, r)
+	}
+	if !changed {
+		if b.alias || b.oldTTL <= b.spec.CutoverTTL {
+			b.note("no TTL preparation: %s", map[bool]string{true: "alias records carry the target's TTL (60s)", false: fmt.Sprintf("the TTL (%ds) is already at or below the cutover TTL (%ds)", b.oldTTL, b.spec.CutoverTTL)}[b.alias])
+		}
+		return
+	}
+	b.change(fmt.Sprintf("lower TTL %ds → %ds", b.oldTTL, b.spec.CutoverTTL), lowered, nil)
+	wait := time.Duration(b.oldTTL) * time.Second
+	reason := fmt.Sprintf("old TTL %ds: resolvers may hold the previous answer that long", b.oldTTL)
+	if b.spec.Prepare > wait {
+		wait = b.spec.Prepare
+		reason = fmt.Sprintf("prepare %s (plan), at least the old TTL %ds", b.spec.Prepare, b.oldTTL)
+	}
+	b.add(Step{Title: "wait out the old TTL", Wait: &Wait{Duration: Duration(wait), Reason: reason}})
+}
+
+func (b *builder) waitTTL() {
+	ttl := b.effectiveTTL()
+	b.add(Step{Title: "wait one TTL so cached answers expire", Wait: &Wait{Duration: Duration(time.Duration(ttl) * time.Second), Reason: fmt.Sprintf("TTL %ds", ttl)}})
+}
+
+func (b *builder) gateNames() []string {
+	var out []string
+	for _, g := range b.spec.Gates {
+		out = append(out, g.Name)
+	}
+	return out
+}
+
+func (b *builder) finish() {
+	if v := b.spec.Verify; v != nil {
+		b.add(Step{Title: "verify the new edge serves the hostname", Verify: &Verify{Expect: "new", Path: v.Path, Samples: v.Samples}})
+	}
+	if b.spec.Hold > 0 {
+		b.add(Step{Title: "hold: keep the old edge alive, rollback one command away", Hold: &Hold{Duration: Duration(b.spec.Hold), Gates: b.gateNames()}})
+	}
+	restore := b.spec.RestoreTTL
+	if restore == 0 {
+		restore = b.oldTTL
+	}
+	if b.alias || restore == b.spec.CutoverTTL {
+		return
+	}
+	var want []dns.RecordSet
+	for _, r := range b.live {
+		r.TTL = restore
+		want = append(want, r)
+	}
+	b.change(fmt.Sprintf("restore TTL %ds → %ds", b.spec.CutoverTTL, restore), want, nil)
+}
+
+func compileFlip(b *builder) error {
+	b.ttlPrep()
+	var want []dns.RecordSet
+	for _, typ := range b.types {
+		want = append(want, b.record(typ, b.obs.To, "", nil))
+	}
+	b.change(fmt.Sprintf("point %s at %s", strings.TrimSuffix(b.host, "."), b.obs.To.ID), want, &Weights{Old: 0, New: 100})
+	b.waitTTL()
+	pause := time.Duration(0)
+	if len(b.spec.Steps) > 0 {
+		pause = b.spec.Steps[len(b.spec.Steps)-1].Pause
+	}
+	if pause > 0 || len(b.spec.Gates) > 0 {
+		if pause == 0 {
+			pause = 5 * time.Minute
+		}
+		b.add(Step{Title: "observe the new edge", Observe: &Observe{Duration: Duration(pause), Gates: b.gateNames(), Weights: &Weights{Old: 0, New: 100}}})
+	}
+	b.finish()
+	return nil
+}
+
+func compileWeighted(b *builder) error {
+	if len(b.spec.Steps) == 0 {
+		return errors.New("weighted needs at least one step")
+	}
+	b.ttlPrep()
+	for _, st := range b.spec.Steps {
+		w := st.Weight
+		old := 100 - w
+		var want []dns.RecordSet
+		for _, typ := range b.types {
+			o, n := old, w
+			want = append(want, b.record(typ, b.obs.From, SetFrom, &o), b.record(typ, b.obs.To, SetTo, &n))
+		}
+		weights := &Weights{Old: old, New: w}
+		b.change(fmt.Sprintf("shift %d%% to %s", w, b.obs.To.ID), want, weights)
+		b.waitTTL()
+		if st.Pause > 0 {
+			b.add(Step{Title: fmt.Sprintf("observe at %d%%", w), Observe: &Observe{Duration: Duration(st.Pause), Gates: b.gateNames(), Weights: weights}})
+		}
+	}
+	// Collapse the weighted pair into one simple record at the new edge.
+	var want []dns.RecordSet
+	for _, typ := range b.types {
+		want = append(want, b.record(typ, b.obs.To, "", nil))
+	}
+	b.change(fmt.Sprintf("collapse to a simple record at %s", b.obs.To.ID), want, &Weights{Old: 0, New: 100})
+	b.finish()
+	return nil
+}
+
+// RollbackSteps computes the runbook that restores the original records
+// from whatever is live now, keeping the TTL low so a second attempt need
+// not wait out a long TTL again.
+func RollbackSteps(rb *Runbook, live []dns.RecordSet) []Step {
+	b := &builder{spec: Spec{Name: rb.Name, Zone: rb.Zone, CutoverTTL: rb.CutoverTTL}, host: rb.Hostname, live: cloneSets(live)}
+	var want []dns.RecordSet
+	for _, r := range rb.Original {
+		if r.Alias == nil && r.TTL > rb.CutoverTTL {
+			r.TTL = rb.CutoverTTL
+		}
+		want = append(want, r)
+	}
+	b.change("roll back to the original records", want, &Weights{Old: 100, New: 0})
+	return b.steps
+}
+
+// Estimate predicts the run's total duration, given how long a change takes
+// to propagate, and the worst-case rollback time: detection (one gate
+// interval plus its `for`) + propagation + the TTL clients may hold.
+func (rb *Runbook) Estimate(insync time.Duration) (total, rollback time.Duration) {
+	for _, s := range rb.Steps {
+		switch {
+		case s.InSync != nil:
+			total += insync
+		case s.Wait != nil:
+			total += s.Wait.Duration.D()
+		case s.Observe != nil:
+			total += s.Observe.Duration.D()
+		case s.Hold != nil:
+			total += s.Hold.Duration.D()
+		}
+	}
+	detect := time.Duration(0)
+	for _, g := range rb.Gates {
+		if d := g.Interval.D() + g.For.D(); d > detect {
+			detect = d
+		}
+	}
+	ttl := time.Duration(AliasTTL) * time.Second
+	for _, r := range rb.Original {
+		if r.Alias == nil {
+			ttl = time.Duration(rb.CutoverTTL) * time.Second
+		}
+	}
+	return total, detect + insync + ttl
+}

@@ -1,0 +1,182 @@
+package runbook
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/cutover/cutover/internal/dns"
+)
+
+// Runbook is a compiled plan: what to do, in order, and what the world
+// looked like when it was computed.
+type Runbook struct {
+	Name     string `json:"name"`
+	Hostname string `json:"hostname"` // FQDN with trailing dot
+	Zone     string `json:"zone"`
+	Strategy string `json:"strategy"`
+	// Original is what the zone held at the hostname when the runbook was
+	// compiled; rollback restores it (with the TTL kept low).
+	Original []dns.RecordSet `json:"original"`
+	// Fingerprint digests Original; apply refuses a runbook whose zone no
+	// longer matches it.
+	Fingerprint string `json:"fingerprint"`
+	// CutoverTTL is the TTL used while traffic moves; rollback keeps it.
+	CutoverTTL int64 `json:"cutover_ttl"`
+	// Gates are the checks steps refer to by name.
+	Gates []Gate `json:"gates,omitempty"`
+	Steps []Step `json:"steps"`
+	// Notes explain choices the compiler made (why a wait is that long, why
+	// a strategy was picked); plan output prints them.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Step is one idempotent action. Exactly one field besides ID and Title is
+// set.
+type Step struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+
+	Change  *Change  `json:"change,omitempty"`
+	InSync  *InSync  `json:"insync,omitempty"`
+	Wait    *Wait    `json:"wait,omitempty"`
+	Observe *Observe `json:"observe,omitempty"`
+	Verify  *Verify  `json:"verify,omitempty"`
+	Hold    *Hold    `json:"hold,omitempty"`
+}
+
+// Kind names the field that is set.
+func (s Step) Kind() string {
+	switch {
+	case s.Change != nil:
+		return "change"
+	case s.InSync != nil:
+		return "insync"
+	case s.Wait != nil:
+		return "wait"
+	case s.Observe != nil:
+		return "observe"
+	case s.Verify != nil:
+		return "verify"
+	case s.Hold != nil:
+		return "hold"
+	}
+	return "empty"
+}
+
+// Change applies one atomic, compare-and-swap change set to the zone.
+type Change struct {
+	Set dns.ChangeSet `json:"set"`
+	// Weights is the share of traffic (percent) each side gets once the
+	// change is live, for progress output; nil when not weighted.
+	Weights *Weights `json:"weights,omitempty"`
+}
+
+// Weights is the traffic split a step establishes.
+type Weights struct {
+	Old int64 `json:"old"`
+	New int64 `json:"new"`
+}
+
+// InSync waits until the provider reports the previous change propagated to
+// all of its servers.
+type InSync struct {
+	Timeout Duration `json:"timeout"`
+}
+
+// Wait waits a fixed time; Reason says why (for example "old TTL 300s: the
+// longest any resolver may still hold the previous answer").
+type Wait struct {
+	Duration Duration `json:"duration"`
+	Reason   string   `json:"reason"`
+}
+
+// Observe keeps the current split for Duration while evaluating Gates every
+// gate interval. A gate breach follows the gate's on_failure policy.
+type Observe struct {
+	Duration Duration `json:"duration"`
+	Gates    []string `json:"gates,omitempty"`
+	Weights  *Weights `json:"weights,omitempty"`
+}
+
+// Verify checks which side really serves the hostname.
+type Verify struct {
+	Expect  string `json:"expect"` // "new" or "old"
+	Path    string `json:"path,omitempty"`
+	Samples int    `json:"samples,omitempty"`
+}
+
+// Hold keeps the old edge alive for Duration with gates still evaluated, so
+// rollback stays one command away.
+type Hold struct {
+	Duration Duration `json:"duration"`
+	Gates    []string `json:"gates,omitempty"`
+}
+
+// Gate is a compiled gate: its name, cadence, policy, and provider config
+// (kept as JSON so the runbook stays independent of gate implementations).
+type Gate struct {
+	Name      string          `json:"name"`
+	Interval  Duration        `json:"interval"`
+	For       Duration        `json:"for"`
+	OnFailure string          `json:"on_failure"` // rollback | pause
+	Kind      string          `json:"kind"`       // cloudwatch | probe
+	Spec      json.RawMessage `json:"spec"`
+}
+
+// Duration is a time.Duration that encodes as a Go duration string.
+type Duration time.Duration
+
+// MarshalJSON renders "1m30s".
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads a Go duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// D returns the time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Fingerprint digests a set of record sets independently of their order.
+func Fingerprint(sets []dns.RecordSet) string {
+	sorted := append([]dns.RecordSet(nil), sets...)
+	for i := range sorted {
+		v := append([]string(nil), sorted[i].Values...)
+		sort.Strings(v)
+		sorted[i].Values = v
+		sorted[i].Name = dns.Fqdn(sorted[i].Name)
+	}
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Key() < sorted[j].Key() })
+	b, _ := json.Marshal(sorted)
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:8])
+}
+
+// Validate checks the one-field-set invariant of every step.
+func (rb *Runbook) Validate() error {
+	for i, s := range rb.Steps {
+		n := 0
+		for _, set := range []bool{s.Change != nil, s.InSync != nil, s.Wait != nil, s.Observe != nil, s.Verify != nil, s.Hold != nil} {
+			if set {
+				n++
+			}
+		}
+		if n != 1 {
+			return fmt.Errorf("step %d (%s): %d actions set, want exactly 1", i, s.ID, n)
+		}
+	}
+	return nil
+}
