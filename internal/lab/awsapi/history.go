@@ -82,7 +82,7 @@ type Filter struct {
 func (h *History) List(f Filter) []Change {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	var out []Change
+	out := []Change{}
 	for _, c := range h.entries {
 		if c.Seq <= f.SinceSeq || (f.Service != "" && c.Service != f.Service) || (f.Resource != "" && c.Resource != f.Resource) {
 			continue
