@@ -19,6 +19,7 @@ const (
 	exitFailure  = 1 // the operation ran and failed (a gate, a verify, a provider fault)
 	exitUsage    = 2 // bad input: flags, a malformed plan or config; nothing was changed
 	exitCanceled = 3 // the user declined or interrupted
+	exitPaused   = 4 // the run paused and waits for a human (resume or rollback)
 )
 
 // exitError carries an exit code through cobra's error return.

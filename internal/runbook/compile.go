@@ -37,6 +37,8 @@ type Spec struct {
 type WeightStep struct {
 	Weight int64
 	Pause  time.Duration
+	// Gates watched during Pause; nil means all of the runbook's gates.
+	Gates []string
 }
 
 // Target is an edge as observed: the DNS name it answers on and, for edges
@@ -135,7 +137,9 @@ type builder struct {
 	seq      int
 }
 
-func (b *builder) note(format string, args ...any) { b.notes = append(b.notes, fmt.Sprintf(format, args...)) }
+func (b *builder) note(format string, args ...any) {
+	b.notes = append(b.notes, fmt.Sprintf(format, args...))
+}
 
 func (b *builder) add(s Step) {
 	b.seq++
@@ -400,7 +404,11 @@ func compileWeighted(b *builder) error {
 		b.change(fmt.Sprintf("shift %d%% to %s", w, b.obs.To.ID), want, weights)
 		b.waitTTL()
 		if st.Pause > 0 {
-			b.add(Step{Title: fmt.Sprintf("observe at %d%%", w), Observe: &Observe{Duration: Duration(st.Pause), Gates: b.gateNames(), Weights: weights}})
+			gates := st.Gates
+			if gates == nil {
+				gates = b.gateNames()
+			}
+			b.add(Step{Title: fmt.Sprintf("observe at %d%%", w), Observe: &Observe{Duration: Duration(st.Pause), Gates: gates, Weights: weights}})
 		}
 	}
 	// Collapse the weighted pair into one simple record at the new edge.
@@ -409,6 +417,7 @@ func compileWeighted(b *builder) error {
 		want = append(want, b.record(typ, b.obs.To, "", nil))
 	}
 	b.change(fmt.Sprintf("collapse to a simple record at %s", b.obs.To.ID), want, &Weights{Old: 0, New: 100})
+	b.waitTTL()
 	b.finish()
 	return nil
 }

@@ -17,7 +17,10 @@ type Runbook struct {
 	Name     string `json:"name"`
 	Hostname string `json:"hostname"` // FQDN with trailing dot
 	Zone     string `json:"zone"`
-	Strategy string `json:"strategy"`
+	// ZoneRoleARN is assumed to change the zone (cross-account); a resumed
+	// run reaches the zone the same way.
+	ZoneRoleARN string `json:"zone_role_arn,omitempty"`
+	Strategy    string `json:"strategy"`
 	// Original is what the zone held at the hostname when the runbook was
 	// compiled; rollback restores it (with the TTL kept low).
 	Original []dns.RecordSet `json:"original"`

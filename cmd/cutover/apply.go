@@ -1,0 +1,329 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cutover/cutover/internal/engine"
+	"github.com/cutover/cutover/internal/store"
+)
+
+// pollInterval is how often a running engine checks propagation and
+// operator requests (--poll on apply and resume).
+var pollInterval = 2 * time.Second
+
+func stateFlag(cmd *cobra.Command, p *string) {
+	def, err := store.DefaultPath()
+	if err != nil {
+		def = "cutover-state.db"
+	}
+	cmd.Flags().StringVar(p, "state", def, "run state file (bbolt)")
+}
+
+func outputFlag(cmd *cobra.Command, p *string) {
+	cmd.Flags().StringVarP(p, "output", "o", "text", "output format: text or json")
+}
+
+func checkOutput(o string) error {
+	if o != "text" && o != "json" {
+		return usageError(fmt.Errorf("--output %q: want text or json", o))
+	}
+	return nil
+}
+
+func newPlanCmd() *cobra.Command {
+	var file, output string
+	cmd := &cobra.Command{
+		Use:   "plan -f PLAN",
+		Short: "Show what a plan would do, step by step, without changing anything",
+		Long: `Read the plan, look at the world it names (the zone's records at the hostname, the
+edges' DNS names and alias zones), and print the runbook it compiles to: every
+record change with its before and after, every wait with its reason and duration,
+the predicted total time and the worst-case rollback time (detection + propagation
++ TTL). Nothing is written anywhere.`,
+		Example: `  cutover plan -f examples/weighted.yaml
+  cutover plan -f plan.yaml -o json | jq .runbook.steps`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			c, _, err := compilePlan(cmd.Context(), file)
+			if err != nil {
+				return err
+			}
+			return printPlan(cmd.OutOrStdout(), c, output)
+		},
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "", "plan file (required)")
+	_ = cmd.MarkFlagRequired("file")
+	outputFlag(cmd, &output)
+	return cmd
+}
+
+func newApplyCmd() *cobra.Command {
+	var file, statePath string
+	var autoApprove bool
+	cmd := &cobra.Command{
+		Use:   "apply -f PLAN",
+		Short: "Execute a plan: TTL prep, gated shifts, verify, hold, TTL restore",
+		Long: `Show the plan, ask for confirmation (unless --auto-approve), then execute it.
+
+Every transition is saved to the state file before it takes effect, so the
+process can be stopped at any moment — Ctrl-C, kill -9, a reboot — and
+'cutover apply' (same plan) or 'cutover resume NAME' continues from the recorded
+position: no change is applied twice and no wait restarts from zero.
+
+A breached gate rolls back on its own (or pauses, per the gate's on_failure).
+
+Exit codes: 0 done, 1 rolled back or failed, 2 bad plan (nothing changed),
+3 declined, 4 paused (waits for 'cutover resume' or 'cutover rollback').`,
+		Example: `  cutover apply -f examples/weighted.yaml
+  cutover apply -f plan.yaml --auto-approve --state /var/lib/cutover/state.db`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			out := cmd.OutOrStdout()
+			p, digest, err := loadPlan(file)
+			if err != nil {
+				return err
+			}
+			s, err := openStore(statePath)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			existing, err := s.GetRun(ctx, p.Name)
+			switch {
+			case err == nil && engine.Terminal(existing.State):
+				return usageError(fmt.Errorf("run %s already ended (%s at %s); give the plan a new name to run it again", existing.Name, existing.State, existing.UpdatedAt.Local().Format(time.RFC3339)))
+			case err == nil:
+				if existing.PlanDigest != digest {
+					return usageError(fmt.Errorf("run %s is in progress with a different version of the plan (digest %.12s, file now %.12s); resume it with `cutover resume %s` or roll it back", existing.Name, existing.PlanDigest, digest, existing.Name))
+				}
+				fmt.Fprintf(out, "resuming run %s at step %d (%s)\n", existing.Name, existing.Step+1, existing.State)
+			case isNotFound(err):
+				c, _, err := compilePlan(ctx, file)
+				if err != nil {
+					return err
+				}
+				if err := printPlan(out, c, "text"); err != nil {
+					return err
+				}
+				if !autoApprove && !confirm(cmd.InOrStdin(), out, "Apply this runbook to "+c.runbook.Hostname+"?") {
+					return &exitError{code: exitCanceled, err: errors.New("apply declined; nothing was changed")}
+				}
+				if _, err := engine.Create(ctx, s, c.runbook, file, c.digest, time.Now()); err != nil {
+					return fmt.Errorf("creating run %s: %w", c.runbook.Name, err)
+				}
+			default:
+				return err
+			}
+			return execute(ctx, cmd, s, p.Name)
+		},
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "", "plan file (required)")
+	_ = cmd.MarkFlagRequired("file")
+	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "skip the confirmation prompt")
+	cmd.Flags().DurationVar(&pollInterval, "poll", pollInterval, "how often propagation and operator requests are checked")
+	stateFlag(cmd, &statePath)
+	return cmd
+}
+
+// execute runs a stored run to its end (or pause) in this process.
+func execute(ctx context.Context, cmd *cobra.Command, s store.Store, name string) error {
+	run, err := s.GetRun(ctx, name)
+	if err != nil {
+		return err
+	}
+	rb, err := engine.Runbook(run)
+	if err != nil {
+		return err
+	}
+	e, err := engineFor(ctx, s, rb, cmd.OutOrStdout(), func(o *engine.Options) { o.Poll = pollInterval })
+	if err != nil {
+		return err
+	}
+	run, err = e.Run(ctx, name)
+	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintf(cmd.ErrOrStderr(), "interrupted: run %s stays at step %d; continue with `cutover resume %s`\n", name, run.Step+1, name)
+			return &exitError{code: exitCanceled, err: ctx.Err()}
+		}
+		return err
+	}
+	return runExit(run)
+}
+
+func newRequestCmd(action, short, long string) *cobra.Command {
+	var statePath string
+	cmd := &cobra.Command{
+		Use:   action + " NAME",
+		Short: short,
+		Long:  long,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			s, err := openStore(statePath)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			run, err := s.Request(ctx, args[0], action)
+			if err != nil {
+				if isNotFound(err) {
+					return usageError(fmt.Errorf("no run named %s", args[0]))
+				}
+				return err
+			}
+			// If no process executes the run, execute it here.
+			lease, lerr := s.Acquire(ctx, run.Hostname, store.ProcessOwner(), time.Second)
+			if lerr != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s requested; the process running %s will act on it\n", action, run.Name)
+				return nil
+			}
+			_ = s.Release(ctx, lease)
+			if action == "pause" {
+				fmt.Fprintf(cmd.OutOrStdout(), "pause recorded; no process is executing %s now, and it stays paused until `cutover resume %s`\n", run.Name, run.Name)
+				return nil
+			}
+			ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return execute(ctx, cmd, s, run.Name)
+		},
+	}
+	stateFlag(cmd, &statePath)
+	return cmd
+}
+
+func newStatusCmd() *cobra.Command {
+	var statePath, output string
+	var events int
+	cmd := &cobra.Command{
+		Use:   "status [NAME]",
+		Short: "Show runs: state, current step, next deadline, reason",
+		Example: `  cutover status
+  cutover status api-alb-migration -o json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			s, err := openStore(statePath)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			out := cmd.OutOrStdout()
+			if len(args) == 0 {
+				runs, err := s.ListRuns(ctx)
+				if err != nil {
+					return err
+				}
+				if output == "json" {
+					return writeJSONOut(out, runSummaries(runs))
+				}
+				tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "NAME\tHOSTNAME\tSTATE\tSTEP\tUPDATED\tREASON")
+				for _, r := range runSummaries(runs) {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%s\t%s\n", r.Name, r.Hostname, r.State, r.Step, r.Steps, r.Updated.Local().Format(time.RFC3339), r.Reason)
+				}
+				return tw.Flush()
+			}
+			run, err := s.GetRun(ctx, args[0])
+			if err != nil {
+				if isNotFound(err) {
+					return usageError(fmt.Errorf("no run named %s", args[0]))
+				}
+				return err
+			}
+			evs, err := s.Events(ctx, run.Name, 0)
+			if err != nil {
+				return err
+			}
+			if len(evs) > events {
+				evs = evs[len(evs)-events:]
+			}
+			sum := runSummaries([]store.Run{run})[0]
+			if output == "json" {
+				return writeJSONOut(out, map[string]any{"run": sum, "events": evs})
+			}
+			fmt.Fprintf(out, "run %s: %s %s\n  state   %s", sum.Name, sum.Strategy, sum.Hostname, sum.State)
+			if sum.Reason != "" {
+				fmt.Fprintf(out, " — %s", sum.Reason)
+			}
+			fmt.Fprintf(out, "\n  step    %d/%d %s\n", sum.Step, sum.Steps, sum.StepTitle)
+			for _, d := range sum.Deadlines {
+				fmt.Fprintf(out, "  until   %s (%s from now)\n", d.Local().Format(time.RFC3339), time.Until(d).Round(time.Second))
+			}
+			fmt.Fprintln(out, "  recent events:")
+			for _, e := range evs {
+				fmt.Fprintf(out, "    %s  %-18s %s\n", e.Time.Local().Format("01-02 15:04:05"), e.Type, e.Message)
+			}
+			return nil
+		},
+	}
+	stateFlag(cmd, &statePath)
+	outputFlag(cmd, &output)
+	cmd.Flags().IntVar(&events, "events", 10, "how many recent events to show")
+	return cmd
+}
+
+type runSummary struct {
+	Name      string         `json:"name"`
+	Hostname  string         `json:"hostname"`
+	Strategy  string         `json:"strategy"`
+	State     store.RunState `json:"state"`
+	Reason    string         `json:"reason,omitempty"`
+	Step      int            `json:"step"`
+	Steps     int            `json:"steps"`
+	StepTitle string         `json:"step_title,omitempty"`
+	Deadlines []time.Time    `json:"deadlines,omitempty"`
+	Updated   time.Time      `json:"updated"`
+}
+
+func runSummaries(runs []store.Run) []runSummary {
+	var out []runSummary
+	for _, r := range runs {
+		s := runSummary{Name: r.Name, Hostname: r.Hostname, State: r.State, Reason: r.Reason, Step: r.Step + 1, Updated: r.UpdatedAt}
+		if rb, err := engine.Runbook(r); err == nil {
+			s.Strategy, s.Steps = rb.Strategy, len(rb.Steps)
+			if r.Step < len(rb.Steps) && r.State != store.StateRollingBack {
+				s.StepTitle = rb.Steps[r.Step].Title
+			}
+		}
+		for _, d := range r.Timers {
+			s.Deadlines = append(s.Deadlines, d)
+		}
+		sort.Slice(s.Deadlines, func(i, j int) bool { return s.Deadlines[i].Before(s.Deadlines[j]) })
+		out = append(out, s)
+	}
+	return out
+}
+
+func writeJSONOut(w interface{ Write([]byte) (int, error) }, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func init() {
+	rootCmd.AddCommand(newPlanCmd(), newApplyCmd(), newStatusCmd(),
+		newRequestCmd("pause", "Pause a run where it is", "Ask the run to pause. The process executing it stops at the next check (within seconds); the run keeps its position and timers."),
+		newRequestCmd("resume", "Resume a paused or interrupted run", "Resume a run. If no process is executing it (it was interrupted, or paused and its process exited), this process executes it from the recorded position."),
+		newRequestCmd("rollback", "Roll a run back to the original records", "Restore the records the run started from (with the TTL kept low), from whatever step it reached, including during the hold."),
+		newRequestCmd("promote", "Skip the rest of the current observe or hold", "End the current observation or hold now and continue with the next step."),
+	)
+}

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cutover/cutover/internal/lab"
+	"github.com/cutover/cutover/internal/lab/awsapi"
+	"github.com/cutover/cutover/internal/lab/route53"
+	"github.com/cutover/cutover/internal/store/boltstore"
+)
+
+const e2eSeed = `
+load_balancers:
+  - {name: api-old, targets: ["127.0.0.1:8081"]}
+  - {name: api-new, targets: ["127.0.0.1:8082"]}
+zones:
+  - name: example.com
+records:
+  - {zone: example.com, name: api.example.com, type: CNAME, ttl: 2, values: [old.example.net]}
+`
+
+// labWorld starts a lab over HTTP and points the AWS SDK at it.
+func labWorld(t *testing.T) (*lab.Lab, *lab.Seeded) {
+	t.Helper()
+	l := lab.New(lab.Options{Propagation: 50 * 1e6, DeployDelay: -1, RateLimit: route53.RateLimitOff})
+	s, err := lab.ParseSeed("seed", []byte(e2eSeed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seeded, err := l.Apply(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(l)
+	t.Cleanup(srv.Close)
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL": srv.URL, "AWS_ACCESS_KEY_ID": awsapi.DefaultAccessKeyID, "AWS_SECRET_ACCESS_KEY": awsapi.DefaultSecretAccessKey,
+		"AWS_REGION": "us-east-1", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_PROFILE": "",
+	} {
+		t.Setenv(k, v)
+	}
+	os.Unsetenv("AWS_PROFILE")
+	return l, seeded
+}
+
+func writePlan(t *testing.T, zoneID string, extra string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "plan.yaml")
+	body := fmt.Sprintf(`apiVersion: cutover/v1
+kind: Cutover
+name: api-move
+hostname: api.example.com
+zone: {id: %s}
+from: {endpoint: old.example.net}
+to: {endpoint: new.example.net}
+strategy: weighted
+ttl: {cutover: 1}
+hold: 0s
+steps:
+  - {weight: 10}
+  - {weight: 100}
+%s`, zoneID, extra)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func runCLI(t *testing.T, stdin string, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	rootCmd.SetArgs(args)
+	rootCmd.SetOut(&out)
+	rootCmd.SetErr(&out)
+	rootCmd.SetIn(strings.NewReader(stdin))
+	err := rootCmd.ExecuteContext(context.Background())
+	return out.String(), err
+}
+
+func TestApplyAgainstLabOverTheWire(t *testing.T) {
+	l, seeded := labWorld(t)
+	zone := seeded.Zones["example.com"]
+	planPath := writePlan(t, zone, "")
+	state := filepath.Join(t.TempDir(), "state.db")
+
+	out, err := runCLI(t, "", "plan", "-f", planPath)
+	if err != nil {
+		t.Fatalf("plan: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "shift 10% to new.example.net") || !strings.Contains(out, "worst-case rollback") {
+		t.Fatalf("plan output:\n%s", out)
+	}
+
+	// Declining changes nothing.
+	before := len(l.Env.History.List(awsapi.Filter{Service: "route53"}))
+	out, err = runCLI(t, "no\n", "apply", "-f", planPath, "--state", state, "--poll", "20ms")
+	if exitCode(err) != exitCanceled {
+		t.Fatalf("declined apply: %v\n%s", err, out)
+	}
+	if n := len(l.Env.History.List(awsapi.Filter{Service: "route53"})); n != before {
+		t.Fatal("declined apply changed the zone")
+	}
+
+	out, err = runCLI(t, "yes\n", "apply", "-f", planPath, "--state", state, "--poll", "20ms")
+	if err != nil {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	recs, _ := l.Route53.Records(zone)
+	var final []string
+	for _, r := range recs {
+		if r.Name == "api.example.com." {
+			final = append(final, fmt.Sprintf("%s %d %v %q", r.Type, *r.TTL, r.Records, r.SetIdentifier))
+		}
+	}
+	if len(final) != 1 || final[0] != `CNAME 2 [new.example.net.] ""` {
+		t.Fatalf("final records %v\n%s", final, out)
+	}
+	// The lab's history and the run's event log tell the same story.
+	s, err := boltstore.Open(state, boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	evs, _ := s.Events(context.Background(), "api-move", 0)
+	applied := 0
+	for _, e := range evs {
+		if e.Type == "change.applied" {
+			applied++
+		}
+	}
+	writes := 0
+	for _, c := range l.Env.History.List(awsapi.Filter{Service: "route53", SinceSeq: int64(before)}) {
+		if c.Operation == "ChangeResourceRecordSets" {
+			writes++
+		}
+	}
+	if applied == 0 || applied != writes {
+		t.Fatalf("event log shows %d changes, lab history %d", applied, writes)
+	}
+
+	out, err = runCLI(t, "", "status", "api-move", "--state", state, "-o", "json")
+	if err != nil || !strings.Contains(out, `"state": "done"`) {
+		t.Fatalf("status: %v\n%s", err, out)
+	}
+	// A finished run is not re-applied.
+	if _, err := runCLI(t, "", "apply", "-f", planPath, "--state", state, "--auto-approve"); exitCode(err) != exitUsage {
+		t.Fatalf("re-apply of a finished run: %v", err)
+	}
+}
+
+func TestApplyBadPlanExits2AndWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("apiVersion: cutover/v1\nkind: Cutover\nname: x\nhostname: a.example.com\nzone: {id: Z1}\nfrom: {endpoint: a.example.net}\nto: {endpoint: b.example.net}\nsteps:\n  - weight: 10\n    pasue: 5m\n"), 0o644)
+	state := filepath.Join(dir, "state.db")
+	out, err := runCLI(t, "", "apply", "-f", bad, "--state", state, "--auto-approve")
+	if exitCode(err) != exitUsage || !strings.Contains(err.Error(), "bad.yaml:10:5") || !strings.Contains(err.Error(), "pause") {
+		t.Fatalf("bad plan: %v\n%s", err, out)
+	}
+	if _, statErr := os.Stat(state); !os.IsNotExist(statErr) {
+		t.Fatal("a bad plan created the state file")
+	}
+}

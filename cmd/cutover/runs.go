@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/cutover/cutover/internal/awsconfig"
+	"github.com/cutover/cutover/internal/dns"
+	"github.com/cutover/cutover/internal/dns/route53"
+	"github.com/cutover/cutover/internal/edge"
+	"github.com/cutover/cutover/internal/engine"
+	"github.com/cutover/cutover/internal/gate/build"
+	"github.com/cutover/cutover/internal/plan"
+	"github.com/cutover/cutover/internal/runbook"
+	"github.com/cutover/cutover/internal/store"
+	"github.com/cutover/cutover/internal/store/boltstore"
+)
+
+// compiled is a plan read, resolved against the world and compiled.
+type compiled struct {
+	plan     *plan.Plan
+	digest   string
+	runbook  *runbook.Runbook
+	from, to runbook.Target
+}
+
+// awsConfig loads the AWS configuration for region and an optional role.
+func awsConfig(ctx context.Context, region, roleARN string) (aws.Config, error) {
+	if region == "" {
+		region = "us-east-1"
+	}
+	return awsconfig.Load(ctx, awsconfig.Options{Region: region, RoleARN: roleARN})
+}
+
+// zoneProvider returns the DNS provider for a plan's zone.
+func zoneProvider(ctx context.Context, roleARN string) (dns.Provider, error) {
+	cfg, err := awsConfig(ctx, "us-east-1", roleARN)
+	if err != nil {
+		return nil, fmt.Errorf("zone credentials: %w", err)
+	}
+	return route53.New(cfg, route53.Options{}), nil
+}
+
+// loadPlan reads and validates a plan file; problems are usage errors.
+func loadPlan(path string) (*plan.Plan, string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, "", usageError(fmt.Errorf("reading plan: %w", err))
+	}
+	p, err := plan.Parse(path, data)
+	if err != nil {
+		return nil, "", usageError(err)
+	}
+	sum := sha256.Sum256(data)
+	return p, hex.EncodeToString(sum[:]), nil
+}
+
+// compilePlan reads the world the plan names and compiles its runbook.
+func compilePlan(ctx context.Context, path string) (*compiled, dns.Provider, error) {
+	p, digest, err := loadPlan(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	spec, err := runbook.SpecFromPlan(p)
+	if err != nil {
+		return nil, nil, usageError(err)
+	}
+	res := edge.Resolver{Config: awsConfig}
+	from, err := res.Target(ctx, p.From)
+	if err != nil {
+		return nil, nil, err
+	}
+	to, err := res.Target(ctx, p.To)
+	if err != nil {
+		return nil, nil, err
+	}
+	prov, err := zoneProvider(ctx, p.Zone.RoleARN)
+	if err != nil {
+		return nil, nil, err
+	}
+	recs, err := prov.Records(ctx, p.Zone.ID, p.Hostname)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading %s in zone %s: %w", p.Hostname, p.Zone.ID, err)
+	}
+	rb, err := runbook.Compile(spec, runbook.Observed{Records: recs, From: from, To: to})
+	if err != nil {
+		return nil, nil, err
+	}
+	rb.ZoneRoleARN = p.Zone.RoleARN
+	return &compiled{plan: p, digest: digest, runbook: rb, from: from, to: to}, prov, nil
+}
+
+// planJSON is `cutover plan -o json`.
+type planJSON struct {
+	Runbook          *runbook.Runbook `json:"runbook"`
+	From             runbook.Target   `json:"from"`
+	To               runbook.Target   `json:"to"`
+	PredictedSeconds float64          `json:"predicted_seconds"`
+	RollbackSeconds  float64          `json:"worst_case_rollback_seconds"`
+	Warnings         []string         `json:"warnings,omitempty"`
+}
+
+// assumedInSync is the propagation time plan output assumes per change
+// (Route 53: "generally within 60 seconds").
+const assumedInSync = 60 * time.Second
+
+func printPlan(w io.Writer, c *compiled, output string) error {
+	if output == "json" {
+		total, rollback := c.runbook.Estimate(assumedInSync)
+		out := planJSON{Runbook: c.runbook, From: c.from, To: c.to, PredictedSeconds: total.Seconds(), RollbackSeconds: rollback.Seconds()}
+		for _, d := range c.plan.Warnings() {
+			out.Warnings = append(out.Warnings, d.String())
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	for _, d := range c.plan.Warnings() {
+		fmt.Fprintf(w, "%s\n", d)
+	}
+	runbook.Render(w, c.runbook, c.from, c.to, assumedInSync)
+	return nil
+}
+
+func openStore(path string) (store.Store, error) {
+	s, err := boltstore.Open(path, boltstore.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("opening state %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// confirm asks on the terminal; only "yes" proceeds.
+func confirm(in io.Reader, out io.Writer, question string) bool {
+	fmt.Fprintf(out, "\n%s\n  Only 'yes' will be accepted: ", question)
+	line, _ := bufio.NewReader(in).ReadString('\n')
+	return strings.TrimSpace(line) == "yes"
+}
+
+// engineFor builds the engine for a stored run: the zone's provider, its
+// gates and a verifier when the runbook asks for one.
+func engineFor(ctx context.Context, s store.Store, rb *runbook.Runbook, out io.Writer, extra func(*engine.Options)) (*engine.Engine, error) {
+	prov, err := zoneProvider(ctx, rb.ZoneRoleARN)
+	if err != nil {
+		return nil, err
+	}
+	gates, err := build.Gates(rb, build.Deps{AWSConfig: func(region, roleARN string) (aws.Config, error) { return awsConfig(ctx, region, roleARN) }})
+	if err != nil {
+		return nil, usageError(err)
+	}
+	o := engine.Options{Store: s, Provider: prov, Clock: engine.RealClock{}, Gates: gates, OnEvent: progress(out)}
+	if extra != nil {
+		extra(&o)
+	}
+	return engine.New(o), nil
+}
+
+// progress prints each committed event as one line.
+func progress(w io.Writer) func(store.Event) {
+	return func(e store.Event) {
+		fmt.Fprintf(w, "%s  step %-3d %-18s %s\n", e.Time.Local().Format("15:04:05"), e.Step+1, e.Type, e.Message)
+	}
+}
+
+// runExit maps a run's final state to the exit code scripts rely on.
+func runExit(r store.Run) error {
+	switch r.State {
+	case store.StateDone:
+		return nil
+	case store.StatePaused:
+		return &exitError{code: exitPaused, err: fmt.Errorf("run %s paused: %s (continue with `cutover resume %s`, or `cutover rollback %s`)", r.Name, r.Reason, r.Name, r.Name)}
+	case store.StateRolledBack:
+		return &exitError{code: exitFailure, err: fmt.Errorf("run %s rolled back: %s", r.Name, r.Reason)}
+	}
+	return &exitError{code: exitFailure, err: fmt.Errorf("run %s ended %s: %s", r.Name, r.State, r.Reason)}
+}
+
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

@@ -1,0 +1,96 @@
+package runbook
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/cutover/cutover/internal/dns"
+)
+
+// Render writes the runbook the way `cutover plan` shows it: each record
+// change with before and after, each wait with its reason and duration,
+// the predicted total and the worst-case rollback time. insync is the
+// propagation time assumed per change.
+func Render(w io.Writer, rb *Runbook, from, to Target, insync time.Duration) {
+	fmt.Fprintf(w, "cutover plan %s: %s %s in zone %s\n\n", rb.Name, rb.Strategy, strings.TrimSuffix(rb.Hostname, "."), rb.Zone)
+	fmt.Fprintf(w, "  from  %s\n  to    %s\n", describeTarget(from), describeTarget(to))
+	fmt.Fprintf(w, "  now   ")
+	for i, r := range rb.Original {
+		if i > 0 {
+			fmt.Fprintf(w, "        ")
+		}
+		fmt.Fprintf(w, "%s\n", r)
+	}
+	fmt.Fprintf(w, "        (fingerprint %s)\n\n", rb.Fingerprint)
+	width := len(fmt.Sprint(len(rb.Steps)))
+	for i, s := range rb.Steps {
+		n := fmt.Sprintf("%*d.", width, i+1)
+		switch {
+		case s.Change != nil:
+			fmt.Fprintf(w, "%s change   %s\n", n, s.Title)
+			pad := strings.Repeat(" ", width+10)
+			for _, c := range s.Change.Set.Changes {
+				if c.Old != nil {
+					fmt.Fprintf(w, "%s- %s\n", pad, c.Old)
+				}
+				if c.New != nil {
+					fmt.Fprintf(w, "%s+ %s\n", pad, c.New)
+				}
+			}
+		case s.InSync != nil:
+			fmt.Fprintf(w, "%s insync   %s (≤ %s)\n", n, s.Title, s.InSync.Timeout.D())
+		case s.Wait != nil:
+			fmt.Fprintf(w, "%s wait     %s: %s\n", n, s.Wait.Duration.D(), s.Wait.Reason)
+		case s.Observe != nil:
+			fmt.Fprintf(w, "%s observe  %s %s%s\n", n, s.Observe.Duration.D(), s.Title, gateList(s.Observe.Gates))
+		case s.Verify != nil:
+			fmt.Fprintf(w, "%s verify   %s (path %s)\n", n, s.Title, orDash(s.Verify.Path))
+		case s.Hold != nil:
+			fmt.Fprintf(w, "%s hold     %s %s%s\n", n, s.Hold.Duration.D(), s.Title, gateList(s.Hold.Gates))
+		}
+	}
+	total, rollback := rb.Estimate(insync)
+	fmt.Fprintf(w, "\n  predicted duration   %s (assuming %s per change to propagate)\n", roundDur(total), insync)
+	fmt.Fprintf(w, "  worst-case rollback  %s (detection + propagation + TTL)\n", roundDur(rollback))
+	for _, n := range rb.Notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
+}
+
+func describeTarget(t Target) string {
+	s := fmt.Sprintf("%s %s → %s", t.Kind, t.ID, t.DNSName)
+	if t.AliasZoneID != "" {
+		s += " (alias zone " + t.AliasZoneID + ")"
+	}
+	return s
+}
+
+func gateList(g []string) string {
+	if len(g) == 0 {
+		return ""
+	}
+	return " — gates: " + strings.Join(g, ", ")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "/"
+	}
+	return s
+}
+
+func roundDur(d time.Duration) time.Duration { return d.Round(time.Second) }
+
+// Changes lists every record change of the runbook in order, for JSON
+// output and audits.
+func (rb *Runbook) Changes() []dns.ChangeSet {
+	var out []dns.ChangeSet
+	for _, s := range rb.Steps {
+		if s.Change != nil {
+			out = append(out, s.Change.Set)
+		}
+	}
+	return out
+}
