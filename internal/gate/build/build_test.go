@@ -301,4 +301,3 @@ func TestGatesErrors(t *testing.T) {
 		t.Errorf("empty runbook: %v, %v", gates, err)
 	}
 }
-

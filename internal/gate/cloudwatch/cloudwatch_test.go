@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	cw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
 	"github.com/cutover/cutover/internal/gate"
 	"github.com/cutover/cutover/internal/gate/cloudwatch"
@@ -281,5 +283,53 @@ func TestQueryShape(t *testing.T) {
 		if !isExpr && (q.MetricStat == nil || *q.MetricStat.Stat != "Sum" || *q.MetricStat.Metric.Dimensions[0].Value != lbDim) {
 			t.Errorf("query %s: metric stat %+v", *q.Id, q.MetricStat)
 		}
+	}
+}
+
+// pages answers GetMetricData from a script, one output per call.
+type pages struct {
+	out    []*cw.GetMetricDataOutput
+	tokens []string
+}
+
+func (p *pages) GetMetricData(_ context.Context, in *cw.GetMetricDataInput, _ ...func(*cw.Options)) (*cw.GetMetricDataOutput, error) {
+	tok := ""
+	if in.NextToken != nil {
+		tok = *in.NextToken
+	}
+	p.tokens = append(p.tokens, tok)
+	o := p.out[0]
+	p.out = p.out[1:]
+	return o, nil
+}
+
+func result(status types.StatusCode, ts []time.Time, vs []float64) types.MetricDataResult {
+	return types.MetricDataResult{Id: aws.String("gate"), StatusCode: status, Timestamps: ts, Values: vs}
+}
+
+func TestPagesAreFollowedAndNewestWins(t *testing.T) {
+	p := &pages{out: []*cw.GetMetricDataOutput{
+		{MetricDataResults: []types.MetricDataResult{result(types.StatusCodePartialData, []time.Time{t0}, []float64{9})}, NextToken: aws.String("p2")},
+		{MetricDataResults: []types.MetricDataResult{result(types.StatusCodeComplete, []time.Time{t0.Add(time.Minute)}, []float64{0.5})}},
+	}}
+	spec := plan.CloudWatchGate{Metric: albMetric("RequestCount"), Threshold: 1}
+	m := cloudwatch.New(spec, p, cloudwatch.Options{Periods: 2}).Measure(context.Background(), t0.Add(10*time.Minute))
+	if m.Phase != gate.Successful || m.Value != 0.5 {
+		t.Fatalf("got %+v, want the newest point 0.5 from the second page", m)
+	}
+	if strings.Join(p.tokens, ",") != ",p2" {
+		t.Errorf("tokens sent %q", p.tokens)
+	}
+}
+
+func TestResultStatusErrors(t *testing.T) {
+	p := &pages{out: []*cw.GetMetricDataOutput{{MetricDataResults: []types.MetricDataResult{{
+		Id: aws.String("gate"), StatusCode: types.StatusCodeForbidden,
+		Messages: []types.MessageData{{Code: aws.String("Forbidden"), Value: aws.String("no access to account 222222222222")}},
+	}}}}}
+	spec := plan.CloudWatchGate{Metric: albMetric("RequestCount"), Threshold: 1}
+	m := cloudwatch.New(spec, p, cloudwatch.Options{}).Measure(context.Background(), t0)
+	if m.Phase != gate.Error || !strings.Contains(m.Detail, "no access to account") {
+		t.Fatalf("got %+v, want Error with the message", m)
 	}
 }

@@ -1,0 +1,189 @@
+package unboundtest
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
+)
+
+// readyName is answered by unbound itself (a local-data record), so a
+// probe tells when it is up without touching the upstream or its cache.
+const readyName = "ready.unboundtest."
+
+// Start runs unbound on 127.0.0.1 at a free port, forwarding each zone in
+// forwardZones to upstream ("host:port"), and returns its address
+// ("127.0.0.1:port"). unbound caches as configured by default except that
+// cache-min-ttl is 0, so answers expire exactly on their TTLs. It is
+// stopped when the test ends. Without unbound installed the test is
+// skipped (or fails under CI=true).
+func Start(t testing.TB, forwardZones []string, upstream string) string {
+	t.Helper()
+	bin := lookPath()
+	if bin == "" {
+		awstest.Required(t, "unbound")
+		return ""
+	}
+	host, port, err := net.SplitHostPort(upstream)
+	if err != nil {
+		t.Fatalf("unboundtest: upstream %q: %v", upstream, err)
+	}
+	dir := t.TempDir()
+	// A free port can be taken between probing and unbound's bind; retry.
+	var lastOut string
+	for range 3 {
+		p, err := freePort()
+		if err != nil {
+			t.Fatalf("unboundtest: finding a free port: %v", err)
+		}
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(p))
+		conf := filepath.Join(dir, "unbound.conf")
+		if err := os.WriteFile(conf, []byte(config(dir, p, forwardZones, host+"@"+port)), 0o600); err != nil {
+			t.Fatalf("unboundtest: writing config: %v", err)
+		}
+		out, ok := run(t, bin, conf, addr)
+		if ok {
+			return addr
+		}
+		lastOut = out
+	}
+	t.Fatalf("unboundtest: unbound did not start:\n%s", lastOut)
+	return ""
+}
+
+func lookPath() string {
+	if p, err := exec.LookPath("unbound"); err == nil {
+		return p
+	}
+	// /usr/sbin is not on every user's PATH.
+	for _, p := range []string{"/usr/sbin/unbound", "/usr/local/sbin/unbound"} {
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p
+		}
+	}
+	return ""
+}
+
+// freePort finds a port free for both UDP and TCP on 127.0.0.1.
+func freePort() (int, error) {
+	var lastErr error
+	for range 20 {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		p := pc.LocalAddr().(*net.UDPAddr).Port
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		pc.Close()
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		ln.Close()
+		return p, nil
+	}
+	return 0, lastErr
+}
+
+func config(dir string, port int, zones []string, upstream string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `server:
+	interface: 127.0.0.1
+	port: %d
+	do-ip6: no
+	do-daemonize: no
+	chroot: ""
+	username: ""
+	directory: %q
+	pidfile: %q
+	use-syslog: no
+	logfile: ""
+	verbosity: 1
+	num-threads: 1
+	so-reuseport: no
+	module-config: "iterator"
+	val-permissive-mode: yes
+	do-not-query-localhost: no
+	qname-minimisation: no
+	cache-min-ttl: 0
+	prefetch: no
+	serve-expired: no
+	access-control: 127.0.0.0/8 allow
+	local-zone: "unboundtest." static
+	local-data: "%s 0 IN A 127.0.0.1"
+remote-control:
+	control-enable: no
+`, port, dir, filepath.Join(dir, "unbound.pid"), readyName)
+	for _, z := range zones {
+		fmt.Fprintf(&b, "forward-zone:\n\tname: %q\n\tforward-addr: %s\n", dns.Fqdn(z), upstream)
+	}
+	return b.String()
+}
+
+// lockedBuffer collects the process's output while it runs.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// run starts unbound and waits until it answers on addr. On failure it
+// returns unbound's output.
+func run(t testing.TB, bin, conf, addr string) (string, bool) {
+	var out lockedBuffer
+	cmd := exec.Command(bin, "-d", "-c", conf)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("unboundtest: starting %s: %v", bin, err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	stop := func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	}
+	c := &dns.Client{Timeout: 200 * time.Millisecond}
+	m := new(dns.Msg)
+	m.SetQuestion(readyName, dns.TypeA)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			return out.String(), false
+		default:
+		}
+		if r, _, err := c.Exchange(m, addr); err == nil && r.Rcode == dns.RcodeSuccess && len(r.Answer) == 1 {
+			t.Cleanup(stop)
+			return "", true
+		}
+		select {
+		case <-exited:
+			return out.String(), false
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	stop()
+	return out.String() + "\n(timed out waiting for unbound)", false
+}
