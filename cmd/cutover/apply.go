@@ -22,6 +22,10 @@ import (
 // operator requests (--poll on apply and resume).
 var pollInterval = 2 * time.Second
 
+// reconcileWait is how long to allow for propagation when an interrupted
+// run finds its change applied but lost the change id (--reconcile-wait).
+var reconcileWait = 60 * time.Second
+
 func stateFlag(cmd *cobra.Command, p *string) {
 	def, err := store.DefaultPath()
 	if err != nil {
@@ -137,6 +141,7 @@ Exit codes: 0 done, 1 rolled back or failed, 2 bad plan (nothing changed),
 	_ = cmd.MarkFlagRequired("file")
 	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "skip the confirmation prompt")
 	cmd.Flags().DurationVar(&pollInterval, "poll", pollInterval, "how often propagation and operator requests are checked")
+	cmd.Flags().DurationVar(&reconcileWait, "reconcile-wait", reconcileWait, "after an interruption, how long to allow a change whose id was lost to propagate (Route 53: within 60s)")
 	stateFlag(cmd, &statePath)
 	return cmd
 }
@@ -151,7 +156,10 @@ func execute(ctx context.Context, cmd *cobra.Command, s store.Store, name string
 	if err != nil {
 		return err
 	}
-	e, err := engineFor(ctx, s, rb, cmd.OutOrStdout(), func(o *engine.Options) { o.Poll = pollInterval })
+	e, err := engineFor(ctx, s, rb, cmd.OutOrStdout(), func(o *engine.Options) {
+		o.Poll = pollInterval
+		o.UnknownChangeSettle = reconcileWait
+	})
 	if err != nil {
 		return err
 	}
@@ -204,6 +212,10 @@ func newRequestCmd(action, short, long string) *cobra.Command {
 		},
 	}
 	stateFlag(cmd, &statePath)
+	if action != "pause" {
+		cmd.Flags().DurationVar(&pollInterval, "poll", pollInterval, "how often propagation and operator requests are checked, when this process executes the run")
+		cmd.Flags().DurationVar(&reconcileWait, "reconcile-wait", reconcileWait, "after an interruption, how long to allow a change whose id was lost to propagate (Route 53: within 60s)")
+	}
 	return cmd
 }
 

@@ -72,7 +72,7 @@ func compilePlan(ctx context.Context, path string) (*compiled, dns.Provider, err
 	if err != nil {
 		return nil, nil, err
 	}
-	spec, err := runbook.SpecFromPlan(p)
+	spec, err := runbook.SpecFromPlan(p, build.Spec)
 	if err != nil {
 		return nil, nil, usageError(err)
 	}

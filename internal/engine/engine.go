@@ -617,6 +617,7 @@ func (e *Engine) execVerify(ctx context.Context, rb *runbook.Runbook, run *store
 			return err
 		}
 	}
+	last := ""
 	for {
 		res := e.o.Verifier.Verify(ctx, rb, *s.Verify)
 		data, _ := json.Marshal(res)
@@ -624,8 +625,13 @@ func (e *Engine) execVerify(ctx context.Context, rb *runbook.Runbook, run *store
 			delete(run.Timers, key)
 			return e.advance(ctx, run, evData("verify.passed", data, "step %s: %s", s.ID, res.Detail))
 		}
-		if err := e.commit(ctx, run, evData("verify.failed", data, "step %s: %s", s.ID, res.Detail)); err != nil {
-			return err
+		// Log a failed verification when what it found changes, not on
+		// every retry.
+		if res.Detail != last {
+			last = res.Detail
+			if err := e.commit(ctx, run, evData("verify.failed", data, "step %s: %s", s.ID, res.Detail)); err != nil {
+				return err
+			}
 		}
 		if !e.o.Clock.Now().Before(deadline) {
 			return e.pause(ctx, run, "verify.timeout", "step %s: %s still not served only by the %s edge after %s: %s", s.ID, rb.Hostname, s.Verify.Expect, e.o.VerifyTimeout, res.Detail)

@@ -1,16 +1,16 @@
 package runbook
 
 import (
-	"encoding/json"
-	"fmt"
-	"time"
-
 	"github.com/cutover/cutover/internal/plan"
 )
 
+// GateCompiler turns a plan gate into a runbook gate (package gate/build
+// provides it: the runbook stays independent of gate implementations).
+type GateCompiler func(plan.Gate) (Gate, error)
+
 // SpecFromPlan extracts what the compiler needs from a loaded (defaulted and
 // validated) plan.
-func SpecFromPlan(p *plan.Plan) (Spec, error) {
+func SpecFromPlan(p *plan.Plan, compileGate GateCompiler) (Spec, error) {
 	s := Spec{
 		Name:       p.Name,
 		Hostname:   p.Hostname,
@@ -25,7 +25,7 @@ func SpecFromPlan(p *plan.Plan) (Spec, error) {
 		s.Steps = append(s.Steps, WeightStep{Weight: int64(st.Weight), Pause: st.Pause.Std(), Gates: st.Gates})
 	}
 	for _, g := range p.Gates {
-		rg, err := GateFromPlan(g)
+		rg, err := compileGate(g)
 		if err != nil {
 			return Spec{}, err
 		}
@@ -35,31 +35,4 @@ func SpecFromPlan(p *plan.Plan) (Spec, error) {
 		s.Verify = &Verify{Expect: "new", Path: p.Verify.Path, Samples: p.Verify.Samples}
 	}
 	return s, nil
-}
-
-// GateFromPlan compiles one plan gate: cadence and policy become fields,
-// the provider's settings are kept as JSON for the gate builder.
-func GateFromPlan(g plan.Gate) (Gate, error) {
-	out := Gate{Name: g.Name, Interval: Duration(g.Interval.Std()), For: Duration(g.For.Std()), OnFailure: string(g.OnFailure)}
-	if out.Interval == 0 {
-		out.Interval = Duration(30 * time.Second)
-	}
-	if out.OnFailure == "" {
-		out.OnFailure = string(plan.OnFailureRollback)
-	}
-	var spec any
-	switch {
-	case g.CloudWatch != nil:
-		out.Kind, spec = "cloudwatch", g.CloudWatch
-	case g.Probe != nil:
-		out.Kind, spec = "probe", g.Probe
-	default:
-		return Gate{}, fmt.Errorf("gate %s: no provider", g.Name)
-	}
-	raw, err := json.Marshal(spec)
-	if err != nil {
-		return Gate{}, fmt.Errorf("gate %s: encoding its settings: %w", g.Name, err)
-	}
-	out.Spec = raw
-	return out, nil
 }

@@ -1,0 +1,380 @@
+// Package demo runs a complete migration on the built-in lab: seed 004's
+// load balancer to load balancer move, by weighted Route 53 records with a
+// gate, under client load that resolves through the lab's DNS and honours
+// TTLs, and reports what the clients saw.
+//
+// Everything goes over the wire: the engine reaches the lab's Route 53
+// through aws-sdk-go-v2 exactly as it reaches AWS.
+package demo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cutover/cutover/internal/dns/route53"
+	"github.com/cutover/cutover/internal/engine"
+	"github.com/cutover/cutover/internal/gate/build"
+	"github.com/cutover/cutover/internal/gate/probe"
+	"github.com/cutover/cutover/internal/lab"
+	"github.com/cutover/cutover/internal/lab/load"
+	"github.com/cutover/cutover/internal/lab/origin"
+	labr53 "github.com/cutover/cutover/internal/lab/route53"
+	"github.com/cutover/cutover/internal/lab/world"
+	"github.com/cutover/cutover/internal/plan"
+	"github.com/cutover/cutover/internal/runbook"
+	"github.com/cutover/cutover/internal/store"
+	"github.com/cutover/cutover/internal/store/memstore"
+	"github.com/cutover/cutover/internal/verify"
+)
+
+// Scenarios the demo knows.
+const (
+	ScenarioWeighted = "weighted"
+	ScenarioRollback = "rollback"
+)
+
+// Options tune the demo.
+type Options struct {
+	Scenario string
+	// Clients and Rate of the client load (defaults 20 clients, 100 req/s).
+	Clients int
+	Rate    float64
+	// Out receives the live progress; nil discards it.
+	Out io.Writer
+}
+
+// Step is one runbook step as the demo saw it.
+type Step struct {
+	Index   int      `json:"index"`
+	Title   string   `json:"title"`
+	Took    string   `json:"took"`
+	Weights string   `json:"weights,omitempty"`
+	Reached bool     `json:"reached"`
+	Gates   []string `json:"gates,omitempty"`
+}
+
+// Report is what happened.
+type Report struct {
+	Scenario string        `json:"scenario"`
+	Outcome  string        `json:"outcome"` // the run's final state
+	Reason   string        `json:"reason,omitempty"`
+	Wall     time.Duration `json:"wall"`
+	Load     load.Summary  `json:"load"`
+	Steps    []Step        `json:"steps"`
+	// Failed is every failed client request; FaultCaused those answered
+	// 5xx by the new origin after the fault was injected.
+	Failed      int64 `json:"failed"`
+	FaultCaused int64 `json:"fault_caused"`
+	// RollbackAfter is the time from fault injection to the rollback
+	// change being submitted; RollbackBound the plan's worst case.
+	RollbackAfter time.Duration `json:"rollback_after,omitempty"`
+	RollbackBound time.Duration `json:"rollback_bound,omitempty"`
+	// OK is the demo's verdict: no failed request (weighted), or a rollback
+	// within its bound whose only failures came from the fault (rollback).
+	OK bool `json:"ok"`
+}
+
+const (
+	host      = "api.example.com"
+	originTTL = 5 // seconds: the record's TTL before the run
+)
+
+// planYAML is the demo's plan; the edges are filled in once the lab has
+// created the load balancers.
+const planYAML = `apiVersion: cutover/v1
+kind: Cutover
+name: demo-api
+hostname: api.example.com
+zone: {id: %s}
+from: {endpoint: %s}
+to: {endpoint: %s}
+strategy: weighted
+ttl: {cutover: 1}
+steps:
+  - {weight: 10, pause: 3s}
+  - {weight: 50, pause: 3s}
+  - {weight: 100, pause: 2s}
+gates:
+  - name: new-edge-health
+    interval: 500ms
+    for: 1s
+    on_failure: rollback
+    probe: {url: "http://api.example.com/ruok", expect_status: [200], body_contains: ok-new, timeout: 1s}
+verify: {path: /ruok, expect: {old: ok-old, new: ok-new}, samples: 3}
+hold: 3s
+`
+
+// Run performs the demo and returns its report.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	if o.Scenario == "" {
+		o.Scenario = ScenarioWeighted
+	}
+	if o.Scenario != ScenarioWeighted && o.Scenario != ScenarioRollback {
+		return nil, fmt.Errorf("unknown scenario %q: want %s or %s", o.Scenario, ScenarioWeighted, ScenarioRollback)
+	}
+	if o.Clients == 0 {
+		o.Clients = 20
+	}
+	if o.Rate == 0 {
+		o.Rate = 100
+	}
+	out := o.Out
+	if out == nil {
+		out = io.Discard
+	}
+	start := time.Now()
+	say := func(format string, args ...any) {
+		fmt.Fprintf(out, "%6.1fs  %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
+	}
+
+	w, err := world.Start(ctx, world.Options{
+		Lab:            lab.Options{Propagation: 300 * time.Millisecond, DeployDelay: time.Second, RateLimit: labr53.RateLimitLegacy},
+		APIAddr:        "127.0.0.1:0",
+		DNSAddr:        "127.0.0.1:0",
+		Edges:          2,
+		EphemeralPorts: true,
+		PropagationMin: 100 * time.Millisecond,
+		PropagationMax: 500 * time.Millisecond,
+		MetricsPeriod:  time.Second,
+		HealthInterval: 500 * time.Millisecond,
+		TargetTTL:      1,
+		Origins:        []world.OriginSpec{{Name: "old", Addr: "127.0.3.1:0"}, {Name: "new", Addr: "127.0.3.2:0"}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("starting the lab: %w", err)
+	}
+	defer w.Close()
+	oldOrigin, _ := w.Origins.Get("old")
+	newOrigin, _ := w.Origins.Get("new")
+	seed := fmt.Sprintf(`
+load_balancers:
+  - {name: api-old, targets: ["%s"]}
+  - {name: api-new, targets: ["%s"]}
+zones:
+  - name: example.com
+records:
+  - {zone: example.com, name: %s, type: CNAME, ttl: %d, values: [PLACEHOLDER]}
+`, oldOrigin.Addr(), newOrigin.Addr(), host, originTTL)
+	// The record needs the old load balancer's generated DNS name: seed the
+	// load balancers and the zone first, then the record.
+	s, err := lab.ParseSeed("demo", []byte(strings.Split(seed, "records:")[0]))
+	if err != nil {
+		return nil, err
+	}
+	seeded, err := w.Lab.Apply(s)
+	if err != nil {
+		return nil, err
+	}
+	oldLB, newLB := seeded.LoadBalancers["api-old"], seeded.LoadBalancers["api-new"]
+	zone := seeded.Zones["example.com"]
+	if _, err := w.Lab.Route53.ApplyChanges(oldLB.AccountID, zone, []labr53.Change{{Action: "CREATE", Set: labr53.RecordSet{Name: host, Type: "CNAME", TTL: labr53.Int64(originTTL), Records: []string{oldLB.DNSName}}}}); err != nil {
+		return nil, err
+	}
+	say("lab up: AWS API %s, DNS %s, edges %v (port %d)", w.API, w.DNS, w.Sim.Addrs(), w.Sim.HTTPPort())
+	say("%s CNAME %s (TTL %ds) → origin %q; moving it to %s → origin %q", host, oldLB.DNSName, originTTL, "old", newLB.DNSName, "new")
+
+	p, err := plan.Parse("demo.yaml", []byte(fmt.Sprintf(planYAML, zone, oldLB.DNSName, newLB.DNSName)))
+	if err != nil {
+		return nil, fmt.Errorf("demo plan: %w", err)
+	}
+	spec, err := runbook.SpecFromPlan(p, build.Spec)
+	if err != nil {
+		return nil, err
+	}
+	prov := route53.New(w.AWSConfig(), route53.Options{})
+	// Wait until the record is served before the clients start, so no
+	// client ever caches a negative answer (reference E: never resolve a
+	// name before it exists).
+	if err := waitServed(ctx, w); err != nil {
+		return nil, err
+	}
+	recs, err := prov.Records(ctx, zone, host)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", host, err)
+	}
+	rb, err := runbook.Compile(spec, runbook.Observed{Records: recs,
+		From: runbook.Target{Kind: "endpoint", ID: "api-old", DNSName: oldLB.DNSName},
+		To:   runbook.Target{Kind: "endpoint", ID: "api-new", DNSName: newLB.DNSName}})
+	if err != nil {
+		return nil, err
+	}
+	_, bound := rb.Estimate(2 * time.Second)
+
+	newAddr, _ := w.Sim.LBAddr(newLB.DNSName)
+	port := strconv.Itoa(w.Sim.HTTPPort())
+	gates, err := build.Gates(rb, build.Deps{Probe: probe.Options{Connect: net.JoinHostPort(newAddr.String(), port)}})
+	if err != nil {
+		return nil, err
+	}
+	verifier := verify.New(verify.Options{Scheme: "http", Resolvers: []string{w.DNS}, NewMarker: "ok-new", OldMarker: "ok-old", Port: w.Sim.HTTPPort(), Path: "/ruok", Samples: 3, Timeout: 2 * time.Second})
+
+	// Client load through the lab's DNS, TTLs honoured; a tenth of the
+	// clients keep answers 2s past their TTL, as some resolvers do.
+	var faultAt time.Time
+	var faultMu sync.Mutex
+	var faultCaused int64
+	live, err := load.Start(ctx, load.Config{
+		Host: host, Path: "/ruok", Port: w.Sim.HTTPPort(), DNSServer: w.DNS,
+		Clients: o.Clients, Rate: o.Rate, Duration: 5 * time.Minute,
+		OverstayFraction: 0.1, OverstayExtra: 2 * time.Second,
+		OnResult: func(r load.Result) {
+			faultMu.Lock()
+			defer faultMu.Unlock()
+			// After the fault, a 5xx from the new side is the fault's: the
+			// origin's own 503, or the new load balancer's once its health
+			// check marks the origin unhealthy.
+			if !faultAt.IsZero() && r.At.After(faultAt) && r.Class == load.Class5xx && (r.Origin == "new" || addrHost(r.Addr) == newAddr.String()) {
+				faultCaused++
+			}
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("starting client load: %w", err)
+	}
+	say("client load: %d clients, %.0f req/s, resolving through the lab DNS", o.Clients, o.Rate)
+
+	st := memstore.New(memstore.Options{})
+	if _, err := engine.Create(ctx, st, rb, "demo.yaml", "demo", time.Now()); err != nil {
+		return nil, err
+	}
+	rep := &Report{Scenario: o.Scenario, RollbackBound: bound}
+	var rollbackSubmitted time.Time
+	reached, rollingBack := -1, false
+	gateValues := map[int][]string{}
+	e := engine.New(engine.Options{
+		Store: st, Provider: prov, Clock: engine.RealClock{}, Gates: gates, Verifier: verifier,
+		Poll: 100 * time.Millisecond, Owner: "demo",
+		OnEvent: func(ev store.Event) {
+			if ev.Type == "rollback.started" {
+				rollingBack = true
+			}
+			if !rollingBack && ev.Step > reached {
+				reached = ev.Step
+			}
+			switch ev.Type {
+			case "gate.measured":
+				gateValues[ev.Step] = append(gateValues[ev.Step], ev.Message)
+				return
+			case "change.intent":
+				if strings.Contains(ev.Message, "roll back") {
+					rollbackSubmitted = ev.Time
+				}
+			case "change.applied":
+				if o.Scenario == ScenarioRollback && strings.Contains(ev.Message, "shift 50%") {
+					go func() {
+						time.Sleep(time.Second)
+						_ = newOrigin.SetFault(origin.Fault{ErrorRate: 1, Status: 503})
+						faultMu.Lock()
+						faultAt = time.Now()
+						faultMu.Unlock()
+						say("FAULT injected: origin %q now answers 503 to every request", "new")
+					}()
+				}
+			}
+			say("%-18s %s", ev.Type, ev.Message)
+			if ev.Type == "change.applied" || ev.Type == "wait.done" || ev.Type == "verify.passed" || ev.Type == "change.insync" {
+				snap := live.Snapshot().Summary
+				say("                   clients so far: %d requests, old %d, new %d, failed %d", snap.Total, snap.ByOrigin["old"], snap.ByOrigin["new"], snap.Total-snap.ByClass[load.ClassOK])
+			}
+		},
+	})
+	run, err := e.Run(ctx, "demo-api")
+	if err != nil {
+		live.Stop()
+		return nil, err
+	}
+	// Keep the clients going a little: whoever still holds an old answer
+	// must still be served.
+	time.Sleep(2 * time.Second)
+	report := live.Stop()
+	rep.Wall = time.Since(start).Round(100 * time.Millisecond)
+	rep.Outcome, rep.Reason = string(run.State), run.Reason
+	rep.Load = report.Summary
+	rep.Failed = report.Summary.Total - report.Summary.ByClass[load.ClassOK]
+	faultMu.Lock()
+	rep.FaultCaused = faultCaused
+	injected := faultAt
+	faultMu.Unlock()
+	for i, s := range rb.Steps {
+		st := Step{Index: i + 1, Title: s.Title, Gates: gateValues[i], Reached: i <= reached}
+		if s.Change != nil && s.Change.Weights != nil {
+			st.Weights = fmt.Sprintf("old %d%% / new %d%%", s.Change.Weights.Old, s.Change.Weights.New)
+		}
+		rep.Steps = append(rep.Steps, st)
+	}
+	switch o.Scenario {
+	case ScenarioWeighted:
+		rep.OK = run.State == store.StateDone && rep.Failed == 0
+	case ScenarioRollback:
+		if !injected.IsZero() && !rollbackSubmitted.IsZero() {
+			rep.RollbackAfter = rollbackSubmitted.Sub(injected).Round(10 * time.Millisecond)
+		}
+		rep.OK = run.State == store.StateRolledBack && rep.RollbackAfter > 0 && rep.RollbackAfter <= bound && rep.Failed == rep.FaultCaused
+	}
+	return rep, nil
+}
+
+// waitServed waits until the lab's DNS serves the demo record.
+func waitServed(ctx context.Context, w *world.World) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, sets, ok := w.Lab.Route53.Served(host + "."); ok && len(sets) > 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("%s never became visible in the lab's DNS", host)
+}
+
+// WriteText renders the report for a terminal.
+func (r *Report) WriteText(w io.Writer) {
+	fmt.Fprintf(w, "\n== cutover demo (%s): %s in %s ==\n", r.Scenario, r.Outcome, r.Wall)
+	if r.Reason != "" {
+		fmt.Fprintf(w, "   reason: %s\n", r.Reason)
+	}
+	fmt.Fprintf(w, "   client requests: %d total — served by old %d, by new %d — failed %d\n", r.Load.Total, r.Load.ByOrigin["old"], r.Load.ByOrigin["new"], r.Failed)
+	if len(r.Load.Errors) > 0 {
+		fmt.Fprintf(w, "   failures: %v\n", r.Load.Errors)
+	}
+	fmt.Fprintf(w, "   latency p50 %s, p99 %s\n", r.Load.P50, r.Load.P99)
+	if r.Scenario == ScenarioRollback {
+		fmt.Fprintf(w, "   fault → rollback submitted: %s (bound %s); failures caused by the injected fault: %d of %d\n", r.RollbackAfter, r.RollbackBound, r.FaultCaused, r.Failed)
+	}
+	fmt.Fprintln(w, "   steps:")
+	for _, s := range r.Steps {
+		line := fmt.Sprintf("   %2d. %s", s.Index, s.Title)
+		if !s.Reached {
+			line += "  (not reached)"
+		}
+		if s.Weights != "" {
+			line += "  [" + s.Weights + "]"
+		}
+		fmt.Fprintln(w, line)
+		if n := len(s.Gates); n > 0 {
+			fmt.Fprintf(w, "         gates: %d measurements, last: %s\n", n, s.Gates[n-1])
+		}
+	}
+	verdict := "PASS"
+	if !r.OK {
+		verdict = "FAIL"
+	}
+	fmt.Fprintf(w, "   verdict: %s\n", verdict)
+}
+
+func addrHost(addr string) string {
+	h, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	return h
+}
