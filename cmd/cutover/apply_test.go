@@ -9,6 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/cutover/cutover/internal/lab"
 	"github.com/cutover/cutover/internal/lab/awsapi"
@@ -75,6 +79,7 @@ steps:
 
 func runCLI(t *testing.T, stdin string, args ...string) (string, error) {
 	t.Helper()
+	resetFlags(rootCmd)
 	var out bytes.Buffer
 	rootCmd.SetArgs(args)
 	rootCmd.SetOut(&out)
@@ -166,5 +171,73 @@ func TestApplyBadPlanExits2AndWritesNothing(t *testing.T) {
 	}
 	if _, statErr := os.Stat(state); !os.IsNotExist(statErr) {
 		t.Fatal("a bad plan created the state file")
+	}
+}
+
+// TestRecordEditedBehindTheRunPausesIt edits a weighted record by hand in
+// the lab while the run observes; the next change's compare-and-swap fails,
+// and the run pauses (exit 4) showing both versions, changing nothing.
+func TestRecordEditedBehindTheRunPausesIt(t *testing.T) {
+	l, seeded := labWorld(t)
+	zone := seeded.Zones["example.com"]
+	planPath := writePlan(t, zone, "")
+	body, _ := os.ReadFile(planPath)
+	os.WriteFile(planPath, []byte(strings.Replace(string(body), "  - {weight: 10}\n", "  - {weight: 10, pause: 2s}\n", 1)), 0o644)
+	state := filepath.Join(t.TempDir(), "state.db")
+
+	edited := make(chan struct{})
+	go func() {
+		defer close(edited)
+		for i := 0; i < 400; i++ {
+			recs, _ := l.Route53.Records(zone)
+			for _, r := range recs {
+				if r.Name == "api.example.com." && r.SetIdentifier == "cutover-to" && r.Weight != nil && *r.Weight == 10 {
+					hand := r
+					hand.Weight = route53.Int64(42)
+					if _, err := l.Route53.ApplyChanges(awsapi.DefaultAccountID, zone, []route53.Change{{Action: "DELETE", Set: r}, {Action: "CREATE", Set: hand}}); err != nil {
+						t.Errorf("hand edit: %v", err)
+					}
+					return
+				}
+			}
+			time.Sleep(25 * time.Millisecond)
+		}
+		t.Error("the run never reached the 10% step")
+	}()
+	out, err := runCLI(t, "", "apply", "-f", planPath, "--state", state, "--auto-approve", "--poll", "20ms")
+	<-edited
+	if exitCode(err) != exitPaused {
+		t.Fatalf("exit %d (%v), want %d (paused)\n%s", exitCode(err), err, exitPaused, out)
+	}
+	for _, want := range []string{"record changed outside cutover", "weight 42", "weight 10"} {
+		if !strings.Contains(out+err.Error(), want) {
+			t.Fatalf("output lacks %q:\n%s\n%v", want, out, err)
+		}
+	}
+	// The hand edit stands: cutover did not overwrite it.
+	recs, _ := l.Route53.Records(zone)
+	for _, r := range recs {
+		if r.SetIdentifier == "cutover-to" && (r.Weight == nil || *r.Weight != 42) {
+			t.Fatalf("hand-edited weight overwritten: %v", *r.Weight)
+		}
+	}
+}
+
+// resetFlags puts every flag of the command tree back to its default, so
+// tests that reuse the tree in one process do not inherit each other's
+// flags.
+func resetFlags(c *cobra.Command) {
+	reset := func(f *pflag.Flag) {
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			_ = sv.Replace(nil)
+		} else {
+			_ = f.Value.Set(f.DefValue)
+		}
+		f.Changed = false
+	}
+	c.Flags().VisitAll(reset)
+	c.PersistentFlags().VisitAll(reset)
+	for _, sub := range c.Commands() {
+		resetFlags(sub)
 	}
 }

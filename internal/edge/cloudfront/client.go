@@ -1,0 +1,314 @@
+package cloudfront
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cf "github.com/aws/aws-sdk-go-v2/service/cloudfront"
+	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// Clock is the adapter's source of time: every wait (deploy polls, backoff,
+// the watch loop, the rate limiter) goes through it.
+type Clock interface {
+	Now() time.Time
+	// Sleep waits d or until ctx is done, returning ctx's error then.
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+// RealClock is the wall clock.
+type RealClock struct{}
+
+// Now returns time.Now().
+func (RealClock) Now() time.Time { return time.Now() }
+
+// Sleep waits d or until ctx is done.
+func (RealClock) Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Defaults for Options.
+const (
+	DefaultMaxAttempts = 5
+	DefaultBaseDelay   = 250 * time.Millisecond
+	DefaultMaxDelay    = 10 * time.Second
+	// DefaultDeployPoll is how often Abort polls a disabled staging
+	// distribution before deleting it.
+	DefaultDeployPoll = 20 * time.Second
+)
+
+// Options tune a Client. The zero value is production-ready.
+type Options struct {
+	// Clock measures every wait; default the wall clock.
+	Clock Clock
+	// MaxAttempts bounds tries of one call (Throttling, transient faults
+	// on reads) and rounds of read-modify-write after a stale ETag; the
+	// first try included. Default DefaultMaxAttempts.
+	MaxAttempts int
+	// Limiter is the request budget; default SharedLimiter().
+	Limiter *Limiter
+	// DeployPoll is Abort's poll while the staging distribution deploys
+	// its disabling; default DefaultDeployPoll.
+	DeployPoll time.Duration
+	// Rand returns a value in [0, 1) that scales each backoff (full
+	// jitter); default math/rand/v2.
+	Rand func() float64
+}
+
+// Client drives CloudFront through the SDK.
+type Client struct {
+	api  api
+	opts Options
+}
+
+// New returns a Client using cfg's credentials and endpoint. The SDK's own
+// retryer is disabled: the Client retries Throttling itself, on its clock
+// and under its budget, and a second loop underneath would multiply
+// attempts and hide throttling from the watch's backoff.
+func New(cfg aws.Config, opts Options) *Client {
+	client := cf.NewFromConfig(cfg, func(o *cf.Options) {
+		o.Retryer = aws.NopRetryer{}
+		if o.Region == "" {
+			// CloudFront is global and signs for us-east-1.
+			o.Region = "us-east-1"
+		}
+	})
+	return newClient(client, opts)
+}
+
+func newClient(a api, opts Options) *Client {
+	if opts.Clock == nil {
+		opts.Clock = RealClock{}
+	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = DefaultMaxAttempts
+	}
+	if opts.Limiter == nil {
+		opts.Limiter = SharedLimiter()
+	}
+	if opts.DeployPoll <= 0 {
+		opts.DeployPoll = DefaultDeployPoll
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.Float64
+	}
+	return &Client{api: a, opts: opts}
+}
+
+// Distribution is what cutover needs to know about a distribution.
+type Distribution struct {
+	ID             string    `json:"id"`
+	ARN            string    `json:"arn"`
+	DomainName     string    `json:"domain_name"`
+	Status         string    `json:"status"` // InProgress or Deployed
+	Enabled        bool      `json:"enabled"`
+	Aliases        []string  `json:"aliases,omitempty"`
+	CertificateARN string    `json:"certificate_arn,omitempty"`
+	ETag           string    `json:"etag"`
+	Staging        bool      `json:"staging,omitempty"`
+	PolicyID       string    `json:"continuous_deployment_policy_id,omitempty"`
+	LastModified   time.Time `json:"last_modified"`
+}
+
+// Deployed reports whether every edge location has the current config.
+func (d Distribution) Deployed() bool { return d.Status == StatusDeployed }
+
+// HasAlias reports whether alias (any case, trailing dot or not) is one of
+// d's alternate domain names.
+func (d Distribution) HasAlias(alias string) bool {
+	return slices.Contains(d.Aliases, normAlias(alias))
+}
+
+// Distribution statuses.
+const (
+	StatusDeployed   = "Deployed"
+	StatusInProgress = "InProgress"
+)
+
+func fromSDK(d *types.Distribution, etag string) Distribution {
+	if d == nil {
+		return Distribution{ETag: etag}
+	}
+	out := Distribution{
+		ID: aws.ToString(d.Id), ARN: aws.ToString(d.ARN), DomainName: aws.ToString(d.DomainName),
+		Status: aws.ToString(d.Status), LastModified: aws.ToTime(d.LastModifiedTime), ETag: etag,
+	}
+	if c := d.DistributionConfig; c != nil {
+		out.Enabled = aws.ToBool(c.Enabled)
+		out.Staging = aws.ToBool(c.Staging)
+		out.PolicyID = aws.ToString(c.ContinuousDeploymentPolicyId)
+		if c.Aliases != nil {
+			out.Aliases = slices.Clone(c.Aliases.Items)
+		}
+		if c.ViewerCertificate != nil {
+			out.CertificateARN = aws.ToString(c.ViewerCertificate.ACMCertificateArn)
+		}
+	}
+	return out
+}
+
+// normAlias is CloudFront's spelling of an alias: lower case, no trailing dot.
+func normAlias(a string) string {
+	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(a)), ".")
+}
+
+// Distribution reads a distribution and its current ETag.
+func (c *Client) Distribution(ctx context.Context, id string) (Distribution, error) {
+	d, err := c.get(ctx, id)
+	if err != nil {
+		return Distribution{}, fmt.Errorf("reading distribution %s: %w", id, err)
+	}
+	return d, nil
+}
+
+func (c *Client) get(ctx context.Context, id string) (Distribution, error) {
+	var out *cf.GetDistributionOutput
+	err := c.call(ctx, readCall, func(ctx context.Context) error {
+		var err error
+		out, err = c.api.GetDistribution(ctx, &cf.GetDistributionInput{Id: aws.String(id)})
+		return err
+	})
+	if err != nil {
+		return Distribution{}, err
+	}
+	return fromSDK(out.Distribution, aws.ToString(out.ETag)), nil
+}
+
+// WaitDeployed polls every poll (on the Client's clock) until the
+// distribution reports Deployed, and returns it then.
+func (c *Client) WaitDeployed(ctx context.Context, id string, poll time.Duration) (Distribution, error) {
+	if poll <= 0 {
+		poll = DefaultDeployPoll
+	}
+	for {
+		d, err := c.get(ctx, id)
+		if err != nil {
+			return Distribution{}, fmt.Errorf("waiting for distribution %s to deploy: %w", id, err)
+		}
+		if d.Deployed() {
+			return d, nil
+		}
+		if err := c.opts.Clock.Sleep(ctx, poll); err != nil {
+			return Distribution{}, fmt.Errorf("waiting for distribution %s to deploy (still %s): %w", id, d.Status, err)
+		}
+	}
+}
+
+// retryKind says whether an operation may be repeated after an ambiguous
+// failure: a write that died on a 5xx or a broken connection may have been
+// applied, so only reads retry those.
+type retryKind int
+
+const (
+	readCall retryKind = iota
+	writeCall
+)
+
+// errorCode returns the AWS error code in err, or "".
+func errorCode(err error) string {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.ErrorCode()
+	}
+	return ""
+}
+
+func isThrottling(err error) bool {
+	switch errorCode(err) {
+	case "Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded":
+		return true
+	}
+	return false
+}
+
+// transient reports a fault a read may safely repeat: a 5xx or a request
+// that never got an answer.
+func transient(err error) bool {
+	var status interface{ HTTPStatusCode() int }
+	if errors.As(err, &status) && status.HTTPStatusCode() >= 500 {
+		return true
+	}
+	var sendErr *smithyhttp.RequestSendError
+	if errors.As(err, &sendErr) {
+		return true
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr)
+}
+
+func retryable(err error, kind retryKind) bool {
+	if isThrottling(err) {
+		// Refused before any effect: safe for writes too.
+		return true
+	}
+	return kind == readCall && transient(err)
+}
+
+// backoff is the ceiling of the jittered delay before attempt n+1.
+func backoff(n int) time.Duration {
+	d := float64(DefaultBaseDelay) * math.Pow(2, float64(n))
+	return time.Duration(min(d, float64(DefaultMaxDelay)))
+}
+
+// call runs op under the budget, retrying what retryable allows with
+// full-jitter backoff until MaxAttempts or ctx ends. The last error is
+// returned for the caller to wrap.
+func (c *Client) call(ctx context.Context, kind retryKind, op func(context.Context) error) error {
+	var err error
+	for attempt := 0; attempt < c.opts.MaxAttempts; attempt++ {
+		if attempt > 0 {
+			delay := time.Duration(c.opts.Rand() * float64(backoff(attempt-1)))
+			if serr := c.opts.Clock.Sleep(ctx, delay); serr != nil {
+				return fmt.Errorf("%w (giving up after %d attempts: %w)", err, attempt, serr)
+			}
+		}
+		if lerr := c.opts.Limiter.Wait(ctx); lerr != nil {
+			if err != nil {
+				return fmt.Errorf("%w (giving up after %d attempts: %w)", err, attempt, lerr)
+			}
+			return lerr
+		}
+		err = op(ctx)
+		if err == nil || !retryable(err, kind) {
+			return err
+		}
+	}
+	return fmt.Errorf("%w (gave up after %d attempts)", err, c.opts.MaxAttempts)
+}
+
+// isStale reports CloudFront's answer to an If-Match that no longer names
+// the current version: someone (or a deploy of ours) changed it since.
+func isStale(err error) bool { return errorCode(err) == "PreconditionFailed" }
+
+// readModifyWrite runs rw (read, change, write with If-Match) until it
+// succeeds or fails for another reason than a stale ETag, at most
+// MaxAttempts times.
+func (c *Client) readModifyWrite(ctx context.Context, rw func(ctx context.Context) error) error {
+	var err error
+	for round := 0; round < c.opts.MaxAttempts; round++ {
+		if err = rw(ctx); err == nil || !isStale(err) {
+			return err
+		}
+	}
+	return fmt.Errorf("%w (the ETag went stale %d times in a row)", err, c.opts.MaxAttempts)
+}
