@@ -34,7 +34,11 @@ Scenarios:
   rollback   a 5xx fault is injected into the new origin at 50%; the gate
              breaches and the run rolls back on its own; exit 0 only if the
              rollback came within the plan's bound and the only failed requests
-             are the ones the fault caused`,
+             are the ones the fault caused
+  alias-move cdn.example.com moves between two CloudFront distributions with
+             AssociateAlias (its _cdn.example.com TXT proof published first),
+             then DNS follows; exit 0 only if no request failed and the old
+             origin served none after the run reported done`,
 		Example: `  cutover demo
   cutover demo --scenario rollback
   cutover demo -o json | jq .load`,
@@ -43,8 +47,8 @@ Scenarios:
 			if err := checkOutput(output); err != nil {
 				return err
 			}
-			if scenario != demo.ScenarioWeighted && scenario != demo.ScenarioRollback {
-				return usageError(fmt.Errorf("--scenario %q: want weighted or rollback", scenario))
+			if scenario != demo.ScenarioWeighted && scenario != demo.ScenarioRollback && scenario != demo.ScenarioAliasMove {
+				return usageError(fmt.Errorf("--scenario %q: want weighted, rollback or alias-move", scenario))
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -71,7 +75,7 @@ Scenarios:
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&scenario, "scenario", demo.ScenarioWeighted, "weighted or rollback")
+	cmd.Flags().StringVar(&scenario, "scenario", demo.ScenarioWeighted, "weighted, rollback or alias-move")
 	cmd.Flags().IntVar(&clients, "clients", 20, "virtual clients")
 	cmd.Flags().Float64Var(&rate, "rate", 100, "client requests per second, in total")
 	outputFlag(cmd, &output)

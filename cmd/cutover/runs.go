@@ -19,6 +19,7 @@ import (
 	"github.com/cutover/cutover/internal/dns"
 	"github.com/cutover/cutover/internal/dns/route53"
 	"github.com/cutover/cutover/internal/edge"
+	"github.com/cutover/cutover/internal/edge/cloudfront"
 	"github.com/cutover/cutover/internal/engine"
 	"github.com/cutover/cutover/internal/gate/build"
 	"github.com/cutover/cutover/internal/plan"
@@ -93,12 +94,76 @@ func compilePlan(ctx context.Context, path string) (*compiled, dns.Provider, err
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading %s in zone %s: %w", p.Hostname, p.Zone.ID, err)
 	}
-	rb, err := runbook.Compile(spec, runbook.Observed{Records: recs, From: from, To: to})
+	obs := runbook.Observed{Records: recs, From: from, To: to}
+	if from.Kind == "cloudfront" || to.Kind == "cloudfront" {
+		if err := observeCloudFront(ctx, p, &obs); err != nil {
+			return nil, nil, err
+		}
+	}
+	rb, err := runbook.Compile(spec, obs)
 	if err != nil {
 		return nil, nil, err
 	}
 	rb.ZoneRoleARN = p.Zone.RoleARN
+	rb.CDNRoleARN = cdnRole(p)
 	return &compiled{plan: p, digest: digest, runbook: rb, from: from, to: to}, prov, nil
+}
+
+// cdnRole is the role that reaches the distributions of a plan.
+func cdnRole(p *plan.Plan) string {
+	if p.To.Kind == plan.EdgeCloudFront && p.To.RoleARN != "" {
+		return p.To.RoleARN
+	}
+	if p.From.Kind == plan.EdgeCloudFront {
+		return p.From.RoleARN
+	}
+	return ""
+}
+
+func cdnClient(ctx context.Context, roleARN string) (*cloudfront.Client, error) {
+	cfg, err := awsConfig(ctx, "us-east-1", roleARN)
+	if err != nil {
+		return nil, fmt.Errorf("CloudFront credentials: %w", err)
+	}
+	return cloudfront.New(cfg, cloudfront.Options{}), nil
+}
+
+// observeCloudFront finds who holds the hostname as an alias and what the
+// to distribution carries, so the compiler can explain the catch-22.
+func observeCloudFront(ctx context.Context, p *plan.Plan, obs *runbook.Observed) error {
+	cf, err := cdnClient(ctx, cdnRole(p))
+	if err != nil {
+		return err
+	}
+	host := p.Hostname
+	for _, t := range []runbook.Target{obs.To, obs.From} {
+		if t.Kind != "cloudfront" {
+			continue
+		}
+		d, err := cf.Distribution(ctx, t.ID)
+		if err != nil {
+			return fmt.Errorf("reading distribution %s: %w", t.ID, err)
+		}
+		if t == obs.To {
+			obs.ToAliases = d.Aliases
+		}
+		if d.HasAlias(host) && obs.Holder.Distribution == "" {
+			obs.Holder = runbook.Holder{Distribution: d.ID}
+		}
+	}
+	if obs.Holder.Distribution == "" && obs.To.Kind == "cloudfront" {
+		// Ask CloudFront who else holds it; ids of other accounts come masked.
+		conflicts, err := cf.Conflicts(ctx, obs.To.ID, host)
+		if err == nil {
+			for _, c := range conflicts {
+				if strings.EqualFold(strings.TrimSuffix(c.Alias, "."), host) {
+					obs.Holder = runbook.Holder{Distribution: c.DistributionID, Account: c.AccountID}
+					break
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // planJSON is `cutover plan -o json`.
@@ -160,10 +225,27 @@ func engineFor(ctx context.Context, s store.Store, rb *runbook.Runbook, out io.W
 		return nil, usageError(err)
 	}
 	o := engine.Options{Store: s, Provider: prov, Clock: engine.RealClock{}, Gates: gates, OnEvent: progress(out)}
+	if usesCDN(rb) {
+		cf, err := cdnClient(ctx, rb.CDNRoleARN)
+		if err != nil {
+			return nil, err
+		}
+		o.CDN = cf
+	}
 	if extra != nil {
 		extra(&o)
 	}
 	return engine.New(o), nil
+}
+
+// usesCDN reports whether a runbook has CloudFront steps.
+func usesCDN(rb *runbook.Runbook) bool {
+	for _, s := range rb.Steps {
+		if s.Aliases != nil || s.Associate != nil || s.WatchAlias != nil || s.Deployed != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // progress prints each committed event as one line.

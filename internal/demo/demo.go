@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/dns/route53"
+	"github.com/cutover/cutover/internal/edge/cloudfront"
 	"github.com/cutover/cutover/internal/engine"
 	"github.com/cutover/cutover/internal/gate/build"
 	"github.com/cutover/cutover/internal/gate/probe"
@@ -35,8 +36,9 @@ import (
 
 // Scenarios the demo knows.
 const (
-	ScenarioWeighted = "weighted"
-	ScenarioRollback = "rollback"
+	ScenarioWeighted  = "weighted"
+	ScenarioRollback  = "rollback"
+	ScenarioAliasMove = "alias-move"
 )
 
 // Options tune the demo.
@@ -71,6 +73,9 @@ type Report struct {
 	// 5xx by the new origin after the fault was injected.
 	Failed      int64 `json:"failed"`
 	FaultCaused int64 `json:"fault_caused"`
+	// OldAfterDone counts requests the old origin served after the run
+	// reported done.
+	OldAfterDone int64 `json:"old_after_done"`
 	// RollbackAfter is the time from fault injection to the rollback
 	// change being submitted; RollbackBound the plan's worst case.
 	RollbackAfter time.Duration `json:"rollback_after,omitempty"`
@@ -80,43 +85,13 @@ type Report struct {
 	OK bool `json:"ok"`
 }
 
-const (
-	host      = "api.example.com"
-	originTTL = 5 // seconds: the record's TTL before the run
-)
-
-// planYAML is the demo's plan; the edges are filled in once the lab has
-// created the load balancers.
-const planYAML = `apiVersion: cutover/v1
-kind: Cutover
-name: demo-api
-hostname: api.example.com
-zone: {id: %s}
-from: {endpoint: %s}
-to: {endpoint: %s}
-strategy: weighted
-ttl: {cutover: 1}
-steps:
-  - {weight: 10, pause: 3s}
-  - {weight: 50, pause: 3s}
-  - {weight: 100, pause: 2s}
-gates:
-  - name: new-edge-health
-    interval: 500ms
-    for: 1s
-    on_failure: rollback
-    probe: {url: "http://api.example.com/ruok", expect_status: [200], body_contains: ok-new, timeout: 1s}
-verify: {path: /ruok, expect: {old: ok-old, new: ok-new}, samples: 3}
-hold: 3s
-`
-
 // Run performs the demo and returns its report.
 func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Scenario == "" {
 		o.Scenario = ScenarioWeighted
 	}
-	if o.Scenario != ScenarioWeighted && o.Scenario != ScenarioRollback {
-		return nil, fmt.Errorf("unknown scenario %q: want %s or %s", o.Scenario, ScenarioWeighted, ScenarioRollback)
+	if o.Scenario != ScenarioWeighted && o.Scenario != ScenarioRollback && o.Scenario != ScenarioAliasMove {
+		return nil, fmt.Errorf("unknown scenario %q: want %s, %s or %s", o.Scenario, ScenarioWeighted, ScenarioRollback, ScenarioAliasMove)
 	}
 	if o.Clients == 0 {
 		o.Clients = 20
@@ -152,34 +127,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	defer w.Close()
 	oldOrigin, _ := w.Origins.Get("old")
 	newOrigin, _ := w.Origins.Get("new")
-	seed := fmt.Sprintf(`
-load_balancers:
-  - {name: api-old, targets: ["%s"]}
-  - {name: api-new, targets: ["%s"]}
-zones:
-  - name: example.com
-records:
-  - {zone: example.com, name: %s, type: CNAME, ttl: %d, values: [PLACEHOLDER]}
-`, oldOrigin.Addr(), newOrigin.Addr(), host, originTTL)
-	// The record needs the old load balancer's generated DNS name: seed the
-	// load balancers and the zone first, then the record.
-	s, err := lab.ParseSeed("demo", []byte(strings.Split(seed, "records:")[0]))
+	sc, err := setup(w, o.Scenario, oldOrigin, newOrigin)
 	if err != nil {
-		return nil, err
-	}
-	seeded, err := w.Lab.Apply(s)
-	if err != nil {
-		return nil, err
-	}
-	oldLB, newLB := seeded.LoadBalancers["api-old"], seeded.LoadBalancers["api-new"]
-	zone := seeded.Zones["example.com"]
-	if _, err := w.Lab.Route53.ApplyChanges(oldLB.AccountID, zone, []labr53.Change{{Action: "CREATE", Set: labr53.RecordSet{Name: host, Type: "CNAME", TTL: labr53.Int64(originTTL), Records: []string{oldLB.DNSName}}}}); err != nil {
 		return nil, err
 	}
 	say("lab up: AWS API %s, DNS %s, edges %v (port %d)", w.API, w.DNS, w.Sim.Addrs(), w.Sim.HTTPPort())
-	say("%s CNAME %s (TTL %ds) → origin %q; moving it to %s → origin %q", host, oldLB.DNSName, originTTL, "old", newLB.DNSName, "new")
+	say("%s", sc.story)
 
-	p, err := plan.Parse("demo.yaml", []byte(fmt.Sprintf(planYAML, zone, oldLB.DNSName, newLB.DNSName)))
+	p, err := plan.Parse("demo.yaml", []byte(sc.plan))
 	if err != nil {
 		return nil, fmt.Errorf("demo plan: %w", err)
 	}
@@ -187,26 +142,29 @@ records:
 	if err != nil {
 		return nil, err
 	}
+	// The lab answers alias records with TTL 1 and settles edges within a
+	// second; the compiler must know, or it waits as long as AWS needs.
+	spec.AliasTTL, spec.Settle = 1, 2*time.Second
 	prov := route53.New(w.AWSConfig(), route53.Options{})
 	// Wait until the record is served before the clients start, so no
 	// client ever caches a negative answer (reference E: never resolve a
 	// name before it exists).
-	if err := waitServed(ctx, w); err != nil {
+	if err := waitServed(ctx, w, sc); err != nil {
 		return nil, err
 	}
-	recs, err := prov.Records(ctx, zone, host)
+	zone := sc.zone
+	recs, err := prov.Records(ctx, zone, sc.host)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", host, err)
+		return nil, fmt.Errorf("reading %s: %w", sc.host, err)
 	}
-	rb, err := runbook.Compile(spec, runbook.Observed{Records: recs,
-		From: runbook.Target{Kind: "endpoint", ID: "api-old", DNSName: oldLB.DNSName},
-		To:   runbook.Target{Kind: "endpoint", ID: "api-new", DNSName: newLB.DNSName}})
+	sc.observed.Records = recs
+	rb, err := runbook.Compile(spec, sc.observed)
 	if err != nil {
 		return nil, err
 	}
 	_, bound := rb.Estimate(2 * time.Second)
 
-	newAddr, _ := w.Sim.LBAddr(newLB.DNSName)
+	newAddr := sc.newAddr
 	port := strconv.Itoa(w.Sim.HTTPPort())
 	gates, err := build.Gates(rb, build.Deps{Probe: probe.Options{Connect: net.JoinHostPort(newAddr.String(), port)}})
 	if err != nil {
@@ -216,11 +174,11 @@ records:
 
 	// Client load through the lab's DNS, TTLs honoured; a tenth of the
 	// clients keep answers 2s past their TTL, as some resolvers do.
-	var faultAt time.Time
+	var faultAt, doneAt time.Time
 	var faultMu sync.Mutex
-	var faultCaused int64
+	var faultCaused, lateOld int64
 	live, err := load.Start(ctx, load.Config{
-		Host: host, Path: "/ruok", Port: w.Sim.HTTPPort(), DNSServer: w.DNS,
+		Host: sc.host, Path: "/ruok", Port: w.Sim.HTTPPort(), DNSServer: w.DNS,
 		Clients: o.Clients, Rate: o.Rate, Duration: 5 * time.Minute,
 		OverstayFraction: 0.1, OverstayExtra: 2 * time.Second,
 		OnResult: func(r load.Result) {
@@ -231,6 +189,9 @@ records:
 			// check marks the origin unhealthy.
 			if !faultAt.IsZero() && r.At.After(faultAt) && r.Class == load.Class5xx && (r.Origin == "new" || addrHost(r.Addr) == newAddr.String()) {
 				faultCaused++
+			}
+			if !doneAt.IsZero() && r.At.After(doneAt) && r.Origin == "old" {
+				lateOld++
 			}
 		},
 	})
@@ -248,11 +209,16 @@ records:
 	reached, rollingBack := -1, false
 	gateValues := map[int][]string{}
 	e := engine.New(engine.Options{
-		Store: st, Provider: prov, Clock: engine.RealClock{}, Gates: gates, Verifier: verifier,
+		Store: st, Provider: prov, Clock: engine.RealClock{}, Gates: gates, Verifier: verifier, CDN: cloudfront.New(w.AWSConfig(), cloudfront.Options{}),
 		Poll: 100 * time.Millisecond, Owner: "demo",
 		OnEvent: func(ev store.Event) {
 			if ev.Type == "rollback.started" {
 				rollingBack = true
+			}
+			if ev.Type == "run.done" {
+				faultMu.Lock()
+				doneAt = ev.Time
+				faultMu.Unlock()
 			}
 			if !rollingBack && ev.Step > reached {
 				reached = ev.Step
@@ -284,7 +250,7 @@ records:
 			}
 		},
 	})
-	run, err := e.Run(ctx, "demo-api")
+	run, err := e.Run(ctx, rb.Name)
 	if err != nil {
 		live.Stop()
 		return nil, err
@@ -299,6 +265,7 @@ records:
 	rep.Failed = report.Summary.Total - report.Summary.ByClass[load.ClassOK]
 	faultMu.Lock()
 	rep.FaultCaused = faultCaused
+	rep.OldAfterDone = lateOld
 	injected := faultAt
 	faultMu.Unlock()
 	for i, s := range rb.Steps {
@@ -311,6 +278,10 @@ records:
 	switch o.Scenario {
 	case ScenarioWeighted:
 		rep.OK = run.State == store.StateDone && rep.Failed == 0
+	case ScenarioAliasMove:
+		// Once the alias has moved and the run says done, no edge may
+		// answer from the old origin any more.
+		rep.OK = run.State == store.StateDone && rep.Failed == 0 && rep.OldAfterDone == 0
 	case ScenarioRollback:
 		if !injected.IsZero() && !rollbackSubmitted.IsZero() {
 			rep.RollbackAfter = rollbackSubmitted.Sub(injected).Round(10 * time.Millisecond)
@@ -321,10 +292,10 @@ records:
 }
 
 // waitServed waits until the lab's DNS serves the demo record.
-func waitServed(ctx context.Context, w *world.World) error {
+func waitServed(ctx context.Context, w *world.World, sc *scenario) error {
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		if _, sets, ok := w.Lab.Route53.Served(host + "."); ok && len(sets) > 0 {
+		if _, sets, ok := w.Lab.Route53.Served(sc.host + "."); ok && len(sets) > 0 && (sc.ready == nil || sc.ready()) {
 			return nil
 		}
 		select {
@@ -333,7 +304,7 @@ func waitServed(ctx context.Context, w *world.World) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	return fmt.Errorf("%s never became visible in the lab's DNS", host)
+	return fmt.Errorf("%s never became visible in the lab", sc.host)
 }
 
 // WriteText renders the report for a terminal.
@@ -343,6 +314,9 @@ func (r *Report) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "   reason: %s\n", r.Reason)
 	}
 	fmt.Fprintf(w, "   client requests: %d total — served by old %d, by new %d — failed %d\n", r.Load.Total, r.Load.ByOrigin["old"], r.Load.ByOrigin["new"], r.Failed)
+	if r.Scenario == ScenarioAliasMove {
+		fmt.Fprintf(w, "   served by the old origin after the run reported done: %d\n", r.OldAfterDone)
+	}
 	if len(r.Load.Errors) > 0 {
 		fmt.Fprintf(w, "   failures: %v\n", r.Load.Errors)
 	}

@@ -49,3 +49,19 @@ func TestRollbackDemoRevertsWithinBound(t *testing.T) {
 		t.Fatal("the injected fault caused no failure: the scenario did not exercise the gate")
 	}
 }
+
+// TestAliasMoveDemoLeavesNothingOnTheOldOrigin moves a CloudFront alias
+// with AssociateAlias under load: no request fails, and once the run says
+// done no edge answers from the old origin.
+func TestAliasMoveDemoLeavesNothingOnTheOldOrigin(t *testing.T) {
+	rep, err := Run(context.Background(), Options{Scenario: ScenarioAliasMove, Clients: 10, Rate: 60})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Outcome != "done" || !rep.OK {
+		t.Fatalf("outcome %s ok=%v failed %d (%v) old-after-done %d", rep.Outcome, rep.OK, rep.Failed, rep.Load.Errors, rep.OldAfterDone)
+	}
+	if rep.Load.ByOrigin["old"] == 0 || rep.Load.ByOrigin["new"] == 0 {
+		t.Fatalf("served by origin: %v", rep.Load.ByOrigin)
+	}
+}

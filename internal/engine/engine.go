@@ -34,6 +34,8 @@ type Options struct {
 	Clock    Clock
 	// Gates by name, built from the runbook's gate specs by the caller.
 	Gates map[string]gate.Gate
+	// CDN runs the CloudFront steps of the alias-move and bridge strategies.
+	CDN CDN
 	// Verifier checks Verify steps; without one a Verify step pauses the
 	// run: the engine never calls a cutover done on faith.
 	Verifier Verifier
@@ -263,7 +265,7 @@ func (e *Engine) handleRequest(ctx context.Context, rb *runbook.Runbook, run *st
 		}
 	case "rollback":
 		if run.State == store.StateRunning || run.State == store.StatePaused {
-			return e.startRollback(ctx, rb, run, "rollback requested by operator")
+			return e.startRollback(ctx, rb, run, "rollback requested by operator", false)
 		}
 	case "promote":
 		if run.State == store.StateRunning {
@@ -279,12 +281,21 @@ func (e *Engine) handleRequest(ctx context.Context, rb *runbook.Runbook, run *st
 
 // startRollback compiles the rollback runbook from what is live and switches
 // the run to it.
-func (e *Engine) startRollback(ctx context.Context, rb *runbook.Runbook, run *store.Run, reason string) error {
+func (e *Engine) startRollback(ctx context.Context, rb *runbook.Runbook, run *store.Run, reason string, exact bool) error {
 	live, err := liveOf(*run)
 	if err != nil {
 		return err
 	}
-	steps := runbook.RollbackSteps(rb, live)
+	done := run.Step
+	if done < len(rb.Steps) && (rb.Steps[done].Aliases != nil || rb.Steps[done].Associate != nil) {
+		// The alias call may have happened before the interruption; its
+		// inverse is harmless if it did not.
+		done++
+	}
+	if run.State == store.StateRollingBack {
+		done = 0
+	}
+	steps := runbook.Unwind(rb, done, live, exact)
 	raw, _ := json.Marshal(steps)
 	run.Data[keyRollback] = raw
 	run.State = store.StateRollingBack
@@ -344,6 +355,14 @@ func (e *Engine) exec(ctx context.Context, rb *runbook.Runbook, run *store.Run, 
 		return e.execWait(ctx, rb, run, s, s.Hold.Duration.D(), s.Hold.Gates, "hold")
 	case s.Verify != nil:
 		return e.execVerify(ctx, rb, run, s)
+	case s.Aliases != nil:
+		return e.execAliases(ctx, rb, run, s)
+	case s.Associate != nil:
+		return e.execAssociate(ctx, rb, run, s)
+	case s.WatchAlias != nil:
+		return e.execWatchAlias(ctx, rb, run, s)
+	case s.Deployed != nil:
+		return e.execDeployed(ctx, rb, run, s)
 	}
 	return fmt.Errorf("step %s: no action set", s.ID)
 }
@@ -578,7 +597,7 @@ func (e *Engine) evaluate(ctx context.Context, rb *runbook.Runbook, run *store.R
 				if spec.OnFailure == "pause" {
 					return e.pause(ctx, run, "gate.failed", "%s", reason)
 				}
-				if err := e.startRollback(ctx, rb, run, reason); err != nil {
+				if err := e.startRollback(ctx, rb, run, reason, false); err != nil {
 					return err
 				}
 				return errPaused

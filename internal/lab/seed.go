@@ -94,7 +94,8 @@ type SeedRecord struct {
 }
 
 // SeedAlias points an alias record at a seed distribution or load
-// balancer, or at an explicit target.
+// balancer, or at an explicit target. On a CNAME record it names the
+// CNAME's target instead.
 type SeedAlias struct {
 	Distribution         string `yaml:"distribution"`
 	LoadBalancer         string `yaml:"load_balancer"`
@@ -228,7 +229,17 @@ func (l *Lab) Apply(s *Seed) (*Seeded, error) {
 			if err != nil {
 				return nil, fmt.Errorf("seed record %s: %w", r.Name, err)
 			}
-			rs.AliasTarget = at
+			if rs.Type == "CNAME" {
+				// A CNAME to a seed distribution or load balancer: its
+				// DNS name is the value.
+				ttl := r.TTL
+				if ttl == 0 {
+					ttl = 300
+				}
+				rs.TTL, rs.Records = route53.Int64(ttl), []string{at.DNSName}
+			} else {
+				rs.AliasTarget = at
+			}
 		} else {
 			ttl := r.TTL
 			if ttl == 0 {

@@ -30,6 +30,14 @@ type Spec struct {
 	Hold    time.Duration
 	// InSyncTimeout bounds each wait for propagation.
 	InSyncTimeout time.Duration
+	// AliasMove and Bridge configure the CloudFront strategies.
+	AliasMove AliasMoveSpec
+	Bridge    *BridgeSpec
+	// Settle is how long edges get after an alias move is Deployed
+	// (default DefaultSettle).
+	Settle time.Duration
+	// AliasTTL is the TTL resolvers get for alias records (default 60).
+	AliasTTL int64
 }
 
 // WeightStep is one traffic split: Weight percent to the new edge, kept for
@@ -57,12 +65,25 @@ type Observed struct {
 	Records []dns.RecordSet
 	From    Target
 	To      Target
+	// Holder is who holds the hostname as a CloudFront alias, when either
+	// edge is CloudFront; ToAliases are the aliases the to distribution
+	// carries.
+	Holder    Holder
+	ToAliases []string
 }
 
 // AliasTTL is the TTL resolvers see for an alias record: Route 53 answers
 // with the target's TTL, 60 s for CloudFront and load balancers
-// (reference: AWS FAQ on alias records).
+// (reference: AWS FAQ on alias records). Spec.AliasTTL overrides it for
+// worlds that answer differently (the lab's demo).
 const AliasTTL = 60
+
+func (b *builder) aliasTTL() int64 {
+	if b.spec.AliasTTL > 0 {
+		return b.spec.AliasTTL
+	}
+	return AliasTTL
+}
 
 // Set identifiers cutover gives the two legs of a weighted move.
 const (
@@ -73,8 +94,10 @@ const (
 // strategies maps a strategy name to its compiler. One explicit map, so the
 // set of strategies is visible in one place.
 var strategies = map[string]func(*builder) error{
-	"flip":     compileFlip,
-	"weighted": compileWeighted,
+	"flip":       compileFlip,
+	"weighted":   compileWeighted,
+	"alias-move": compileAliasMove,
+	"bridge":     compileBridge,
 }
 
 // Strategies lists the strategies this build can compile, sorted.
@@ -93,11 +116,17 @@ var ErrUnsupported = errors.New("strategy not supported")
 // Compile turns a spec and the observed world into a runbook. It is pure:
 // no I/O, no clock, deterministic output.
 func Compile(spec Spec, obs Observed) (*Runbook, error) {
+	var notes []string
+	if spec.Strategy == "auto" {
+		chosen, why := chooseAuto(spec, obs)
+		spec.Strategy = chosen
+		notes = append(notes, fmt.Sprintf("strategy auto chose %s: %s", chosen, why))
+	}
 	fn, ok := strategies[spec.Strategy]
 	if !ok {
 		return nil, fmt.Errorf("compiling %s: strategy %q: %w (this build supports %s)", spec.Name, spec.Strategy, ErrUnsupported, strings.Join(Strategies(), ", "))
 	}
-	b := &builder{spec: spec, obs: obs, host: dns.Fqdn(spec.Hostname)}
+	b := &builder{spec: spec, obs: obs, host: dns.Fqdn(spec.Hostname), notes: notes}
 	if err := b.prepare(); err != nil {
 		return nil, fmt.Errorf("compiling %s: %w", spec.Name, err)
 	}
@@ -112,6 +141,7 @@ func Compile(spec Spec, obs Observed) (*Runbook, error) {
 		Original:    b.original,
 		Fingerprint: Fingerprint(b.original),
 		CutoverTTL:  spec.CutoverTTL,
+		AliasTTL:    b.aliasTTL(),
 		Gates:       spec.Gates,
 		Steps:       b.steps,
 		Notes:       b.notes,
@@ -194,7 +224,7 @@ func (b *builder) prepare() error {
 	for _, r := range b.original {
 		ttl := r.TTL
 		if r.Alias != nil {
-			ttl = AliasTTL
+			ttl = b.aliasTTL()
 		}
 		if ttl > b.oldTTL {
 			b.oldTTL = ttl
@@ -298,7 +328,7 @@ func (b *builder) inSyncTimeout() time.Duration {
 // give.
 func (b *builder) effectiveTTL() int64 {
 	if b.alias {
-		return AliasTTL
+		return b.aliasTTL()
 	}
 	return b.spec.CutoverTTL
 }
@@ -366,6 +396,9 @@ func (b *builder) finish() {
 }
 
 func compileFlip(b *builder) error {
+	if err := b.checkCloudFrontTarget(); err != nil {
+		return err
+	}
 	b.ttlPrep()
 	var want []dns.RecordSet
 	for _, typ := range b.types {
@@ -391,26 +424,14 @@ func compileWeighted(b *builder) error {
 	if len(b.spec.Steps) == 0 {
 		return errors.New("weighted needs at least one step")
 	}
-	b.ttlPrep()
-	for _, st := range b.spec.Steps {
-		w := st.Weight
-		old := 100 - w
-		var want []dns.RecordSet
-		for _, typ := range b.types {
-			o, n := old, w
-			want = append(want, b.record(typ, b.obs.From, SetFrom, &o), b.record(typ, b.obs.To, SetTo, &n))
-		}
-		weights := &Weights{Old: old, New: w}
-		b.change(fmt.Sprintf("shift %d%% to %s", w, b.obs.To.ID), want, weights)
-		b.waitTTL()
-		if st.Pause > 0 {
-			gates := st.Gates
-			if gates == nil {
-				gates = b.gateNames()
-			}
-			b.add(Step{Title: fmt.Sprintf("observe at %d%%", w), Observe: &Observe{Duration: Duration(st.Pause), Gates: gates, Weights: weights}})
-		}
+	if b.obs.From.Kind == "cloudfront" && b.obs.To.Kind == "cloudfront" {
+		return fmt.Errorf("weighted records cannot split %s between two CloudFront distributions: the alternate domain name lives on one distribution only, and CloudFront routes by Host, not by DNS. Use strategy alias-move or bridge", b.hostNoDot())
 	}
+	if err := b.checkCloudFrontTarget(); err != nil {
+		return err
+	}
+	b.ttlPrep()
+	b.weightedPhase(b.obs.From, b.obs.To, b.spec.Steps, "")
 	// Collapse the weighted pair into one simple record at the new edge.
 	var want []dns.RecordSet
 	for _, typ := range b.types {
@@ -420,22 +441,6 @@ func compileWeighted(b *builder) error {
 	b.waitTTL()
 	b.finish()
 	return nil
-}
-
-// RollbackSteps computes the runbook that restores the original records
-// from whatever is live now, keeping the TTL low so a second attempt need
-// not wait out a long TTL again.
-func RollbackSteps(rb *Runbook, live []dns.RecordSet) []Step {
-	b := &builder{spec: Spec{Name: rb.Name, Zone: rb.Zone, CutoverTTL: rb.CutoverTTL}, host: rb.Hostname, live: cloneSets(live)}
-	var want []dns.RecordSet
-	for _, r := range rb.Original {
-		if r.Alias == nil && r.TTL > rb.CutoverTTL {
-			r.TTL = rb.CutoverTTL
-		}
-		want = append(want, r)
-	}
-	b.change("roll back to the original records", want, &Weights{Old: 100, New: 0})
-	return b.steps
 }
 
 // Estimate predicts the run's total duration, given how long a change takes
@@ -460,7 +465,7 @@ func (rb *Runbook) Estimate(insync time.Duration) (total, rollback time.Duration
 			detect = d
 		}
 	}
-	ttl := time.Duration(AliasTTL) * time.Second
+	ttl := time.Duration(rb.AliasTTL) * time.Second
 	for _, r := range rb.Original {
 		if r.Alias == nil {
 			ttl = time.Duration(rb.CutoverTTL) * time.Second

@@ -31,6 +31,15 @@ func SpecFromPlan(p *plan.Plan, compileGate GateCompiler) (Spec, error) {
 		}
 		s.Gates = append(s.Gates, rg)
 	}
+	if am := p.AliasMove; am != nil {
+		s.AliasMove = AliasMoveSpec{Mode: am.Mode, Timeout: am.Timeout.Std(), Poll: am.Poll.Std()}
+	}
+	if br := p.Bridge; br != nil {
+		s.Bridge = &BridgeSpec{Endpoint: br.Endpoint, RewriteHost: br.RewriteHost}
+		for _, st := range br.Steps {
+			s.Bridge.Steps = append(s.Bridge.Steps, WeightStep{Weight: int64(st.Weight), Pause: st.Pause.Std(), Gates: st.Gates})
+		}
+	}
 	if p.Verify != nil {
 		s.Verify = &Verify{Expect: "new", Path: p.Verify.Path, Samples: p.Verify.Samples}
 	}

@@ -29,6 +29,10 @@ type Runbook struct {
 	Fingerprint string `json:"fingerprint"`
 	// CutoverTTL is the TTL used while traffic moves; rollback keeps it.
 	CutoverTTL int64 `json:"cutover_ttl"`
+	// AliasTTL is the TTL resolvers get for alias records.
+	AliasTTL int64 `json:"alias_ttl"`
+	// CDNRoleARN is assumed to change the distributions (cross-account).
+	CDNRoleARN string `json:"cdn_role_arn,omitempty"`
 	// Gates are the checks steps refer to by name.
 	Gates []Gate `json:"gates,omitempty"`
 	Steps []Step `json:"steps"`
@@ -49,6 +53,12 @@ type Step struct {
 	Observe *Observe `json:"observe,omitempty"`
 	Verify  *Verify  `json:"verify,omitempty"`
 	Hold    *Hold    `json:"hold,omitempty"`
+
+	// CloudFront steps (alias-move and bridge strategies).
+	Aliases    *Aliases    `json:"aliases,omitempty"`
+	Associate  *Associate  `json:"associate,omitempty"`
+	WatchAlias *WatchAlias `json:"watch_alias,omitempty"`
+	Deployed   *Deployed   `json:"deployed,omitempty"`
 }
 
 // Kind names the field that is set.
@@ -66,6 +76,14 @@ func (s Step) Kind() string {
 		return "verify"
 	case s.Hold != nil:
 		return "hold"
+	case s.Aliases != nil:
+		return "aliases"
+	case s.Associate != nil:
+		return "associate"
+	case s.WatchAlias != nil:
+		return "watch-alias"
+	case s.Deployed != nil:
+		return "deployed"
 	}
 	return "empty"
 }
@@ -117,6 +135,45 @@ type Verify struct {
 type Hold struct {
 	Duration Duration `json:"duration"`
 	Gates    []string `json:"gates,omitempty"`
+}
+
+// Aliases adds and removes alternate domain names on a distribution with
+// an ETag compare-and-swap. Applying it twice is harmless.
+type Aliases struct {
+	Distribution string   `json:"distribution"`
+	Add          []string `json:"add,omitempty"`
+	Remove       []string `json:"remove,omitempty"`
+}
+
+// Associate moves Alias onto Target with CloudFront's AssociateAlias (the
+// `_<alias>` TXT proof must be served by then). From is the distribution
+// that held it, so a rollback can move it back.
+type Associate struct {
+	Alias      string `json:"alias"`
+	Target     string `json:"target"`
+	From       string `json:"from"`
+	FromDomain string `json:"from_domain"`
+}
+
+// WatchAlias waits for someone else (AWS Support) to move Alias onto
+// Target, polling within the CloudFront API budget; after Timeout the run
+// is rolled back to exactly where it started.
+type WatchAlias struct {
+	Alias      string   `json:"alias"`
+	Target     string   `json:"target"`
+	From       string   `json:"from"`
+	FromDomain string   `json:"from_domain"`
+	Timeout    Duration `json:"timeout"`
+	Poll       Duration `json:"poll"`
+}
+
+// Deployed waits until every listed distribution reports Deployed, then
+// Settle more: right after a move either distribution may still answer
+// the name for a while (reference B1).
+type Deployed struct {
+	Distributions []string `json:"distributions"`
+	Timeout       Duration `json:"timeout"`
+	Settle        Duration `json:"settle,omitempty"`
 }
 
 // Gate is a compiled gate: its name, cadence, policy, and provider config
@@ -172,7 +229,8 @@ func Fingerprint(sets []dns.RecordSet) string {
 func (rb *Runbook) Validate() error {
 	for i, s := range rb.Steps {
 		n := 0
-		for _, set := range []bool{s.Change != nil, s.InSync != nil, s.Wait != nil, s.Observe != nil, s.Verify != nil, s.Hold != nil} {
+		for _, set := range []bool{s.Change != nil, s.InSync != nil, s.Wait != nil, s.Observe != nil, s.Verify != nil, s.Hold != nil,
+			s.Aliases != nil, s.Associate != nil, s.WatchAlias != nil, s.Deployed != nil} {
 			if set {
 				n++
 			}

@@ -145,7 +145,7 @@ func TestRollbackRestoresOriginalWithLowTTL(t *testing.T) {
 		{Name: "api.example.com.", Type: "CNAME", TTL: 30, SetIdentifier: SetFrom, Weight: ptr(90), Values: []string{"old.example.net."}},
 		{Name: "api.example.com.", Type: "CNAME", TTL: 30, SetIdentifier: SetTo, Weight: ptr(10), Values: []string{"new.example.net."}},
 	}
-	steps := RollbackSteps(rb, live)
+	steps := Unwind(rb, len(rb.Steps), live, false)
 	if len(steps) != 2 || steps[0].Change == nil || steps[1].InSync == nil {
 		t.Fatalf("rollback steps %+v", steps)
 	}

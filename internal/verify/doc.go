@@ -13,4 +13,15 @@
 // The result is a Matrix (resolver × edge address) for people and a
 // one-line engine.VerifyResult for the engine, which advances only when every
 // path reached the expected side.
+//
+// With Authoritative set, the zone's own name servers are asked as well
+// (found through the first resolver), so an answer a resolver still caches
+// can be told from what the zone says now.
+//
+// A verdict is not yet a reason. When paths reach the wrong side and DNS
+// leads to CloudFront, a Diagnoser asks CloudFront (read-only:
+// ListDistributions and ListConflictingAliases, which also sees other
+// accounts' distributions, masked) which distribution holds the hostname,
+// and says so: seed 001's old distribution kept serving because it still
+// held the alias, whatever DNS said.
 package verify

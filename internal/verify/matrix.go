@@ -35,6 +35,9 @@ type Matrix struct {
 	// Summary is the one-line verdict.
 	Summary  string   `json:"summary"`
 	Problems []string `json:"problems,omitempty"`
+	// Diagnosis, when one was asked for, explains from the CDN's
+	// configuration why paths reach the side they do.
+	Diagnosis *Diagnosis `json:"diagnosis,omitempty"`
 }
 
 // ResolverResult is what one resolver answered over its samples.
@@ -63,7 +66,9 @@ type EdgeResult struct {
 	Status int `json:"status,omitempty"`
 	// LatencyMS is the median latency of the answers received.
 	LatencyMS float64 `json:"latency_ms"`
-	Error     string  `json:"error,omitempty"`
+	// TLS is the TLS outcome (the version, or "failed"); empty over HTTP.
+	TLS   string `json:"tls,omitempty"`
+	Error string `json:"error,omitempty"`
 }
 
 // Cell is one path: a resolver and an address it sent clients to.
@@ -74,6 +79,7 @@ type Cell struct {
 	Share     float64 `json:"share"`
 	Side      string  `json:"side"`
 	Status    int     `json:"status,omitempty"`
+	TLS       string  `json:"tls,omitempty"`
 	LatencyMS float64 `json:"latency_ms"`
 	Error     string  `json:"error,omitempty"`
 }
@@ -89,6 +95,10 @@ func edgeResult(addr string, rs []fetchResult) EdgeResult {
 		}
 		if r.err != "" && e.Error == "" {
 			e.Error = r.err
+		}
+		// A failure is the outcome worth showing, even among successes.
+		if r.tls != "" && e.TLS != TLSFailed {
+			e.TLS = r.tls
 		}
 	}
 	e.Side = SideMixed
@@ -130,7 +140,7 @@ func (m *Matrix) build() {
 		for _, a := range addrs {
 			e := edges[a]
 			share := r.Answers[a] / float64(r.Queries)
-			m.Cells = append(m.Cells, Cell{Resolver: r.Name, Edge: a, Share: share, Side: e.Side, Status: e.Status, LatencyMS: e.LatencyMS, Error: e.Error})
+			m.Cells = append(m.Cells, Cell{Resolver: r.Name, Edge: a, Share: share, Side: e.Side, Status: e.Status, TLS: e.TLS, LatencyMS: e.LatencyMS, Error: e.Error})
 			for side, n := range e.Sides {
 				m.Shares[side] += share * float64(n) / float64(e.Requests)
 			}
@@ -238,17 +248,17 @@ func (m *Matrix) WriteText(w io.Writer) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RESOLVER\tEDGE\tDNS SHARE\tSIDE\tSTATUS\tLATENCY\tERROR")
+	fmt.Fprintln(tw, "RESOLVER\tEDGE\tDNS SHARE\tSIDE\tSTATUS\tTLS\tLATENCY\tERROR")
 	for _, c := range m.Cells {
 		status := "-"
 		if c.Status != 0 {
 			status = strconv.Itoa(c.Status)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%sms\t%s\n", c.Resolver, c.Edge, percent(c.Share), c.Side, status, strconv.FormatFloat(c.LatencyMS, 'f', 1, 64), orDash(c.Error))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%sms\t%s\n", c.Resolver, c.Edge, percent(c.Share), c.Side, status, strings.ReplaceAll(orDash(c.TLS), " ", ""), strconv.FormatFloat(c.LatencyMS, 'f', 1, 64), orDash(c.Error))
 	}
 	for _, r := range m.Resolvers {
 		if r.Queries == 0 {
-			fmt.Fprintf(tw, "%s\t-\t-\terror\t-\t-\t%s\n", r.Name, r.Error)
+			fmt.Fprintf(tw, "%s\t-\t-\terror\t-\t-\t-\t%s\n", r.Name, r.Error)
 		}
 	}
 	if err := tw.Flush(); err != nil {
@@ -262,6 +272,9 @@ func (m *Matrix) WriteText(w io.Writer) error {
 				}
 			}
 		}
+	}
+	if m.Diagnosis != nil {
+		return m.Diagnosis.WriteText(w)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -66,6 +67,13 @@ type Options struct {
 	Timeout time.Duration
 	// Parallel bounds concurrent requests. Default 8.
 	Parallel int
+	// Authoritative also asks the name servers of the hostname's zone
+	// directly (found through the first resolver), so an answer still
+	// cached by a resolver can be told apart from what the zone says now.
+	Authoritative bool
+	// AuthoritativePort is the port the zone's name servers are asked on.
+	// Default 53.
+	AuthoritativePort int
 }
 
 // FromPlan returns the options a plan's verify block describes, asking the
@@ -114,6 +122,9 @@ func New(o Options) *Verifier {
 	}
 	if o.Parallel <= 0 {
 		o.Parallel = 8
+	}
+	if o.AuthoritativePort <= 0 {
+		o.AuthoritativePort = 53
 	}
 	v := &Verifier{o: o}
 	for _, r := range o.Resolvers {
@@ -202,7 +213,15 @@ func (v *Verifier) Check(ctx context.Context, hostname, path string, samples int
 		return m
 	}
 
-	m.Resolvers = v.resolve(ctx, host, samples)
+	resolvers := v.resolvers
+	if v.o.Authoritative {
+		auth, err := v.authoritative(ctx, host)
+		if err != nil {
+			m.problem(err.Error())
+		}
+		resolvers = append(append([]resolver(nil), resolvers...), auth...)
+	}
+	m.Resolvers = v.resolve(ctx, resolvers, host, samples)
 	var addrs []string
 	for _, r := range m.Resolvers {
 		for a := range r.Answers {
@@ -219,10 +238,10 @@ func (v *Verifier) Check(ctx context.Context, hostname, path string, samples int
 }
 
 // resolve samples every resolver, all resolvers at once.
-func (v *Verifier) resolve(ctx context.Context, host string, samples int) []ResolverResult {
-	out := make([]ResolverResult, len(v.resolvers))
+func (v *Verifier) resolve(ctx context.Context, resolvers []resolver, host string, samples int) []ResolverResult {
+	out := make([]ResolverResult, len(resolvers))
 	var wg sync.WaitGroup
-	for i, r := range v.resolvers {
+	for i, r := range resolvers {
 		wg.Go(func() {
 			res := ResolverResult{Name: r.name(), Answers: map[string]float64{}}
 			for range samples {
@@ -281,6 +300,9 @@ type fetchResult struct {
 	status  int
 	latency time.Duration
 	err     string
+	// tls is the TLS outcome: the version negotiated, "failed", or empty
+	// for plain HTTP.
+	tls string
 }
 
 func (v *Verifier) fetch(ctx context.Context, client *http.Client, host, path string) fetchResult {
@@ -305,17 +327,47 @@ func (v *Verifier) fetch(ctx context.Context, client *http.Client, host, path st
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return fetchResult{side: SideError, err: err.Error()}
+		r := fetchResult{side: SideError, err: err.Error()}
+		if v.o.Scheme == "https" && isTLSError(err) {
+			r.tls = TLSFailed
+		}
+		return r
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	r := fetchResult{status: resp.StatusCode, latency: time.Since(start)}
+	if resp.TLS != nil {
+		r.tls = tls.VersionName(resp.TLS.Version)
+	}
 	if err != nil {
 		r.side, r.err = SideError, "reading body: "+err.Error()
 		return r
 	}
 	r.side, r.err = v.classify(resp, body)
 	return r
+}
+
+// TLSFailed is the TLS outcome of a handshake or certificate check that
+// failed: the edge does not hold a certificate for the hostname, or one the
+// client does not trust.
+const TLSFailed = "failed"
+
+// isTLSError reports whether err comes from the TLS handshake or the
+// certificate check rather than from the connection or HTTP.
+func isTLSError(err error) bool {
+	var (
+		hostErr  x509.HostnameError
+		authErr  x509.UnknownAuthorityError
+		certErr  x509.CertificateInvalidError
+		verErr   *tls.CertificateVerificationError
+		recErr   tls.RecordHeaderError
+		alertErr tls.AlertError
+	)
+	if errors.As(err, &hostErr) || errors.As(err, &authErr) || errors.As(err, &certErr) || errors.As(err, &verErr) || errors.As(err, &recErr) || errors.As(err, &alertErr) {
+		return true
+	}
+	s := err.Error()
+	return strings.Contains(s, "tls:") || strings.Contains(s, "x509:")
 }
 
 // classify names the side an answer came from.

@@ -251,7 +251,7 @@ func TestMatrixTextAndJSON(t *testing.T) {
 	rows := 0
 	for _, l := range lines[2:] {
 		f := strings.Fields(l)
-		if len(f) == 7 && (f[0] == w.a.Addr || f[0] == w.b.Addr) {
+		if len(f) == 8 && (f[0] == w.a.Addr || f[0] == w.b.Addr) {
 			rows++
 			if f[0] == w.b.Addr && (f[1] != w.edges[0].IP || f[2] != "100%" || f[3] != "old" || f[4] != "200") {
 				t.Errorf("row %q", l)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cutover/cutover/internal/gate"
 	"github.com/cutover/cutover/internal/gate/cloudwatch"
+	"github.com/cutover/cutover/internal/gate/drain"
 	"github.com/cutover/cutover/internal/gate/probe"
 	"github.com/cutover/cutover/internal/runbook"
 )
@@ -23,6 +24,9 @@ type Deps struct {
 	Probe probe.Options
 	// CloudWatch tunes every cloudwatch gate's query window.
 	CloudWatch cloudwatch.Options
+	// Drain tunes every drain gate (CloudWatch data delay, Prometheus
+	// HTTP client).
+	Drain drain.Options
 }
 
 // Gates builds every gate of rb by name. Gates are built eagerly, so a
@@ -65,6 +69,27 @@ func one(g runbook.Gate, deps Deps, clients *clients) (gate.Gate, error) {
 			return nil, err
 		}
 		return cloudwatch.New(s.Plan(), c, deps.CloudWatch), nil
+	case KindDrain:
+		var s drain.Spec
+		if err := decodeStrict(g.Spec, &s); err != nil {
+			return nil, fmt.Errorf("decoding drain spec: %w", err)
+		}
+		if err := s.Validate(); err != nil {
+			return nil, fmt.Errorf("drain spec: %w", err)
+		}
+		if s.CloudWatch == nil {
+			return drain.New(s, nil, deps.Drain), nil
+		}
+		region := s.CloudWatch.Region
+		if region == "" && s.CloudWatch.DistributionID != "" {
+			// CloudFront metrics exist only in us-east-1.
+			region = "us-east-1"
+		}
+		c, err := clients.get(region, s.CloudWatch.RoleARN)
+		if err != nil {
+			return nil, err
+		}
+		return drain.New(s, c, deps.Drain), nil
 	}
 	return nil, fmt.Errorf("unknown gate kind %q", g.Kind)
 }

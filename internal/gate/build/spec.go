@@ -14,6 +14,8 @@ import (
 const (
 	KindCloudWatch = "cloudwatch"
 	KindProbe      = "probe"
+	// KindDrain is a drain gate; its spec is a drain.Spec.
+	KindDrain = "drain"
 )
 
 // CloudWatchSpec is the stored form of plan.CloudWatchGate.

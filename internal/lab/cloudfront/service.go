@@ -69,6 +69,10 @@ type distribution struct {
 	Modified   time.Time
 	DeployAt   time.Time
 	Version    int64
+	// Change identifies the API operation that produced Version; one
+	// AssociateAlias changes two distributions under one Change, which
+	// every edge applies at the same moment.
+	Change uint64
 }
 
 type policy struct {
@@ -87,6 +91,7 @@ type Service struct {
 	opts Options
 
 	mu       sync.Mutex
+	changes  uint64
 	rng      *rand.Rand
 	dists    map[string]*distribution
 	order    []string
@@ -166,6 +171,8 @@ func (s *Service) touch(d *distribution, now time.Time) {
 // redeploy starts a new deployment without changing the config's ETag
 // (an attached policy changed).
 func (s *Service) redeploy(d *distribution, now time.Time) {
+	s.changes++
+	d.Change = s.changes
 	d.Version++
 	d.Modified = now
 	delay := s.opts.DeployDelay
@@ -490,6 +497,12 @@ func (s *Service) associateAlias(caller awsapi.Identity, targetID, alias string)
 	t.cfg.Aliases = append(append([]string(nil), t.cfg.Aliases...), alias)
 	setAliases(t.Config, t.cfg.Aliases)
 	s.touch(t, now)
+	if src != nil {
+		// One operation: the alias leaves one distribution and lands on
+		// the other at the same moment on each edge, as AssociateAlias
+		// is documented to move it in one call.
+		t.Change = src.Change
+	}
 	s.env.History.Record(caller, serviceName, "AssociateAlias", distributionARN(t.Account, t.ID), before, s.view(t, now))
 	return nil
 }

@@ -17,6 +17,7 @@ type snapDistribution struct {
 	Modified   time.Time `json:"modified"`
 	DeployAt   time.Time `json:"deploy_at"`
 	Version    int64     `json:"version"`
+	Change     uint64    `json:"change"`
 }
 
 type snapPolicy struct {
@@ -41,7 +42,7 @@ func (s *Service) Snapshot() (json.RawMessage, error) {
 	for _, id := range s.order {
 		d := s.dists[id]
 		sd := snapDistribution{ID: d.ID, Account: d.Account, DomainName: d.DomainName, ETag: d.ETag,
-			Config: d.Config.String(), Created: d.Created, Modified: d.Modified, DeployAt: d.DeployAt, Version: d.Version}
+			Config: d.Config.String(), Created: d.Created, Modified: d.Modified, DeployAt: d.DeployAt, Version: d.Version, Change: d.Change}
 		if d.Tags != nil {
 			sd.Tags = d.Tags.String()
 		}
@@ -67,6 +68,7 @@ func (s *Service) Restore(raw json.RawMessage) error {
 	}
 	dists := map[string]*distribution{}
 	var order []string
+	var maxChange uint64
 	for _, sd := range snap.Distributions {
 		t, err := parseXML([]byte(sd.Config))
 		if err != nil {
@@ -77,7 +79,7 @@ func (s *Service) Restore(raw json.RawMessage) error {
 			return fmt.Errorf("restoring distribution %s: %w", sd.ID, err)
 		}
 		d := &distribution{ID: sd.ID, Account: sd.Account, DomainName: sd.DomainName, ETag: sd.ETag, Config: t, cfg: cfg,
-			Created: sd.Created, Modified: sd.Modified, DeployAt: sd.DeployAt, Version: sd.Version}
+			Created: sd.Created, Modified: sd.Modified, DeployAt: sd.DeployAt, Version: sd.Version, Change: sd.Change}
 		if sd.Tags != "" {
 			if d.Tags, err = parseXML([]byte(sd.Tags)); err != nil {
 				return fmt.Errorf("restoring tags of distribution %s: %w", sd.ID, err)
@@ -88,6 +90,9 @@ func (s *Service) Restore(raw json.RawMessage) error {
 		}
 		dists[d.ID] = d
 		order = append(order, d.ID)
+		if d.Change > maxChange {
+			maxChange = d.Change
+		}
 	}
 	policies := map[string]*policy{}
 	var porder []string
@@ -105,6 +110,9 @@ func (s *Service) Restore(raw json.RawMessage) error {
 	}
 	s.mu.Lock()
 	s.dists, s.order, s.policies, s.porder = dists, order, policies, porder
+	if maxChange > s.changes {
+		s.changes = maxChange
+	}
 	s.mu.Unlock()
 	return nil
 }

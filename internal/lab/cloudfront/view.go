@@ -32,6 +32,9 @@ type View struct {
 	// writes and changes to the attached policy); edges apply a version
 	// after their own propagation delay.
 	Version int64 `json:"version"`
+	// Change identifies the API operation that produced Version (shared
+	// by the two distributions an AssociateAlias changes).
+	Change uint64 `json:"change"`
 }
 
 // Policy is a continuous deployment policy as the data plane needs it.
@@ -75,7 +78,7 @@ func (s *Service) view(d *distribution, now time.Time) View {
 		Origins: append([]Origin(nil), d.cfg.Origins...), DefaultOrigin: d.cfg.TargetOriginID,
 		CertificateArn: d.cfg.CertificateArn, Staging: d.cfg.Staging, PolicyID: d.cfg.PolicyID,
 		ETag: d.ETag, Comment: d.cfg.Comment, LastModified: d.Modified.UTC(), DeployedAt: d.DeployAt.UTC(),
-		Version: d.Version,
+		Version: d.Version, Change: d.Change,
 	}
 	if p := s.policies[d.cfg.PolicyID]; p != nil && p.Account == d.Account {
 		v.Policy = s.policyView(p)

@@ -61,10 +61,20 @@ func (s *Sim) delay(edge int, id string, version int64) time.Duration {
 	return s.opts.PropagationMin + time.Duration(frac*float64(span))
 }
 
-// Delay reports the delay edge (1-based) takes to apply version of
-// distribution id.
-func (s *Sim) Delay(edge int, id string, version int64) time.Duration {
-	return s.delay(edge, id, version)
+// versionDelay is the delay of one seen version at an edge: versions that
+// one API operation produced on several distributions (an AssociateAlias)
+// share it, so the edge applies them together.
+func (s *Sim) versionDelay(edge int, id string, v *seen) time.Duration {
+	if v.view != nil && v.view.Change != 0 {
+		return s.delay(edge, "change", int64(v.view.Change))
+	}
+	return s.delay(edge, id, v.version)
+}
+
+// Delay reports the delay edge (1-based) takes to apply the version of a
+// distribution that v shows.
+func (s *Sim) Delay(edge int, v cloudfront.View) time.Duration {
+	return s.versionDelay(edge, v.ID, &seen{version: v.Version, view: &v})
 }
 
 // appliedLocked is the version of h an edge uses now, or nil when the
@@ -72,7 +82,7 @@ func (s *Sim) Delay(edge int, id string, version int64) time.Duration {
 func (s *Sim) appliedLocked(edge int, h *history, now time.Time) *seen {
 	for i := len(h.versions) - 1; i >= 0; i-- {
 		v := &h.versions[i]
-		if v.at.IsZero() || !now.Before(v.at.Add(s.delay(edge, h.id, v.version))) {
+		if v.at.IsZero() || !now.Before(v.at.Add(s.versionDelay(edge, h.id, v))) {
 			if v.view == nil {
 				return nil
 			}

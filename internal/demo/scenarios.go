@@ -1,0 +1,156 @@
+package demo
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/cutover/cutover/internal/dns/route53"
+	"github.com/cutover/cutover/internal/lab"
+	"github.com/cutover/cutover/internal/lab/origin"
+	"github.com/cutover/cutover/internal/lab/world"
+	"github.com/cutover/cutover/internal/runbook"
+)
+
+// scenario is one demo's world: what the lab holds, the plan, and what
+// the compiler observes.
+type scenario struct {
+	host     string
+	zone     string
+	plan     string
+	story    string
+	observed runbook.Observed
+	// newAddr is where the new edge answers (the health probe's target).
+	newAddr netip.Addr
+	// ready reports whether the world serves the starting state (every
+	// edge has the seeded distributions), so clients start on a world that
+	// works, as they would in production.
+	ready func() bool
+}
+
+// The record's TTL before the run, in the load balancer scenarios.
+const originTTL = 5
+
+const albPlan = `apiVersion: cutover/v1
+kind: Cutover
+name: demo-api
+hostname: api.example.com
+zone: {id: %s}
+from: {endpoint: %s}
+to: {endpoint: %s}
+strategy: weighted
+ttl: {cutover: 1}
+steps:
+  - {weight: 10, pause: 3s}
+  - {weight: 50, pause: 3s}
+  - {weight: 100, pause: 2s}
+gates:
+  - name: new-edge-health
+    interval: 500ms
+    for: 1s
+    on_failure: rollback
+    probe: {url: "http://api.example.com/ruok", expect_status: [200], body_contains: ok-new, timeout: 1s}
+verify: {path: /ruok, expect: {old: ok-old, new: ok-new}, samples: 3}
+hold: 3s
+`
+
+const cloudFrontPlan = `apiVersion: cutover/v1
+kind: Cutover
+name: demo-cdn
+hostname: cdn.example.com
+zone: {id: %s}
+from: {cloudfront: %s}
+to: {cloudfront: %s}
+strategy: alias-move
+alias_move: {mode: associate, poll: 200ms}
+verify: {path: /ruok, expect: {old: ok-old, new: ok-new}, samples: 3}
+hold: 3s
+`
+
+func setup(w *world.World, name string, oldOrigin, newOrigin *origin.Origin) (*scenario, error) {
+	if name == ScenarioAliasMove {
+		return setupCloudFront(w, oldOrigin, newOrigin)
+	}
+	return setupALB(w, oldOrigin, newOrigin)
+}
+
+// setupALB is seed 004: api.example.com CNAME to one load balancer, moved
+// to another.
+func setupALB(w *world.World, oldOrigin, newOrigin *origin.Origin) (*scenario, error) {
+	seeded, err := seed(w, fmt.Sprintf(`
+load_balancers:
+  - {name: api-old, targets: ["%s"]}
+  - {name: api-new, targets: ["%s"]}
+zones:
+  - name: example.com
+records:
+  - {zone: example.com, name: api.example.com, type: CNAME, ttl: %d, alias: {load_balancer: api-old}}
+`, oldOrigin.Addr(), newOrigin.Addr(), originTTL))
+	if err != nil {
+		return nil, err
+	}
+	oldLB, newLB := seeded.LoadBalancers["api-old"], seeded.LoadBalancers["api-new"]
+	zone := seeded.Zones["example.com"]
+	newAddr, _ := w.Sim.LBAddr(newLB.DNSName)
+	return &scenario{
+		host: "api.example.com", zone: zone,
+		plan:  fmt.Sprintf(albPlan, zone, oldLB.DNSName, newLB.DNSName),
+		story: fmt.Sprintf("api.example.com CNAME %s (TTL %ds) → origin %q; moving it to %s → origin %q", oldLB.DNSName, originTTL, "old", newLB.DNSName, "new"),
+		observed: runbook.Observed{
+			From: runbook.Target{Kind: "endpoint", ID: "api-old", DNSName: oldLB.DNSName},
+			To:   runbook.Target{Kind: "endpoint", ID: "api-new", DNSName: newLB.DNSName},
+		},
+		newAddr: newAddr,
+	}, nil
+}
+
+// setupCloudFront is seeds 000 and 003: cdn.example.com is an alternate
+// domain name of the old distribution, aliased in Route 53; it moves to
+// the new distribution with AssociateAlias.
+func setupCloudFront(w *world.World, oldOrigin, newOrigin *origin.Origin) (*scenario, error) {
+	seeded, err := seed(w, fmt.Sprintf(`
+certificates:
+  - {name: cdn, domains: [cdn.example.com]}
+distributions:
+  - {name: old, aliases: [cdn.example.com], certificate: cdn, origin: {domain: %s, http_port: %d}}
+  - {name: new, certificate: cdn, origin: {domain: %s, http_port: %d}}
+zones:
+  - name: example.com
+records:
+  - {zone: example.com, name: cdn.example.com, type: A, alias: {distribution: old}}
+`, addrHost(oldOrigin.Addr()), oldOrigin.Port(), addrHost(newOrigin.Addr()), newOrigin.Port()))
+	if err != nil {
+		return nil, err
+	}
+	oldD, newD := seeded.Distributions["old"], seeded.Distributions["new"]
+	zone := seeded.Zones["example.com"]
+	return &scenario{
+		host: "cdn.example.com", zone: zone,
+		plan:  fmt.Sprintf(cloudFrontPlan, zone, oldD.ID, newD.ID),
+		story: fmt.Sprintf("cdn.example.com is an alias of distribution %s (%s → origin %q); moving it to %s (%s → origin %q) with AssociateAlias", oldD.ID, oldD.DomainName, "old", newD.ID, newD.DomainName, "new"),
+		observed: runbook.Observed{
+			From:   runbook.Target{Kind: "cloudfront", ID: oldD.ID, DNSName: oldD.DomainName, AliasZoneID: route53.AliasZoneForCloudFront},
+			To:     runbook.Target{Kind: "cloudfront", ID: newD.ID, DNSName: newD.DomainName, AliasZoneID: route53.AliasZoneForCloudFront},
+			Holder: runbook.Holder{Distribution: oldD.ID},
+		},
+		newAddr: w.Sim.Addrs()[0],
+		ready: func() bool {
+			for edge := 1; edge <= len(w.Sim.Addrs()); edge++ {
+				applied := w.Sim.Applied(edge)
+				for _, d := range []string{oldD.ID, newD.ID} {
+					if applied[d] == 0 {
+						return false
+					}
+				}
+			}
+			return true
+		},
+	}, nil
+}
+
+func seed(w *world.World, yaml string) (*lab.Seeded, error) {
+	s, err := lab.ParseSeed("demo", []byte(yaml))
+	if err != nil {
+		return nil, err
+	}
+	return w.Lab.Apply(s)
+}

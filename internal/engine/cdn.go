@@ -1,0 +1,163 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cutover/cutover/internal/edge/cloudfront"
+	"github.com/cutover/cutover/internal/runbook"
+	"github.com/cutover/cutover/internal/store"
+)
+
+// CDN is what the engine needs of CloudFront for the alias-move and bridge
+// strategies; *cloudfront.Client implements it.
+type CDN interface {
+	Distribution(ctx context.Context, id string) (cloudfront.Distribution, error)
+	UpdateAliases(ctx context.Context, id string, add, remove []string) (cloudfront.Distribution, error)
+	AssociateAlias(ctx context.Context, targetID, alias string) error
+}
+
+var _ CDN = (*cloudfront.Client)(nil)
+
+func (e *Engine) cdn(run *store.Run, s runbook.Step) (CDN, error) {
+	if e.o.CDN == nil {
+		return nil, fmt.Errorf("step %s needs CloudFront, and the engine has no CloudFront client", s.ID)
+	}
+	return e.o.CDN, nil
+}
+
+// execAliases adds and removes aliases; UpdateAliases is idempotent, so a
+// step interrupted after the call is simply called again.
+func (e *Engine) execAliases(ctx context.Context, rb *runbook.Runbook, run *store.Run, s runbook.Step) error {
+	cdn, err := e.cdn(run, s)
+	if err != nil {
+		return e.pause(ctx, run, "aliases.failed", "%v", err)
+	}
+	a := s.Aliases
+	d, err := cdn.UpdateAliases(ctx, a.Distribution, a.Add, a.Remove)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return e.pause(ctx, run, "aliases.failed", "step %s: %s: %v", s.ID, s.Title, err)
+	}
+	return e.advance(ctx, run, evData("aliases.updated", mustJSON(d), "step %s: %s (now %s)", s.ID, s.Title, strings.Join(d.Aliases, ", ")))
+}
+
+// execAssociate moves an alias with AssociateAlias, unless the target
+// already holds it (an interrupted step, resumed).
+func (e *Engine) execAssociate(ctx context.Context, rb *runbook.Runbook, run *store.Run, s runbook.Step) error {
+	cdn, err := e.cdn(run, s)
+	if err != nil {
+		return e.pause(ctx, run, "associate.failed", "%v", err)
+	}
+	a := s.Associate
+	d, err := cdn.Distribution(ctx, a.Target)
+	if err == nil && d.HasAlias(a.Alias) {
+		return e.advance(ctx, run, ev("associate.done", "step %s: %s already on %s", s.ID, a.Alias, a.Target))
+	}
+	if err := cdn.AssociateAlias(ctx, a.Target, a.Alias); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return e.pause(ctx, run, "associate.failed", "step %s: moving %s to %s: %v", s.ID, a.Alias, a.Target, err)
+	}
+	return e.advance(ctx, run, ev("associate.done", "step %s: alias %s moved from %s to %s", s.ID, a.Alias, a.From, a.Target))
+}
+
+// execWatchAlias waits for someone else to move the alias. The deadline is
+// stored; when it passes, the run rolls back to exactly where it started.
+func (e *Engine) execWatchAlias(ctx context.Context, rb *runbook.Runbook, run *store.Run, s runbook.Step) error {
+	cdn, err := e.cdn(run, s)
+	if err != nil {
+		return e.pause(ctx, run, "watch.failed", "%v", err)
+	}
+	w := s.WatchAlias
+	key := e.timerKey(*run, s)
+	deadline, ok := run.Timers[key]
+	if !ok {
+		deadline = e.o.Clock.Now().Add(w.Timeout.D())
+		run.Timers[key] = deadline
+		if err := e.commit(ctx, run, ev("watch.started", "step %s: watching %s for alias %s until %s", s.ID, w.Target, w.Alias, deadline.UTC().Format(time.RFC3339))); err != nil {
+			return err
+		}
+	}
+	poll := w.Poll.D()
+	if poll <= 0 {
+		poll = time.Second
+	}
+	for {
+		d, err := cdn.Distribution(ctx, w.Target)
+		if err == nil && d.HasAlias(w.Alias) {
+			delete(run.Timers, key)
+			return e.advance(ctx, run, ev("watch.seen", "step %s: alias %s is on %s", s.ID, w.Alias, w.Target))
+		}
+		if !e.o.Clock.Now().Before(deadline) {
+			reason := fmt.Sprintf("step %s: alias %s did not arrive on %s within %s", s.ID, w.Alias, w.Target, w.Timeout.D())
+			if err := e.startRollback(ctx, rb, run, reason, true); err != nil {
+				return err
+			}
+			return errPaused
+		}
+		next := e.o.Clock.Now().Add(poll)
+		if next.After(deadline) {
+			next = deadline
+		}
+		if err := e.sleepUntil(ctx, rb, run, next, nil); err != nil {
+			return err
+		}
+	}
+}
+
+// execDeployed waits for every listed distribution to be Deployed, then
+// for the settle time.
+func (e *Engine) execDeployed(ctx context.Context, rb *runbook.Runbook, run *store.Run, s runbook.Step) error {
+	cdn, err := e.cdn(run, s)
+	if err != nil {
+		return e.pause(ctx, run, "deployed.failed", "%v", err)
+	}
+	dep := s.Deployed
+	key := e.timerKey(*run, s)
+	deadline, ok := run.Timers[key]
+	if !ok {
+		deadline = e.o.Clock.Now().Add(dep.Timeout.D())
+		run.Timers[key] = deadline
+		if err := e.commit(ctx, run); err != nil {
+			return err
+		}
+	}
+	settleKey := key + "/settle"
+	if _, settling := run.Timers[settleKey]; !settling {
+		for {
+			pending := ""
+			for _, id := range dep.Distributions {
+				d, err := cdn.Distribution(ctx, id)
+				if err != nil || !d.Deployed() {
+					pending = id
+					break
+				}
+			}
+			if pending == "" {
+				break
+			}
+			if !e.o.Clock.Now().Before(deadline) {
+				return e.pause(ctx, run, "deployed.timeout", "step %s: distribution %s not Deployed after %s", s.ID, pending, dep.Timeout.D())
+			}
+			if err := e.sleepUntil(ctx, rb, run, e.o.Clock.Now().Add(e.o.Poll), nil); err != nil {
+				return err
+			}
+		}
+		run.Timers[settleKey] = e.o.Clock.Now().Add(dep.Settle.D())
+		if err := e.commit(ctx, run, ev("deployed", "step %s: %s Deployed; settling %s", s.ID, strings.Join(dep.Distributions, ", "), dep.Settle.D())); err != nil {
+			return err
+		}
+	}
+	if err := e.sleepUntil(ctx, rb, run, run.Timers[settleKey], nil); err != nil {
+		return err
+	}
+	delete(run.Timers, key)
+	delete(run.Timers, settleKey)
+	return e.advance(ctx, run)
+}
