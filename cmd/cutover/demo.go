@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -38,7 +40,11 @@ Scenarios:
   alias-move cdn.example.com moves between two CloudFront distributions with
              AssociateAlias (its _cdn.example.com TXT proof published first),
              then DNS follows; exit 0 only if no request failed and the old
-             origin served none after the run reported done`,
+             origin served none after the run reported done
+  bridge     seed 001: the new distribution cannot take cdn.example.com yet,
+             so traffic shifts to a host-rewriting bridge (cutover bridge, run
+             in-process), the old distribution drains, the alias moves, and
+             traffic shifts from the bridge to the new distribution directly`,
 		Example: `  cutover demo
   cutover demo --scenario rollback
   cutover demo -o json | jq .load`,
@@ -47,8 +53,8 @@ Scenarios:
 			if err := checkOutput(output); err != nil {
 				return err
 			}
-			if scenario != demo.ScenarioWeighted && scenario != demo.ScenarioRollback && scenario != demo.ScenarioAliasMove {
-				return usageError(fmt.Errorf("--scenario %q: want weighted, rollback or alias-move", scenario))
+			if !slices.Contains(demo.Scenarios, scenario) {
+				return usageError(fmt.Errorf("--scenario %q: want one of %s", scenario, strings.Join(demo.Scenarios, ", ")))
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -75,7 +81,7 @@ Scenarios:
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&scenario, "scenario", demo.ScenarioWeighted, "weighted, rollback or alias-move")
+	cmd.Flags().StringVar(&scenario, "scenario", demo.ScenarioWeighted, strings.Join(demo.Scenarios, ", "))
 	cmd.Flags().IntVar(&clients, "clients", 20, "virtual clients")
 	cmd.Flags().Float64Var(&rate, "rate", 100, "client requests per second, in total")
 	outputFlag(cmd, &output)

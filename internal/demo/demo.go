@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,7 +40,11 @@ const (
 	ScenarioWeighted  = "weighted"
 	ScenarioRollback  = "rollback"
 	ScenarioAliasMove = "alias-move"
+	ScenarioBridge    = "bridge"
 )
+
+// Scenarios lists every scenario the demo knows.
+var Scenarios = []string{ScenarioWeighted, ScenarioRollback, ScenarioAliasMove, ScenarioBridge}
 
 // Options tune the demo.
 type Options struct {
@@ -90,8 +95,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Scenario == "" {
 		o.Scenario = ScenarioWeighted
 	}
-	if o.Scenario != ScenarioWeighted && o.Scenario != ScenarioRollback && o.Scenario != ScenarioAliasMove {
-		return nil, fmt.Errorf("unknown scenario %q: want %s, %s or %s", o.Scenario, ScenarioWeighted, ScenarioRollback, ScenarioAliasMove)
+	if !slices.Contains(Scenarios, o.Scenario) {
+		return nil, fmt.Errorf("unknown scenario %q: want one of %s", o.Scenario, strings.Join(Scenarios, ", "))
 	}
 	if o.Clients == 0 {
 		o.Clients = 20
@@ -131,6 +136,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if sc.close != nil {
+		defer sc.close()
+	}
 	say("lab up: AWS API %s, DNS %s, edges %v (port %d)", w.API, w.DNS, w.Sim.Addrs(), w.Sim.HTTPPort())
 	say("%s", sc.story)
 
@@ -145,6 +153,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	// The lab answers alias records with TTL 1 and settles edges within a
 	// second; the compiler must know, or it waits as long as AWS needs.
 	spec.AliasTTL, spec.Settle = 1, 2*time.Second
+	if sc.settle > 0 {
+		spec.Settle = sc.settle
+	}
 	prov := route53.New(w.AWSConfig(), route53.Options{})
 	// Wait until the record is served before the clients start, so no
 	// client ever caches a negative answer (reference E: never resolve a
@@ -278,7 +289,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	switch o.Scenario {
 	case ScenarioWeighted:
 		rep.OK = run.State == store.StateDone && rep.Failed == 0
-	case ScenarioAliasMove:
+	case ScenarioAliasMove, ScenarioBridge:
 		// Once the alias has moved and the run says done, no edge may
 		// answer from the old origin any more.
 		rep.OK = run.State == store.StateDone && rep.Failed == 0 && rep.OldAfterDone == 0
@@ -314,7 +325,7 @@ func (r *Report) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "   reason: %s\n", r.Reason)
 	}
 	fmt.Fprintf(w, "   client requests: %d total — served by old %d, by new %d — failed %d\n", r.Load.Total, r.Load.ByOrigin["old"], r.Load.ByOrigin["new"], r.Failed)
-	if r.Scenario == ScenarioAliasMove {
+	if r.Scenario == ScenarioAliasMove || r.Scenario == ScenarioBridge {
 		fmt.Fprintf(w, "   served by the old origin after the run reported done: %d\n", r.OldAfterDone)
 	}
 	if len(r.Load.Errors) > 0 {

@@ -65,3 +65,16 @@ func TestAliasMoveDemoLeavesNothingOnTheOldOrigin(t *testing.T) {
 		t.Fatalf("served by origin: %v", rep.Load.ByOrigin)
 	}
 }
+
+// TestBridgeDemoIsSeed001WithoutFailures runs seed 001's migration as a
+// runbook: weighted old → bridge, drain, alias move, weighted bridge → new,
+// with the bridge proxy in the path.
+func TestBridgeDemoIsSeed001WithoutFailures(t *testing.T) {
+	rep, err := Run(context.Background(), Options{Scenario: ScenarioBridge, Clients: 10, Rate: 60})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Outcome != "done" || !rep.OK {
+		t.Fatalf("outcome %s ok=%v failed %d (%v) old-after-done %d", rep.Outcome, rep.OK, rep.Failed, rep.Load.Errors, rep.OldAfterDone)
+	}
+}

@@ -2,8 +2,12 @@ package demo
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
+	"strconv"
+	"time"
 
+	"github.com/cutover/cutover/internal/bridge"
 	"github.com/cutover/cutover/internal/dns/route53"
 	"github.com/cutover/cutover/internal/lab"
 	"github.com/cutover/cutover/internal/lab/origin"
@@ -25,6 +29,10 @@ type scenario struct {
 	// edge has the seeded distributions), so clients start on a world that
 	// works, as they would in production.
 	ready func() bool
+	// settle is how long edges and stragglers get after an alias change.
+	settle time.Duration
+	// close stops what the scenario started beyond the world (the bridge).
+	close func()
 }
 
 // The record's TTL before the run, in the load balancer scenarios.
@@ -67,8 +75,11 @@ hold: 3s
 `
 
 func setup(w *world.World, name string, oldOrigin, newOrigin *origin.Origin) (*scenario, error) {
-	if name == ScenarioAliasMove {
+	switch name {
+	case ScenarioAliasMove:
 		return setupCloudFront(w, oldOrigin, newOrigin)
+	case ScenarioBridge:
+		return setupBridge(w, oldOrigin, newOrigin)
 	}
 	return setupALB(w, oldOrigin, newOrigin)
 }
@@ -133,17 +144,7 @@ records:
 			Holder: runbook.Holder{Distribution: oldD.ID},
 		},
 		newAddr: w.Sim.Addrs()[0],
-		ready: func() bool {
-			for edge := 1; edge <= len(w.Sim.Addrs()); edge++ {
-				applied := w.Sim.Applied(edge)
-				for _, d := range []string{oldD.ID, newD.ID} {
-					if applied[d] == 0 {
-						return false
-					}
-				}
-			}
-			return true
-		},
+		ready:   edgesHave(w, oldD.ID, newD.ID),
 	}, nil
 }
 
@@ -153,4 +154,104 @@ func seed(w *world.World, yaml string) (*lab.Seeded, error) {
 		return nil, err
 	}
 	return w.Lab.Apply(s)
+}
+
+// edgesHave reports whether every edge has applied the distributions.
+func edgesHave(w *world.World, ids ...string) func() bool {
+	return func() bool {
+		for edge := 1; edge <= len(w.Sim.Addrs()); edge++ {
+			applied := w.Sim.Applied(edge)
+			for _, d := range ids {
+				if applied[d] == 0 {
+					return false
+				}
+			}
+		}
+		return true
+	}
+}
+
+const bridgePlan = `apiVersion: cutover/v1
+kind: Cutover
+name: demo-bridge
+hostname: cdn.example.com
+zone: {id: %s}
+from: {cloudfront: %s}
+to: {cloudfront: %s}
+strategy: bridge
+ttl: {cutover: 1}
+bridge:
+  endpoint: bridge.example.net
+  rewrite_host: cdn-new.example.com
+  steps:
+    - {weight: 50, pause: 2s}
+    - {weight: 100}
+steps:
+  - {weight: 50, pause: 2s}
+  - {weight: 100}
+verify: {path: /ruok, expect: {old: ok-old, new: ok-new}, samples: 3}
+hold: 2s
+`
+
+// bridgeAddr is where the demo's bridge listens, on the edges' port.
+var bridgeAddr = netip.MustParseAddr("127.0.4.1")
+
+// setupBridge is seed 001: the old distribution holds cdn.example.com and
+// the new one only cdn-new.example.com; a host-rewriting bridge
+// (`cutover bridge`, run in-process) takes the traffic while the alias
+// moves.
+func setupBridge(w *world.World, oldOrigin, newOrigin *origin.Origin) (*scenario, error) {
+	seeded, err := seed(w, fmt.Sprintf(`
+certificates:
+  - {name: cdn, domains: [cdn.example.com, cdn-new.example.com]}
+distributions:
+  - {name: old, aliases: [cdn.example.com], certificate: cdn, origin: {domain: %s, http_port: %d}}
+  - {name: new, aliases: [cdn-new.example.com], certificate: cdn, origin: {domain: %s, http_port: %d}}
+zones:
+  - name: example.com
+  - name: example.net
+records:
+  - {zone: example.com, name: cdn.example.com, type: A, alias: {distribution: old}}
+  - {zone: example.net, name: bridge.example.net, type: A, ttl: 60, values: [%s]}
+`, addrHost(oldOrigin.Addr()), oldOrigin.Port(), addrHost(newOrigin.Addr()), newOrigin.Port(), bridgeAddr))
+	if err != nil {
+		return nil, err
+	}
+	oldD, newD := seeded.Distributions["old"], seeded.Distributions["new"]
+	port := w.Sim.HTTPPort()
+	cfg, err := bridge.Parse([]byte(fmt.Sprintf(`
+listeners: {http: "%s"}
+routes:
+  - host: cdn.example.com
+    upstreams: ["http://%s"]
+    rewrite_host: cdn-new.example.com
+`, net.JoinHostPort(bridgeAddr.String(), strconv.Itoa(port)), net.JoinHostPort(w.Sim.Addrs()[0].String(), strconv.Itoa(port)))))
+	if err != nil {
+		return nil, fmt.Errorf("bridge config: %w", err)
+	}
+	srv, err := bridge.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("bridge: %w", err)
+	}
+	if err := srv.Start(); err != nil {
+		return nil, fmt.Errorf("starting the bridge on %s: %w", bridgeAddr, err)
+	}
+	zone := seeded.Zones["example.com"]
+	return &scenario{
+		host: "cdn.example.com", zone: zone,
+		plan:  fmt.Sprintf(bridgePlan, zone, oldD.ID, newD.ID),
+		story: fmt.Sprintf("cdn.example.com is an alias of %s (→ origin %q); %s (→ origin %q) holds only cdn-new.example.com, so a bridge at %s rewrites Host to it while the alias moves", oldD.ID, "old", newD.ID, "new", bridgeAddr),
+		observed: runbook.Observed{
+			From:      runbook.Target{Kind: "cloudfront", ID: oldD.ID, DNSName: oldD.DomainName, AliasZoneID: route53.AliasZoneForCloudFront},
+			To:        runbook.Target{Kind: "cloudfront", ID: newD.ID, DNSName: newD.DomainName, AliasZoneID: route53.AliasZoneForCloudFront},
+			Holder:    runbook.Holder{Distribution: oldD.ID},
+			ToAliases: newD.Aliases,
+		},
+		newAddr: w.Sim.Addrs()[0],
+		ready:   edgesHave(w, oldD.ID, newD.ID),
+		// Stragglers keep old answers TTL (1s) plus 2s: drain longer
+		// than that before the old distribution loses the alias.
+		settle: 4 * time.Second,
+		close:  func() { _ = srv.Shutdown() },
+	}, nil
 }

@@ -43,7 +43,11 @@ func (e *Engine) execAliases(ctx context.Context, rb *runbook.Runbook, run *stor
 		}
 		return e.pause(ctx, run, "aliases.failed", "step %s: %s: %v", s.ID, s.Title, err)
 	}
-	return e.advance(ctx, run, evData("aliases.updated", mustJSON(d), "step %s: %s (now %s)", s.ID, s.Title, strings.Join(d.Aliases, ", ")))
+	now := strings.Join(d.Aliases, ", ")
+	if now == "" {
+		now = "no aliases"
+	}
+	return e.advance(ctx, run, evData("aliases.updated", mustJSON(d), "step %s: %s (now %s)", s.ID, s.Title, now))
 }
 
 // execAssociate moves an alias with AssociateAlias, unless the target
