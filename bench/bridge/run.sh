@@ -5,6 +5,13 @@
 #
 #   bench/bridge/run.sh                  # 3 rounds x 10 s, 2 threads, 64 connections
 #   ROUNDS=5 DURATION=20s CONNS=128 bench/bridge/run.sh
+#   PROXIES="cutover nginx" PROFILE=/tmp/prof bench/bridge/run.sh
+#   BASELINE=/tmp/cutover-old bench/bridge/run.sh   # adds another build as "baseline"
+#
+# "ceiling" is wrk aimed straight at the upstream (with the rewritten Host):
+# the most any proxy in front of it could deliver on this machine. PROFILE=dir
+# saves a CPU and an allocation profile of the bridge taken under load in the
+# first round (of the baseline too), with /metrics for per-request figures.
 #
 # The proxies are measured interleaved (round 1: all proxies, round 2: all
 # proxies, ...) so drift in machine load hits every proxy alike. wrk, the
@@ -17,10 +24,14 @@ DURATION=${DURATION:-10s}
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-64}
 WARMUP=${WARMUP:-2s}
-PROXIES=${PROXIES:-"cutover nginx haproxy caddy"}
+PROXIES=${PROXIES:-"ceiling cutover nginx haproxy caddy"}
+PROFILE=${PROFILE:-}
+BASELINE=${BASELINE:-}
+[ -z "$BASELINE" ] || PROXIES="$PROXIES baseline"
 
 UP_PORT=18000
-declare -A PORT=([nginx]=18081 [haproxy]=18082 [caddy]=18083 [cutover]=18084)
+declare -A PORT=([ceiling]=18000 [nginx]=18081 [haproxy]=18082 [caddy]=18083 [cutover]=18084 [baseline]=18085)
+declare -A HOST=([ceiling]=cdn-new.example.com)
 MARKER="ok-new-cdn"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 T=$(mktemp -d)
@@ -118,14 +129,16 @@ CONF
 
 cat >"$T/bridge.yaml" <<CONF
 listeners: {http: 127.0.0.1:${PORT[cutover]}}
-metrics: ${BRIDGE_METRICS:-127.0.0.1:18094}
-debug_pprof: ${BRIDGE_PPROF:-false}
+metrics: 127.0.0.1:18094
+debug_pprof: $([ -n "$PROFILE" ] && echo true || echo false)
 routes:
   - host: cdn.example.com
     upstreams: [http://127.0.0.1:$UP_PORT]
     rewrite_host: cdn-new.example.com
     max_concurrent: 4096
 CONF
+
+sed -e "s/:${PORT[cutover]}/:${PORT[baseline]}/" -e 's/:18094/:18095/' "$T/bridge.yaml" >"$T/baseline.yaml"
 
 # --- start ------------------------------------------------------------------
 "$T/upstream" -addr 127.0.0.1:$UP_PORT -marker "$MARKER" & PIDS+=($!)
@@ -135,21 +148,24 @@ for p in $PROXIES; do
 	haproxy) haproxy -f "$T/haproxy.cfg" >"$T/haproxy.log" 2>&1 & PIDS+=($!) ;;
 	caddy) HOME=$T XDG_DATA_HOME=$T XDG_CONFIG_HOME=$T caddy run --config "$T/Caddyfile" --adapter caddyfile >"$T/caddy.log" 2>&1 & PIDS+=($!) ;;
 	cutover) "$T/cutover" bridge -c "$T/bridge.yaml" 2>"$T/cutover.log" & PIDS+=($!) ;;
+	baseline) "$BASELINE" bridge -c "$T/baseline.yaml" 2>"$T/baseline.log" & PIDS+=($!) ;;
 	esac
 done
 
-check() { curl -s --max-time 2 -H "Host: cdn.example.com" "http://127.0.0.1:$1/ruok"; }
+host() { echo "${HOST[$1]:-cdn.example.com}"; }
+check() { curl -s --max-time 2 -H "Host: $(host "$1")" "http://127.0.0.1:${PORT[$1]}/ruok"; }
 for p in $PROXIES; do
 	for _ in $(seq 50); do
-		[ "$(check "${PORT[$p]}" || true)" = "$MARKER" ] && break
+		[ "$(check "$p" || true)" = "$MARKER" ] && break
 		sleep 0.2
 	done
-	got=$(check "${PORT[$p]}" || true)
+	got=$(check "$p" || true)
 	if [ "$got" != "$MARKER" ]; then
 		echo "$p did not return the upstream's marker for the rewritten Host (got: $got)" >&2
 		tail -n 20 "$T/$p.log" "$T/nginx/error.log" 2>/dev/null >&2 || true
 		exit 1
 	fi
+	[ "$p" = ceiling ] && continue
 	other=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: evil.example.net" "http://127.0.0.1:${PORT[$p]}/" || true)
 	echo "$p: marker ok; unknown Host -> $other" >&2
 done
@@ -159,12 +175,30 @@ to_ms() { # wrk latency like 812.00us, 1.23ms, 1.02s
 	awk -v v="$1" 'BEGIN{ if (v ~ /us$/) { sub(/us$/,"",v); print v/1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v); print v } else if (v ~ /s$/) { sub(/s$/,"",v); print v*1000 } else print v }'
 }
 for p in $PROXIES; do
-	wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -H "Host: cdn.example.com" "http://127.0.0.1:${PORT[$p]}/ruok" >/dev/null
+	wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -H "Host: $(host "$p")" "http://127.0.0.1:${PORT[$p]}/ruok" >/dev/null
 done
+secs=${DURATION%s}
+profile() { # CPU and allocation profile of a bridge while wrk runs: profile name metrics-port
+	local dir=$PROFILE/$1
+	mkdir -p "$dir"
+	sleep 1
+	curl -s -o "$dir/cpu.pprof" "http://127.0.0.1:$2/debug/pprof/profile?seconds=$((secs - 2))"
+	curl -s -o "$dir/allocs.pprof" "http://127.0.0.1:$2/debug/pprof/allocs"
+	curl -s -o "$dir/metrics.txt" "http://127.0.0.1:$2/metrics"
+	if [ "$1" = cutover ]; then cp "$T/cutover" "$dir/bin"; else cp "$BASELINE" "$dir/bin"; fi
+}
 : >"$T/results"
 for r in $(seq "$ROUNDS"); do
 	for p in $PROXIES; do
-		out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -H "Host: cdn.example.com" "http://127.0.0.1:${PORT[$p]}/ruok")
+		prof=
+		if [ -n "$PROFILE" ] && [ "$r" = 1 ]; then
+			case $p in
+			cutover) profile cutover 18094 & prof=$! ;;
+			baseline) profile baseline 18095 & prof=$! ;;
+			esac
+		fi
+		out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -H "Host: $(host "$p")" "http://127.0.0.1:${PORT[$p]}/ruok")
+		[ -z "$prof" ] || wait "$prof"
 		rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
 		p50=$(to_ms "$(awk '$1=="50%" {print $2}' <<<"$out")")
 		p99=$(to_ms "$(awk '$1=="99%" {print $2}' <<<"$out")")

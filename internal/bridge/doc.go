@@ -15,6 +15,14 @@
 // Content-Length, a malformed chunked body) are rejected before anything
 // reaches an upstream.
 //
+// Forwarding takes one of two paths. The common request (no body or a small
+// one with Content-Length, no upgrade, no Expect) goes over a pooled
+// HTTP/1.1 upstream connection on the handler's own goroutine, with the
+// response head parsed straight into the client's header map. Upgrades
+// (WebSocket), chunked or large uploads and Expect: 100-continue go through
+// httputil.ReverseProxy and net/http's Transport. Both paths rewrite and
+// strip the same headers and report to the same passive health.
+//
 // State is per instance: a Server owns its routing table, which Reload swaps
 // atomically, and every Upstream owns its passive health (healthy until
 // proven otherwise, down for a cooldown after consecutive failures).

@@ -77,7 +77,9 @@ func (g *guardConn) pop() (v guardVerdict, ok bool) {
 		return guardVerdict{}, false
 	}
 	v = g.verdicts[0]
-	g.verdicts = g.verdicts[1:]
+	// Shift instead of reslicing so the backing array is reused: there is
+	// rarely more than one verdict waiting.
+	g.verdicts = g.verdicts[:copy(g.verdicts, g.verdicts[1:])]
 	return v, true
 }
 
@@ -164,14 +166,12 @@ func (g *guardConn) line(line []byte) {
 func (g *guardConn) endOfHeaders() {
 	block := g.hdr
 	g.hdr = g.hdr[:0]
-	lines := bytes.Split(bytes.TrimRight(block, "\r\n"), []byte("\n"))
-	for len(lines) > 0 && len(bytes.TrimRight(lines[0], "\r")) == 0 {
-		lines = lines[1:]
-	}
-	if len(lines) == 0 {
+	block = bytes.TrimLeft(block, "\r\n")
+	if len(block) == 0 {
 		return
 	}
-	reqLine := bytes.TrimRight(lines[0], "\r")
+	reqLine, fields, _ := bytes.Cut(block, []byte("\n"))
+	reqLine = bytes.TrimRight(reqLine, "\r")
 	method, rest, _ := bytes.Cut(reqLine, []byte(" "))
 	target, proto, _ := bytes.Cut(rest, []byte(" "))
 	if !bytes.HasPrefix(proto, []byte("HTTP/1.")) {
@@ -184,27 +184,8 @@ func (g *guardConn) endOfHeaders() {
 		clCount, teCount int
 		clValue          []byte
 		upgrade, connUpg bool
-		prev             *[]byte
 	)
-	var values [][]byte // unfolded values, parallel to names
-	var names [][]byte
-	for _, l := range lines[1:] {
-		l = bytes.TrimRight(l, "\r")
-		if len(l) > 0 && (l[0] == ' ' || l[0] == '\t') && prev != nil {
-			// obs-fold: a continuation of the previous value.
-			*prev = append(append(*prev, ' '), bytes.TrimSpace(l)...)
-			continue
-		}
-		name, value, ok := bytes.Cut(l, []byte(":"))
-		if !ok {
-			continue // the server rejects the request
-		}
-		names = append(names, name)
-		values = append(values, append([]byte(nil), bytes.TrimSpace(value)...))
-		prev = &values[len(values)-1]
-	}
-	for i, name := range names {
-		v := values[i]
+	eachField(fields, func(name, v []byte) {
 		switch {
 		case bytes.EqualFold(name, []byte("Content-Length")):
 			clCount++
@@ -214,11 +195,11 @@ func (g *guardConn) endOfHeaders() {
 		case bytes.EqualFold(name, []byte("Upgrade")):
 			upgrade = true
 		case bytes.EqualFold(name, []byte("Connection")):
-			if bytes.Contains(bytes.ToLower(v), []byte("upgrade")) {
+			if containsFold(v, []byte("upgrade")) {
 				connUpg = true
 			}
 		}
-	}
+	})
 	var v guardVerdict
 	switch {
 	case clCount > 0 && teCount > 0:
@@ -257,6 +238,63 @@ func (g *guardConn) endOfHeaders() {
 	default:
 		g.state = gHeaders
 	}
+}
+
+// eachField calls fn with every header field of a block (the lines after the
+// request line) and its trimmed value. Blocks without obs-fold are walked in
+// place; folded continuation lines are joined to their field first, as the
+// server's parser does.
+func eachField(fields []byte, fn func(name, value []byte)) {
+	if bytes.Contains(fields, []byte("\n ")) || bytes.Contains(fields, []byte("\n\t")) ||
+		(len(fields) > 0 && (fields[0] == ' ' || fields[0] == '\t')) {
+		eachFoldedField(fields, fn)
+		return
+	}
+	for len(fields) > 0 {
+		var l []byte
+		l, fields, _ = bytes.Cut(fields, []byte("\n"))
+		name, value, ok := bytes.Cut(bytes.TrimRight(l, "\r"), []byte(":"))
+		if !ok {
+			continue // the server rejects the request
+		}
+		fn(name, bytes.TrimSpace(value))
+	}
+}
+
+func eachFoldedField(fields []byte, fn func(name, value []byte)) {
+	var (
+		names, values [][]byte
+		prev          *[]byte
+	)
+	for _, l := range bytes.Split(fields, []byte("\n")) {
+		l = bytes.TrimRight(l, "\r")
+		if len(l) > 0 && (l[0] == ' ' || l[0] == '\t') && prev != nil {
+			// obs-fold: a continuation of the previous value.
+			*prev = append(append(*prev, ' '), bytes.TrimSpace(l)...)
+			continue
+		}
+		name, value, ok := bytes.Cut(l, []byte(":"))
+		if !ok {
+			continue
+		}
+		names = append(names, name)
+		values = append(values, append([]byte(nil), bytes.TrimSpace(value)...))
+		prev = &values[len(values)-1]
+	}
+	for i, name := range names {
+		fn(name, values[i])
+	}
+}
+
+// containsFold reports whether s contains the lower-case ASCII sub,
+// ignoring case.
+func containsFold(s, sub []byte) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if bytes.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
 }
 
 func parseChunkSize(line []byte) (int64, bool) {

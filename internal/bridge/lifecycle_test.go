@@ -104,7 +104,11 @@ func TestReloadUnderLoadFailsNoRequest(t *testing.T) {
 	_, b := newRecorderUpstream(t, "new")
 	s := startBridge(t, baseConfig(a.URL))
 	base := "http://" + s.Addr("http").String() + "/"
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+	tr := &http.Transport{MaxIdleConnsPerHost: 16}
+	client := &http.Client{Transport: tr}
+	// A connection the client dialled but never used is "new" to the
+	// server, and Shutdown waits up to 5 s for new connections to speak.
+	t.Cleanup(tr.CloseIdleConnections)
 
 	const total, workers = 2000, 8
 	var next, failed, sawNew atomic.Int64

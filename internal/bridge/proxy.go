@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -53,15 +52,22 @@ var hopByHop = map[string]bool{
 
 func isHopByHop(canonical string) bool { return hopByHop[canonical] }
 
-// bufferPool recycles the copy buffers ReverseProxy uses for bodies.
+// bufferPool recycles the 32 KiB copy buffers of both forwarding paths. It
+// pools pointers so that returning a buffer allocates nothing; Get and Put
+// are the ReverseProxy interface, get and put the lean path's.
 type bufferPool struct{ p sync.Pool }
 
-func (b *bufferPool) Get() []byte {
+func (b *bufferPool) get() *[]byte {
 	if v := b.p.Get(); v != nil {
-		return *(v.(*[]byte))
+		return v.(*[]byte)
 	}
-	return make([]byte, 32<<10)
+	buf := make([]byte, 32<<10)
+	return &buf
 }
+
+func (b *bufferPool) put(buf *[]byte) { b.p.Put(buf) }
+
+func (b *bufferPool) Get() []byte { return *b.get() }
 
 func (b *bufferPool) Put(buf []byte) { b.p.Put(&buf) }
 
@@ -98,21 +104,7 @@ func (s *Server) newReverseProxy(rt *route, up *Upstream) *httputil.ReverseProxy
 			return nil
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			if r.Context().Err() != nil && !errors.Is(err, context.DeadlineExceeded) {
-				// The client went away; the upstream did nothing wrong.
-				if sw, ok := w.(*statusWriter); ok {
-					sw.status = 499
-				}
-				return
-			}
-			rt.metrics.upErrors.Inc()
-			up.ReportFailure()
-			code := http.StatusBadGateway
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
-				code = http.StatusGatewayTimeout
-			}
-			plain(w, code, "bridge: upstream "+up.URL.Host+" for "+rt.host+" failed\n")
+			s.upstreamFailed(w, r, rt, up, err)
 		},
 	}
 }
@@ -223,7 +215,11 @@ func (s *Server) serve(t *table, w *statusWriter, r *http.Request) *route {
 			return rt
 		}
 	}
-	rt.proxies[up].ServeHTTP(w, r)
+	if up.conns != nil && leanEligible(r) {
+		s.forwardLean(w, r, rt, up)
+	} else {
+		rt.proxies[up].ServeHTTP(w, r)
+	}
 	return rt
 }
 

@@ -16,6 +16,7 @@ import (
 	"os"
 	"reflect"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -154,7 +155,15 @@ func (s *Server) build(cfg *Config) (*table, []*Upstream, error) {
 		}
 		sort.Strings(names)
 		for _, name := range names {
-			rt.headers = append(rt.headers, [2]string{http.CanonicalHeaderKey(name), rc.Headers[name]})
+			// Values are written to upstreams verbatim: a line break would
+			// start a header of its own.
+			value := strings.Map(func(r rune) rune {
+				if r == '\r' || r == '\n' || r == 0 {
+					return ' '
+				}
+				return r
+			}, rc.Headers[name])
+			rt.headers = append(rt.headers, [2]string{http.CanonicalHeaderKey(name), value})
 		}
 		if l := s.limiters[rc.Host]; l != nil {
 			rt.inflight = l
@@ -174,7 +183,10 @@ func (s *Server) build(cfg *Config) (*table, []*Upstream, error) {
 				up = s.upstreams[key]
 			}
 			if up == nil {
-				up = newUpstream(u, newTransport(rc.RewriteHost, cfg.UpstreamTLS, roots, rc.Timeout), cfg.Health, s.clock)
+				tr := newTransport(rc.RewriteHost, cfg.UpstreamTLS, roots, rc.Timeout)
+				up = newUpstream(u, tr, cfg.Health, s.clock)
+				up.conns = newConnPool(u, tr, rc.Timeout)
+				up.timeout = rc.Timeout
 			}
 			used[key] = up
 			rt.pool.upstreams = append(rt.pool.upstreams, up)
@@ -214,7 +226,7 @@ func (s *Server) Reload(cfg *Config) error {
 	}
 	s.table.Store(t)
 	for _, up := range dropped {
-		up.transport.CloseIdleConnections()
+		up.closeIdle(true)
 	}
 	if !reflect.DeepEqual(c.Listeners, s.cfg.Listeners) || c.Metrics != s.cfg.Metrics ||
 		c.Limits.ReadHeaderTimeout != s.cfg.Limits.ReadHeaderTimeout ||
@@ -384,7 +396,7 @@ func (s *Server) Shutdown() error {
 	wg.Wait()
 	s.mu.Lock()
 	for _, up := range s.upstreams {
-		up.transport.CloseIdleConnections()
+		up.closeIdle(false)
 	}
 	s.mu.Unlock()
 	return errors.Join(errs...)

@@ -26,7 +26,9 @@ func (systemClock) Now() time.Time { return time.Now() }
 // takes it down again at once because the count is not reset by time alone.
 type Upstream struct {
 	URL       *url.URL
-	transport *http.Transport
+	transport *http.Transport // upgrades, chunked uploads, anything unusual
+	conns     *connPool       // the lean path; nil in unit tests of health alone
+	timeout   time.Duration   // wait for response headers
 	policy    HealthPolicy
 	clock     Clock
 
@@ -36,6 +38,44 @@ type Upstream struct {
 
 func newUpstream(u *url.URL, tr *http.Transport, policy HealthPolicy, clock Clock) *Upstream {
 	return &Upstream{URL: u, transport: tr, policy: policy, clock: clock}
+}
+
+// closeIdle releases idle upstream connections of both forwarding paths;
+// with final set the upstream left the configuration and keeps none.
+func (u *Upstream) closeIdle(final bool) {
+	if u.transport != nil {
+		u.transport.CloseIdleConnections()
+	}
+	if u.conns != nil {
+		u.conns.closeIdle(final)
+	}
+}
+
+// newConnPool builds the lean path's pool, sharing the dialer settings and
+// TLS configuration of tr.
+func newConnPool(u *url.URL, tr *http.Transport, timeout time.Duration) *connPool {
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+	if timeout < dialer.Timeout {
+		dialer.Timeout = timeout
+	}
+	p := &connPool{
+		addr:        net.JoinHostPort(u.Hostname(), port),
+		dialer:      dialer,
+		maxIdle:     tr.MaxIdleConnsPerHost,
+		idleTimeout: tr.IdleConnTimeout,
+		now:         time.Now,
+	}
+	if u.Scheme == "https" {
+		p.tlsConfig = tr.TLSClientConfig
+	}
+	return p
 }
 
 // Healthy reports whether requests may be sent to u now.

@@ -175,7 +175,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	_, bound := rb.Estimate(2 * time.Second)
 
-	newAddr := sc.newAddr
+	newAddr := sc.newAddr()
 	port := strconv.Itoa(w.Sim.HTTPPort())
 	gates, err := build.Gates(rb, build.Deps{Probe: probe.Options{Connect: net.JoinHostPort(newAddr.String(), port)}})
 	if err != nil {

@@ -23,8 +23,9 @@ type scenario struct {
 	plan     string
 	story    string
 	observed runbook.Observed
-	// newAddr is where the new edge answers (the health probe's target).
-	newAddr netip.Addr
+	// newAddr is where the new edge answers (the health probe's target),
+	// known once ready.
+	newAddr func() netip.Addr
 	// ready reports whether the world serves the starting state (every
 	// edge has the seeded distributions), so clients start on a world that
 	// works, as they would in production.
@@ -101,7 +102,10 @@ records:
 	}
 	oldLB, newLB := seeded.LoadBalancers["api-old"], seeded.LoadBalancers["api-new"]
 	zone := seeded.Zones["example.com"]
-	newAddr, _ := w.Sim.LBAddr(newLB.DNSName)
+	lbAddr := func() netip.Addr {
+		a, _ := w.Sim.LBAddr(newLB.DNSName)
+		return a
+	}
 	return &scenario{
 		host: "api.example.com", zone: zone,
 		plan:  fmt.Sprintf(albPlan, zone, oldLB.DNSName, newLB.DNSName),
@@ -110,7 +114,14 @@ records:
 			From: runbook.Target{Kind: "endpoint", ID: "api-old", DNSName: oldLB.DNSName},
 			To:   runbook.Target{Kind: "endpoint", ID: "api-new", DNSName: newLB.DNSName},
 		},
-		newAddr: newAddr,
+		newAddr: lbAddr,
+		// The edges learn load balancers by polling: wait until both
+		// have their address.
+		ready: func() bool {
+			_, okOld := w.Sim.LBAddr(oldLB.DNSName)
+			_, okNew := w.Sim.LBAddr(newLB.DNSName)
+			return okOld && okNew
+		},
 	}, nil
 }
 
@@ -143,7 +154,7 @@ records:
 			To:     runbook.Target{Kind: "cloudfront", ID: newD.ID, DNSName: newD.DomainName, AliasZoneID: route53.AliasZoneForCloudFront},
 			Holder: runbook.Holder{Distribution: oldD.ID},
 		},
-		newAddr: w.Sim.Addrs()[0],
+		newAddr: func() netip.Addr { return w.Sim.Addrs()[0] },
 		ready:   edgesHave(w, oldD.ID, newD.ID),
 	}, nil
 }
@@ -247,7 +258,7 @@ routes:
 			Holder:    runbook.Holder{Distribution: oldD.ID},
 			ToAliases: newD.Aliases,
 		},
-		newAddr: w.Sim.Addrs()[0],
+		newAddr: func() netip.Addr { return w.Sim.Addrs()[0] },
 		ready:   edgesHave(w, oldD.ID, newD.ID),
 		// Stragglers keep old answers TTL (1s) plus 2s: drain longer
 		// than that before the old distribution loses the alias.

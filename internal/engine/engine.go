@@ -363,6 +363,10 @@ func (e *Engine) exec(ctx context.Context, rb *runbook.Runbook, run *store.Run, 
 		return e.execWatchAlias(ctx, rb, run, s)
 	case s.Deployed != nil:
 		return e.execDeployed(ctx, rb, run, s)
+	case s.Drain != nil:
+		return e.execDrain(ctx, rb, run, s)
+	case s.Staging != nil:
+		return e.execStaging(ctx, rb, run, s)
 	}
 	return fmt.Errorf("step %s: no action set", s.ID)
 }

@@ -222,6 +222,58 @@ type Gate struct {
 	CloudWatch *CloudWatchGate `yaml:"cloudwatch"`
 	// Probe is an HTTP gate.
 	Probe *ProbeGate `yaml:"probe"`
+	// Drain is a drain gate: it passes once the old edge's request rate
+	// has stayed under a threshold for a whole window. Runs wait on drain
+	// gates before calling the cutover done and before the hold ends.
+	Drain *DrainGate `yaml:"drain"`
+}
+
+// DrainGate watches the old edge until it is quiet. Exactly one of
+// CloudWatch and Prometheus is set.
+type DrainGate struct {
+	Pos Pos `yaml:"-"`
+	// CloudWatch reads the old edge's request count.
+	CloudWatch *DrainCloudWatch `yaml:"cloudwatch"`
+	// Prometheus reads the old edge's request rate with an instant query.
+	Prometheus *DrainPrometheus `yaml:"prometheus"`
+	// Threshold is the highest rate that counts as drained: requests per
+	// minute for CloudWatch, the query's unit for Prometheus. Default 0.
+	Threshold float64 `yaml:"threshold"`
+	// Fraction, when set (0 < fraction < 1), makes the threshold that share
+	// of the rate measured when the wait starts.
+	Fraction float64 `yaml:"fraction"`
+	// Window is how long the rate must stay under the threshold. Default 15m.
+	Window Duration `yaml:"window"`
+	// Timeout bounds the wait before Policy applies. Default 0: no bound.
+	Timeout Duration `yaml:"timeout"`
+	// Policy is what happens when the edge has not drained by Timeout:
+	// wait (keep waiting, the default), pause, or rollback.
+	Policy string `yaml:"policy"`
+}
+
+// DrainCloudWatch selects the old edge's request metric.
+type DrainCloudWatch struct {
+	Pos Pos `yaml:"-"`
+	// Region of the metric. Default us-east-1 (CloudFront's metrics).
+	Region string `yaml:"region"`
+	// RoleARN is assumed to read the metric. Optional.
+	RoleARN string `yaml:"role_arn"`
+	// DistributionID selects AWS/CloudFront Requests.
+	DistributionID string `yaml:"distribution_id"`
+	// LoadBalancer selects AWS/ApplicationELB RequestCount (app/<name>/<id>
+	// or the ARN).
+	LoadBalancer string `yaml:"load_balancer"`
+	// Period of each datapoint, seconds. Default 60.
+	Period int `yaml:"period"`
+}
+
+// DrainPrometheus is a Prometheus instant query.
+type DrainPrometheus struct {
+	Pos Pos `yaml:"-"`
+	// URL is the server's base URL. Required.
+	URL string `yaml:"url" plan:"required"`
+	// Query returns the old edge's rate as one number. Required.
+	Query string `yaml:"query" plan:"required"`
 }
 
 // CloudWatchGate breaches when a metric (or an expression over metrics)

@@ -71,12 +71,27 @@ var fieldDocs = map[string]fieldMeta{
 	"Step.pause":  {desc: "How long gates are watched after the step settles. Default 0."},
 	"Step.gates":  {desc: "Names of the gates watched during this step. Default: all."},
 
-	"Gate.name":       {desc: "Gate name, unique in the plan.", pattern: `^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`},
-	"Gate.interval":   {desc: "How often the gate is evaluated. Default 30s.", def: "30s"},
-	"Gate.for":        {desc: "How long a breach must persist before it counts. Default 0."},
-	"Gate.on_failure": {desc: "What a breach does. Default rollback.", enum: []string{string(OnFailureRollback), string(OnFailurePause)}, def: string(OnFailureRollback)},
-	"Gate.cloudwatch": {desc: "A CloudWatch metric gate."},
-	"Gate.probe":      {desc: "An HTTP probe gate."},
+	"Gate.name":                       {desc: "Gate name, unique in the plan.", pattern: `^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`},
+	"Gate.interval":                   {desc: "How often the gate is evaluated. Default 30s.", def: "30s"},
+	"Gate.for":                        {desc: "How long a breach must persist before it counts. Default 0."},
+	"Gate.on_failure":                 {desc: "What a breach does. Default rollback.", enum: []string{string(OnFailureRollback), string(OnFailurePause)}, def: string(OnFailureRollback)},
+	"Gate.cloudwatch":                 {desc: "A CloudWatch metric gate."},
+	"Gate.probe":                      {desc: "An HTTP probe gate."},
+	"Gate.drain":                      {desc: "A drain gate: passes once the old edge stays quiet for a window; runs wait on it before done and before the hold ends."},
+	"DrainGate.cloudwatch":            {desc: "The old edge's CloudWatch request metric."},
+	"DrainGate.prometheus":            {desc: "A Prometheus instant query returning the old edge's rate."},
+	"DrainGate.threshold":             {desc: "Highest rate that counts as drained (requests per minute for CloudWatch). Default 0.", min: num(0)},
+	"DrainGate.fraction":              {desc: "Threshold as a share of the rate when the wait starts (0 < fraction < 1).", min: num(0), max: num(1)},
+	"DrainGate.window":                {desc: "How long the rate must stay under the threshold. Default 15m.", def: "15m"},
+	"DrainGate.timeout":               {desc: "Bound on the wait before policy applies. Default: none."},
+	"DrainGate.policy":                {desc: "What happens after timeout: wait (default), pause or rollback.", enum: []string{"wait", "pause", "rollback"}},
+	"DrainCloudWatch.region":          {desc: "Region of the metric. Default us-east-1."},
+	"DrainCloudWatch.role_arn":        {desc: "IAM role assumed to read the metric."},
+	"DrainCloudWatch.distribution_id": {desc: "CloudFront distribution whose Requests are watched."},
+	"DrainCloudWatch.load_balancer":   {desc: "Load balancer (app/<name>/<id> or ARN) whose RequestCount is watched."},
+	"DrainCloudWatch.period":          {desc: "Seconds per datapoint, a multiple of 60. Default 60."},
+	"DrainPrometheus.url":             {desc: "Prometheus base URL."},
+	"DrainPrometheus.query":           {desc: "Instant query returning one number: the old edge's rate."},
 
 	"CloudWatchGate.region":     {desc: "Region of the metric; CloudFront metrics live in us-east-1. Default: the AWS configuration's region."},
 	"CloudWatchGate.role_arn":   {desc: "IAM role assumed to read the metric."},
@@ -213,7 +228,7 @@ func (g *schemaGen) object(t reflect.Type) map[string]any {
 	}
 	switch t.Name() {
 	case "Gate":
-		obj["oneOf"] = oneOfRequired("cloudwatch", "probe")
+		obj["oneOf"] = oneOfRequired("cloudwatch", "probe", "drain")
 	case "CloudWatchGate":
 		obj["oneOf"] = oneOfRequired("metric", "expression")
 	}

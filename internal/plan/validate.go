@@ -372,17 +372,30 @@ func (v *validator) gates() map[string]bool {
 		if g.OnFailure != OnFailureRollback && g.OnFailure != OnFailurePause {
 			v.errf(&g.OnFailure, g.Pos, "`%s.on_failure` must be rollback or pause, got %q", path, g.OnFailure)
 		}
-		switch {
-		case g.CloudWatch == nil && g.Probe == nil:
-			if !v.broken(&g.CloudWatch) && !v.broken(&g.Probe) {
-				v.errf(nil, g.Pos, "`%s` needs exactly one of cloudwatch or probe", path)
+		set := 0
+		for _, p := range []bool{g.CloudWatch != nil, g.Probe != nil, g.Drain != nil} {
+			if p {
+				set++
 			}
-		case g.CloudWatch != nil && g.Probe != nil:
-			v.errf(&g.Probe, g.Pos, "`%s` sets both cloudwatch and probe; a gate checks one thing, so split it into two gates", path)
+		}
+		switch {
+		case set == 0:
+			if !v.broken(&g.CloudWatch) && !v.broken(&g.Probe) && !v.broken(&g.Drain) {
+				v.errf(nil, g.Pos, "`%s` needs exactly one of cloudwatch, probe or drain", path)
+			}
+		case set > 1:
+			// Point at the second provider: the one to move out.
+			var second any = &g.Probe
+			if g.Drain != nil {
+				second = &g.Drain
+			}
+			v.errf(second, g.Pos, "`%s` sets more than one of cloudwatch, probe and drain; a gate checks one thing, so split it into several gates", path)
 		case g.CloudWatch != nil:
 			v.cloudwatch(g.CloudWatch, path+".cloudwatch")
-		default:
+		case g.Probe != nil:
 			v.probe(g.Probe, path+".probe")
+		default:
+			v.drain(g.Drain, path+".drain")
 		}
 	}
 	return names
@@ -681,4 +694,35 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+func (v *validator) drain(d *DrainGate, path string) {
+	switch {
+	case d.CloudWatch == nil && d.Prometheus == nil:
+		v.errf(nil, d.Pos, "`%s` needs exactly one of cloudwatch or prometheus", path)
+	case d.CloudWatch != nil && d.Prometheus != nil:
+		v.errf(nil, d.Pos, "`%s` sets both cloudwatch and prometheus; pick the one that sees the old edge", path)
+	case d.CloudWatch != nil:
+		c := d.CloudWatch
+		if (c.DistributionID == "") == (c.LoadBalancer == "") {
+			v.errf(nil, c.Pos, "`%s.cloudwatch` needs exactly one of distribution_id or load_balancer", path)
+		}
+		if c.Period != 0 && c.Period%60 != 0 {
+			v.errf(&c.Period, c.Pos, "`%s.cloudwatch.period` must be a multiple of 60 (AWS-vended metrics are per minute), got %d", path, c.Period)
+		}
+	}
+	if d.Threshold < 0 {
+		v.errf(&d.Threshold, d.Pos, "`%s.threshold` must not be negative, got %g", path, d.Threshold)
+	}
+	if d.Fraction < 0 || d.Fraction >= 1 {
+		v.errf(&d.Fraction, d.Pos, "`%s.fraction` must be in [0, 1), got %g", path, d.Fraction)
+	}
+	if d.Window < 0 || d.Timeout < 0 {
+		v.errf(nil, d.Pos, "`%s.window` and `%s.timeout` must not be negative", path, path)
+	}
+	switch d.Policy {
+	case "", "wait", "pause", "rollback":
+	default:
+		v.errf(&d.Policy, d.Pos, "`%s.policy` must be wait, pause or rollback, got %q", path, d.Policy)
+	}
 }

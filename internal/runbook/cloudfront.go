@@ -185,7 +185,9 @@ func compileBridge(b *builder) error {
 	// The old distribution must be quiet before it loses the alias:
 	// clients still holding its address would get CloudFront's 403 until
 	// the alias lands on the new one.
-	b.add(Step{Title: "let clients that still hold the old answer drain", Wait: &Wait{Duration: Duration(b.settle()), Reason: "drain: resolvers that overstay TTLs still send a tail to the old distribution (reference E)"}})
+	if !b.drain("wait for the old distribution to drain") {
+		b.add(Step{Title: "let clients that still hold the old answer drain", Wait: &Wait{Duration: Duration(b.settle()), Reason: "drain: resolvers that overstay TTLs still send a tail to the old distribution (reference E)"}})
+	}
 	b.add(Step{Title: fmt.Sprintf("remove alias %s from %s", b.hostNoDot(), b.obs.From.ID), Aliases: &Aliases{Distribution: b.obs.From.ID, Remove: []string{b.hostNoDot()}}})
 	b.add(Step{Title: "wait until the old distribution is Deployed", Deployed: &Deployed{Distributions: []string{b.obs.From.ID}, Timeout: Duration(time.Hour)}})
 	b.add(Step{Title: fmt.Sprintf("add alias %s to %s", b.hostNoDot(), b.obs.To.ID), Aliases: &Aliases{Distribution: b.obs.To.ID, Add: []string{b.hostNoDot()}}})
@@ -323,9 +325,20 @@ func Unwind(rb *Runbook, done int, live []dns.RecordSet, exact bool) []Step {
 	if done > len(rb.Steps) {
 		done = len(rb.Steps)
 	}
+	stagingUnwound := false
 	for i := done - 1; i >= 0; i-- {
 		s := rb.Steps[i]
 		switch {
+		case s.Staging != nil:
+			// Only the latest staging operation counts: one abort undoes
+			// every earlier one, and after a promotion there is nothing
+			// left to undo at CloudFront (see unwindStaging).
+			if !stagingUnwound {
+				stagingUnwound = true
+				for _, st := range unwindStaging(s.Staging) {
+					b.add(st)
+				}
+			}
 		case s.Aliases != nil:
 			a := s.Aliases
 			b.change("roll back the records to before the alias change", states[i], nil)

@@ -33,6 +33,7 @@ type Spec struct {
 	// AliasMove and Bridge configure the CloudFront strategies.
 	AliasMove AliasMoveSpec
 	Bridge    *BridgeSpec
+	Staging   *StagingSpec
 	// Settle is how long edges get after an alias move is Deployed
 	// (default DefaultSettle).
 	Settle time.Duration
@@ -98,6 +99,7 @@ var strategies = map[string]func(*builder) error{
 	"weighted":   compileWeighted,
 	"alias-move": compileAliasMove,
 	"bridge":     compileBridge,
+	"staging":    compileStaging,
 }
 
 // Strategies lists the strategies this build can compile, sorted.
@@ -365,20 +367,53 @@ func (b *builder) waitTTL() {
 	b.add(Step{Title: "wait one TTL so cached answers expire", Wait: &Wait{Duration: Duration(time.Duration(ttl) * time.Second), Reason: fmt.Sprintf("TTL %ds", ttl)}})
 }
 
+// KindDrain is the kind of drain gates: they are waited on by Drain
+// steps, never evaluated as breach checks during observation.
+const KindDrain = "drain"
+
+// gateNames lists the gates watched while observing: all but drain gates.
 func (b *builder) gateNames() []string {
 	var out []string
 	for _, g := range b.spec.Gates {
-		out = append(out, g.Name)
+		if g.Kind != KindDrain {
+			out = append(out, g.Name)
+		}
 	}
 	return out
 }
 
+// drainGates lists the drain gates.
+func (b *builder) drainGates() []string {
+	var out []string
+	for _, g := range b.spec.Gates {
+		if g.Kind == KindDrain {
+			out = append(out, g.Name)
+		}
+	}
+	return out
+}
+
+// drain adds a wait for the old edge to go quiet, when the plan has drain
+// gates.
+func (b *builder) drain(title string) bool {
+	gates := b.drainGates()
+	if len(gates) == 0 {
+		return false
+	}
+	b.add(Step{Title: title, Drain: &Drain{Gates: gates}})
+	return true
+}
+
 func (b *builder) finish() {
+	// Never call a cutover done on faith: the old edge must be quiet and
+	// the new one must answer, before done and again before the hold ends.
+	b.drain("wait for the old edge to drain")
 	if v := b.spec.Verify; v != nil {
 		b.add(Step{Title: "verify the new edge serves the hostname", Verify: &Verify{Expect: "new", Path: v.Path, Samples: v.Samples}})
 	}
 	if b.spec.Hold > 0 {
 		b.add(Step{Title: "hold: keep the old edge alive, rollback one command away", Hold: &Hold{Duration: Duration(b.spec.Hold), Gates: b.gateNames()}})
+		b.drain("before the hold ends: the old edge is still quiet")
 	}
 	restore := b.spec.RestoreTTL
 	if restore == 0 {

@@ -40,6 +40,18 @@ func SpecFromPlan(p *plan.Plan, compileGate GateCompiler) (Spec, error) {
 			s.Bridge.Steps = append(s.Bridge.Steps, WeightStep{Weight: int64(st.Weight), Pause: st.Pause.Std(), Gates: st.Gates})
 		}
 	}
+	if st := p.Staging; st != nil {
+		s.Staging = &StagingSpec{HeaderPause: st.Pause.Std()}
+		if h := st.Header; h != nil {
+			s.Staging.Header, s.Staging.HeaderValue = h.Name, h.Value
+		}
+		if sk := st.Stickiness; sk != nil {
+			s.Staging.Idle, s.Staging.Max = sk.Idle.Std(), sk.Max.Std()
+		}
+		for _, x := range st.Steps {
+			s.Staging.Steps = append(s.Staging.Steps, StagingStep{Weight: x.Weight, Pause: x.Pause.Std(), Gates: x.Gates})
+		}
+	}
 	if p.Verify != nil {
 		s.Verify = &Verify{Expect: "new", Path: p.Verify.Path, Samples: p.Verify.Samples}
 	}

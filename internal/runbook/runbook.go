@@ -59,6 +59,11 @@ type Step struct {
 	Associate  *Associate  `json:"associate,omitempty"`
 	WatchAlias *WatchAlias `json:"watch_alias,omitempty"`
 	Deployed   *Deployed   `json:"deployed,omitempty"`
+	// Staging is one operation of CloudFront continuous deployment
+	// (staging strategy).
+	Staging *Staging `json:"staging,omitempty"`
+	// Drain waits for the old edge to go quiet (drain gates).
+	Drain *Drain `json:"drain,omitempty"`
 }
 
 // Kind names the field that is set.
@@ -84,6 +89,10 @@ func (s Step) Kind() string {
 		return "watch-alias"
 	case s.Deployed != nil:
 		return "deployed"
+	case s.Staging != nil:
+		return "staging"
+	case s.Drain != nil:
+		return "drain"
 	}
 	return "empty"
 }
@@ -176,6 +185,28 @@ type Deployed struct {
 	Settle        Duration `json:"settle,omitempty"`
 }
 
+// Drain waits until every listed drain gate reports the old edge quiet
+// for its window. What happens when a gate's timeout passes first (keep
+// waiting, pause, roll back) is the gate's policy.
+type Drain struct {
+	Gates []string `json:"gates"`
+}
+
+// Staging is one operation of CloudFront continuous deployment on the
+// primary distribution: copy (create the staging distribution), policy
+// (create and attach the policy with the traffic config), traffic (change
+// weight or header), promote, or abort. Ids created at run time (staging
+// distribution, policy) live in the run's data, not here.
+type Staging struct {
+	Op          string   `json:"op"`
+	Primary     string   `json:"primary"`
+	Weight      float64  `json:"weight,omitempty"`
+	Header      string   `json:"header,omitempty"`
+	HeaderValue string   `json:"header_value,omitempty"`
+	Idle        Duration `json:"idle,omitempty"`
+	Max         Duration `json:"max,omitempty"`
+}
+
 // Gate is a compiled gate: its name, cadence, policy, and provider config
 // (kept as JSON so the runbook stays independent of gate implementations).
 type Gate struct {
@@ -230,7 +261,7 @@ func (rb *Runbook) Validate() error {
 	for i, s := range rb.Steps {
 		n := 0
 		for _, set := range []bool{s.Change != nil, s.InSync != nil, s.Wait != nil, s.Observe != nil, s.Verify != nil, s.Hold != nil,
-			s.Aliases != nil, s.Associate != nil, s.WatchAlias != nil, s.Deployed != nil} {
+			s.Aliases != nil, s.Associate != nil, s.WatchAlias != nil, s.Deployed != nil, s.Staging != nil, s.Drain != nil} {
 			if set {
 				n++
 			}

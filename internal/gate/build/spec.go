@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/cutover/cutover/internal/gate/drain"
 	"time"
 
 	"github.com/cutover/cutover/internal/plan"
@@ -79,6 +80,8 @@ func Spec(g plan.Gate) (runbook.Gate, error) {
 	switch {
 	case g.CloudWatch != nil && g.Probe != nil:
 		return runbook.Gate{}, fmt.Errorf("gate %s: both cloudwatch and probe set", g.Name)
+	case g.Drain != nil:
+		rg.Kind, spec = KindDrain, drainSpec(g.Drain)
 	case g.CloudWatch != nil:
 		rg.Kind, spec = KindCloudWatch, cloudWatchSpec(g.CloudWatch)
 	case g.Probe != nil:
@@ -179,4 +182,15 @@ func decodeStrict(raw json.RawMessage, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	return dec.Decode(v)
+}
+
+func drainSpec(d *plan.DrainGate) drain.Spec {
+	s := drain.Spec{Threshold: d.Threshold, Fraction: d.Fraction, Window: runbook.Duration(d.Window.Std()), Timeout: runbook.Duration(d.Timeout.Std()), Policy: d.Policy}
+	if c := d.CloudWatch; c != nil {
+		s.CloudWatch = &drain.CloudWatchSource{Region: c.Region, RoleARN: c.RoleARN, DistributionID: c.DistributionID, LoadBalancer: c.LoadBalancer, Period: c.Period}
+	}
+	if p := d.Prometheus; p != nil {
+		s.Prometheus = &drain.PrometheusSource{URL: p.URL, Query: p.Query}
+	}
+	return s.WithDefaults()
 }

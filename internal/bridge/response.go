@@ -1,0 +1,322 @@
+package bridge
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httputil"
+	"strings"
+)
+
+// The lean path parses upstream response heads itself, straight into the
+// client's header map: http.ReadResponse builds a Response, a header map of
+// its own, a transfer reader and a body wrapper per response, which was the
+// largest share of the lean path's allocations. The parser is strict where
+// leniency could let two readers disagree about where a response ends.
+
+var (
+	errMalformedResponse = errors.New("malformed upstream response")
+	errUnsupportedCoding = errors.New("upstream response uses a transfer coding other than chunked")
+)
+
+// bodyKind is how the end of a response body is found.
+type bodyKind uint8
+
+const (
+	bodyNone    bodyKind = iota // HEAD, 1xx, 204, 304
+	bodyLength                  // Content-Length
+	bodyChunked                 // Transfer-Encoding: chunked
+	bodyToClose                 // neither: the body ends when the upstream closes
+)
+
+// respHead is what the lean path needs from a response head; the fields
+// themselves went into the destination header map.
+type respHead struct {
+	code   int
+	kind   bodyKind
+	length int64 // for bodyLength
+	close  bool  // the connection cannot carry another exchange
+}
+
+// commonKeys maps frequent response field names, as sent, to their
+// canonical form without allocating.
+var commonKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{
+		"Accept-Ranges", "Access-Control-Allow-Origin", "Age", "Cache-Control", "Connection",
+		"Content-Disposition", "Content-Encoding", "Content-Language", "Content-Length",
+		"Content-Range", "Content-Security-Policy", "Content-Type", "Date", "Etag", "Expires",
+		"Keep-Alive", "Last-Modified", "Link", "Location", "Server", "Set-Cookie",
+		"Strict-Transport-Security", "Trailer", "Transfer-Encoding", "Vary", "Via",
+		"X-Amz-Cf-Id", "X-Amz-Cf-Pop", "X-Cache", "X-Content-Type-Options", "X-Frame-Options",
+	} {
+		m[k] = k
+		m[strings.ToLower(k)] = k
+	}
+	m["ETag"] = "Etag"
+	return m
+}()
+
+func canonicalKey(name []byte) string {
+	if k, ok := commonKeys[string(name)]; ok {
+		return k
+	}
+	return http.CanonicalHeaderKey(string(name))
+}
+
+// readLine returns the next line without its line ending. Lines longer than
+// the reader's buffer are assembled; the connection's byte budget bounds
+// them.
+func readLine(br *bufio.Reader) ([]byte, error) {
+	line, err := br.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		long := append([]byte(nil), line...)
+		for errors.Is(err, bufio.ErrBufferFull) {
+			line, err = br.ReadSlice('\n')
+			long = append(long, line...)
+		}
+		line = long
+	}
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	line = line[:len(line)-1]
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	return line, nil
+}
+
+func isTokenByte(c byte) bool {
+	return c < 0x80 && c > 0x20 && c != 0x7f && !strings.ContainsRune("\"(),/:;<=>?@[\\]{}", rune(c))
+}
+
+func validValue(v []byte) bool {
+	for _, c := range v {
+		if (c < 0x20 && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// readResponseHead parses one response head from br, adding its end-to-end
+// fields to dst (hop-by-hop fields and those named in Connection are left
+// out). method is the request's, for the HEAD rule.
+func readResponseHead(br *bufio.Reader, dst http.Header, method string) (respHead, error) {
+	var h respHead
+	line, err := readLine(br)
+	if err != nil {
+		return h, err
+	}
+	// HTTP/1.x SP 3DIGIT [SP reason]
+	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[8] != ' ' ||
+		(line[7] != '0' && line[7] != '1') || (len(line) > 12 && line[12] != ' ') {
+		return h, errMalformedResponse
+	}
+	for _, c := range line[9:12] {
+		if c < '0' || c > '9' {
+			return h, errMalformedResponse
+		}
+		h.code = h.code*10 + int(c-'0')
+	}
+	if h.code < 100 {
+		return h, errMalformedResponse
+	}
+	http10 := line[7] == '0'
+
+	var (
+		values    [8]string // backing for the usual few single-valued fields
+		used      int
+		length    int64 = -1
+		chunked   bool
+		connClose bool
+		keepAlive bool
+		connNamed []string
+	)
+	for {
+		line, err = readLine(br)
+		if err != nil {
+			return h, err
+		}
+		if len(line) == 0 {
+			break
+		}
+		colon := bytes.IndexByte(line, ':')
+		if colon <= 0 {
+			// Includes obs-fold continuation lines, which a proxy may
+			// refuse (RFC 9112 5.2).
+			return h, errMalformedResponse
+		}
+		name, value := line[:colon], bytes.TrimSpace(line[colon+1:])
+		for _, c := range name {
+			if !isTokenByte(c) {
+				return h, errMalformedResponse
+			}
+		}
+		if !validValue(value) {
+			return h, errMalformedResponse
+		}
+		key := canonicalKey(name)
+		switch key {
+		case "Content-Length":
+			n, ok := parseDecimal(value)
+			if !ok || (length >= 0 && n != length) {
+				return h, errMalformedResponse
+			}
+			if length >= 0 {
+				continue // an identical repeat
+			}
+			length = n
+		case "Transfer-Encoding":
+			if !bytes.EqualFold(value, []byte("chunked")) || chunked {
+				return h, errUnsupportedCoding
+			}
+			chunked = true
+			continue
+		case "Connection":
+			for _, t := range strings.Split(string(value), ",") {
+				t = strings.TrimSpace(t)
+				switch {
+				case strings.EqualFold(t, "close"):
+					connClose = true
+				case strings.EqualFold(t, "keep-alive"):
+					keepAlive = true
+				case t != "":
+					connNamed = append(connNamed, http.CanonicalHeaderKey(t))
+				}
+			}
+			continue
+		}
+		if isHopByHop(key) {
+			continue
+		}
+		v := string(value)
+		if old, ok := dst[key]; ok {
+			dst[key] = append(old, v)
+		} else if used < len(values) {
+			values[used] = v
+			dst[key] = values[used : used+1 : used+1]
+			used++
+		} else {
+			dst[key] = []string{v}
+		}
+	}
+	for _, k := range connNamed {
+		delete(dst, k)
+	}
+
+	h.close = connClose || (http10 && !keepAlive)
+	switch {
+	case method == http.MethodHead || h.code < 200 || h.code == http.StatusNoContent || h.code == http.StatusNotModified:
+		h.kind = bodyNone
+		if h.code < 200 {
+			// An interim response's fields are not the final response's.
+			delete(dst, "Content-Length")
+		}
+	case chunked:
+		h.kind = bodyChunked
+		if length >= 0 {
+			// Both framings: chunked wins (RFC 9112 6.3), and the
+			// connection is not trusted with another exchange.
+			delete(dst, "Content-Length")
+			h.close = true
+		}
+	case length >= 0:
+		h.kind, h.length = bodyLength, length
+	default:
+		h.kind, h.close = bodyToClose, true
+	}
+	return h, nil
+}
+
+// bodyReader reads one response body from an upstream connection.
+type bodyReader struct {
+	br      *bufio.Reader
+	kind    bodyKind
+	remain  int64     // bodyLength
+	chunks  io.Reader // bodyChunked
+	trailer http.Header
+}
+
+func (b *bodyReader) reset(br *bufio.Reader, h respHead) {
+	*b = bodyReader{br: br, kind: h.kind, remain: h.length}
+	if h.kind == bodyChunked {
+		b.chunks = httputil.NewChunkedReader(br)
+	}
+}
+
+// buffered reports whether the rest of the body is already in memory, so
+// reading it cannot block.
+func (b *bodyReader) buffered() bool {
+	return b.kind == bodyNone || b.kind == bodyLength && int64(b.br.Buffered()) >= b.remain
+}
+
+// Read returns io.EOF only at the body's proper end; a connection that ends
+// early gives io.ErrUnexpectedEOF.
+func (b *bodyReader) Read(p []byte) (int, error) {
+	switch b.kind {
+	case bodyNone:
+		return 0, io.EOF
+	case bodyLength:
+		if b.remain == 0 {
+			return 0, io.EOF
+		}
+		if int64(len(p)) > b.remain {
+			p = p[:b.remain]
+		}
+		n, err := b.br.Read(p)
+		b.remain -= int64(n)
+		if b.remain == 0 {
+			return n, io.EOF
+		}
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return n, err
+	case bodyChunked:
+		n, err := b.chunks.Read(p)
+		if errors.Is(err, io.EOF) {
+			if terr := b.readTrailer(); terr != nil {
+				return n, terr
+			}
+		}
+		return n, err
+	default:
+		return b.br.Read(p)
+	}
+}
+
+// readTrailer reads the trailer section that ends a chunked body.
+func (b *bodyReader) readTrailer() error {
+	for {
+		line, err := readLine(b.br)
+		if err != nil {
+			return err
+		}
+		if len(line) == 0 {
+			return nil
+		}
+		colon := bytes.IndexByte(line, ':')
+		if colon <= 0 {
+			return errMalformedResponse
+		}
+		value := bytes.TrimSpace(line[colon+1:])
+		if !validValue(value) {
+			return errMalformedResponse
+		}
+		key := canonicalKey(line[:colon])
+		if isHopByHop(key) || key == "Content-Length" {
+			continue
+		}
+		if b.trailer == nil {
+			b.trailer = http.Header{}
+		}
+		b.trailer[key] = append(b.trailer[key], string(value))
+	}
+}
