@@ -30,8 +30,11 @@ func TestParseWeightedExample(t *testing.T) {
 	if p.TTL.Prepare.Std() != 48*time.Hour || p.TTL.Cutover != 30 || p.TTL.Restore != 300 {
 		t.Errorf("ttl = %+v", p.TTL)
 	}
-	if len(p.Gates) != 2 {
+	if len(p.Gates) != 3 {
 		t.Fatalf("gates = %d", len(p.Gates))
+	}
+	if d := p.Gates[2].Drain; d == nil || d.CloudWatch == nil || d.CloudWatch.LoadBalancer != "app/old/0123456789abcdef" || d.Window.Std() != 15*time.Minute || d.Policy != "pause" {
+		t.Errorf("drain gate = %+v", p.Gates[2])
 	}
 	g := p.Gates[0]
 	if g.For.Std() != 3*time.Minute || g.CloudWatch == nil || g.Probe != nil {

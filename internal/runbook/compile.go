@@ -496,6 +496,9 @@ func (rb *Runbook) Estimate(insync time.Duration) (total, rollback time.Duration
 	}
 	detect := time.Duration(0)
 	for _, g := range rb.Gates {
+		if g.Kind == KindDrain {
+			continue // drain gates never trigger a rollback on a breach
+		}
 		if d := g.Interval.D() + g.For.D(); d > detect {
 			detect = d
 		}

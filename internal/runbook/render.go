@@ -49,6 +49,18 @@ func Render(w io.Writer, rb *Runbook, from, to Target, insync time.Duration) {
 			fmt.Fprintf(w, "%s verify   %s (path %s)\n", n, s.Title, orDash(s.Verify.Path))
 		case s.Hold != nil:
 			fmt.Fprintf(w, "%s hold     %s %s%s\n", n, s.Hold.Duration.D(), s.Title, gateList(s.Hold.Gates))
+		case s.Drain != nil:
+			fmt.Fprintf(w, "%s drain    %s%s\n", n, s.Title, gateList(s.Drain.Gates))
+		case s.Deployed != nil:
+			settle := ""
+			if s.Deployed.Settle > 0 {
+				settle = fmt.Sprintf(", settle %s", s.Deployed.Settle.D())
+			}
+			fmt.Fprintf(w, "%s deployed %s (≤ %s%s)\n", n, s.Title, s.Deployed.Timeout.D(), settle)
+		case s.WatchAlias != nil:
+			fmt.Fprintf(w, "%s watch    %s (poll %s, ≤ %s, then roll back)\n", n, s.Title, s.WatchAlias.Poll.D(), s.WatchAlias.Timeout.D())
+		default:
+			fmt.Fprintf(w, "%s %-8s %s\n", n, s.Kind(), s.Title)
 		}
 	}
 	total, rollback := rb.Estimate(insync)

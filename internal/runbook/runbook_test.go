@@ -38,6 +38,8 @@ var (
 	albNew = Target{Kind: "alb", ID: "new", DNSName: "new-2.us-east-1.elb.amazonaws.com", AliasZoneID: "Z35SXDOTRQ7X7K"}
 	epOld  = Target{Kind: "endpoint", ID: "old.example.net", DNSName: "old.example.net"}
 	epNew  = Target{Kind: "endpoint", ID: "new.example.net", DNSName: "new.example.net"}
+	cfOld  = Target{Kind: "cloudfront", ID: "EOLD", DNSName: "dold.cloudfront.net", AliasZoneID: "Z2FDTNDATAQYW2"}
+	cfNew  = Target{Kind: "cloudfront", ID: "ENEW", DNSName: "dnew.cloudfront.net", AliasZoneID: "Z2FDTNDATAQYW2"}
 )
 
 func loadExample(t *testing.T, name string) Spec {
@@ -63,6 +65,8 @@ func TestCompileGolden(t *testing.T) {
 		{"weighted-alb", loadExample(t, "weighted.yaml"), albOld, albNew, []dns.RecordSet{{Name: "api.example.com.", Type: "A", Alias: &dns.AliasTarget{ZoneID: "Z35SXDOTRQ7X7K", DNSName: "old-1.us-east-1.elb.amazonaws.com.", EvaluateTargetHealth: true}}}},
 		{"weighted-cname", loadExample(t, "weighted.yaml"), epOld, epNew, []dns.RecordSet{{Name: "api.example.com.", Type: "CNAME", TTL: 300, Values: []string{"old.example.net."}}}},
 		{"flip", loadExample(t, "flip.yaml"), epOld, epNew, nil},
+		{"alias-move", loadExample(t, "alias-move.yaml"), cfOld, cfNew, []dns.RecordSet{{Name: "www.example.com.", Type: "A", Alias: &dns.AliasTarget{ZoneID: "Z2FDTNDATAQYW2", DNSName: "dold.cloudfront.net."}}}},
+		{"bridge", loadExample(t, "bridge.yaml"), cfOld, cfNew, []dns.RecordSet{{Name: "shop.example.com.", Type: "A", Alias: &dns.AliasTarget{ZoneID: "Z2FDTNDATAQYW2", DNSName: "dold.cloudfront.net."}}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -167,5 +171,46 @@ func ptr(v int64) *int64 { return &v }
 // testGate compiles a plan gate without a provider spec: the runbook
 // tests look at cadence and names only.
 func testGate(g plan.Gate) (Gate, error) {
-	return Gate{Name: g.Name, Interval: Duration(g.Interval.Std()), For: Duration(g.For.Std()), OnFailure: string(g.OnFailure), Kind: "test"}, nil
+	kind := "test"
+	if g.Drain != nil {
+		kind = KindDrain
+	}
+	return Gate{Name: g.Name, Interval: Duration(g.Interval.Std()), For: Duration(g.For.Std()), OnFailure: string(g.OnFailure), Kind: kind}, nil
+}
+
+// TestCatch22IsExplained: a DNS-only strategy towards a distribution that
+// cannot hold the hostname is refused with the reason and the way out.
+func TestCatch22IsExplained(t *testing.T) {
+	spec := loadExample(t, "weighted.yaml")
+	_, err := Compile(spec, Observed{
+		Records: []dns.RecordSet{{Name: "api.example.com.", Type: "CNAME", TTL: 300, Values: []string{"old.example.net."}}},
+		From:    epOld, To: cfNew,
+		Holder: Holder{Distribution: "******5LVBHXZ", Account: "******200621"},
+	})
+	if err == nil {
+		t.Fatal("weighted towards a distribution that cannot hold the alias compiled")
+	}
+	for _, want := range []string{"******5LVBHXZ", "account ******200621", "CloudFront routes by Host", "CNAMEAlreadyExists", "alias-move", "bridge"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("explanation lacks %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestAutoPicksAndSaysWhy(t *testing.T) {
+	spec := loadExample(t, "alias-move.yaml")
+	spec.Strategy = "auto"
+	rec := []dns.RecordSet{{Name: "www.example.com.", Type: "A", Alias: &dns.AliasTarget{ZoneID: "Z2FDTNDATAQYW2", DNSName: "dold.cloudfront.net."}}}
+	rb, err := Compile(spec, Observed{Records: rec, From: cfOld, To: cfNew, Holder: Holder{Distribution: "EOLD"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rb.Strategy != "alias-move" || len(rb.Notes) == 0 || !strings.Contains(rb.Notes[0], "auto chose alias-move") {
+		t.Fatalf("strategy %s, notes %v", rb.Strategy, rb.Notes)
+	}
+	// Another account holds it: AssociateAlias would need it disabled.
+	_, err = Compile(spec, Observed{Records: rec, From: cfOld, To: cfNew, Holder: Holder{Distribution: "******OLD", Account: "********2222"}})
+	if err == nil || !strings.Contains(err.Error(), "bridge") {
+		t.Fatalf("cross-account auto without a bridge block: %v", err)
+	}
 }
