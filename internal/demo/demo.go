@@ -24,6 +24,7 @@ import (
 	"github.com/cutover/cutover/internal/gate/build"
 	"github.com/cutover/cutover/internal/gate/probe"
 	"github.com/cutover/cutover/internal/lab"
+	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/load"
 	"github.com/cutover/cutover/internal/lab/origin"
 	labr53 "github.com/cutover/cutover/internal/lab/route53"
@@ -81,6 +82,9 @@ type Report struct {
 	// OldAfterDone counts requests the old origin served after the run
 	// reported done.
 	OldAfterDone int64 `json:"old_after_done"`
+	// History compares the run's event log with what the lab says
+	// happened to the world.
+	History HistoryCheck `json:"history"`
 	// RollbackAfter is the time from fault injection to the rollback
 	// change being submitted; RollbackBound the plan's worst case.
 	RollbackAfter time.Duration `json:"rollback_after,omitempty"`
@@ -261,6 +265,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			}
 		},
 	})
+	historyFrom := int64(len(w.Lab.Env.History.List(awsapi.Filter{})))
 	run, err := e.Run(ctx, rb.Name)
 	if err != nil {
 		live.Stop()
@@ -279,6 +284,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.OldAfterDone = lateOld
 	injected := faultAt
 	faultMu.Unlock()
+	rep.History = compareHistory(ctx, st, rb.Name, w, historyFrom)
 	for i, s := range rb.Steps {
 		st := Step{Index: i + 1, Title: s.Title, Gates: gateValues[i], Reached: i <= reached}
 		if s.Change != nil && s.Change.Weights != nil {
@@ -288,16 +294,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	switch o.Scenario {
 	case ScenarioWeighted:
-		rep.OK = run.State == store.StateDone && rep.Failed == 0
+		rep.OK = run.State == store.StateDone && rep.Failed == 0 && rep.History.Match
 	case ScenarioAliasMove, ScenarioBridge:
 		// Once the alias has moved and the run says done, no edge may
 		// answer from the old origin any more.
-		rep.OK = run.State == store.StateDone && rep.Failed == 0 && rep.OldAfterDone == 0
+		rep.OK = run.State == store.StateDone && rep.Failed == 0 && rep.OldAfterDone == 0 && rep.History.Match
 	case ScenarioRollback:
 		if !injected.IsZero() && !rollbackSubmitted.IsZero() {
 			rep.RollbackAfter = rollbackSubmitted.Sub(injected).Round(10 * time.Millisecond)
 		}
-		rep.OK = run.State == store.StateRolledBack && rep.RollbackAfter > 0 && rep.RollbackAfter <= bound && rep.Failed == rep.FaultCaused
+		rep.OK = run.State == store.StateRolledBack && rep.RollbackAfter > 0 && rep.RollbackAfter <= bound && rep.Failed == rep.FaultCaused && rep.History.Match
 	}
 	return rep, nil
 }
@@ -332,6 +338,8 @@ func (r *Report) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "   failures: %v\n", r.Load.Errors)
 	}
 	fmt.Fprintf(w, "   latency p50 %s, p99 %s\n", r.Load.P50, r.Load.P99)
+	fmt.Fprintf(w, "   event log vs the lab's history: %d/%d Route 53 changes, %d/%d CloudFront writes (match %v)\n",
+		r.History.LoggedDNS, r.History.LabDNS, r.History.LoggedCDN, r.History.LabCDN, r.History.Match)
 	if r.Scenario == ScenarioRollback {
 		fmt.Fprintf(w, "   fault → rollback submitted: %s (bound %s); failures caused by the injected fault: %d of %d\n", r.RollbackAfter, r.RollbackBound, r.FaultCaused, r.Failed)
 	}
@@ -361,5 +369,42 @@ func addrHost(addr string) string {
 	if err != nil {
 		return addr
 	}
+	return h
+}
+
+// HistoryCheck counts the writes the run's event log claims and the
+// writes the lab's change history recorded while the run executed.
+type HistoryCheck struct {
+	LoggedDNS int  `json:"logged_dns"`
+	LabDNS    int  `json:"lab_dns"`
+	LoggedCDN int  `json:"logged_cdn"`
+	LabCDN    int  `json:"lab_cdn"`
+	Match     bool `json:"match"`
+}
+
+func compareHistory(ctx context.Context, st store.Store, name string, w *world.World, from int64) HistoryCheck {
+	var h HistoryCheck
+	evs, _ := st.Events(ctx, name, 0)
+	for _, e := range evs {
+		switch e.Type {
+		case "change.applied", "change.reconciled":
+			h.LoggedDNS++
+		case "aliases.updated":
+			h.LoggedCDN++
+		case "associate.done":
+			if strings.Contains(e.Message, "moved from") {
+				h.LoggedCDN += 2 // one call changes both distributions
+			}
+		}
+	}
+	for _, c := range w.Lab.Env.History.List(awsapi.Filter{SinceSeq: from}) {
+		switch {
+		case c.Service == "route53" && c.Operation == "ChangeResourceRecordSets":
+			h.LabDNS++
+		case c.Service == "cloudfront" && (c.Operation == "UpdateDistribution" || c.Operation == "AssociateAlias"):
+			h.LabCDN++
+		}
+	}
+	h.Match = h.LoggedDNS == h.LabDNS && h.LoggedCDN == h.LabCDN
 	return h
 }

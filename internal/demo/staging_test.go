@@ -51,6 +51,12 @@ func (r *results) add(x load.Result) {
 	r.mu.Unlock()
 }
 
+func (r *results) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.all)
+}
+
 // between counts, by origin (or failure class), the requests started in
 // [from, to).
 func (r *results) between(from, to time.Time) (map[string]int, int) {
@@ -154,6 +160,7 @@ records:
 	if observeStep < 0 {
 		t.Fatal("runbook has no observe step")
 	}
+	observeID := rb.Steps[observeStep].ID + ":"
 
 	res := &results{}
 	live, err := load.Start(ctx, load.Config{Host: sc.host, Path: "/ruok", Port: w.Sim.HTTPPort(), DNSServer: w.DNS,
@@ -162,6 +169,14 @@ records:
 		t.Fatal(err)
 	}
 	defer live.Stop()
+	start := time.Now()
+	// Let the clients establish the starting state: the old origin only.
+	for deadline := start.Add(10 * time.Second); res.count() < 150; {
+		if time.Now().After(deadline) {
+			t.Fatalf("clients made %d requests in 10s", res.count())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 
 	st := memstore.New(memstore.Options{})
 	if _, err := engine.Create(ctx, st, rb, "staging.yaml", "test", time.Now()); err != nil {
@@ -178,16 +193,17 @@ records:
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
-			case ev.Type == "wait.started" && ev.Step == observeStep:
+			// wait.done is committed with the next step's index, so
+			// both ends are matched by the step's id.
+			case ev.Type == "wait.started" && strings.Contains(ev.Message, observeID):
 				observeFrom = time.Now()
-			case ev.Type == "wait.done" && ev.Step == observeStep:
+			case ev.Type == "wait.done" && strings.Contains(ev.Message, observeID):
 				observeTo = time.Now()
 			case ev.Type == "run.done":
 				doneAt = time.Now()
 			}
 		},
 	})
-	start := time.Now()
 	run, err := e.Run(ctx, rb.Name)
 	if err != nil {
 		t.Fatal(err)
@@ -243,9 +259,9 @@ records:
 	if share < 0.08 || share > 0.23 || split["old"]+split["new"] != n {
 		t.Fatalf("during the observation at weight 0.15: %v of %d (staging share %.3f)", split, n, share)
 	}
-	after, n := res.between(done, end)
-	if n < 50 || after["new"] != n {
-		t.Fatalf("after promotion: want every one of ≥50 requests on new, got %v of %d", after, n)
+	after, m := res.between(done, end)
+	if m < 50 || after["new"] != m {
+		t.Fatalf("after promotion: want every one of ≥50 requests on new, got %v of %d", after, m)
 	}
 	if failed := rep.Summary.Total - rep.Summary.ByClass[load.ClassOK]; failed != 0 {
 		t.Fatalf("%d requests failed: %v", failed, rep.Summary.Errors)
@@ -256,8 +272,8 @@ records:
 		t.Fatalf("records before %v, after %v (%v)", recs, now, err)
 	}
 	v, _ := w.Lab.CloudFront.Get(dist.ID)
-	if v.Policy == nil || v.Policy.Enabled || len(v.Origins) == 0 || !strings.Contains(v.Origins[0].DomainName, addrHost(newOrigin.Addr())) {
+	if v.Policy == nil || v.Policy.Enabled || len(v.Origins) == 0 || v.Origins[0].DomainName != addrHost(newOrigin.Addr()) || v.Origins[0].HTTPPort != newOrigin.Port() {
 		t.Fatalf("primary after promotion: policy %+v, origins %+v", v.Policy, v.Origins)
 	}
-	t.Logf("staging share %.3f of %d requests; %d requests in all", share, n, rep.Summary.Total)
+	t.Logf("staging share %.3f of %d requests observed; %d requests in all", share, n, rep.Summary.Total)
 }
