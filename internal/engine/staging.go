@@ -56,7 +56,7 @@ func StagingCallerRef(run store.Run) string {
 
 func (e *Engine) stagingCDN(s runbook.Step) (StagingCDN, error) {
 	cdn, ok := e.o.CDN.(StagingCDN)
-	if !ok || e.o.CDN == nil {
+	if !ok {
 		return nil, fmt.Errorf("step %s needs CloudFront continuous deployment, and the engine has no client for it", s.ID)
 	}
 	return cdn, nil

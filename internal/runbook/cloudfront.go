@@ -325,6 +325,9 @@ func Unwind(rb *Runbook, done int, live []dns.RecordSet, exact bool) []Step {
 	if done > len(rb.Steps) {
 		done = len(rb.Steps)
 	}
+	// A staging run never changes DNS, so its rollback restores the
+	// records exactly: lowering their TTL would be a change of its own.
+	exact = exact || rb.Strategy == "staging"
 	stagingUnwound := false
 	for i := done - 1; i >= 0; i-- {
 		s := rb.Steps[i]

@@ -184,3 +184,22 @@ func TestUnwindStagingAbortsUntilPromoted(t *testing.T) {
 		}
 	}
 }
+
+func TestUnwindStagingLeavesCNAMEAlone(t *testing.T) {
+	recs := []dns.RecordSet{{Name: "www.example.com.", Type: "CNAME", TTL: 300, Values: []string{"d111111abcdef8.cloudfront.net."}}}
+	cname := cfPrimary
+	cname.AliasZoneID = ""
+	spec := Spec{Name: "cfg", Hostname: "www.example.com", Zone: "Z1", Strategy: "staging", CutoverTTL: 60,
+		Staging: &StagingSpec{Steps: []StagingStep{{Weight: 0.1, Pause: time.Minute}}}}
+	rb, err := Compile(spec, Observed{Records: recs, From: cname, To: cname})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rb.Changes()) != 0 {
+		t.Fatalf("staging with a CNAME changes DNS: %+v", rb.Changes())
+	}
+	steps := Unwind(rb, 3, recs, false)
+	if len(steps) != 1 || steps[0].Staging == nil || steps[0].Staging.Op != StagingAbort {
+		t.Fatalf("rollback %+v, want one abort and no record change (not even the TTL)", steps)
+	}
+}

@@ -16,7 +16,7 @@ import (
 	"github.com/cutover/cutover/internal/gate/cloudwatch"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
-	labcw "github.com/cutover/cutover/internal/lab/cloudwatch"
+	"github.com/cutover/cutover/internal/lab/cloudwatch/cwtest"
 	"github.com/cutover/cutover/internal/plan"
 )
 
@@ -26,31 +26,11 @@ const lbDim = "app/new/456"
 
 // lab serves the lab CloudWatch through the same identity middleware the lab
 // server uses, and returns a real SDK client for it.
-type lab struct {
-	svc    *labcw.Service
-	clock  *awsapi.FakeClock
-	client *cw.Client
-	url    string
-}
+type lab struct{ *cwtest.Lab }
 
 func newLab(t *testing.T) *lab {
 	t.Helper()
-	clock := awsapi.NewFakeClock(t0)
-	env := awsapi.NewEnv(clock)
-	svc := labcw.New(env, labcw.Options{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if sc, ok := awsapi.ParseScope(r); ok {
-			cred, err := env.Keys.Lookup(sc.AccessKeyID)
-			if err != nil {
-				awsapi.WriteXMLError(w, "", err)
-				return
-			}
-			r = r.WithContext(awsapi.WithIdentity(r.Context(), cred.Identity))
-		}
-		svc.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return &lab{svc: svc, clock: clock, client: cw.NewFromConfig(awstest.Config(srv.URL)), url: srv.URL}
+	return &lab{cwtest.Start(t, t0)}
 }
 
 // alb publishes one minute of ALB counters; a zero count is not published,
@@ -63,12 +43,12 @@ func (l *lab) alb(t *testing.T, minute int, requests, errors float64) {
 	for _, part := range []float64{0.25, 0.75} {
 		ts := at.Add(time.Duration(part*50) * time.Second)
 		if requests > 0 {
-			if err := l.svc.Put(awsapi.DefaultAccountID, "AWS/ApplicationELB", "RequestCount", dims, ts, requests*part, "Count"); err != nil {
+			if err := l.Service.Put(awsapi.DefaultAccountID, "AWS/ApplicationELB", "RequestCount", dims, ts, requests*part, "Count"); err != nil {
 				t.Fatal(err)
 			}
 		}
 		if errors > 0 {
-			if err := l.svc.Put(awsapi.DefaultAccountID, "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", dims, ts, errors*part, "Count"); err != nil {
+			if err := l.Service.Put(awsapi.DefaultAccountID, "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", dims, ts, errors*part, "Count"); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -77,7 +57,7 @@ func (l *lab) alb(t *testing.T, minute int, requests, errors float64) {
 
 func (l *lab) measure(g gate.Gate, at time.Duration) gate.Measurement {
 	now := t0.Add(at)
-	l.clock.Set(now)
+	l.Clock.Set(now)
 	return g.Measure(context.Background(), now)
 }
 
@@ -102,7 +82,7 @@ func TestErrorRateCrossingOnePercentFails(t *testing.T) {
 	}
 	l.alb(t, 5, 1000, 20) // 2 %
 	l.alb(t, 6, 1000, 500)
-	g := cloudwatch.New(errorRate(plan.MissingZero), l.client, cloudwatch.Options{})
+	g := cloudwatch.New(errorRate(plan.MissingZero), l.Client, cloudwatch.Options{})
 
 	// At 10:07 the window is the minute 10:04 (data delay 2m, one period).
 	m := l.measure(g, 7*time.Minute)
@@ -130,7 +110,7 @@ func TestSingleMetricAndComparisons(t *testing.T) {
 	l.alb(t, 0, 40, 0)
 	l.alb(t, 1, 4, 0)
 	spec := plan.CloudWatchGate{Metric: albMetric("RequestCount"), Threshold: 10, Comparison: "<"}
-	g := cloudwatch.New(spec, l.client, cloudwatch.Options{DataDelay: time.Minute})
+	g := cloudwatch.New(spec, l.Client, cloudwatch.Options{DataDelay: time.Minute})
 	if m := l.measure(g, 3*time.Minute); m.Phase != gate.Failed || m.Value != 4 {
 		t.Fatalf("traffic fell to 4 < 10: %+v, want Failed", m)
 	}
@@ -148,7 +128,7 @@ func TestNewestDatapointOfSeveralPeriods(t *testing.T) {
 	l.alb(t, 1, 100, 1)
 	l.alb(t, 2, 100, 0) // no 5xx published
 	spec := plan.CloudWatchGate{Metric: albMetric("HTTPCode_Target_5XX_Count"), Threshold: 10}
-	g := cloudwatch.New(spec, l.client, cloudwatch.Options{Periods: 3})
+	g := cloudwatch.New(spec, l.Client, cloudwatch.Options{Periods: 3})
 	// Window 10:00–10:03: the newest point is 10:01's 1, not the 50 before.
 	if m := l.measure(g, 5*time.Minute); m.Phase != gate.Successful || m.Value != 1 {
 		t.Fatalf("%+v, want Successful 1 (newest datapoint)", m)
@@ -170,7 +150,7 @@ func TestMissingData(t *testing.T) {
 		t.Run(string(c.missing), func(t *testing.T) {
 			l := newLab(t)
 			spec := plan.CloudWatchGate{Metric: albMetric("HTTPCode_Target_5XX_Count"), Threshold: 5, Missing: c.missing}
-			m := l.measure(cloudwatch.New(spec, l.client, cloudwatch.Options{}), 10*time.Minute)
+			m := l.measure(cloudwatch.New(spec, l.Client, cloudwatch.Options{}), 10*time.Minute)
 			if m.Phase != c.phase || m.Value != 0 || !strings.Contains(m.Detail, c.detail) {
 				t.Fatalf("got %+v, want %s with %q", m, c.phase, c.detail)
 			}
@@ -183,7 +163,7 @@ func TestZeroPolicyWithThresholdThatZeroBreaches(t *testing.T) {
 	// other value: "requests < 1" breaches when nothing is published.
 	l := newLab(t)
 	spec := plan.CloudWatchGate{Metric: albMetric("RequestCount"), Threshold: 1, Comparison: "<"}
-	if m := l.measure(cloudwatch.New(spec, l.client, cloudwatch.Options{}), 10*time.Minute); m.Phase != gate.Failed {
+	if m := l.measure(cloudwatch.New(spec, l.Client, cloudwatch.Options{}), 10*time.Minute); m.Phase != gate.Failed {
 		t.Fatalf("got %+v, want Failed (0 < 1)", m)
 	}
 }
@@ -193,13 +173,13 @@ func TestALBErrorsPublishedOnlyWhenNonZeroCountAsZero(t *testing.T) {
 	for m := 0; m < 5; m++ {
 		l.alb(t, m, 1000, 0) // requests flow, no 5xx datapoint at all
 	}
-	g := cloudwatch.New(errorRate(plan.MissingZero), l.client, cloudwatch.Options{})
+	g := cloudwatch.New(errorRate(plan.MissingZero), l.Client, cloudwatch.Options{})
 	m := l.measure(g, 6*time.Minute)
 	if m.Phase != gate.Successful || m.Value != 0 {
 		t.Fatalf("got %+v, want Successful 0", m)
 	}
 	// The same gate with missing=breach would have stopped a healthy run.
-	g = cloudwatch.New(errorRate(plan.MissingBreach), l.client, cloudwatch.Options{})
+	g = cloudwatch.New(errorRate(plan.MissingBreach), l.Client, cloudwatch.Options{})
 	if m := l.measure(g, 6*time.Minute); m.Phase != gate.Failed {
 		t.Fatalf("missing=breach: got %+v, want Failed", m)
 	}
@@ -209,14 +189,14 @@ func TestAPIErrorsAreErrorPhase(t *testing.T) {
 	l := newLab(t)
 	// A statistic CloudWatch rejects: the lab answers a validation error.
 	bad := plan.CloudWatchGate{Metric: &plan.Metric{Namespace: "AWS/ApplicationELB", Name: "RequestCount", Stat: "Bogus", Period: 60}, Threshold: 1}
-	m := l.measure(cloudwatch.New(bad, l.client, cloudwatch.Options{}), 5*time.Minute)
+	m := l.measure(cloudwatch.New(bad, l.Client, cloudwatch.Options{}), 5*time.Minute)
 	if m.Phase != gate.Error || !strings.Contains(m.Detail, "GetMetricData") {
 		t.Fatalf("bad stat: got %+v, want Error from GetMetricData", m)
 	}
 	// An expression the service cannot parse.
 	expr := errorRate(plan.MissingZero)
 	expr.Expression = "100*errors/"
-	if m := l.measure(cloudwatch.New(expr, l.client, cloudwatch.Options{}), 5*time.Minute); m.Phase != gate.Error {
+	if m := l.measure(cloudwatch.New(expr, l.Client, cloudwatch.Options{}), 5*time.Minute); m.Phase != gate.Error {
 		t.Fatalf("bad expression: got %+v, want Error", m)
 	}
 	// An endpoint that is gone.
@@ -241,7 +221,7 @@ func TestInvalidSpecsAreErrorPhase(t *testing.T) {
 		"reserved id":      {Expression: "gate", Metrics: map[string]*plan.Metric{"gate": m}},
 		"nil input metric": {Expression: "a", Metrics: map[string]*plan.Metric{"a": nil}},
 	} {
-		if got := cloudwatch.New(spec, l.client, cloudwatch.Options{}).Measure(context.Background(), t0); got.Phase != gate.Error || got.Detail == "" {
+		if got := cloudwatch.New(spec, l.Client, cloudwatch.Options{}).Measure(context.Background(), t0); got.Phase != gate.Error || got.Detail == "" {
 			t.Errorf("%s: got %+v, want Error", name, got)
 		}
 	}

@@ -19,7 +19,7 @@ import (
 	"github.com/cutover/cutover/internal/gate/drain"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
-	labcw "github.com/cutover/cutover/internal/lab/cloudwatch"
+	"github.com/cutover/cutover/internal/lab/cloudwatch/cwtest"
 	"github.com/cutover/cutover/internal/runbook"
 )
 
@@ -32,31 +32,11 @@ const (
 )
 
 // lab is the lab's CloudWatch over HTTP with a real SDK client.
-type lab struct {
-	svc    *labcw.Service
-	clock  *awsapi.FakeClock
-	client *cw.Client
-	url    string
-}
+type lab struct{ *cwtest.Lab }
 
 func newLab(t *testing.T) *lab {
 	t.Helper()
-	clock := awsapi.NewFakeClock(t0)
-	env := awsapi.NewEnv(clock)
-	svc := labcw.New(env, labcw.Options{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if sc, ok := awsapi.ParseScope(r); ok {
-			cred, err := env.Keys.Lookup(sc.AccessKeyID)
-			if err != nil {
-				awsapi.WriteXMLError(w, "", err)
-				return
-			}
-			r = r.WithContext(awsapi.WithIdentity(r.Context(), cred.Identity))
-		}
-		svc.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return &lab{svc: svc, clock: clock, client: cw.NewFromConfig(awstest.Config(srv.URL)), url: srv.URL}
+	return &lab{cwtest.Start(t, t0)}
 }
 
 // requests publishes one minute of the old distribution's Requests as an
@@ -69,7 +49,7 @@ func (l *lab) requests(t *testing.T, minute int, n float64) {
 	at := t0.Add(time.Duration(minute) * time.Minute)
 	for _, part := range []float64{0.5, 0.25, 0.25} {
 		ts := at.Add(time.Duration(part*100) * time.Second / 2)
-		if err := l.svc.Put(awsapi.DefaultAccountID, "AWS/CloudFront", "Requests", map[string]string{"DistributionId": distID, "Region": "Global"}, ts, n*part, "None"); err != nil {
+		if err := l.Service.Put(awsapi.DefaultAccountID, "AWS/CloudFront", "Requests", map[string]string{"DistributionId": distID, "Region": "Global"}, ts, n*part, "None"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -78,14 +58,14 @@ func (l *lab) requests(t *testing.T, minute int, n float64) {
 func (l *lab) albRequests(t *testing.T, minute int, n float64) {
 	t.Helper()
 	at := t0.Add(time.Duration(minute)*time.Minute + 10*time.Second)
-	if err := l.svc.Put(awsapi.DefaultAccountID, "AWS/ApplicationELB", "RequestCount", map[string]string{"LoadBalancer": lbDim}, at, n, "Count"); err != nil {
+	if err := l.Service.Put(awsapi.DefaultAccountID, "AWS/ApplicationELB", "RequestCount", map[string]string{"LoadBalancer": lbDim}, at, n, "Count"); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func (l *lab) measure(g gate.Gate, at time.Duration) gate.Measurement {
 	now := t0.Add(at)
-	l.clock.Set(now)
+	l.Clock.Set(now)
 	return g.Measure(context.Background(), now)
 }
 
@@ -96,7 +76,7 @@ func TestCloudFrontDecayToZeroDrainsAfterWindow(t *testing.T) {
 	for m, n := range []float64{600, 300, 100, 41, 10} { // 10:00–10:04, then silence
 		l.requests(t, m, n)
 	}
-	g := drain.New(drain.Spec{CloudWatch: &drain.CloudWatchSource{DistributionID: distID}, Threshold: 5, Window: window(5 * time.Minute)}, l.client, drain.Options{})
+	g := drain.New(drain.Spec{CloudWatch: &drain.CloudWatchSource{DistributionID: distID}, Threshold: 5, Window: window(5 * time.Minute)}, l.Client, drain.Options{})
 
 	steps := []struct {
 		at     time.Duration
@@ -126,7 +106,7 @@ func TestSteadyTrafficNeverDrains(t *testing.T) {
 	for m := range 40 {
 		l.requests(t, m, 30)
 	}
-	g := drain.New(drain.Spec{CloudWatch: &drain.CloudWatchSource{DistributionID: distID}, Threshold: 5, Window: window(5 * time.Minute)}, l.client, drain.Options{})
+	g := drain.New(drain.Spec{CloudWatch: &drain.CloudWatchSource{DistributionID: distID}, Threshold: 5, Window: window(5 * time.Minute)}, l.Client, drain.Options{})
 	for at := 3 * time.Minute; at <= 40*time.Minute; at += time.Minute {
 		m := l.measure(g, at)
 		if m.Phase != gate.Inconclusive {
@@ -142,7 +122,7 @@ func TestOneBurstInsideTheWindowRestartsIt(t *testing.T) {
 	l := newLab(t)
 	l.requests(t, 0, 100)
 	l.requests(t, 4, 9) // one late client
-	g := drain.New(drain.Spec{CloudWatch: &drain.CloudWatchSource{DistributionID: distID}, Threshold: 5, Window: window(5 * time.Minute), Policy: drain.PolicyPause}, l.client, drain.Options{DataDelay: time.Minute})
+	g := drain.New(drain.Spec{CloudWatch: &drain.CloudWatchSource{DistributionID: distID}, Threshold: 5, Window: window(5 * time.Minute), Policy: drain.PolicyPause}, l.Client, drain.Options{DataDelay: time.Minute})
 	// Window 10:02–10:07: 10:04's 9 requests are over the limit.
 	if m := l.measure(g, 8*time.Minute); m.Phase != gate.Inconclusive || !strings.Contains(m.Detail, "quiet for 2m0s of 5m0s") || !strings.Contains(m.Detail, "peak 9 at 10:04") {
 		t.Fatalf("%+v", m)
@@ -160,7 +140,7 @@ func TestALBFractionOfBaseline(t *testing.T) {
 	for m, n := range []float64{1000, 1000, 400, 50, 8, 8, 8, 8, 8, 8} {
 		l.albRequests(t, m, n)
 	}
-	g := drain.New(drain.Spec{CloudWatch: &drain.CloudWatchSource{LoadBalancer: lbARN, Period: 120}, Fraction: 0.01, Window: window(4 * time.Minute)}, l.client, drain.Options{})
+	g := drain.New(drain.Spec{CloudWatch: &drain.CloudWatchSource{LoadBalancer: lbARN, Period: 120}, Fraction: 0.01, Window: window(4 * time.Minute)}, l.Client, drain.Options{})
 	// First measurement: window 10:00–10:04 in two-minute periods (2000
 	// and 450 requests, 1000 and 225 per minute): the baseline is the peak,
 	// 1000 req/min, so the limit is 10.
@@ -180,7 +160,7 @@ func TestBaselineGivenInSpecIsKept(t *testing.T) {
 	for m := range 10 {
 		l.requests(t, m, 8)
 	}
-	g := drain.New(drain.Spec{CloudWatch: &drain.CloudWatchSource{DistributionID: distID}, Fraction: 0.5, Baseline: 10, Window: window(3 * time.Minute)}, l.client, drain.Options{})
+	g := drain.New(drain.Spec{CloudWatch: &drain.CloudWatchSource{DistributionID: distID}, Fraction: 0.5, Baseline: 10, Window: window(3 * time.Minute)}, l.Client, drain.Options{})
 	if m := l.measure(g, 8*time.Minute); m.Phase != gate.Inconclusive || !strings.Contains(m.Detail, "8 req/min > 5 (50% of baseline 10)") {
 		t.Fatalf("%+v", m)
 	}
@@ -188,7 +168,7 @@ func TestBaselineGivenInSpecIsKept(t *testing.T) {
 
 func TestCloudWatchErrors(t *testing.T) {
 	l := newLab(t)
-	bad := cw.NewFromConfig(awstest.ConfigAs(l.url, "AKIAUNKNOWN000000000", "x", ""))
+	bad := cw.NewFromConfig(awstest.ConfigAs(l.URL, "AKIAUNKNOWN000000000", "x", ""))
 	g := drain.New(drain.Spec{CloudWatch: &drain.CloudWatchSource{DistributionID: distID}}, bad, drain.Options{})
 	if m := l.measure(g, 10*time.Minute); m.Phase != gate.Error || !strings.Contains(m.Detail, "GetMetricData") {
 		t.Fatalf("%+v", m)
@@ -236,7 +216,7 @@ func TestBuildRegistersDrain(t *testing.T) {
 	var regions []string
 	gates, err := build.Gates(rb, build.Deps{AWSConfig: func(region, role string) (aws.Config, error) {
 		regions = append(regions, region)
-		return awstest.Config(l.url), nil
+		return awstest.Config(l.URL), nil
 	}})
 	if err != nil {
 		t.Fatal(err)

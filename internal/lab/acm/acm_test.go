@@ -3,7 +3,6 @@ package acm
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/acm/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
@@ -53,20 +51,9 @@ type lab struct {
 	mu    sync.Mutex
 }
 
-func authenticate(env awsapi.Env, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		scope, ok := awsapi.ParseScope(r)
-		if !ok {
-			awsapi.WriteJSONError(w, jsonContentType, false, awsapi.Errorf(http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token"))
-			return
-		}
-		cred, err := env.Keys.Lookup(scope.AccessKeyID)
-		if err != nil {
-			awsapi.WriteJSONError(w, jsonContentType, false, err)
-			return
-		}
-		next.ServeHTTP(w, r.WithContext(awsapi.WithIdentity(r.Context(), cred.Identity)))
-	})
+// jsonErrors answers in ACM's JSON 1.1 error shape.
+func jsonErrors(w http.ResponseWriter, err error) {
+	awsapi.WriteJSONError(w, jsonContentType, false, err)
 }
 
 func newLab(t *testing.T) *lab {
@@ -78,7 +65,8 @@ func newLab(t *testing.T) *lab {
 		defer l.mu.Unlock()
 		return l.inUse[arn]
 	}})
-	srv := httptest.NewServer(authenticate(l.env, l.svc))
+	srv := httptest.NewServer(awstest.Authenticate(l.env, jsonErrors,
+		awsapi.Errorf(http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token"), l.svc))
 	t.Cleanup(srv.Close)
 	l.url = srv.URL
 	return l
@@ -88,17 +76,6 @@ func (l *lab) client() *acm.Client { return acm.NewFromConfig(awstest.Config(l.u
 
 func (l *lab) otherClient() *acm.Client {
 	return acm.NewFromConfig(awstest.ConfigAs(l.url, awsapi.OtherAccessKeyID, awsapi.OtherSecretAccessKey, ""))
-}
-
-func apiError(t *testing.T, err error, code, message string) {
-	t.Helper()
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		t.Fatalf("want %s API error, got %v", code, err)
-	}
-	if ae.ErrorCode() != code || (message != "" && ae.ErrorMessage() != message) {
-		t.Fatalf("got %s: %s\nwant %s: %s", ae.ErrorCode(), ae.ErrorMessage(), code, message)
-	}
 }
 
 func describe(t *testing.T, c *acm.Client, arn string) *types.CertificateDetail {
@@ -318,9 +295,9 @@ func TestListCertificatesFiltersAndPages(t *testing.T) {
 	}
 
 	_, err = l.client().ListCertificates(ctx, &acm.ListCertificatesInput{CertificateStatuses: []types.CertificateStatus{"SHINY"}})
-	apiError(t, err, "ValidationException", "")
+	awstest.APIError(t, err, "ValidationException", "")
 	_, err = l.client().ListCertificates(ctx, &acm.ListCertificatesInput{NextToken: aws.String("garbage")})
-	apiError(t, err, "InvalidArgsException", "The NextToken is not valid.")
+	awstest.APIError(t, err, "InvalidArgsException", "The NextToken is not valid.")
 }
 
 func TestDeleteCertificate(t *testing.T) {
@@ -335,9 +312,9 @@ func TestDeleteCertificate(t *testing.T) {
 		t.Fatalf("InUseBy = %v", d.InUseBy)
 	}
 	_, err := l.client().DeleteCertificate(ctx, &acm.DeleteCertificateInput{CertificateArn: aws.String(arn)})
-	apiError(t, err, "ResourceInUseException", "Certificate "+arn+" is in use.")
+	awstest.APIError(t, err, "ResourceInUseException", "Certificate "+arn+" is in use.")
 	_, err = l.otherClient().DeleteCertificate(ctx, &acm.DeleteCertificateInput{CertificateArn: aws.String(arn)})
-	apiError(t, err, "AccessDeniedException", "User: arn:aws:iam::222222222222:user/lab-admin is not authorized to perform: acm:DeleteCertificate on resource: "+arn)
+	awstest.APIError(t, err, "AccessDeniedException", "User: arn:aws:iam::222222222222:user/lab-admin is not authorized to perform: acm:DeleteCertificate on resource: "+arn)
 	if n := len(l.env.History.List(awsapi.Filter{})); n != 0 {
 		t.Fatalf("refused deletes recorded %d entries", n)
 	}
@@ -349,7 +326,7 @@ func TestDeleteCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = l.client().DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(arn)})
-	apiError(t, err, "ResourceNotFoundException", "Could not find certificate "+arn+".")
+	awstest.APIError(t, err, "ResourceNotFoundException", "Could not find certificate "+arn+".")
 	h := l.env.History.List(awsapi.Filter{Service: "acm"})
 	if len(h) != 1 || h[0].Operation != "DeleteCertificate" || h[0].Before == nil || h[0].After != nil {
 		t.Fatalf("history = %+v", h)
@@ -360,19 +337,19 @@ func TestRequestErrors(t *testing.T) {
 	l := newLab(t)
 	ctx := context.Background()
 	_, err := l.client().RequestCertificate(ctx, &acm.RequestCertificateInput{DomainName: aws.String("localhost")})
-	apiError(t, err, "ValidationException", "1 validation error detected: Value 'localhost' at 'domainName' failed to satisfy constraint: Member must satisfy regular expression pattern: "+domainPattern)
+	awstest.APIError(t, err, "ValidationException", "1 validation error detected: Value 'localhost' at 'domainName' failed to satisfy constraint: Member must satisfy regular expression pattern: "+domainPattern)
 	_, err = l.client().RequestCertificate(ctx, &acm.RequestCertificateInput{DomainName: aws.String("ok.example.com"), SubjectAlternativeNames: []string{"bad..example.com"}})
-	apiError(t, err, "ValidationException", "")
+	awstest.APIError(t, err, "ValidationException", "")
 	var many []string
 	for i := 0; i < 10; i++ {
 		many = append(many, string(rune('a'+i))+".example.com")
 	}
 	_, err = l.client().RequestCertificate(ctx, &acm.RequestCertificateInput{DomainName: aws.String("x.example.com"), SubjectAlternativeNames: many})
-	apiError(t, err, "LimitExceededException", "Cannot request a certificate with more than 10 domain names.")
+	awstest.APIError(t, err, "LimitExceededException", "Cannot request a certificate with more than 10 domain names.")
 	_, err = l.client().DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String("not-an-arn-but-long-enough")})
-	apiError(t, err, "InvalidArnException", "String 'not-an-arn-but-long-enough' is not a valid ARN.")
+	awstest.APIError(t, err, "InvalidArnException", "String 'not-an-arn-but-long-enough' is not a valid ARN.")
 	_, err = l.client().DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String("short")})
-	apiError(t, err, "ValidationException", "1 validation error detected: Value 'short' at 'certificateArn' failed to satisfy constraint: Member must have length greater than or equal to 20")
+	awstest.APIError(t, err, "ValidationException", "1 validation error detected: Value 'short' at 'certificateArn' failed to satisfy constraint: Member must have length greater than or equal to 20")
 	if n := len(l.env.History.List(awsapi.Filter{})); n != 0 {
 		t.Fatalf("refused requests recorded %d entries", n)
 	}
@@ -408,7 +385,7 @@ func TestRegionScoping(t *testing.T) {
 		t.Fatalf("arn = %s", aws.ToString(out.CertificateArn))
 	}
 	_, err = l.client().DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: out.CertificateArn})
-	apiError(t, err, "ResourceNotFoundException", "")
+	awstest.APIError(t, err, "ResourceNotFoundException", "")
 }
 
 func TestSnapshotRestore(t *testing.T) {
@@ -465,7 +442,7 @@ func TestProtocolErrors(t *testing.T) {
 
 func TestCLI(t *testing.T) {
 	l := newLab(t)
-	res := runCLI(t, l.url, "acm", "request-certificate", "--domain-name", "cli.example.com", "--subject-alternative-names", "www.cli.example.com", "--validation-method", "DNS")
+	res := awstest.CLI(t, l.url, "acm", "request-certificate", "--domain-name", "cli.example.com", "--subject-alternative-names", "www.cli.example.com", "--validation-method", "DNS")
 	if res.ExitCode != 0 {
 		t.Fatalf("request-certificate: %d %s", res.ExitCode, res.Stderr)
 	}
@@ -477,7 +454,7 @@ func TestCLI(t *testing.T) {
 		rr := ValidationRecord(awsapi.DefaultAccountID, d)
 		l.dns.set(rr.Name, rr.Value)
 	}
-	res = runCLI(t, l.url, "acm", "describe-certificate", "--certificate-arn", req.CertificateArn)
+	res = awstest.CLI(t, l.url, "acm", "describe-certificate", "--certificate-arn", req.CertificateArn)
 	if res.ExitCode != 0 {
 		t.Fatalf("describe-certificate: %d %s", res.ExitCode, res.Stderr)
 	}
@@ -502,11 +479,11 @@ func TestCLI(t *testing.T) {
 	}
 
 	missing := "arn:aws:acm:us-east-1:111111111111:certificate/00000000-0000-4000-8000-000000000000"
-	res = runCLI(t, l.url, "acm", "describe-certificate", "--certificate-arn", missing)
+	res = awstest.CLI(t, l.url, "acm", "describe-certificate", "--certificate-arn", missing)
 	if res.ExitCode == 0 || !strings.Contains(res.Stderr, "An error occurred (ResourceNotFoundException) when calling the DescribeCertificate operation") || !strings.Contains(res.Stderr, "Could not find certificate "+missing+".") {
 		t.Fatalf("describe missing: %d %s", res.ExitCode, res.Stderr)
 	}
-	res = runCLI(t, l.url, "acm", "request-certificate", "--domain-name", "nodots")
+	res = awstest.CLI(t, l.url, "acm", "request-certificate", "--domain-name", "nodots")
 	if res.ExitCode == 0 || !strings.Contains(res.Stderr, "(ValidationException)") {
 		t.Fatalf("request invalid: %d %s", res.ExitCode, res.Stderr)
 	}

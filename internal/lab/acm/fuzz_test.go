@@ -1,6 +1,7 @@
 package acm
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/lab/awsapi"
+	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
 )
 
 type staticDNS map[string]string
@@ -28,12 +30,8 @@ func FuzzRequest(f *testing.F) {
 		env := awsapi.NewEnv(awsapi.NewFakeClock(time.Unix(0, 0)))
 		svc := New(env, Options{DNS: staticDNS{}})
 		svc.Import(awsapi.DefaultAccountID, []string{"seed.example.com"})
-		rec := httptest.NewRecorder()
 		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
 		req.Header.Set("X-Amz-Target", "CertificateManager."+op)
-		svc.ServeHTTP(rec, req)
-		if rec.Code >= 500 {
-			t.Fatalf("%s %q: status %d: %s", op, body, rec.Code, rec.Body.String())
-		}
+		awstest.NoServerFault(t, svc, req, fmt.Sprintf("%s %q", op, body))
 	})
 }

@@ -1,12 +1,9 @@
 package cloudfront
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,46 +13,8 @@ import (
 	cf "github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 
-	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
 )
-
-// runCLI runs the aws CLI like awstest.CLI, but drops AWS_PROFILE from the
-// environment instead of setting it empty: awscli v1 reads an empty
-// AWS_PROFILE as a profile named "" and refuses to start.
-func runCLI(t *testing.T, endpoint string, args ...string) awstest.CLIResult {
-	t.Helper()
-	bin, err := exec.LookPath("aws")
-	if err != nil {
-		awstest.Required(t, "the aws CLI")
-	}
-	full := append([]string{"--endpoint-url", endpoint, "--output", "json", "--region", "us-east-1"}, args...)
-	cmd := exec.CommandContext(context.Background(), bin, full...)
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); !strings.HasPrefix(k, "AWS_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env,
-		"AWS_ACCESS_KEY_ID="+awsapi.DefaultAccessKeyID,
-		"AWS_SECRET_ACCESS_KEY="+awsapi.DefaultSecretAccessKey,
-		"AWS_CONFIG_FILE=/dev/null",
-		"AWS_SHARED_CREDENTIALS_FILE=/dev/null",
-		"AWS_MAX_ATTEMPTS=1",
-		"AWS_PAGER=",
-	)
-	var so, se bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &so, &se
-	err = cmd.Run()
-	res := awstest.CLIResult{Stdout: so.String(), Stderr: se.String()}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		res.ExitCode = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running aws %v: %v", args, err)
-	}
-	return res
-}
 
 // cliConfigJSON is a DistributionConfig in the CLI's JSON shape.
 func cliConfigJSON(t *testing.T, ref string, aliases ...string) string {
@@ -94,7 +53,7 @@ func writeJSON(t *testing.T, name string, v any) string {
 
 func cliOK(t *testing.T, l *lab, out any, args ...string) {
 	t.Helper()
-	res := runCLI(t, l.url, args...)
+	res := awstest.CLI(t, l.url, args...)
 	if res.ExitCode != 0 {
 		t.Fatalf("aws %v: exit %d: %s", args, res.ExitCode, res.Stderr)
 	}
@@ -107,7 +66,10 @@ func cliOK(t *testing.T, l *lab, out any, args ...string) {
 
 func cliErr(t *testing.T, l *lab, code, op, msg string, args ...string) {
 	t.Helper()
-	res := runCLI(t, l.url, args...)
+	// Legacy is awscli v1's default retry mode; its error line is the plain
+	// "…operation: message" a user sees, without the standard mode's
+	// "(reached max retries: 0)" note.
+	res := awstest.CLIEnv(t, l.url, []string{"AWS_RETRY_MODE=legacy"}, args...)
 	want := "An error occurred (" + code + ") when calling the " + op + " operation: " + msg
 	if res.ExitCode == 0 || !strings.Contains(res.Stderr, want) {
 		t.Fatalf("aws %v: exit %d, stderr %q; want %q", args, res.ExitCode, res.Stderr, want)

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 
 	"github.com/cutover/cutover/internal/lab/awsapi"
+	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
 )
 
 // clientFault asserts err is an AWS-shaped 4xx error.
@@ -74,10 +76,6 @@ func FuzzCreateDistributionHTTP(f *testing.F) {
 		if withTags {
 			path += "?WithTags"
 		}
-		rec := httptest.NewRecorder()
-		svc.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body)))
-		if rec.Code >= 500 {
-			t.Fatalf("status %d for %q: %s", rec.Code, body, rec.Body.String())
-		}
+		awstest.NoServerFault(t, svc, httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body)), strconv.Quote(string(body)))
 	})
 }

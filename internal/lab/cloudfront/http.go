@@ -294,6 +294,24 @@ func parseMaxItems(v string, def, max int) (int, error) {
 	return n, nil
 }
 
+// pageAfter returns the bounds of the page of at most max items that
+// follows the item whose id is marker; an empty marker starts at the first
+// item, and a marker naming no item is refused as CloudFront does.
+func pageAfter[T any](items []T, id func(T) string, marker string, max int) (start, end int, err error) {
+	if marker != "" {
+		start = -1
+		for i, it := range items {
+			if id(it) == marker {
+				start = i + 1
+			}
+		}
+		if start < 0 {
+			return 0, 0, invalidArg("The parameter Marker is not valid.")
+		}
+	}
+	return start, min(start+max, len(items)), nil
+}
+
 func (s *Service) handleList(w http.ResponseWriter, caller awsapi.Identity, marker, maxItems string) error {
 	max, err := parseMaxItems(maxItems, 100, 1000)
 	if err != nil {
@@ -307,20 +325,11 @@ func (s *Service) handleList(w http.ResponseWriter, caller awsapi.Identity, mark
 			mine = append(mine, d)
 		}
 	}
-	start := 0
-	if marker != "" {
-		start = -1
-		for i, d := range mine {
-			if d.ID == marker {
-				start = i + 1
-			}
-		}
-		if start < 0 {
-			s.mu.Unlock()
-			return invalidArg("The parameter Marker is not valid.")
-		}
+	start, end, err := pageAfter(mine, func(d *distribution) string { return d.ID }, marker, max)
+	if err != nil {
+		s.mu.Unlock()
+		return err
 	}
-	end := min(start+max, len(mine))
 	items := el("Items")
 	for _, d := range mine[start:end] {
 		items.Kids = append(items.Kids, s.summaryNode(d, now))
@@ -455,20 +464,11 @@ func (s *Service) handleListPolicies(w http.ResponseWriter, caller awsapi.Identi
 			mine = append(mine, p)
 		}
 	}
-	start := 0
-	if marker != "" {
-		start = -1
-		for i, p := range mine {
-			if p.ID == marker {
-				start = i + 1
-			}
-		}
-		if start < 0 {
-			s.mu.Unlock()
-			return invalidArg("The parameter Marker is not valid.")
-		}
+	start, end, err := pageAfter(mine, func(p *policy) string { return p.ID }, marker, max)
+	if err != nil {
+		s.mu.Unlock()
+		return err
 	}
-	end := min(start+max, len(mine))
 	items := el("Items")
 	for _, p := range mine[start:end] {
 		items.Kids = append(items.Kids, el("ContinuousDeploymentPolicySummary", s.policyNode(p)))

@@ -78,22 +78,6 @@ type lab struct {
 	client *http.Client
 }
 
-// withIdentity does what the lab server does in front of a service: map
-// the SigV4 access key to an identity.
-func withIdentity(env awsapi.Env, h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if sc, ok := awsapi.ParseScope(r); ok {
-			cred, aerr := env.Keys.Lookup(sc.AccessKeyID)
-			if aerr != nil {
-				awsapi.WriteXMLError(w, Namespace, aerr)
-				return
-			}
-			r = r.WithContext(awsapi.WithIdentity(r.Context(), cred.Identity))
-		}
-		h.ServeHTTP(w, r)
-	})
-}
-
 func newLab(t testing.TB) *lab {
 	t.Helper()
 	clock := awsapi.NewFakeClock(t0)
@@ -107,7 +91,7 @@ func newLab(t testing.TB) *lab {
 	}}
 	dns := &fakeDNS{txt: map[string][]string{}}
 	svc := New(env, Options{Certificates: certs, DNS: dns, Seed: 42})
-	srv := httptest.NewServer(withIdentity(env, svc))
+	srv := httptest.NewServer(awstest.Authenticate(env, awstest.XMLErrors(Namespace), nil, svc))
 	t.Cleanup(srv.Close)
 	return &lab{
 		svc: svc, env: env, clock: clock, certs: certs, dns: dns, url: srv.URL, client: srv.Client(),

@@ -1,17 +1,13 @@
 package cloudwatch
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
 )
 
@@ -19,42 +15,10 @@ import (
 // that protocol end to end. Each call costs most of a second: they cover
 // the main success and error paths only.
 
-// cli runs `aws cloudwatch args...` against the lab. It mirrors
-// awstest.CLI but leaves AWS_PROFILE unset: awscli v1 reads an empty
-// AWS_PROFILE as a profile named "" and refuses to start.
+// cli runs `aws cloudwatch args...` against the lab.
 func cli(t *testing.T, l *lab, args ...string) awstest.CLIResult {
 	t.Helper()
-	bin, err := exec.LookPath("aws")
-	if err != nil {
-		awstest.Required(t, "the aws CLI")
-	}
-	full := append([]string{"--endpoint-url", l.url, "--output", "json", "--region", "us-east-1", "cloudwatch"}, args...)
-	cmd := exec.Command(bin, full...)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env,
-		"AWS_ACCESS_KEY_ID="+awsapi.DefaultAccessKeyID,
-		"AWS_SECRET_ACCESS_KEY="+awsapi.DefaultSecretAccessKey,
-		"AWS_CONFIG_FILE=/dev/null",
-		"AWS_SHARED_CREDENTIALS_FILE=/dev/null",
-		"AWS_MAX_ATTEMPTS=1",
-		"AWS_RETRY_MODE=standard",
-		"AWS_PAGER=",
-	)
-	var so, se bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &so, &se
-	err = cmd.Run()
-	res := awstest.CLIResult{Stdout: so.String(), Stderr: se.String()}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		res.ExitCode = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running aws cloudwatch %v: %v", args, err)
-	}
-	return res
+	return awstest.CLI(t, l.url, append([]string{"cloudwatch"}, args...)...)
 }
 
 func cliOK(t *testing.T, l *lab, out any, args ...string) {

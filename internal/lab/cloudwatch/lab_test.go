@@ -2,13 +2,13 @@ package cloudwatch
 
 import (
 	"math"
-	"net/http"
 	"net/http/httptest"
 	"sort"
 	"testing"
 	"time"
 
 	"github.com/cutover/cutover/internal/lab/awsapi"
+	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
 )
 
 // t0 is the fake "now" of every test: a round hour, so bucket arithmetic in
@@ -29,17 +29,7 @@ func newLab(t *testing.T, opts Options) *lab {
 	clock := awsapi.NewFakeClock(t0)
 	env := awsapi.NewEnv(clock)
 	svc := New(env, opts)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if sc, ok := awsapi.ParseScope(r); ok {
-			cred, err := env.Keys.Lookup(sc.AccessKeyID)
-			if err != nil {
-				awsapi.WriteXMLError(w, "", err)
-				return
-			}
-			r = r.WithContext(awsapi.WithIdentity(r.Context(), cred.Identity))
-		}
-		svc.ServeHTTP(w, r)
-	}))
+	srv := httptest.NewServer(awstest.Authenticate(env, awstest.XMLErrors(""), nil, svc))
 	t.Cleanup(srv.Close)
 	return &lab{svc: svc, clock: clock, env: env, url: srv.URL}
 }

@@ -1,8 +1,6 @@
 package elbv2
 
 import (
-	"bytes"
-	"encoding/xml"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -30,15 +28,7 @@ func (p params) has(k string) bool { _, ok := p[k]; return ok }
 
 // list reads prefix.member.1, prefix.member.2, … up to the first gap.
 func (p params) list(prefix string) []string {
-	var out []string
-	for i := 1; i <= maxMembers; i++ {
-		k := fmt.Sprintf("%s.member.%d", prefix, i)
-		if !p.has(k) {
-			break
-		}
-		out = append(out, p.get(k))
-	}
-	return out
+	return awsapi.QueryMembers(url.Values(p), prefix, maxMembers)
 }
 
 func (p params) integer(k string) (int, bool, error) {
@@ -74,32 +64,11 @@ func (p params) targets() ([]Target, error) {
 		}
 		id := p.get(prefix + "Id")
 		if id == "" {
-			return nil, validationError("1 validation error detected: Value null at 'targets.%d.member.id' failed to satisfy constraint: Member must not be null", i)
+			return nil, nullError(fmt.Sprintf("targets.%d.member.id", i))
 		}
 		out = append(out, Target{ID: id, Port: port})
 	}
 	return out, nil
-}
-
-func decodeQuery(r *http.Request) (params, error) {
-	body, err := awsapi.ReadBody(r)
-	if err != nil {
-		return nil, err
-	}
-	v, perr := url.ParseQuery(string(body))
-	if perr != nil {
-		return nil, awsapi.Errorf(http.StatusBadRequest, "MalformedQueryString", "the request body is not a valid query string: %v", perr)
-	}
-	for k, vs := range r.URL.Query() {
-		v[k] = append(v[k], vs...)
-	}
-	if v.Get("Action") == "" {
-		return nil, awsapi.Errorf(http.StatusBadRequest, "MissingAction", "Missing Action")
-	}
-	if ver := v.Get("Version"); ver != "" && ver != apiVersion {
-		return nil, awsapi.Errorf(http.StatusBadRequest, "InvalidAction", "Could not find operation %s for version %s", v.Get("Action"), ver)
-	}
-	return params(v), nil
 }
 
 // caller is who asks, and in which region.
@@ -110,55 +79,30 @@ type caller struct {
 
 // ServeHTTP answers one query-protocol request.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	p, err := decodeQuery(r)
-	if err != nil {
-		awsapi.WriteXMLError(w, Namespace, err)
-		return
-	}
-	c := caller{id: awsapi.IdentityFrom(r.Context()), region: DefaultRegion}
-	if sc, ok := awsapi.ParseScope(r); ok && sc.Region != "" {
-		c.region = sc.Region
-	}
-	action := p.get("Action")
-	handler, ok := map[string]func(caller, params) (any, error){
-		"DescribeLoadBalancers": s.describeLoadBalancers,
-		"CreateLoadBalancer":    s.createLoadBalancer,
-		"DeleteLoadBalancer":    s.deleteLoadBalancer,
-		"CreateTargetGroup":     s.createTargetGroup,
-		"DescribeTargetGroups":  s.describeTargetGroups,
-		"DeleteTargetGroup":     s.deleteTargetGroup,
-		"RegisterTargets":       s.registerTargets,
-		"DeregisterTargets":     s.deregisterTargets,
-		"DescribeTargetHealth":  s.describeTargetHealth,
-		"CreateListener":        s.createListener,
-		"DescribeListeners":     s.describeListeners,
-		"DeleteListener":        s.deleteListener,
-	}[action]
-	if !ok {
-		awsapi.WriteXMLError(w, Namespace, awsapi.Errorf(http.StatusBadRequest, "InvalidAction", "Could not find operation %s for version %s", action, apiVersion))
-		return
-	}
-	result, err := handler(c, p)
-	if err != nil {
-		awsapi.WriteXMLError(w, Namespace, err)
-		return
-	}
-	writeResult(w, action, result)
-}
-
-func writeResult(w http.ResponseWriter, action string, result any) {
-	rid := awsapi.NewRequestID()
-	var buf bytes.Buffer
-	buf.WriteString(xml.Header)
-	fmt.Fprintf(&buf, `<%sResponse xmlns="%s">`, action, Namespace)
-	if err := xml.NewEncoder(&buf).EncodeElement(result, xml.StartElement{Name: xml.Name{Local: action + "Result"}}); err != nil {
-		awsapi.WriteXMLError(w, Namespace, fmt.Errorf("encoding %s result: %w", action, err))
-		return
-	}
-	fmt.Fprintf(&buf, `<ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></%sResponse>`, rid, action)
-	w.Header().Set("Content-Type", "text/xml")
-	w.Header().Set("x-amzn-RequestId", rid)
-	_, _ = w.Write(buf.Bytes())
+	awsapi.ServeQuery(w, r, Namespace, apiVersion, func(action string, v url.Values) (any, error) {
+		c := caller{id: awsapi.IdentityFrom(r.Context()), region: DefaultRegion}
+		if sc, ok := awsapi.ParseScope(r); ok && sc.Region != "" {
+			c.region = sc.Region
+		}
+		handler, ok := map[string]func(caller, params) (any, error){
+			"DescribeLoadBalancers": s.describeLoadBalancers,
+			"CreateLoadBalancer":    s.createLoadBalancer,
+			"DeleteLoadBalancer":    s.deleteLoadBalancer,
+			"CreateTargetGroup":     s.createTargetGroup,
+			"DescribeTargetGroups":  s.describeTargetGroups,
+			"DeleteTargetGroup":     s.deleteTargetGroup,
+			"RegisterTargets":       s.registerTargets,
+			"DeregisterTargets":     s.deregisterTargets,
+			"DescribeTargetHealth":  s.describeTargetHealth,
+			"CreateListener":        s.createListener,
+			"DescribeListeners":     s.describeListeners,
+			"DeleteListener":        s.deleteListener,
+		}[action]
+		if !ok {
+			return nil, awsapi.ErrUnknownAction(action, apiVersion)
+		}
+		return handler(c, params(v))
+	})
 }
 
 func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
@@ -363,7 +307,7 @@ type emptyResult struct{}
 func (s *Service) deleteLoadBalancer(c caller, p params) (any, error) {
 	arn := p.get("LoadBalancerArn")
 	if arn == "" {
-		return nil, validationError("1 validation error detected: Value null at 'loadBalancerArn' failed to satisfy constraint: Member must not be null")
+		return nil, nullError("loadBalancerArn")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -515,7 +459,7 @@ func contains(list []string, v string) bool {
 func (s *Service) deleteTargetGroup(c caller, p params) (any, error) {
 	arn := p.get("TargetGroupArn")
 	if arn == "" {
-		return nil, validationError("1 validation error detected: Value null at 'targetGroupArn' failed to satisfy constraint: Member must not be null")
+		return nil, nullError("targetGroupArn")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -595,7 +539,7 @@ func (s *Service) deregisterTargets(c caller, p params) (any, error) {
 		return nil, err
 	}
 	if len(targets) == 0 {
-		return nil, validationError("1 validation error detected: Value null at 'targets' failed to satisfy constraint: Member must not be null")
+		return nil, nullError("targets")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

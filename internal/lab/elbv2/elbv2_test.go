@@ -3,7 +3,6 @@ package elbv2
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -14,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
@@ -29,28 +27,12 @@ type lab struct {
 	url   string
 }
 
-func authenticate(env awsapi.Env, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		scope, ok := awsapi.ParseScope(r)
-		if !ok {
-			awsapi.WriteXMLError(w, Namespace, awsapi.Errorf(http.StatusForbidden, "MissingAuthenticationToken", "Request is missing Authentication Token"))
-			return
-		}
-		cred, err := env.Keys.Lookup(scope.AccessKeyID)
-		if err != nil {
-			awsapi.WriteXMLError(w, Namespace, err)
-			return
-		}
-		next.ServeHTTP(w, r.WithContext(awsapi.WithIdentity(r.Context(), cred.Identity)))
-	})
-}
-
 func newLab(t *testing.T) *lab {
 	t.Helper()
 	l := &lab{clock: awsapi.NewFakeClock(t0)}
 	l.env = awsapi.NewEnv(l.clock)
 	l.svc = New(l.env, Options{HealthyAfter: 20 * time.Second, DeregistrationDelay: time.Minute})
-	srv := httptest.NewServer(authenticate(l.env, l.svc))
+	srv := httptest.NewServer(awstest.Authenticate(l.env, awstest.XMLErrors(Namespace), awstest.ErrMissingToken, l.svc))
 	t.Cleanup(srv.Close)
 	l.url = srv.URL
 	return l
@@ -60,17 +42,6 @@ func (l *lab) client() *elb.Client { return elb.NewFromConfig(awstest.Config(l.u
 
 func (l *lab) otherClient() *elb.Client {
 	return elb.NewFromConfig(awstest.ConfigAs(l.url, awsapi.OtherAccessKeyID, awsapi.OtherSecretAccessKey, ""))
-}
-
-func apiError(t *testing.T, err error, code, message string) {
-	t.Helper()
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		t.Fatalf("want %s API error, got %v", code, err)
-	}
-	if ae.ErrorCode() != code || (message != "" && ae.ErrorMessage() != message) {
-		t.Fatalf("got %s: %s\nwant %s: %s", ae.ErrorCode(), ae.ErrorMessage(), code, message)
-	}
 }
 
 type healthRow struct{ id, state, reason string }
@@ -124,7 +95,7 @@ func TestLoadBalancerLifecycleAndTargetHealth(t *testing.T) {
 		t.Fatalf("idempotent create: %v", err)
 	}
 	_, err = c.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String("blue-alb"), Scheme: types.LoadBalancerSchemeEnumInternal})
-	apiError(t, err, "DuplicateLoadBalancerName", "A load balancer with the same name 'blue-alb' exists, but with different settings")
+	awstest.APIError(t, err, "DuplicateLoadBalancerName", "A load balancer with the same name 'blue-alb' exists, but with different settings")
 
 	tgOut, err := c.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String("blue-web"), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(8080), TargetType: types.TargetTypeEnumIp, VpcId: aws.String("vpc-1")})
 	if err != nil {
@@ -132,14 +103,14 @@ func TestLoadBalancerLifecycleAndTargetHealth(t *testing.T) {
 	}
 	tgArn := aws.ToString(tgOut.TargetGroups[0].TargetGroupArn)
 	_, err = c.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String("blue-web"), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(9090), TargetType: types.TargetTypeEnumIp, VpcId: aws.String("vpc-1")})
-	apiError(t, err, "DuplicateTargetGroupName", "A target group with the same name 'blue-web' exists, but with different settings")
+	awstest.APIError(t, err, "DuplicateTargetGroupName", "A target group with the same name 'blue-web' exists, but with different settings")
 
 	_, err = c.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: aws.String(tgArn), Targets: []types.TargetDescription{{Id: aws.String("10.0.0.1")}, {Id: aws.String("10.0.0.2"), Port: aws.Int32(8081)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = c.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: aws.String(tgArn), Targets: []types.TargetDescription{{Id: aws.String("not-an-ip")}}})
-	apiError(t, err, "InvalidTarget", "The IP address 'not-an-ip' is not a valid IPv4 address")
+	awstest.APIError(t, err, "InvalidTarget", "The IP address 'not-an-ip' is not a valid IPv4 address")
 
 	// No listener forwards to the group yet.
 	sameRows(t, health(t, c, tgArn), healthRow{"10.0.0.1", "unused", "Target.NotInUse"}, healthRow{"10.0.0.2", "unused", "Target.NotInUse"})
@@ -155,7 +126,7 @@ func TestLoadBalancerLifecycleAndTargetHealth(t *testing.T) {
 	}
 	_, err = c.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: aws.String(lbArn), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(80),
 		DefaultActions: []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: aws.String(tgArn)}}})
-	apiError(t, err, "DuplicateListener", "")
+	awstest.APIError(t, err, "DuplicateListener", "")
 
 	sameRows(t, health(t, c, tgArn), healthRow{"10.0.0.1", "initial", "Elb.RegistrationInProgress"}, healthRow{"10.0.0.2", "initial", "Elb.RegistrationInProgress"})
 	l.clock.Advance(20 * time.Second)
@@ -180,7 +151,7 @@ func TestLoadBalancerLifecycleAndTargetHealth(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.DeregisterTargets(ctx, &elb.DeregisterTargetsInput{TargetGroupArn: aws.String(tgArn), Targets: []types.TargetDescription{{Id: aws.String("10.0.0.7")}}})
-	apiError(t, err, "InvalidTarget", "")
+	awstest.APIError(t, err, "InvalidTarget", "")
 	sameRows(t, health(t, c, tgArn), healthRow{"10.0.0.1", "draining", "Target.DeregistrationInProgress"}, healthRow{"10.0.0.2", "unhealthy", "Target.Timeout"})
 	l.clock.Advance(time.Minute)
 	sameRows(t, health(t, c, tgArn), healthRow{"10.0.0.2", "unhealthy", "Target.Timeout"})
@@ -193,7 +164,7 @@ func TestLoadBalancerLifecycleAndTargetHealth(t *testing.T) {
 		t.Fatalf("target groups of lb: %+v", tgs.TargetGroups)
 	}
 	_, err = c.DeleteTargetGroup(ctx, &elb.DeleteTargetGroupInput{TargetGroupArn: aws.String(tgArn)})
-	apiError(t, err, "ResourceInUse", "Target group '"+tgArn+"' is currently in use by a listener or a rule")
+	awstest.APIError(t, err, "ResourceInUse", "Target group '"+tgArn+"' is currently in use by a listener or a rule")
 
 	if _, err := c.DeleteLoadBalancer(ctx, &elb.DeleteLoadBalancerInput{LoadBalancerArn: aws.String(lbArn)}); err != nil {
 		t.Fatal(err)
@@ -202,12 +173,12 @@ func TestLoadBalancerLifecycleAndTargetHealth(t *testing.T) {
 		t.Fatalf("deleting a deleted load balancer: %v", err)
 	}
 	_, err = c.DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{LoadBalancerArns: []string{lbArn}})
-	apiError(t, err, "LoadBalancerNotFound", "One or more load balancers not found")
+	awstest.APIError(t, err, "LoadBalancerNotFound", "One or more load balancers not found")
 	if _, err := c.DeleteTargetGroup(ctx, &elb.DeleteTargetGroupInput{TargetGroupArn: aws.String(tgArn)}); err != nil {
 		t.Fatalf("delete unused target group: %v", err)
 	}
 	_, err = c.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: aws.String(tgArn)})
-	apiError(t, err, "TargetGroupNotFound", "One or more target groups not found")
+	awstest.APIError(t, err, "TargetGroupNotFound", "One or more target groups not found")
 
 	var ops []string
 	for _, h := range l.env.History.List(awsapi.Filter{}) {
@@ -256,7 +227,7 @@ func TestDescribeLoadBalancersByNameAndPages(t *testing.T) {
 		t.Fatalf("by name: %v %+v", err, out)
 	}
 	_, err = l.client().DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{Names: []string{"theirs"}})
-	apiError(t, err, "LoadBalancerNotFound", "Load balancers '[theirs]' not found")
+	awstest.APIError(t, err, "LoadBalancerNotFound", "Load balancers '[theirs]' not found")
 
 	cfg := awstest.Config(l.url)
 	cfg.Region = "eu-west-1"
@@ -275,17 +246,17 @@ func TestValidationErrors(t *testing.T) {
 	ctx := context.Background()
 	c := l.client()
 	_, err := c.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String("-bad")})
-	apiError(t, err, "ValidationError", "Load balancer name '-bad' cannot begin or end with a hyphen(-)")
+	awstest.APIError(t, err, "ValidationError", "Load balancer name '-bad' cannot begin or end with a hyphen(-)")
 	_, err = c.CreateLoadBalancer(ctx, &elb.CreateLoadBalancerInput{Name: aws.String(strings.Repeat("x", 33))})
-	apiError(t, err, "ValidationError", "Load balancer name '"+strings.Repeat("x", 33)+"' cannot be longer than '32' characters")
+	awstest.APIError(t, err, "ValidationError", "Load balancer name '"+strings.Repeat("x", 33)+"' cannot be longer than '32' characters")
 	_, err = c.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String("tg"), Protocol: types.ProtocolEnumHttp, Port: aws.Int32(0)})
-	apiError(t, err, "ValidationError", "A port between 1 and 65535 must be specified")
+	awstest.APIError(t, err, "ValidationError", "A port between 1 and 65535 must be specified")
 	_, err = c.DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{Names: []string{"x"}, LoadBalancerArns: []string{"arn:aws:elasticloadbalancing:us-east-1:111111111111:loadbalancer/app/x/1"}})
-	apiError(t, err, "ValidationError", "")
+	awstest.APIError(t, err, "ValidationError", "")
 	_, err = c.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{Names: []string{"ghost"}})
-	apiError(t, err, "TargetGroupNotFound", "Target groups '[ghost]' not found")
+	awstest.APIError(t, err, "TargetGroupNotFound", "Target groups '[ghost]' not found")
 	_, err = c.DescribeTargetGroups(ctx, &elb.DescribeTargetGroupsInput{LoadBalancerArn: aws.String("arn:aws:elasticloadbalancing:us-east-1:111111111111:loadbalancer/app/ghost/0123456789abcdef")})
-	apiError(t, err, "LoadBalancerNotFound", "One or more load balancers not found")
+	awstest.APIError(t, err, "LoadBalancerNotFound", "One or more load balancers not found")
 	lb, _ := l.svc.CreateALB(awsapi.DefaultAccountID, "web", "us-east-1")
 	tg, err := c.CreateTargetGroup(ctx, &elb.CreateTargetGroupInput{Name: aws.String("tls"), Protocol: types.ProtocolEnumHttps, Port: aws.Int32(443)})
 	if err != nil {
@@ -293,11 +264,11 @@ func TestValidationErrors(t *testing.T) {
 	}
 	_, err = c.CreateListener(ctx, &elb.CreateListenerInput{LoadBalancerArn: aws.String(lb.ARN), Protocol: types.ProtocolEnumHttps, Port: aws.Int32(443),
 		DefaultActions: []types.Action{{Type: types.ActionTypeEnumForward, TargetGroupArn: tg.TargetGroups[0].TargetGroupArn}}})
-	apiError(t, err, "ValidationError", "A certificate must be specified for HTTPS listeners")
+	awstest.APIError(t, err, "ValidationError", "A certificate must be specified for HTTPS listeners")
 	_, err = c.RegisterTargets(ctx, &elb.RegisterTargetsInput{TargetGroupArn: tg.TargetGroups[0].TargetGroupArn, Targets: []types.TargetDescription{{Id: aws.String("i-nothere")}}})
-	apiError(t, err, "InvalidTarget", "The following targets are not in a running state and cannot be registered: 'i-nothere'")
+	awstest.APIError(t, err, "InvalidTarget", "The following targets are not in a running state and cannot be registered: 'i-nothere'")
 	_, err = l.otherClient().DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: tg.TargetGroups[0].TargetGroupArn})
-	apiError(t, err, "TargetGroupNotFound", "")
+	awstest.APIError(t, err, "TargetGroupNotFound", "")
 
 	// Only the target group creation was accepted.
 	if h := l.env.History.List(awsapi.Filter{}); len(h) != 1 || h[0].Operation != "CreateTargetGroup" {
@@ -334,7 +305,7 @@ func TestHTTPSListenerCertificateUsers(t *testing.T) {
 		t.Fatalf("after delete: %v", got)
 	}
 	_, err = l.client().DescribeListeners(ctx, &elb.DescribeListenersInput{ListenerArns: []string{aws.ToString(lis.Listeners[0].ListenerArn)}})
-	apiError(t, err, "ListenerNotFound", "One or more listeners not found")
+	awstest.APIError(t, err, "ListenerNotFound", "One or more listeners not found")
 }
 
 func TestGoAPIForSeedsAndDataPlane(t *testing.T) {
@@ -447,7 +418,7 @@ func TestCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := runCLI(t, l.url, "elbv2", "describe-load-balancers", "--names", "blue-alb")
+	res := awstest.CLI(t, l.url, "elbv2", "describe-load-balancers", "--names", "blue-alb")
 	if res.ExitCode != 0 {
 		t.Fatalf("describe-load-balancers: %d %s", res.ExitCode, res.Stderr)
 	}
@@ -463,7 +434,7 @@ func TestCLI(t *testing.T) {
 	if len(lbs.LoadBalancers) != 1 || lbs.LoadBalancers[0].DNSName != lb.DNSName || lbs.LoadBalancers[0].CanonicalHostedZoneId != "Z35SXDOTRQ7X7K" || lbs.LoadBalancers[0].State.Code != "active" {
 		t.Fatalf("cli load balancers %+v", lbs)
 	}
-	res = runCLI(t, l.url, "elbv2", "describe-load-balancers", "--names", "ghost")
+	res = awstest.CLI(t, l.url, "elbv2", "describe-load-balancers", "--names", "ghost")
 	if res.ExitCode == 0 || !strings.Contains(res.Stderr, "An error occurred (LoadBalancerNotFound) when calling the DescribeLoadBalancers operation") || !strings.Contains(res.Stderr, "Load balancers '[ghost]' not found") {
 		t.Fatalf("cli missing lb: %d %s", res.ExitCode, res.Stderr)
 	}
@@ -471,7 +442,7 @@ func TestCLI(t *testing.T) {
 	if err := l.svc.SetTargetHealth(tg.ARN, "10.0.0.1", "unhealthy", "Target.FailedHealthChecks"); err != nil {
 		t.Fatal(err)
 	}
-	res = runCLI(t, l.url, "elbv2", "describe-target-health", "--target-group-arn", tg.ARN)
+	res = awstest.CLI(t, l.url, "elbv2", "describe-target-health", "--target-group-arn", tg.ARN)
 	if res.ExitCode != 0 {
 		t.Fatalf("describe-target-health: %d %s", res.ExitCode, res.Stderr)
 	}
@@ -493,11 +464,11 @@ func TestCLI(t *testing.T) {
 		t.Fatalf("cli target health %+v", th)
 	}
 	missing := strings.Replace(tg.ARN, "blue-web", "gone-web", 1)
-	res = runCLI(t, l.url, "elbv2", "describe-target-health", "--target-group-arn", missing)
+	res = awstest.CLI(t, l.url, "elbv2", "describe-target-health", "--target-group-arn", missing)
 	if res.ExitCode == 0 || !strings.Contains(res.Stderr, "(TargetGroupNotFound)") || !strings.Contains(res.Stderr, "One or more target groups not found") {
 		t.Fatalf("cli missing tg: %d %s", res.ExitCode, res.Stderr)
 	}
-	res = runCLI(t, l.url, "elbv2", "create-load-balancer", "--name", "blue-alb", "--scheme", "internal")
+	res = awstest.CLI(t, l.url, "elbv2", "create-load-balancer", "--name", "blue-alb", "--scheme", "internal")
 	if res.ExitCode == 0 || !strings.Contains(res.Stderr, "(DuplicateLoadBalancerName)") {
 		t.Fatalf("cli duplicate: %d %s", res.ExitCode, res.Stderr)
 	}

@@ -3,11 +3,13 @@ package elbv2
 import (
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cutover/cutover/internal/lab/awsapi"
+	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
 )
 
 // FuzzQuery feeds arbitrary query-protocol bodies to a service holding one
@@ -38,10 +40,6 @@ func FuzzQuery(f *testing.F) {
 		}
 		// Placeholders let the corpus name the seeded resources.
 		body = strings.NewReplacer("TG", tg.ARN, "LB", lb.ARN).Replace(body)
-		rec := httptest.NewRecorder()
-		svc.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body)))
-		if rec.Code >= 500 {
-			t.Fatalf("%q: status %d: %s", body, rec.Code, rec.Body.String())
-		}
+		awstest.NoServerFault(t, svc, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body)), strconv.Quote(body))
 	})
 }

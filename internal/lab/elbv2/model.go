@@ -161,10 +161,16 @@ func validationError(format string, args ...any) *awsapi.Error {
 	return awsapi.Errorf(http.StatusBadRequest, "ValidationError", format, args...)
 }
 
+// nullError is the validation error for a required member the request left
+// out; field is the member's name as the model spells it (loadBalancerArn).
+func nullError(field string) *awsapi.Error {
+	return validationError("1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", field)
+}
+
 func checkLBName(name string) error {
 	switch {
 	case name == "":
-		return validationError("1 validation error detected: Value null at 'name' failed to satisfy constraint: Member must not be null")
+		return nullError("name")
 	case len(name) > 32:
 		return validationError("Load balancer name '%s' cannot be longer than '32' characters", name)
 	case !namePattern.MatchString(name):
@@ -180,7 +186,7 @@ func checkLBName(name string) error {
 func checkTGName(name string) error {
 	switch {
 	case name == "":
-		return validationError("1 validation error detected: Value null at 'name' failed to satisfy constraint: Member must not be null")
+		return nullError("name")
 	case len(name) > 32:
 		return validationError("Target group name '%s' cannot be longer than '32' characters", name)
 	case !namePattern.MatchString(name):

@@ -422,7 +422,7 @@ func (s *Service) createTGLocked(account, region string, spec tgSpec) (*targetGr
 // target is a no-op; registering a draining one brings it back.
 func (s *Service) registerLocked(tg *targetGroup, targets []Target, at time.Time) error {
 	if len(targets) == 0 {
-		return validationError("1 validation error detected: Value null at 'targets' failed to satisfy constraint: Member must not be null")
+		return nullError("targets")
 	}
 	for _, t := range targets {
 		if err := checkTargetID(tg.TargetType, t.ID); err != nil {

@@ -1,57 +1,20 @@
 package route53_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
 	"github.com/cutover/cutover/internal/lab/route53"
 )
 
-// runCLI is awstest.CLI without its AWS_PROFILE= override, which botocore
-// 1.43 rejects ("The config profile () could not be found") on every call.
-// TODO: use awstest.CLI once it stops setting an empty AWS_PROFILE.
-func runCLI(t *testing.T, endpoint string, args ...string) awstest.CLIResult {
-	t.Helper()
-	bin, err := exec.LookPath("aws")
-	if err != nil {
-		awstest.Required(t, "the aws CLI")
-	}
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") {
-			env = append(env, kv)
-		}
-	}
-	env = append(env, "AWS_ACCESS_KEY_ID="+awsapi.DefaultAccessKeyID, "AWS_SECRET_ACCESS_KEY="+awsapi.DefaultSecretAccessKey,
-		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_MAX_ATTEMPTS=1", "AWS_RETRY_MODE=standard", "AWS_PAGER=")
-	cmd := exec.Command(bin, append([]string{"--endpoint-url", endpoint, "--output", "json", "--region", "us-east-1"}, args...)...)
-	cmd.Env = env
-	var so, se bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &so, &se
-	err = cmd.Run()
-	res := awstest.CLIResult{Stdout: so.String(), Stderr: se.String()}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		res.ExitCode = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running aws %v: %v", args, err)
-	}
-	return res
-}
-
 // cli runs one aws CLI command that must succeed and decodes its JSON.
 func (l *lab) cli(t *testing.T, out any, args ...string) {
 	t.Helper()
-	res := runCLI(t, l.url, args...)
+	res := awstest.CLI(t, l.url, args...)
 	if res.ExitCode != 0 {
 		t.Fatalf("aws %v: exit %d\n%s", args, res.ExitCode, res.Stderr)
 	}
@@ -65,7 +28,7 @@ func (l *lab) cli(t *testing.T, out any, args ...string) {
 // cliFails runs one aws CLI command that must fail with code and message.
 func (l *lab) cliFails(t *testing.T, code, msg string, args ...string) {
 	t.Helper()
-	res := runCLI(t, l.url, args...)
+	res := awstest.CLI(t, l.url, args...)
 	want := fmt.Sprintf("An error occurred (%s)", code)
 	if res.ExitCode == 0 || !strings.Contains(res.Stderr, want) || !strings.Contains(res.Stderr, msg) {
 		t.Fatalf("aws %v: exit %d, stderr:\n%s\nwant %s and %q", args, res.ExitCode, res.Stderr, want, msg)

@@ -199,48 +199,21 @@ func (s *Service) updateHealthCheck(id awsapi.Identity, hcID string, req *update
 		return nil, awsapi.Errorf(http.StatusConflict, "HealthCheckVersionMismatch", "The value of HealthCheckVersion in the request doesn't match the value of HealthCheckVersion in the health check.")
 	}
 	c := hc.config
-	if req.IPAddress != nil {
-		c.IPAddress = *req.IPAddress
-	}
-	if req.Port != nil {
-		c.Port = req.Port
-	}
-	if req.ResourcePath != nil {
-		c.ResourcePath = *req.ResourcePath
-	}
-	if req.FullyQualifiedDomainName != nil {
-		c.FullyQualifiedDomainName = *req.FullyQualifiedDomainName
-	}
-	if req.SearchString != nil {
-		c.SearchString = *req.SearchString
-	}
-	if req.FailureThreshold != nil {
-		c.FailureThreshold = req.FailureThreshold
-	}
-	if req.Inverted != nil {
-		c.Inverted = req.Inverted
-	}
-	if req.Disabled != nil {
-		c.Disabled = req.Disabled
-	}
-	if req.HealthThreshold != nil {
-		c.HealthThreshold = req.HealthThreshold
-	}
-	if req.ChildHealthChecks != nil {
-		c.ChildHealthChecks = req.ChildHealthChecks
-	}
-	if req.EnableSNI != nil {
-		c.EnableSNI = req.EnableSNI
-	}
-	if req.Regions != nil {
-		c.Regions = req.Regions
-	}
-	if req.AlarmIdentifier != nil {
-		c.AlarmIdentifier = req.AlarmIdentifier
-	}
-	if req.InsufficientDataHealthStatus != nil {
-		c.InsufficientDataHealthStatus = *req.InsufficientDataHealthStatus
-	}
+	// Each element the request carries replaces the stored one.
+	patchValue(&c.IPAddress, req.IPAddress)
+	patchPointer(&c.Port, req.Port)
+	patchValue(&c.ResourcePath, req.ResourcePath)
+	patchValue(&c.FullyQualifiedDomainName, req.FullyQualifiedDomainName)
+	patchValue(&c.SearchString, req.SearchString)
+	patchPointer(&c.FailureThreshold, req.FailureThreshold)
+	patchPointer(&c.Inverted, req.Inverted)
+	patchPointer(&c.Disabled, req.Disabled)
+	patchPointer(&c.HealthThreshold, req.HealthThreshold)
+	patchPointer(&c.ChildHealthChecks, req.ChildHealthChecks)
+	patchPointer(&c.EnableSNI, req.EnableSNI)
+	patchPointer(&c.Regions, req.Regions)
+	patchPointer(&c.AlarmIdentifier, req.AlarmIdentifier)
+	patchValue(&c.InsufficientDataHealthStatus, req.InsufficientDataHealthStatus)
 	if req.ResetElements != nil {
 		for _, e := range req.ResetElements.Items {
 			switch e {
@@ -361,4 +334,19 @@ func (s *Service) observations(hc *healthCheck) []xmlObservation {
 		out = append(out, xmlObservation{Region: cr.region, IPAddress: cr.ip, StatusReport: xmlStatusReport{Status: status, CheckedTime: now}})
 	}
 	return out
+}
+
+// patchValue sets *to to *from when the update request carried the element.
+func patchValue[T any](to *T, from *T) {
+	if from != nil {
+		*to = *from
+	}
+}
+
+// patchPointer points *to at from when the update request carried the
+// element, for members the config keeps optional.
+func patchPointer[T any](to **T, from *T) {
+	if from != nil {
+		*to = from
+	}
 }

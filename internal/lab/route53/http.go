@@ -343,7 +343,7 @@ func (s *Service) handleDeleteHostedZone(c *call) (reply, *awsapi.Error) {
 	if err != nil {
 		return reply{}, err
 	}
-	return reply{body: deleteHostedZoneResponse{Xmlns: Namespace, ChangeInfo: changeInfo(ch, c.now)}}, nil
+	return reply{body: changeInfoReply("DeleteHostedZone", ch, c.now)}, nil
 }
 
 // ---- record sets ----
@@ -360,7 +360,7 @@ func (s *Service) handleChangeResourceRecordSets(c *call) (reply, *awsapi.Error)
 	if err != nil {
 		return reply{}, err
 	}
-	return reply{body: changeRRSetsResponse{Xmlns: Namespace, ChangeInfo: changeInfo(ch, c.now)}}, nil
+	return reply{body: changeInfoReply("ChangeResourceRecordSets", ch, c.now)}, nil
 }
 
 func (s *Service) handleListResourceRecordSets(c *call) (reply, *awsapi.Error) {
@@ -424,7 +424,7 @@ func (s *Service) handleGetChange(c *call) (reply, *awsapi.Error) {
 	if ch == nil || ch.account != c.who.AccountID {
 		return reply{}, awsapi.Errorf(http.StatusNotFound, "NoSuchChange", "A change with the specified change ID does not exist: %s", c.id)
 	}
-	return reply{body: getChangeResponse{Xmlns: Namespace, ChangeInfo: changeInfo(ch, c.now)}}, nil
+	return reply{body: changeInfoReply("GetChange", ch, c.now)}, nil
 }
 
 // ---- health checks ----
@@ -441,7 +441,7 @@ func (s *Service) handleCreateHealthCheck(c *call) (reply, *awsapi.Error) {
 	if err != nil {
 		return reply{}, err
 	}
-	return reply{status: http.StatusCreated, body: createHealthCheckResponse{Xmlns: Namespace, HealthCheck: hc.xml()}, location: endpoint + "/healthcheck/" + hc.id}, nil
+	return reply{status: http.StatusCreated, body: healthCheckReply("CreateHealthCheck", hc.xml()), location: endpoint + "/healthcheck/" + hc.id}, nil
 }
 
 func (s *Service) handleGetHealthCheck(c *call) (reply, *awsapi.Error) {
@@ -449,7 +449,7 @@ func (s *Service) handleGetHealthCheck(c *call) (reply, *awsapi.Error) {
 	if err != nil {
 		return reply{}, err
 	}
-	return reply{body: getHealthCheckResponse{Xmlns: Namespace, HealthCheck: hc.xml()}}, nil
+	return reply{body: healthCheckReply("GetHealthCheck", hc.xml())}, nil
 }
 
 func (s *Service) accountChecks(account string) []*healthCheck {
@@ -496,7 +496,7 @@ func (s *Service) handleUpdateHealthCheck(c *call) (reply, *awsapi.Error) {
 	if err != nil {
 		return reply{}, err
 	}
-	return reply{body: updateHealthCheckResponse{Xmlns: Namespace, HealthCheck: hc.xml()}}, nil
+	return reply{body: healthCheckReply("UpdateHealthCheck", hc.xml())}, nil
 }
 
 func (s *Service) handleDeleteHealthCheck(c *call) (reply, *awsapi.Error) {

@@ -202,16 +202,17 @@ func decodeChangeBatch(body []byte) (comment string, changes []Change, err *awsa
 	return req.ChangeBatch.Comment, changes, nil
 }
 
-type changeRRSetsResponse struct {
-	XMLName    xml.Name      `xml:"ChangeResourceRecordSetsResponse"`
+// changeInfoResponse is the body of each action that answers with a
+// ChangeInfo alone (ChangeResourceRecordSets, GetChange, DeleteHostedZone);
+// the root element is named after the action.
+type changeInfoResponse struct {
+	XMLName    xml.Name
 	Xmlns      string        `xml:"xmlns,attr"`
 	ChangeInfo xmlChangeInfo `xml:"ChangeInfo"`
 }
 
-type getChangeResponse struct {
-	XMLName    xml.Name      `xml:"GetChangeResponse"`
-	Xmlns      string        `xml:"xmlns,attr"`
-	ChangeInfo xmlChangeInfo `xml:"ChangeInfo"`
+func changeInfoReply(action string, c *changeRecord, now time.Time) changeInfoResponse {
+	return changeInfoResponse{XMLName: xml.Name{Local: action + "Response"}, Xmlns: Namespace, ChangeInfo: changeInfo(c, now)}
 }
 
 type xmlRRSets struct {
@@ -282,12 +283,6 @@ type listHostedZonesByNameResponse struct {
 	MaxItems         string         `xml:"MaxItems"`
 }
 
-type deleteHostedZoneResponse struct {
-	XMLName    xml.Name      `xml:"DeleteHostedZoneResponse"`
-	Xmlns      string        `xml:"xmlns,attr"`
-	ChangeInfo xmlChangeInfo `xml:"ChangeInfo"`
-}
-
 type getHostedZoneCountResponse struct {
 	XMLName         xml.Name `xml:"GetHostedZoneCountResponse"`
 	Xmlns           string   `xml:"xmlns,attr"`
@@ -347,16 +342,17 @@ type createHealthCheckRequest struct {
 	HealthCheckConfig *xmlHealthCheckConfig `xml:"HealthCheckConfig"`
 }
 
-type createHealthCheckResponse struct {
-	XMLName     xml.Name       `xml:"CreateHealthCheckResponse"`
+// healthCheckResponse is the body of each action that answers with one
+// HealthCheck (CreateHealthCheck, GetHealthCheck, UpdateHealthCheck); the
+// root element is named after the action.
+type healthCheckResponse struct {
+	XMLName     xml.Name
 	Xmlns       string         `xml:"xmlns,attr"`
 	HealthCheck xmlHealthCheck `xml:"HealthCheck"`
 }
 
-type getHealthCheckResponse struct {
-	XMLName     xml.Name       `xml:"GetHealthCheckResponse"`
-	Xmlns       string         `xml:"xmlns,attr"`
-	HealthCheck xmlHealthCheck `xml:"HealthCheck"`
+func healthCheckReply(action string, hc xmlHealthCheck) healthCheckResponse {
+	return healthCheckResponse{XMLName: xml.Name{Local: action + "Response"}, Xmlns: Namespace, HealthCheck: hc}
 }
 
 type updateHealthCheckRequest struct {
@@ -379,12 +375,6 @@ type updateHealthCheckRequest struct {
 	ResetElements                *struct {
 		Items []string `xml:"ResettableElementName"`
 	} `xml:"ResetElements"`
-}
-
-type updateHealthCheckResponse struct {
-	XMLName     xml.Name       `xml:"UpdateHealthCheckResponse"`
-	Xmlns       string         `xml:"xmlns,attr"`
-	HealthCheck xmlHealthCheck `xml:"HealthCheck"`
 }
 
 type listHealthChecksResponse struct {

@@ -1,12 +1,10 @@
 package sts
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -128,50 +126,16 @@ func (s *Service) Roles() []Role {
 
 // ServeHTTP answers one query-protocol request.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	params, err := decodeQuery(r)
-	if err != nil {
-		awsapi.WriteXMLError(w, Namespace, err)
-		return
-	}
-	id := awsapi.IdentityFrom(r.Context())
-	var result any
-	action := params.Get("Action")
-	switch action {
-	case "GetCallerIdentity":
-		result = callerIdentity(id)
-	case "AssumeRole":
-		result, err = s.assumeRole(id, params)
-	default:
-		err = awsapi.Errorf(http.StatusBadRequest, "InvalidAction", "Could not find operation %s for version %s", action, apiVersion)
-	}
-	if err != nil {
-		awsapi.WriteXMLError(w, Namespace, err)
-		return
-	}
-	writeResult(w, action, result)
-}
-
-// decodeQuery merges the URL query and a form body, the two places the
-// query protocol may carry parameters, and checks Action and Version.
-func decodeQuery(r *http.Request) (url.Values, error) {
-	body, err := awsapi.ReadBody(r)
-	if err != nil {
-		return nil, err
-	}
-	params, perr := url.ParseQuery(string(body))
-	if perr != nil {
-		return nil, awsapi.Errorf(http.StatusBadRequest, "MalformedQueryString", "the request body is not a valid query string: %v", perr)
-	}
-	for k, v := range r.URL.Query() {
-		params[k] = append(params[k], v...)
-	}
-	if params.Get("Action") == "" {
-		return nil, awsapi.Errorf(http.StatusBadRequest, "MissingAction", "Missing Action")
-	}
-	if v := params.Get("Version"); v != "" && v != apiVersion {
-		return nil, awsapi.Errorf(http.StatusBadRequest, "InvalidAction", "Could not find operation %s for version %s", params.Get("Action"), v)
-	}
-	return params, nil
+	awsapi.ServeQuery(w, r, Namespace, apiVersion, func(action string, params url.Values) (any, error) {
+		id := awsapi.IdentityFrom(r.Context())
+		switch action {
+		case "GetCallerIdentity":
+			return callerIdentity(id), nil
+		case "AssumeRole":
+			return s.assumeRole(id, params)
+		}
+		return nil, awsapi.ErrUnknownAction(action, apiVersion)
+	})
 }
 
 type getCallerIdentityResult struct {
@@ -428,23 +392,6 @@ func sessionToken() string {
 	b := make([]byte, 96)
 	_, _ = rand.Read(b)
 	return "IQoJb3JpZ2luX2VjE" + base64.StdEncoding.EncodeToString(b)
-}
-
-// writeResult writes the query-protocol success envelope:
-// <ActionResponse><ActionResult>…</ActionResult><ResponseMetadata/></ActionResponse>.
-func writeResult(w http.ResponseWriter, action string, result any) {
-	rid := awsapi.NewRequestID()
-	var buf bytes.Buffer
-	buf.WriteString(xml.Header)
-	fmt.Fprintf(&buf, `<%sResponse xmlns="%s">`, action, Namespace)
-	if err := xml.NewEncoder(&buf).EncodeElement(result, xml.StartElement{Name: xml.Name{Local: action + "Result"}}); err != nil {
-		awsapi.WriteXMLError(w, Namespace, fmt.Errorf("encoding %s result: %w", action, err))
-		return
-	}
-	fmt.Fprintf(&buf, `<ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></%sResponse>`, rid, action)
-	w.Header().Set("Content-Type", "text/xml")
-	w.Header().Set("x-amzn-RequestId", rid)
-	_, _ = w.Write(buf.Bytes())
 }
 
 type snapshot struct {

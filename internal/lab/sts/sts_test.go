@@ -33,24 +33,6 @@ type lab struct {
 	url   string
 }
 
-// authenticate does what the lab server does in front of every service:
-// the SigV4 scope names the key, the keyring names the caller.
-func authenticate(env awsapi.Env, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		scope, ok := awsapi.ParseScope(r)
-		if !ok {
-			awsapi.WriteXMLError(w, Namespace, awsapi.Errorf(http.StatusForbidden, "MissingAuthenticationToken", "Request is missing Authentication Token"))
-			return
-		}
-		cred, err := env.Keys.Lookup(scope.AccessKeyID)
-		if err != nil {
-			awsapi.WriteXMLError(w, Namespace, err)
-			return
-		}
-		next.ServeHTTP(w, r.WithContext(awsapi.WithIdentity(r.Context(), cred.Identity)))
-	})
-}
-
 func newLab(t *testing.T) *lab {
 	t.Helper()
 	clock := awsapi.NewFakeClock(t0)
@@ -60,7 +42,7 @@ func newLab(t *testing.T) *lab {
 		{ARN: roleWithExtID, TrustedAccounts: []string{"arn:aws:iam::111111111111:root"}, ExternalID: "s3cr3t-ext"},
 		{ARN: roleBackInA, TrustedAccounts: []string{roleInOther}, MaxSessionDuration: 12 * time.Hour},
 	}})
-	srv := httptest.NewServer(authenticate(env, svc))
+	srv := httptest.NewServer(awstest.Authenticate(env, awstest.XMLErrors(Namespace), awstest.ErrMissingToken, svc))
 	t.Cleanup(srv.Close)
 	return &lab{clock: clock, env: env, svc: svc, url: srv.URL}
 }
@@ -304,7 +286,7 @@ func TestSnapshotRestoreKeepsRolesAndSessions(t *testing.T) {
 
 func TestCLI(t *testing.T) {
 	l := newLab(t)
-	res := runCLI(t, l.url, "sts", "get-caller-identity")
+	res := awstest.CLI(t, l.url, "sts", "get-caller-identity")
 	if res.ExitCode != 0 {
 		t.Fatalf("get-caller-identity: %d %s", res.ExitCode, res.Stderr)
 	}
@@ -316,7 +298,7 @@ func TestCLI(t *testing.T) {
 		t.Fatalf("cli caller = %+v", who)
 	}
 
-	res = runCLI(t, l.url, "sts", "assume-role", "--role-arn", roleInOther, "--role-session-name", "cli-run", "--duration-seconds", "1800")
+	res = awstest.CLI(t, l.url, "sts", "assume-role", "--role-arn", roleInOther, "--role-session-name", "cli-run", "--duration-seconds", "1800")
 	if res.ExitCode != 0 {
 		t.Fatalf("assume-role: %d %s", res.ExitCode, res.Stderr)
 	}
@@ -337,7 +319,7 @@ func TestCLI(t *testing.T) {
 		t.Fatalf("cli-minted key: %v", e)
 	}
 
-	res = runCLI(t, l.url, "sts", "assume-role", "--role-arn", roleWithExtID, "--role-session-name", "cli-run")
+	res = awstest.CLI(t, l.url, "sts", "assume-role", "--role-arn", roleWithExtID, "--role-session-name", "cli-run")
 	want := "): User: arn:aws:iam::111111111111:user/lab-admin is not authorized to perform: sts:AssumeRole on resource: " + roleWithExtID
 	if res.ExitCode == 0 || !strings.Contains(res.Stderr, "An error occurred (AccessDenied) when calling the AssumeRole operation") || !strings.Contains(res.Stderr, want) {
 		t.Fatalf("cli access denied: %d %s", res.ExitCode, res.Stderr)

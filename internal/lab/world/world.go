@@ -1,7 +1,3 @@
-// Package world starts the whole lab on loopback: the AWS control plane
-// (one HTTP endpoint), the authoritative DNS server, the Host-routing edges
-// and load balancers, and built-in origins. `cutover lab` and `cutover demo`
-// run it; end-to-end tests start it in-process.
 package world
 
 import (
@@ -55,6 +51,12 @@ type Options struct {
 	// Origins to start before anything else.
 	Origins []OriginSpec
 	Seed    uint64
+	// Setup, when set, runs once the origins are up and the control plane
+	// is built, before anything serves (w.Lab and w.Origins are ready; the
+	// addresses are not). Restoring a snapshot or applying a seed there
+	// means the world the edges first read already holds it, so it counts
+	// as propagated to every edge rather than rolling out.
+	Setup func(w *World) error
 }
 
 // World is a running lab.
@@ -71,8 +73,10 @@ type World struct {
 }
 
 // Start brings the world up; Close takes it down.
-func Start(ctx context.Context, o Options) (w *World, err error) {
-	w = &World{Origins: origin.NewRegistry()}
+func Start(ctx context.Context, o Options) (_ *World, err error) {
+	// The deferred Close must see the partly built world, not the nil an
+	// error return leaves in a named result.
+	w := &World{Origins: origin.NewRegistry()}
 	defer func() {
 		if err != nil {
 			w.Close()
@@ -86,6 +90,11 @@ func Start(ctx context.Context, o Options) (w *World, err error) {
 	w.Lab = lab.New(o.Lab)
 	w.Lab.HandleAdmin("/_lab/origins/", w.Origins)
 	w.Lab.HandleAdmin("/_lab/origins", w.Origins)
+	if o.Setup != nil {
+		if err := o.Setup(w); err != nil {
+			return nil, err
+		}
+	}
 
 	apiAddr := orString(o.APIAddr, "127.0.0.1:4566")
 	ln, err := net.Listen("tcp", apiAddr)
@@ -154,6 +163,18 @@ func (w *World) Close() {
 		w.Origins.Close()
 	}
 }
+
+// EdgeAddrs returns the edges' addresses; every *.cloudfront.net name
+// resolves to all of them.
+func (w *World) EdgeAddrs() []netip.Addr { return w.Sim.Addrs() }
+
+// HTTPPort is the port every edge and load balancer address serves HTTP
+// on.
+func (w *World) HTTPPort() int { return w.Sim.HTTPPort() }
+
+// HTTPSPort is the port every edge and load balancer address serves HTTPS
+// on.
+func (w *World) HTTPSPort() int { return w.Sim.HTTPSPort() }
 
 // DNSServer exposes the DNS server (statistics of weighted answers).
 func (w *World) DNSServer() *dnsserver.Server { return w.dns }
