@@ -241,3 +241,60 @@ func resetFlags(c *cobra.Command) {
 		resetFlags(sub)
 	}
 }
+
+// TestPlanCrossAccountBridgeReadsEachDistributionWithItsRole: the old
+// distribution lives in the lab's second account, reached by a role; the
+// plan reads it with that role and compiles the bridge runbook.
+func TestPlanCrossAccountBridgeReadsEachDistributionWithItsRole(t *testing.T) {
+	l, _ := labWorld(t)
+	seed, err := lab.ParseSeed("x", []byte(`
+certificates:
+  - {name: old-cert, account: "222222222222", domains: [www.shop.example.com]}
+  - {name: new-cert, domains: [www.shop.example.com, shop-new.example.com]}
+distributions:
+  - {name: old, account: "222222222222", aliases: [www.shop.example.com], certificate: old-cert, origin: {domain: 127.0.0.1, http_port: 8081}}
+  - {name: new, aliases: [shop-new.example.com], certificate: new-cert, origin: {domain: 127.0.0.1, http_port: 8082}}
+roles:
+  - {arn: "arn:aws:iam::222222222222:role/cdn", trust: ["111111111111"]}
+zones:
+  - name: shop.example.com
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seeded, err := l.Apply(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, nw := seeded.Distributions["old"], seeded.Distributions["new"]
+	p := filepath.Join(t.TempDir(), "bridge.yaml")
+	os.WriteFile(p, []byte(fmt.Sprintf(`apiVersion: cutover/v1
+kind: Cutover
+name: shop
+hostname: www.shop.example.com
+zone: {id: %s}
+from: {cloudfront: %s, role_arn: "arn:aws:iam::222222222222:role/cdn"}
+to: {cloudfront: %s}
+strategy: bridge
+bridge: {endpoint: bridge.example.net, rewrite_host: shop-new.example.com}
+`, seeded.Zones["shop.example.com"], old.ID, nw.ID)), 0o644)
+	// Below the apex: the bridge needs CNAME legs, which an apex cannot have.
+	if _, err := l.Route53.ApplyChanges(awsapi.DefaultAccountID, seeded.Zones["shop.example.com"], []route53.Change{{Action: "CREATE", Set: route53.RecordSet{Name: "www.shop.example.com", Type: "A", AliasTarget: &route53.AliasTarget{HostedZoneID: "Z2FDTNDATAQYW2", DNSName: old.DomainName + "."}}}}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCLI(t, "", "plan", "-f", p)
+	if err != nil {
+		t.Fatalf("plan: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "remove alias www.shop.example.com from "+old.ID) || !strings.Contains(out, "phase 2") {
+		t.Fatalf("plan output:\n%s", out)
+	}
+	// With strategy auto, the masked holder in another account makes it
+	// pick the bridge and say why.
+	body, _ := os.ReadFile(p)
+	os.WriteFile(p, []byte(strings.Replace(string(body), "strategy: bridge", "strategy: auto", 1)), 0o644)
+	out, err = runCLI(t, "", "plan", "-f", p)
+	if err != nil || !strings.Contains(out, "strategy auto chose bridge") {
+		t.Fatalf("auto: %v\n%s", err, out)
+	}
+}

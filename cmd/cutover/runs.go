@@ -106,12 +106,22 @@ func compilePlan(ctx context.Context, path string) (*compiled, dns.Provider, err
 	}
 	rb.ZoneRoleARN = p.Zone.RoleARN
 	rb.CDNRoleARN = cdnRole(p)
+	for _, e := range []plan.Edge{p.From, p.To} {
+		if e.Kind == plan.EdgeCloudFront && e.RoleARN != "" && e.RoleARN != rb.CDNRoleARN {
+			if rb.DistributionRoles == nil {
+				rb.DistributionRoles = map[string]string{}
+			}
+			rb.DistributionRoles[e.Value] = e.RoleARN
+		}
+	}
 	return &compiled{plan: p, digest: digest, runbook: rb, from: from, to: to}, prov, nil
 }
 
 // cdnRole is the role that reaches the distributions of a plan.
+// It is the new distribution's (the one a run changes most); the old
+// one's, when it differs, goes in the runbook's DistributionRoles.
 func cdnRole(p *plan.Plan) string {
-	if p.To.Kind == plan.EdgeCloudFront && p.To.RoleARN != "" {
+	if p.To.Kind == plan.EdgeCloudFront {
 		return p.To.RoleARN
 	}
 	if p.From.Kind == plan.EdgeCloudFront {
@@ -136,19 +146,30 @@ func observeCloudFront(ctx context.Context, p *plan.Plan, obs *runbook.Observed)
 		return err
 	}
 	host := p.Hostname
-	for _, t := range []runbook.Target{obs.To, obs.From} {
+	for _, side := range []struct {
+		t    runbook.Target
+		role string
+	}{{obs.To, p.To.RoleARN}, {obs.From, p.From.RoleARN}} {
+		t := side.t
 		if t.Kind != "cloudfront" {
 			continue
 		}
-		d, err := cf.Distribution(ctx, t.ID)
+		reader := cf
+		if side.role != "" && side.role != cdnRole(p) {
+			if reader, err = cdnClient(ctx, side.role); err != nil {
+				return err
+			}
+		}
+		d, err := reader.Distribution(ctx, t.ID)
 		if err != nil {
 			return fmt.Errorf("reading distribution %s: %w", t.ID, err)
 		}
 		if t == obs.To {
 			obs.ToAliases = d.Aliases
+			obs.ToAccount = arnAccount(d.ARN)
 		}
 		if d.HasAlias(host) && obs.Holder.Distribution == "" {
-			obs.Holder = runbook.Holder{Distribution: d.ID}
+			obs.Holder = runbook.Holder{Distribution: d.ID, Account: arnAccount(d.ARN)}
 		}
 	}
 	if obs.Holder.Distribution == "" && obs.To.Kind == "cloudfront" {
@@ -231,6 +252,15 @@ func engineFor(ctx context.Context, s store.Store, rb *runbook.Runbook, out io.W
 			return nil, err
 		}
 		o.CDN = cf
+		if len(rb.DistributionRoles) > 0 {
+			r := &cdnRouter{def: cf, by: map[string]*cloudfront.Client{}}
+			for id, role := range rb.DistributionRoles {
+				if r.by[id], err = cdnClient(ctx, role); err != nil {
+					return nil, err
+				}
+			}
+			o.CDN = r
+		}
 	}
 	if extra != nil {
 		extra(&o)
@@ -269,3 +299,39 @@ func runExit(r store.Run) error {
 }
 
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+
+// cdnRouter reaches each distribution with the credentials of its own
+// account: a cross-account move changes both sides.
+type cdnRouter struct {
+	def *cloudfront.Client
+	by  map[string]*cloudfront.Client
+}
+
+func (r *cdnRouter) client(id string) *cloudfront.Client {
+	if c, ok := r.by[id]; ok {
+		return c
+	}
+	return r.def
+}
+
+func (r *cdnRouter) Distribution(ctx context.Context, id string) (cloudfront.Distribution, error) {
+	return r.client(id).Distribution(ctx, id)
+}
+
+func (r *cdnRouter) UpdateAliases(ctx context.Context, id string, add, remove []string) (cloudfront.Distribution, error) {
+	return r.client(id).UpdateAliases(ctx, id, add, remove)
+}
+
+func (r *cdnRouter) AssociateAlias(ctx context.Context, targetID, alias string) error {
+	return r.client(targetID).AssociateAlias(ctx, targetID, alias)
+}
+
+var _ engine.CDN = (*cdnRouter)(nil)
+
+// arnAccount is the account field of an ARN ("" when absent).
+func arnAccount(arn string) string {
+	if parts := strings.Split(arn, ":"); len(parts) > 4 {
+		return parts[4]
+	}
+	return ""
+}

@@ -348,7 +348,7 @@ func (e *Engine) exec(ctx context.Context, rb *runbook.Runbook, run *store.Run, 
 	case s.InSync != nil:
 		return e.execInSync(ctx, rb, run, s)
 	case s.Wait != nil:
-		return e.execWait(ctx, rb, run, s, s.Wait.Duration.D(), nil, s.Wait.Reason)
+		return e.execWait(ctx, rb, run, s, s.Wait.Duration.D(), e.watching(rb, *run), s.Wait.Reason)
 	case s.Observe != nil:
 		return e.execWait(ctx, rb, run, s, s.Observe.Duration.D(), s.Observe.Gates, "observe")
 	case s.Hold != nil:
@@ -447,7 +447,7 @@ func (e *Engine) execInSync(ctx context.Context, rb *runbook.Runbook, run *store
 	if id == "" {
 		// Change id lost in a crash: allow the documented propagation time.
 		settle := e.o.Clock.Now().Add(e.o.UnknownChangeSettle)
-		if err := e.sleepUntil(ctx, rb, run, settle, nil); err != nil {
+		if err := e.sleepUntil(ctx, rb, run, settle, e.watching(rb, *run)); err != nil {
 			return err
 		}
 		delete(run.Timers, key)
@@ -467,10 +467,36 @@ func (e *Engine) execInSync(ctx context.Context, rb *runbook.Runbook, run *store
 		if next.After(deadline) {
 			next = deadline
 		}
-		if err := e.sleepUntil(ctx, rb, run, next, nil); err != nil {
+		if err := e.sleepUntil(ctx, rb, run, next, e.watching(rb, *run)); err != nil {
 			return err
 		}
 	}
+}
+
+// watching lists the gates to keep evaluating during waits that are not
+// observations (propagation, TTL): once a shift has sent traffic to the
+// new edge, a breach must be caught within one gate interval, not after
+// the wait. Drain gates are waited on, never watched.
+func (e *Engine) watching(rb *runbook.Runbook, run store.Run) []string {
+	if run.State != store.StateRunning {
+		return nil
+	}
+	moved := false
+	for i := 0; i < run.Step && i < len(rb.Steps); i++ {
+		if c := rb.Steps[i].Change; c != nil && c.Weights != nil && c.Weights.New > 0 {
+			moved = true
+		}
+	}
+	if !moved {
+		return nil
+	}
+	var names []string
+	for _, g := range rb.Gates {
+		if g.Kind != runbook.KindDrain {
+			names = append(names, g.Name)
+		}
+	}
+	return names
 }
 
 // execWait waits until the step's stored deadline, evaluating gates.

@@ -416,3 +416,39 @@ func TestVerifyWithoutVerifierPauses(t *testing.T) {
 		t.Fatalf("state %s (%s)", run.State, run.Reason)
 	}
 }
+
+// TestBreachDuringTTLWaitIsCaughtWithinOneInterval: once traffic moved, a
+// breach during the propagation and TTL waits after a shift rolls back
+// within one gate interval, not after the waits.
+func TestBreachDuringTTLWaitIsCaughtWithinOneInterval(t *testing.T) {
+	spec := weightedSpec()
+	spec.CutoverTTL = 600 // a long TTL wait after each shift
+	w := newWorld(t, spec)
+	var shiftAt, rollbackAt time.Time
+	w.dns.AfterApply = func(cs dns.ChangeSet) error {
+		if strings.Contains(cs.Comment, "shift 50%") {
+			shiftAt = w.clock.Now()
+		}
+		if strings.Contains(cs.Comment, "roll back") {
+			rollbackAt = w.clock.Now()
+		}
+		return nil
+	}
+	w.gates["errors"] = gate.Func(func(context.Context, time.Time) gate.Measurement {
+		if !shiftAt.IsZero() {
+			return gate.Measurement{Phase: gate.Failed, Value: 5, Detail: "5xx"}
+		}
+		return gate.Measurement{Phase: gate.Successful}
+	})
+	run, err := w.engine().Run(context.Background(), "api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.State != store.StateRolledBack {
+		t.Fatalf("state %s", run.State)
+	}
+	// for (3m) + one interval (30s), far less than the 600s TTL wait.
+	if d := rollbackAt.Sub(shiftAt); d > 3*time.Minute+30*time.Second+time.Minute {
+		t.Fatalf("rollback %s after the breach began; the TTL wait hid it", d)
+	}
+}

@@ -254,7 +254,9 @@ func (b *builder) checkCloudFrontTarget() error {
 func chooseAuto(spec Spec, obs Observed) (string, string) {
 	switch {
 	case obs.From.Kind == "cloudfront" && obs.To.Kind == "cloudfront":
-		if obs.Holder.Account == "" || !strings.HasPrefix(obs.Holder.Account, "*") {
+		acct := obs.Holder.Account
+		crossAccount := strings.HasPrefix(acct, "*") || (acct != "" && obs.ToAccount != "" && acct != obs.ToAccount)
+		if !crossAccount {
 			return "alias-move", "both edges are CloudFront distributions and the alias holder is in this account: AssociateAlias moves it in one call"
 		}
 		return "bridge", "the alias is held by a distribution in another account, whose AssociateAlias would require disabling it first (dropping every request still reaching it): drain through a bridge instead"

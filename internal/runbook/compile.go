@@ -71,6 +71,8 @@ type Observed struct {
 	// carries.
 	Holder    Holder
 	ToAliases []string
+	// ToAccount is the to distribution's account, when known.
+	ToAccount string
 }
 
 // AliasTTL is the TTL resolvers see for an alias record: Route 53 answers

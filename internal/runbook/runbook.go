@@ -33,6 +33,9 @@ type Runbook struct {
 	AliasTTL int64 `json:"alias_ttl"`
 	// CDNRoleARN is assumed to change the distributions (cross-account).
 	CDNRoleARN string `json:"cdn_role_arn,omitempty"`
+	// DistributionRoles overrides CDNRoleARN per distribution id, when the
+	// two distributions live in different accounts (seed 000).
+	DistributionRoles map[string]string `json:"distribution_roles,omitempty"`
 	// Gates are the checks steps refer to by name.
 	Gates []Gate `json:"gates,omitempty"`
 	Steps []Step `json:"steps"`
