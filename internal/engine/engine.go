@@ -70,6 +70,8 @@ type Engine struct {
 	breachSince map[string]time.Time
 	errors      map[string]int
 	nextDue     map[string]time.Time
+	// pending are events to write with the next commit.
+	pending []store.Event
 }
 
 // New returns an engine with defaults filled in.
@@ -608,9 +610,12 @@ func (e *Engine) evaluate(ctx context.Context, rb *runbook.Runbook, run *store.R
 		m := g.Measure(ctx, now)
 		m.Gate, m.At = name, now
 		data, _ := json.Marshal(m)
-		if err := e.commit(ctx, run, evData("gate.measured", data, "gate %s: %s value=%g %s", name, m.Phase, m.Value, m.Detail)); err != nil {
-			return err
-		}
+		// The measurement rides on the next commit: the one that acts on
+		// it (pause, rollback) or, when nothing happens, the flush below —
+		// one fsync between a breach and the revert instead of two.
+		measured := evData("gate.measured", data, "gate %s: %s value=%g %s", name, m.Phase, m.Value, m.Detail)
+		measured.Step = run.Step
+		e.pending = append(e.pending, measured)
 		switch m.Phase {
 		case gate.Successful:
 			delete(e.breachSince, name)
@@ -639,6 +644,9 @@ func (e *Engine) evaluate(ctx context.Context, rb *runbook.Runbook, run *store.R
 			if e.errors[name] >= e.o.ErrorLimit {
 				return e.pause(ctx, run, "gate.error", "gate %s failed to measure %d times in a row: %s", name, e.errors[name], m.Detail)
 			}
+		}
+		if err := e.commit(ctx, run); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -720,6 +728,15 @@ func (e *Engine) commit(ctx context.Context, run *store.Run, events ...store.Eve
 		events[i].Run = run.Name
 		events[i].Time = now
 		events[i].Step = run.Step
+	}
+	if len(e.pending) > 0 {
+		// Queued events keep the step they were recorded at.
+		for i := range e.pending {
+			e.pending[i].Run = run.Name
+			e.pending[i].Time = now
+		}
+		events = append(e.pending, events...)
+		e.pending = nil
 	}
 	for attempt := 0; ; attempt++ {
 		saved, stored, err := e.o.Store.Commit(ctx, e.lease, *run, events...)
