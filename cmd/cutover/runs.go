@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -245,7 +246,7 @@ func engineFor(ctx context.Context, s store.Store, rb *runbook.Runbook, out io.W
 	if err != nil {
 		return nil, usageError(err)
 	}
-	o := engine.Options{Store: s, Provider: prov, Clock: engine.RealClock{}, Gates: gates, OnEvent: progress(out)}
+	o := engine.Options{Store: s, Provider: prov, Clock: engine.RealClock{}, Gates: gates, OnEvent: progress(ctx, out)}
 	if usesCDN(rb) {
 		cf, err := cdnClient(ctx, rb.CDNRoleARN)
 		if err != nil {
@@ -278,12 +279,48 @@ func usesCDN(rb *runbook.Runbook) bool {
 	return false
 }
 
-// progress prints each committed event as one line.
-func progress(w io.Writer) func(store.Event) {
+// progress prints each committed event as one line and, while the run
+// waits out a deadline, how long is left every countdownEvery.
+func progress(ctx context.Context, w io.Writer) func(store.Event) {
+	var mu sync.Mutex
+	var until time.Time
+	var what string
+	go func() {
+		t := time.NewTicker(countdownEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-t.C:
+				mu.Lock()
+				if left := until.Sub(now); left > 0 {
+					fmt.Fprintf(w, "%s  ... %s: %s left (until %s)\n", now.Format("15:04:05"), what, left.Round(time.Second), until.Local().Format("15:04:05"))
+				}
+				mu.Unlock()
+			}
+		}
+	}()
 	return func(e store.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch e.Type {
+		case "wait.started":
+			var d struct {
+				Until time.Time `json:"until"`
+			}
+			if json.Unmarshal(e.Data, &d) == nil {
+				until, what = d.Until, fmt.Sprintf("step %d", e.Step+1)
+			}
+		case "wait.done", "run.paused", "rollback.started", "run.done", "run.rolled-back":
+			until = time.Time{}
+		}
 		fmt.Fprintf(w, "%s  step %-3d %-18s %s\n", e.Time.Local().Format("15:04:05"), e.Step+1, e.Type, e.Message)
 	}
 }
+
+// countdownEvery is how often a waiting run prints the time left.
+var countdownEvery = 15 * time.Second
 
 // runExit maps a run's final state to the exit code scripts rely on.
 func runExit(r store.Run) error {
