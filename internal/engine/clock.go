@@ -4,35 +4,15 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/cutover/cutover/internal/clock"
 )
 
-// Clock is the engine's source of time.
-type Clock interface {
-	Now() time.Time
-	// Sleep waits d or until ctx is done.
-	Sleep(ctx context.Context, d time.Duration) error
-}
+// Clock is the engine's source of time (see package clock).
+type Clock = clock.Clock
 
 // RealClock is the wall clock.
-type RealClock struct{}
-
-// Now returns time.Now().
-func (RealClock) Now() time.Time { return time.Now() }
-
-// Sleep waits d or until ctx is done.
-func (RealClock) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+type RealClock = clock.Real
 
 // FakeClock advances only when slept on: Sleep moves time forward at once.
 // A single-threaded engine on a FakeClock runs days of waits in

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/cutover/cutover/internal/clock"
 )
 
 // Route 53's legacy API limit is five requests a second per account,
@@ -94,16 +96,4 @@ func SharedLimiter(account string, rate float64, burst int) *Limiter {
 	return l
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+func sleepCtx(ctx context.Context, d time.Duration) error { return clock.Sleep(ctx, d) }
