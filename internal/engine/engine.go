@@ -739,7 +739,11 @@ func (e *Engine) commit(ctx context.Context, run *store.Run, events ...store.Eve
 		e.pending = nil
 	}
 	for attempt := 0; ; attempt++ {
-		saved, stored, err := e.o.Store.Commit(ctx, e.lease, *run, events...)
+		// The runbook is fixed at creation; sending it empty lets the store
+		// keep the stored one instead of re-checking it on every commit.
+		r := *run
+		r.Runbook = nil
+		saved, stored, err := e.o.Store.Commit(ctx, e.lease, r, events...)
 		if err == nil {
 			*run = normalize(saved)
 			if e.o.OnEvent != nil {
