@@ -3,13 +3,13 @@ package route53
 import (
 	"context"
 	"errors"
-	"fmt"
-	"math"
 	"net"
 	"time"
 
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/cutover/cutover/internal/retry"
 )
 
 // Backoff defaults. Route 53 asks clients to back off on throttling; with
@@ -59,35 +59,13 @@ func retryable(err error, kind retryKind) bool {
 // backoff is the ceiling of the jittered delay before attempt n+1 (n from
 // 0): base·2ⁿ, capped.
 func (p *Provider) backoff(n int) time.Duration {
-	d := float64(p.opts.BaseDelay) * math.Pow(2, float64(n))
-	if d > float64(p.opts.MaxDelay) {
-		return p.opts.MaxDelay
-	}
-	return time.Duration(d)
+	return retry.Exponential(p.opts.BaseDelay, p.opts.MaxDelay)(n)
 }
 
 // call runs op with the account's rate limit, retrying what retryable
 // allows with full-jitter backoff until MaxAttempts or ctx ends. The last
 // error is returned as is, for the caller to wrap.
 func (p *Provider) call(ctx context.Context, kind retryKind, op func(context.Context) error) error {
-	var err error
-	for attempt := 0; attempt < p.opts.MaxAttempts; attempt++ {
-		if attempt > 0 {
-			delay := time.Duration(p.opts.Rand() * float64(p.backoff(attempt-1)))
-			if serr := p.opts.Sleep(ctx, delay); serr != nil {
-				return fmt.Errorf("%w (giving up after %d attempts: %w)", err, attempt, serr)
-			}
-		}
-		if lerr := p.limiter.Wait(ctx); lerr != nil {
-			if err != nil {
-				return fmt.Errorf("%w (giving up after %d attempts: %w)", err, attempt, lerr)
-			}
-			return lerr
-		}
-		err = op(ctx)
-		if err == nil || !retryable(err, kind) {
-			return err
-		}
-	}
-	return fmt.Errorf("%w (gave up after %d attempts)", err, p.opts.MaxAttempts)
+	return retry.Do(ctx, retry.Policy{MaxAttempts: p.opts.MaxAttempts, Backoff: p.backoff, Rand: p.opts.Rand, Sleep: p.opts.Sleep, Wait: p.limiter.Wait},
+		op, func(err error) bool { return retryable(err, kind) })
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"net"
 	"slices"
@@ -18,6 +17,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/cutover/cutover/internal/clock"
+	"github.com/cutover/cutover/internal/retry"
 )
 
 // Clock is the adapter's source of time: every wait (deploy polls, backoff,
@@ -245,35 +245,14 @@ func retryable(err error, kind retryKind) bool {
 }
 
 // backoff is the ceiling of the jittered delay before attempt n+1.
-func backoff(n int) time.Duration {
-	d := float64(DefaultBaseDelay) * math.Pow(2, float64(n))
-	return time.Duration(min(d, float64(DefaultMaxDelay)))
-}
+var backoff = retry.Exponential(DefaultBaseDelay, DefaultMaxDelay)
 
 // call runs op under the budget, retrying what retryable allows with
 // full-jitter backoff until MaxAttempts or ctx ends. The last error is
 // returned for the caller to wrap.
 func (c *Client) call(ctx context.Context, kind retryKind, op func(context.Context) error) error {
-	var err error
-	for attempt := 0; attempt < c.opts.MaxAttempts; attempt++ {
-		if attempt > 0 {
-			delay := time.Duration(c.opts.Rand() * float64(backoff(attempt-1)))
-			if serr := c.opts.Clock.Sleep(ctx, delay); serr != nil {
-				return fmt.Errorf("%w (giving up after %d attempts: %w)", err, attempt, serr)
-			}
-		}
-		if lerr := c.opts.Limiter.Wait(ctx); lerr != nil {
-			if err != nil {
-				return fmt.Errorf("%w (giving up after %d attempts: %w)", err, attempt, lerr)
-			}
-			return lerr
-		}
-		err = op(ctx)
-		if err == nil || !retryable(err, kind) {
-			return err
-		}
-	}
-	return fmt.Errorf("%w (gave up after %d attempts)", err, c.opts.MaxAttempts)
+	return retry.Do(ctx, retry.Policy{MaxAttempts: c.opts.MaxAttempts, Backoff: backoff, Rand: c.opts.Rand, Sleep: c.opts.Clock.Sleep, Wait: c.opts.Limiter.Wait},
+		op, func(err error) bool { return retryable(err, kind) })
 }
 
 // isStale reports CloudFront's answer to an If-Match that no longer names
