@@ -89,7 +89,6 @@ func (w *world) managed() []dns.RecordSet {
 func TestWeightedRunCompletesOnFakeClock(t *testing.T) {
 	w := newWorld(t, weightedSpec())
 	w.gates["errors"] = gate.Func(passing)
-	start := time.Now()
 	run, err := w.engine().Run(context.Background(), "api")
 	if err != nil {
 		t.Fatal(err)
@@ -111,9 +110,6 @@ func TestWeightedRunCompletesOnFakeClock(t *testing.T) {
 	elapsed := w.clock.Now().Sub(t0)
 	if elapsed < 120*time.Hour {
 		t.Fatalf("fake time elapsed %s, want at least prepare+hold (120h)", elapsed)
-	}
-	if real := time.Since(start); real > 10*time.Second {
-		t.Fatalf("run took %s of real time", real)
 	}
 	// Every weight step was applied once, in order.
 	var weights []string
