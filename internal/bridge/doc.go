@@ -23,6 +23,15 @@
 // httputil.ReverseProxy and net/http's Transport. Both paths rewrite and
 // strip the same headers and report to the same passive health.
 //
+// On the plain-HTTP listener the bridge reads client requests with its own
+// small HTTP/1.1 keep-alive loop (fast.go) rather than net/http's server,
+// which costs a context, a background read and a header clone per request.
+// The loop accepts only unremarkable request heads; any other request
+// (upgrades, chunked or large uploads, Expect, absolute-form targets,
+// HTTP/1.0, oversized or unusual heads) moves its connection, bytes already
+// read included, to a net/http server behind the framing guard. The HTTPS
+// listener is served by net/http throughout.
+//
 // State is per instance: a Server owns its routing table, which Reload swaps
 // atomically, and every Upstream owns its passive health (healthy until
 // proven otherwise, down for a cooldown after consecutive failures).

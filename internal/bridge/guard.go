@@ -334,17 +334,3 @@ func parseDecimal(b []byte) (int64, bool) {
 	}
 	return n, true
 }
-
-// guardListener wraps accepted plain connections in a guardConn.
-type guardListener struct {
-	net.Listener
-	maxHeader int
-}
-
-func (l guardListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return newGuardConn(c, l.maxHeader), nil
-}

@@ -51,6 +51,11 @@ var commonKeys = func() map[string]string {
 		"Keep-Alive", "Last-Modified", "Link", "Location", "Server", "Set-Cookie",
 		"Strict-Transport-Security", "Trailer", "Transfer-Encoding", "Vary", "Via",
 		"X-Amz-Cf-Id", "X-Amz-Cf-Pop", "X-Cache", "X-Content-Type-Options", "X-Frame-Options",
+		// Request fields, for the plain listener's own parser.
+		"Accept", "Accept-Encoding", "Accept-Language", "Authorization", "Cookie", "Host",
+		"If-Modified-Since", "If-None-Match", "Origin", "Referer", "User-Agent", "Expect", "Upgrade",
+		"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Request-Id", "Te", "Range",
+		"Forwarded", "Pragma", "Content-Type", "Dnt",
 	} {
 		m[k] = k
 		m[strings.ToLower(k)] = k

@@ -43,6 +43,7 @@ type Server struct {
 	startOnce sync.Once
 	startErr  error
 	servers   []*http.Server
+	fast      []*fastServer
 	listeners []net.Listener
 	addrs     map[string]net.Addr
 	serveErr  chan error
@@ -297,7 +298,17 @@ func (s *Server) start() error {
 		}
 		s.addrs["http"] = l.Addr()
 		s.listeners = append(s.listeners, l)
-		s.goServe(newHTTP(s), guardListener{Listener: l, maxHeader: lim.MaxHeaderBytes})
+		// Plain connections are served by the lean loop, which hands what
+		// it does not take to a net/http server behind the framing guard.
+		fallback := newHTTP(s)
+		s.servers = append(s.servers, fallback)
+		fs := newFastServer(s, l, fallback)
+		s.fast = append(s.fast, fs)
+		go func() {
+			if err := fs.serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.serveErr <- err
+			}
+		}()
 	}
 	if h := s.cfg.Listeners.HTTPS; h != nil {
 		var tlsCfg *tls.Config
@@ -387,6 +398,17 @@ func (s *Server) Shutdown() error {
 			defer wg.Done()
 			if err := srv.Shutdown(ctx); err != nil {
 				_ = srv.Close()
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("draining in-flight requests: %w", err))
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, fs := range s.fast {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fs.shutdown(ctx); err != nil {
 				mu.Lock()
 				errs = append(errs, fmt.Errorf("draining in-flight requests: %w", err))
 				mu.Unlock()
