@@ -559,23 +559,7 @@ type fastBody struct {
 	remain int64
 }
 
-func (b *fastBody) Read(p []byte) (int, error) {
-	if b.remain <= 0 {
-		return 0, io.EOF
-	}
-	if int64(len(p)) > b.remain {
-		p = p[:b.remain]
-	}
-	n, err := b.br.Read(p)
-	b.remain -= int64(n)
-	if b.remain == 0 {
-		return n, io.EOF
-	}
-	if errors.Is(err, io.EOF) {
-		err = io.ErrUnexpectedEOF
-	}
-	return n, err
-}
+func (b *fastBody) Read(p []byte) (int, error) { return readLength(b.br, &b.remain, p) }
 
 func (b *fastBody) Close() error { return nil }
 

@@ -269,21 +269,7 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 	case bodyNone:
 		return 0, io.EOF
 	case bodyLength:
-		if b.remain == 0 {
-			return 0, io.EOF
-		}
-		if int64(len(p)) > b.remain {
-			p = p[:b.remain]
-		}
-		n, err := b.br.Read(p)
-		b.remain -= int64(n)
-		if b.remain == 0 {
-			return n, io.EOF
-		}
-		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
-		}
-		return n, err
+		return readLength(b.br, &b.remain, p)
 	case bodyChunked:
 		n, err := b.chunks.Read(p)
 		if errors.Is(err, io.EOF) {
@@ -324,4 +310,25 @@ func (b *bodyReader) readTrailer() error {
 		}
 		b.trailer[key] = append(b.trailer[key], string(value))
 	}
+}
+
+// readLength reads at most *remain more bytes of a Content-Length body
+// from br: io.EOF exactly at the end, io.ErrUnexpectedEOF when the peer
+// stops short.
+func readLength(br *bufio.Reader, remain *int64, p []byte) (int, error) {
+	if *remain <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > *remain {
+		p = p[:*remain]
+	}
+	n, err := br.Read(p)
+	*remain -= int64(n)
+	if *remain == 0 {
+		return n, io.EOF
+	}
+	if errors.Is(err, io.EOF) {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
 }
