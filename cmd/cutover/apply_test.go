@@ -186,9 +186,18 @@ func TestRecordEditedBehindTheRunPausesIt(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "state.db")
 
 	edited := make(chan struct{})
+	changes := l.Env.History.Subscribe(64)
 	go func() {
 		defer close(edited)
-		for i := 0; i < 400; i++ {
+		// Each accepted write to the lab wakes the watcher: no polling.
+		timeout := time.After(30 * time.Second)
+		for {
+			select {
+			case <-changes:
+			case <-timeout:
+				t.Error("the run never reached the 10% step")
+				return
+			}
 			recs, _ := l.Route53.Records(zone)
 			for _, r := range recs {
 				if r.Name == "api.example.com." && r.SetIdentifier == "cutover-to" && r.Weight != nil && *r.Weight == 10 {
@@ -200,9 +209,7 @@ func TestRecordEditedBehindTheRunPausesIt(t *testing.T) {
 					return
 				}
 			}
-			time.Sleep(25 * time.Millisecond)
 		}
-		t.Error("the run never reached the 10% step")
 	}()
 	out, err := runCLI(t, "", "apply", "-f", planPath, "--state", state, "--auto-approve", "--poll", "20ms")
 	<-edited

@@ -62,9 +62,15 @@ func newSwapWorld(t *testing.T) *swapWorld {
 	w := &swapWorld{lab: l, zone: seeded.Zones["example.com"],
 		oldID: seeded.Distributions["old"].ID, newID: seeded.Distributions["new"].ID,
 		oldDom: seeded.Distributions["old"].DomainName, newDom: seeded.Distributions["new"].DomainName}
-	if _, err := l.Route53.ApplyChanges(awsapi.DefaultAccountID, w.zone, []route53.Change{{Action: "CREATE",
-		Set: route53.RecordSet{Name: "_www.example.com.", Type: "TXT", TTL: route53.Int64(60), Records: []string{`"` + w.newDom + `"`}}}}); err != nil {
+	id, err := l.Route53.ApplyChanges(awsapi.DefaultAccountID, w.zone, []route53.Change{{Action: "CREATE",
+		Set: route53.RecordSet{Name: "_www.example.com.", Type: "TXT", TTL: route53.Int64(60), Records: []string{`"` + w.newDom + `"`}}}})
+	if err != nil {
 		t.Fatal(err)
+	}
+	// AssociateAlias checks the proof as DNS serves it: let the change
+	// reach INSYNC (a known moment) before anyone moves the alias.
+	if ci, ok := l.Route53.ChangeInfo(id); ok {
+		time.Sleep(time.Until(ci.InSyncAt))
 	}
 	w.watching = make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
