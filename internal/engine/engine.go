@@ -541,10 +541,16 @@ func (e *Engine) sleepUntil(ctx context.Context, rb *runbook.Runbook, run *store
 		if step > e.o.Poll {
 			step = e.o.Poll
 		}
+		if step > e.o.LeaseTTL/2 {
+			step = e.o.LeaseTTL / 2 // wake in time to renew the lease
+		}
 		if due := e.nextGateDue(gates); !due.IsZero() && due.After(now) && due.Sub(now) < step {
 			step = due.Sub(now)
 		}
 		if err := e.o.Clock.Sleep(ctx, step); err != nil {
+			return err
+		}
+		if err := e.renew(ctx, run.Hostname); err != nil {
 			return err
 		}
 		if err := e.refresh(ctx, run); err != nil {
@@ -716,12 +722,8 @@ func (e *Engine) refresh(ctx context.Context, run *store.Run) error {
 // lease when half of it has passed.
 func (e *Engine) commit(ctx context.Context, run *store.Run, events ...store.Event) error {
 	now := e.o.Clock.Now()
-	if e.lease.Expires.Sub(now) < e.o.LeaseTTL/2 {
-		l, err := e.o.Store.Acquire(ctx, run.Hostname, e.o.Owner, e.o.LeaseTTL)
-		if err != nil {
-			return fmt.Errorf("renewing lease on %s: %w", run.Hostname, err)
-		}
-		e.lease = l
+	if err := e.renew(ctx, run.Hostname); err != nil {
+		return err
 	}
 	run.UpdatedAt = now
 	for i := range events {
@@ -795,4 +797,18 @@ func normalize(r store.Run) store.Run {
 		r.Data = map[string]json.RawMessage{}
 	}
 	return r
+}
+
+// renew extends the run's lease once half of it has passed, so a run that
+// waits for hours keeps it and no other process takes the run over.
+func (e *Engine) renew(ctx context.Context, hostname string) error {
+	if e.lease.Expires.Sub(e.o.Clock.Now()) >= e.o.LeaseTTL/2 {
+		return nil
+	}
+	l, err := e.o.Store.Acquire(ctx, hostname, e.o.Owner, e.o.LeaseTTL)
+	if err != nil {
+		return fmt.Errorf("renewing lease on %s: %w", hostname, err)
+	}
+	e.lease = l
+	return nil
 }

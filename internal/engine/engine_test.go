@@ -64,7 +64,7 @@ func weightedSpec() runbook.Spec {
 }
 
 func (w *world) engine(opts ...func(*Options)) *Engine {
-	o := Options{Store: w.store, Provider: w.dns, Clock: w.clock, Gates: w.gates, Owner: "test:1", Verifier: okVerifier{}, Poll: time.Minute}
+	o := Options{Store: w.store, Provider: w.dns, Clock: w.clock, Gates: w.gates, Owner: "test:1", Verifier: okVerifier{}, Poll: time.Minute, LeaseTTL: 5 * time.Minute}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -300,7 +300,7 @@ func TestCrashAtEveryCommitResumesExactlyOnce(t *testing.T) {
 	for n := 0; n < 80; n++ {
 		w := newWorld(t, spec)
 		cs := &crashingStore{Store: w.store, left: n}
-		e := New(Options{Store: cs, Provider: w.dns, Clock: w.clock, Owner: "crash:1", Verifier: okVerifier{}, Poll: time.Minute})
+		e := New(Options{Store: cs, Provider: w.dns, Clock: w.clock, Owner: "crash:1", Verifier: okVerifier{}, Poll: time.Minute, LeaseTTL: 5 * time.Minute})
 		run, err := e.Run(context.Background(), "api")
 		if err == nil {
 			if run.State != store.StateDone {
@@ -446,5 +446,33 @@ func TestBreachDuringTTLWaitIsCaughtWithinOneInterval(t *testing.T) {
 	// for (3m) + one interval (30s), far less than the 600s TTL wait.
 	if d := rollbackAt.Sub(shiftAt); d > 3*time.Minute+30*time.Second+time.Minute {
 		t.Fatalf("rollback %s after the breach began; the TTL wait hid it", d)
+	}
+}
+
+// TestLongWaitKeepsTheLease: a run waiting out a 48h prepare keeps its
+// lease, so another process cannot take the run over mid-wait.
+func TestLongWaitKeepsTheLease(t *testing.T) {
+	spec := weightedSpec()
+	spec.Gates = nil
+	w := newWorld(t, spec)
+	tried := false
+	w.store = memstore.New(memstore.Options{Clock: w.clock}) // owners are never "gone"
+	if _, err := Create(context.Background(), w.store, w.rb, "plan.yaml", "d", t0); err != nil {
+		t.Fatal(err)
+	}
+	w.clock.OnSleep = func(now time.Time) {
+		if !tried && now.Sub(t0) > 24*time.Hour {
+			tried = true
+			if _, err := w.store.Acquire(context.Background(), "api.example.com.", "intruder:2", time.Minute); err == nil {
+				t.Error("another owner acquired the lease in the middle of the wait")
+			}
+		}
+	}
+	run, err := w.engine().Run(context.Background(), "api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tried || run.State != store.StateDone {
+		t.Fatalf("tried %v, state %s", tried, run.State)
 	}
 }
