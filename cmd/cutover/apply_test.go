@@ -305,3 +305,59 @@ bridge: {endpoint: bridge.example.net, rewrite_host: shop-new.example.com}
 		t.Fatalf("auto: %v\n%s", err, out)
 	}
 }
+
+// TestApplyAliasMoveThroughTheCLI drives the whole CloudFront wiring of
+// `cutover apply` (observation, the CloudFront client, the proof record,
+// AssociateAlias, Deployed waits) against the lab over the wire.
+func TestApplyAliasMoveThroughTheCLI(t *testing.T) {
+	l, _ := labWorld(t)
+	seed, err := lab.ParseSeed("x", []byte(`
+certificates:
+  - {name: cdn, domains: [cdn.example.org]}
+distributions:
+  - {name: old, aliases: [cdn.example.org], certificate: cdn, origin: {domain: 127.0.0.1, http_port: 8081}}
+  - {name: new, certificate: cdn, origin: {domain: 127.0.0.1, http_port: 8082}}
+zones:
+  - name: example.org
+records:
+  - {zone: example.org, name: cdn.example.org, type: CNAME, ttl: 1, alias: {distribution: old}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seeded, err := l.Apply(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, nw := seeded.Distributions["old"], seeded.Distributions["new"]
+	zone := seeded.Zones["example.org"]
+	p := filepath.Join(t.TempDir(), "move.yaml")
+	os.WriteFile(p, []byte(fmt.Sprintf(`apiVersion: cutover/v1
+kind: Cutover
+name: cdn-move
+hostname: cdn.example.org
+zone: {id: %s}
+from: {cloudfront: %s}
+to: {cloudfront: %s}
+strategy: alias-move
+alias_move: {mode: associate, poll: 100ms, settle: 100ms}
+ttl: {cutover: 1}
+hold: 0s
+`, zone, old.ID, nw.ID)), 0o644)
+	out, err := runCLI(t, "", "apply", "-f", p, "--state", filepath.Join(t.TempDir(), "s.db"), "--auto-approve", "--poll", "20ms")
+	if err != nil {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	if v, _ := l.CloudFront.Get(nw.ID); len(v.Aliases) != 1 || v.Aliases[0] != "cdn.example.org" {
+		t.Fatalf("new distribution aliases %v\n%s", v.Aliases, out)
+	}
+	recs, _ := l.Route53.Records(zone)
+	for _, r := range recs {
+		if r.Name == "cdn.example.org." && (r.Type != "CNAME" || len(r.Records) != 1 || r.Records[0] != nw.DomainName+".") {
+			t.Fatalf("record %+v does not point at the new distribution", r)
+		}
+		if r.Name == "_cdn.example.org." {
+			t.Fatalf("proof record left behind: %+v", r)
+		}
+	}
+}

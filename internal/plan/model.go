@@ -375,6 +375,10 @@ type AliasMove struct {
 	Timeout Duration `yaml:"timeout"`
 	// Poll is how often the aliases are read while waiting. Default 5s.
 	Poll Duration `yaml:"poll"`
+	// Settle is how long to wait after both distributions report Deployed:
+	// either may answer the name for a few minutes after a move (AWS).
+	// Default 3m.
+	Settle Duration `yaml:"settle"`
 }
 
 // Bridge configures the bridge strategy.

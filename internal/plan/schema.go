@@ -127,6 +127,7 @@ var fieldDocs = map[string]fieldMeta{
 	"AliasMove.mode":    {desc: "associate (AssociateAlias with the _<hostname> TXT proof) or wait-for-swap. Default associate.", enum: AliasMoveModes, def: "associate"},
 	"AliasMove.timeout": {desc: "Bound on the wait for the move. Default 2h.", def: "2h"},
 	"AliasMove.poll":    {desc: "How often aliases are read while waiting. Default 5s.", def: "5s"},
+	"AliasMove.settle":  {desc: "Wait after both distributions are Deployed; either may still answer for minutes. Default 3m.", def: "3m"},
 
 	"Bridge.endpoint":     {desc: "DNS name of the host-rewriting bridge."},
 	"Bridge.rewrite_host": {desc: "Host the bridge sends to the new distribution (one of its aliases)."},

@@ -595,6 +595,9 @@ func (v *validator) aliasMove() {
 	} else if a.Timeout > 0 && a.Poll > a.Timeout {
 		v.errf(&a.Poll, a.Pos, "`alias_move.poll` (%s) must not exceed `alias_move.timeout` (%s)", a.Poll, a.Timeout)
 	}
+	if a.Settle < 0 {
+		v.errf(&a.Settle, a.Pos, "`alias_move.settle` must not be negative, got %s", a.Settle)
+	}
 }
 
 func (v *validator) bridge(gates map[string]bool) {

@@ -210,7 +210,9 @@ func (b *builder) prepare() error {
 		}
 	}
 	b.live = cloneSets(b.original)
-	b.alias = b.obs.From.AliasZoneID != "" && b.obs.To.AliasZoneID != ""
+	// Alias records when both edges can be aliased — unless the hostname is
+	// a CNAME today: keep the shape the zone's owner chose.
+	b.alias = b.obs.From.AliasZoneID != "" && b.obs.To.AliasZoneID != "" && !hasType(b.original, "CNAME")
 	if b.alias {
 		b.types = []string{"A"}
 		for _, r := range b.original {
@@ -512,4 +514,13 @@ func (rb *Runbook) Estimate(insync time.Duration) (total, rollback time.Duration
 		}
 	}
 	return total, detect + insync + ttl
+}
+
+func hasType(sets []dns.RecordSet, typ string) bool {
+	for _, r := range sets {
+		if r.Type == typ {
+			return true
+		}
+	}
+	return false
 }

@@ -33,6 +33,7 @@ func SpecFromPlan(p *plan.Plan, compileGate GateCompiler) (Spec, error) {
 	}
 	if am := p.AliasMove; am != nil {
 		s.AliasMove = AliasMoveSpec{Mode: am.Mode, Timeout: am.Timeout.Std(), Poll: am.Poll.Std()}
+		s.Settle = am.Settle.Std()
 	}
 	if br := p.Bridge; br != nil {
 		s.Bridge = &BridgeSpec{Endpoint: br.Endpoint, RewriteHost: br.RewriteHost}
