@@ -174,6 +174,7 @@ type fastConn struct {
 	values [16]string
 	body   fastBody
 	w      fastWriter
+	sw     statusWriter
 
 	// Watching for a client that leaves while a request runs.
 	watchMu    sync.Mutex
@@ -181,6 +182,12 @@ type fastConn struct {
 	watching   bool // the watch read has started
 	watchDone  chan struct{}
 	watchTimer *time.Timer
+
+	// The upstream connection to cut when the client leaves (see
+	// abortOnLeave); guarded by watchMu.
+	abortConn  net.Conn
+	abortFired bool
+	stopAbort  func() bool // fc.releaseAbort, bound once per connection
 }
 
 // clientSrc is what the connection's reader reads from: the connection,
@@ -263,12 +270,12 @@ func (fc *fastConn) serve() {
 // timeout is left, as on upstream connections: moving it costs timer
 // updates in the runtime.
 func (fc *fastConn) awaitRequest(first bool) bool {
+	start := time.Now()
 	if fc.br.Buffered() > 0 {
-		return fc.ensureHeadDeadline()
+		return fc.ensureHeadDeadline(start)
 	}
 	lim := fc.f.lim
-	start := time.Now()
-	if !fc.ensureHeadDeadline() {
+	if !fc.ensureHeadDeadline(start) {
 		return false
 	}
 	for {
@@ -276,7 +283,7 @@ func (fc *fastConn) awaitRequest(first bool) bool {
 		if err == nil {
 			// The head gets the full read-header timeout from its first
 			// byte on.
-			return fc.ensureHeadDeadline()
+			return fc.ensureHeadDeadline(time.Now())
 		}
 		var ne net.Error
 		if first || !errors.As(err, &ne) || !ne.Timeout() || fc.br.Buffered() > 0 {
@@ -295,9 +302,9 @@ func (fc *fastConn) awaitRequest(first bool) bool {
 
 // ensureHeadDeadline makes sure at least the read-header timeout (and at
 // most an eighth more) is left before the read deadline.
-func (fc *fastConn) ensureHeadDeadline() bool {
+func (fc *fastConn) ensureHeadDeadline(now time.Time) bool {
 	t := fc.f.lim.ReadHeaderTimeout
-	want := time.Now().Add(t)
+	want := now.Add(t)
 	if !fc.deadline.IsZero() && !fc.deadline.Before(want) && fc.deadline.Before(want.Add(t/8)) {
 		return true
 	}
@@ -483,7 +490,9 @@ func (fc *fastConn) buildRequest(head []byte) error {
 		// context: the context field can only be set by WithContext, which
 		// copies, so the fields are refilled in place for every request.
 		base := context.WithValue(context.Background(), schemeKey, "http")
+		base = context.WithValue(base, fastConnKey, fc)
 		fc.ctx, fc.cancel = context.WithCancel(base)
+		fc.stopAbort = fc.releaseAbort
 		fc.req = (&http.Request{}).WithContext(fc.ctx)
 	}
 	r := fc.req
@@ -628,7 +637,8 @@ func (fc *fastConn) runHandler(w *fastWriter, r *http.Request) (aborted bool) {
 			}
 		}
 	}()
-	fc.f.s.ServeHTTP(w, r)
+	fc.sw = statusWriter{ResponseWriter: w}
+	fc.f.s.serveWith(&fc.sw, r)
 	return false
 }
 
@@ -668,8 +678,40 @@ func (fc *fastConn) watch() {
 		fc.src.pending, fc.src.has = b[0], true
 	} else if err != nil && !isTimeout(err) {
 		fc.cancel()
+		fc.watchMu.Lock()
+		if fc.abortConn != nil {
+			_ = fc.abortConn.SetDeadline(aLongTimeAgo)
+			fc.abortFired = true
+		}
+		fc.watchMu.Unlock()
 	}
 	fc.watchDone <- struct{}{}
+}
+
+// abortOnLeave arranges for c's deadline to be cut short when the client
+// leaves while c is in use, until stopAbort is called; stopAbort reports
+// false when that already happened. It does what context.AfterFunc on the
+// connection's context would, without registering and unregistering a
+// callback (a lock, an allocation and a goroutine start) per request.
+func (fc *fastConn) abortOnLeave(c net.Conn) func() bool {
+	fc.watchMu.Lock()
+	fc.abortFired = false
+	if fc.ctx.Err() != nil {
+		_ = c.SetDeadline(aLongTimeAgo)
+		fc.abortFired = true
+	} else {
+		fc.abortConn = c
+	}
+	fc.watchMu.Unlock()
+	return fc.stopAbort
+}
+
+func (fc *fastConn) releaseAbort() bool {
+	fc.watchMu.Lock()
+	fired := fc.abortFired
+	fc.abortConn, fc.abortFired = nil, false
+	fc.watchMu.Unlock()
+	return !fired
 }
 
 // stopWatch ends the watch of the current request and waits for its read.
@@ -762,6 +804,7 @@ type fastWriter struct {
 	written    int64
 	pending    []byte // body held back while the framing is undecided
 	closeAfter bool
+	values     [8]string // backing of upstream response values in header
 }
 
 const maxPending = 4 << 10
@@ -903,9 +946,12 @@ func (w *fastWriter) finish() error {
 }
 
 func (w *fastWriter) writeStatus(code int) {
-	var num [8]byte
+	// WriteHeader keeps code within 100..999: three digits, written one by
+	// one (a digit buffer passed to Write would escape and allocate).
 	w.bw.WriteString("HTTP/1.1 ")
-	w.bw.Write(strconv.AppendInt(num[:0], int64(code), 10))
+	w.bw.WriteByte(byte('0' + code/100))
+	w.bw.WriteByte(byte('0' + code/10%10))
+	w.bw.WriteByte(byte('0' + code%10))
 	w.bw.WriteByte(' ')
 	w.bw.WriteString(http.StatusText(code))
 	w.bw.WriteString("\r\n")

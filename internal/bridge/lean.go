@@ -101,7 +101,11 @@ func (s *Server) forwardLean(w *statusWriter, r *http.Request, rt *route, up *Up
 		// A client that leaves aborts the upstream exchange, as it would
 		// with the Transport.
 		c := uc.conn
-		stop = context.AfterFunc(ctx, func() { _ = c.SetDeadline(aLongTimeAgo) })
+		if fc, ok := ctx.Value(fastConnKey).(*fastConn); ok {
+			stop = fc.abortOnLeave(c)
+		} else {
+			stop = context.AfterFunc(ctx, func() { _ = c.SetDeadline(aLongTimeAgo) })
+		}
 		head, ae = rt.roundTrip(uc, w, r, up.timeout)
 		if ae.err == nil {
 			break
@@ -198,8 +202,9 @@ func (rt *route) roundTrip(uc *upConn, w http.ResponseWriter, r *http.Request, t
 	uc.src.n = maxResponseHeaderBytes
 	defer func() { uc.src.n = math.MaxInt64 }()
 	h := w.Header()
+	values := responseValues(w)
 	for n := 0; ; n++ {
-		head, err := readResponseHead(uc.br, h, r.Method)
+		head, err := readResponseHead(uc.br, h, r.Method, values)
 		if err != nil {
 			return head, attemptError{err: err}
 		}
@@ -215,6 +220,20 @@ func (rt *route) roundTrip(uc *upConn, w http.ResponseWriter, r *http.Request, t
 		}
 		clear(h)
 	}
+}
+
+// responseValues returns a backing for response header values that lives
+// as long as w's header map, or nil. The plain loop clears its header map for
+// every request and nothing keeps the values past the response, so one array
+// per client connection serves all its responses.
+func responseValues(w http.ResponseWriter) []string {
+	if sw, ok := w.(*statusWriter); ok {
+		w = sw.ResponseWriter
+	}
+	if fw, ok := w.(*fastWriter); ok {
+		return fw.values[:]
+	}
+	return nil
 }
 
 // writeRequest writes the request line and headers of the forwarded request.

@@ -40,6 +40,7 @@ type ctxKey int
 const (
 	connKey ctxKey = iota
 	schemeKey
+	fastConnKey // the plain loop's *fastConn
 )
 
 // hopByHop are the headers that describe one connection, never forwarded
@@ -111,9 +112,15 @@ func (s *Server) newReverseProxy(rt *route, up *Upstream) *httputil.ReverseProxy
 
 // ServeHTTP is the client-facing entry point of the main listeners.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.serveWith(&statusWriter{ResponseWriter: w}, r)
+}
+
+// serveWith is ServeHTTP with the status recorder supplied by the caller:
+// the plain loop keeps one per client connection instead of allocating one
+// per request. sw must wrap the response writer and be otherwise zero.
+func (s *Server) serveWith(sw *statusWriter, r *http.Request) {
 	start := time.Now()
 	t := s.table.Load()
-	sw := &statusWriter{ResponseWriter: w}
 	rt := s.serve(t, sw, r)
 	if sw.status == 0 {
 		sw.status = http.StatusOK

@@ -97,9 +97,17 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 	return line, nil
 }
 
-func isTokenByte(c byte) bool {
-	return c < 0x80 && c > 0x20 && c != 0x7f && !strings.ContainsRune("\"(),/:;<=>?@[\\]{}", rune(c))
-}
+// isTokenByte reports whether c may appear in a method or field name
+// (RFC 9110 tchar). It runs for every byte of every name parsed, so it is a
+// table lookup rather than a search of the delimiter set.
+func isTokenByte(c byte) bool { return tokenTable[c] }
+
+var tokenTable = func() (t [256]bool) {
+	for c := 0x21; c < 0x7f; c++ {
+		t[c] = !strings.ContainsRune("\"(),/:;<=>?@[\\]{}", rune(c))
+	}
+	return t
+}()
 
 func validValue(v []byte) bool {
 	for _, c := range v {
@@ -112,8 +120,11 @@ func validValue(v []byte) bool {
 
 // readResponseHead parses one response head from br, adding its end-to-end
 // fields to dst (hop-by-hop fields and those named in Connection are left
-// out). method is the request's, for the HEAD rule.
-func readResponseHead(br *bufio.Reader, dst http.Header, method string) (respHead, error) {
+// out). method is the request's, for the HEAD rule. Single field values are
+// stored in values when it has room: a caller that reuses dst per
+// connection passes a backing it also reuses, so the usual few fields cost
+// no allocation beyond their strings.
+func readResponseHead(br *bufio.Reader, dst http.Header, method string, values []string) (respHead, error) {
 	var h respHead
 	line, err := readLine(br)
 	if err != nil {
@@ -134,9 +145,12 @@ func readResponseHead(br *bufio.Reader, dst http.Header, method string) (respHea
 		return h, errMalformedResponse
 	}
 	http10 := line[7] == '0'
+	if values == nil {
+		values = make([]string, 8)
+	}
+	clear(values)
 
 	var (
-		values    [8]string // backing for the usual few single-valued fields
 		used      int
 		length    int64 = -1
 		chunked   bool
