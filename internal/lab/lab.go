@@ -136,17 +136,12 @@ func (l *Lab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"the lab serves route53, cloudfront, monitoring (CloudWatch), acm, elasticloadbalancing and sts; this request names %q", name))
 		return
 	}
-	scope, signed := awsapi.ParseScope(r)
-	if !signed {
-		writeError(w, r, svc.protocol, &awsapi.Error{Status: http.StatusForbidden, Code: "MissingAuthenticationToken", Message: "Request is missing Authentication Token"})
-		return
-	}
-	cred, aerr := l.Env.Keys.Lookup(scope.AccessKeyID)
+	authed, aerr := l.Env.Keys.Authenticate(r)
 	if aerr != nil {
 		writeError(w, r, svc.protocol, aerr)
 		return
 	}
-	svc.handler.ServeHTTP(w, r.WithContext(awsapi.WithIdentity(r.Context(), cred.Identity)))
+	svc.handler.ServeHTTP(w, authed)
 }
 
 func (l *Lab) serveHistory(w http.ResponseWriter, r *http.Request) {

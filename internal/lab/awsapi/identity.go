@@ -116,3 +116,22 @@ func IdentityFrom(ctx context.Context) Identity {
 	}
 	return Identity{AccountID: DefaultAccountID, ARN: "arn:aws:iam::" + DefaultAccountID + ":user/lab-admin", UserID: "AIDALAB1111ADMIN0001", AccessKeyID: DefaultAccessKeyID}
 }
+
+// ErrMissingToken answers a request that carries no SigV4 signature.
+var ErrMissingToken = &Error{Status: http.StatusForbidden, Code: "MissingAuthenticationToken", Message: "Request is missing Authentication Token"}
+
+// Authenticate is what the lab does before every service: the SigV4
+// credential scope names the access key, the keyring names the identity,
+// and the returned request carries it in its context. An unsigned request
+// gets ErrMissingToken; an unknown or expired key the error AWS answers.
+func (k *Keyring) Authenticate(r *http.Request) (*http.Request, *Error) {
+	scope, signed := ParseScope(r)
+	if !signed {
+		return nil, ErrMissingToken
+	}
+	cred, err := k.Lookup(scope.AccessKeyID)
+	if err != nil {
+		return nil, err
+	}
+	return r.WithContext(WithIdentity(r.Context(), cred.Identity)), nil
+}

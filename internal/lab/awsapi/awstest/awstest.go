@@ -106,7 +106,7 @@ func CLIEnv(t testing.TB, endpoint string, extra []string, args ...string) CLIRe
 }
 
 // ErrMissingToken is what the lab server answers an unsigned request with.
-var ErrMissingToken = awsapi.Errorf(http.StatusForbidden, "MissingAuthenticationToken", "Request is missing Authentication Token")
+var ErrMissingToken = awsapi.ErrMissingToken
 
 // Authenticate wraps next in what the lab server does before every service:
 // the SigV4 credential scope names the access key, the keyring names the
@@ -117,21 +117,20 @@ var ErrMissingToken = awsapi.Errorf(http.StatusForbidden, "MissingAuthentication
 // hand-made requests.
 func Authenticate(env awsapi.Env, writeErr func(http.ResponseWriter, error), missing error, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		scope, signed := awsapi.ParseScope(r)
-		if !signed {
-			if missing != nil {
-				writeErr(w, missing)
-				return
-			}
-			next.ServeHTTP(w, r)
+		if _, signed := awsapi.ParseScope(r); !signed && missing == nil {
+			next.ServeHTTP(w, r) // the service's own default identity
 			return
 		}
-		cred, err := env.Keys.Lookup(scope.AccessKeyID)
+		authed, err := env.Keys.Authenticate(r)
 		if err != nil {
-			writeErr(w, err)
+			if err == awsapi.ErrMissingToken {
+				writeErr(w, missing)
+			} else {
+				writeErr(w, err)
+			}
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(awsapi.WithIdentity(r.Context(), cred.Identity)))
+		next.ServeHTTP(w, authed)
 	})
 }
 
