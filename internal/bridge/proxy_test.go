@@ -37,7 +37,7 @@ func TestHostRewriteAndSNIToTLSUpstream(t *testing.T) {
 	t.Cleanup(up.Close)
 
 	cfg := baseConfig(up.URL)
-	cfg.UpstreamTLS.CA = writeFile(t, "ca.pem", ca.pem)
+	cfg.UpstreamTLS.CA = writeFile(t, "ca.pem", ca.PEM)
 	s := startBridge(t, cfg)
 
 	req, _ := http.NewRequest(http.MethodGet, "http://"+s.Addr("http").String()+"/ruok?x=1", nil)
@@ -82,7 +82,7 @@ func TestUpstreamCertificateMustCoverRewrittenHost(t *testing.T) {
 	up.StartTLS()
 	t.Cleanup(up.Close)
 	cfg := baseConfig(up.URL)
-	cfg.UpstreamTLS.CA = writeFile(t, "ca.pem", ca.pem)
+	cfg.UpstreamTLS.CA = writeFile(t, "ca.pem", ca.PEM)
 	s := startBridge(t, cfg)
 	resp, _ := get(t, http.DefaultClient, "http://"+s.Addr("http").String()+"/", "cdn.example.com")
 	if resp.StatusCode != http.StatusBadGateway {
@@ -507,7 +507,7 @@ func TestHTTPSListenerSNIAndHTTP2(t *testing.T) {
 	cfg.Routes = append(cfg.Routes, Route{Host: "static.example.com", Upstreams: []string{up.URL}})
 	s := startBridge(t, cfg)
 	roots := x509.NewCertPool()
-	roots.AddCert(ca.cert)
+	roots.AddCert(ca.Cert)
 	addr := s.Addr("https").String()
 
 	for _, host := range []string{"cdn.example.com", "static.example.com"} {

@@ -1,110 +1,8 @@
 package edgesim
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"fmt"
-	"math/big"
-	"sort"
-	"strings"
-	"sync"
-	"time"
 )
-
-// authority is the lab CA: it signs one leaf per set of names, on demand.
-type authority struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
-
-	mu     sync.Mutex
-	leaves map[string]*tls.Certificate
-}
-
-func serial() *big.Int {
-	n, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 126))
-	return n
-}
-
-func newAuthority() (*authority, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("generating CA key: %w", err)
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial(),
-		Subject:               pkix.Name{CommonName: "cutover lab CA", Organization: []string{"cutover lab"}},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(10 * 365 * 24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		MaxPathLenZero:        true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, fmt.Errorf("self-signing CA: %w", err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, fmt.Errorf("parsing CA: %w", err)
-	}
-	return &authority{
-		cert: cert, key: key,
-		pem:    pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		leaves: map[string]*tls.Certificate{},
-	}, nil
-}
-
-// leaf returns a certificate for names, signing it the first time.
-func (a *authority) leaf(names []string) (*tls.Certificate, error) {
-	set := map[string]bool{}
-	var uniq []string
-	for _, n := range names {
-		n = strings.ToLower(n)
-		if n != "" && !set[n] {
-			set[n] = true
-			uniq = append(uniq, n)
-		}
-	}
-	sort.Strings(uniq)
-	if len(uniq) == 0 {
-		return nil, fmt.Errorf("signing leaf: no names")
-	}
-	key := strings.Join(uniq, ",")
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if c, ok := a.leaves[key]; ok {
-		return c, nil
-	}
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("generating leaf key: %w", err)
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber: serial(),
-		Subject:      pkix.Name{CommonName: uniq[0]},
-		DNSNames:     uniq,
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(90 * 24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, a.cert, &priv.PublicKey, a.key)
-	if err != nil {
-		return nil, fmt.Errorf("signing leaf for %s: %w", key, err)
-	}
-	c := &tls.Certificate{Certificate: [][]byte{der, a.cert.Raw}, PrivateKey: priv}
-	a.leaves[key] = c
-	return c, nil
-}
 
 // defaultName is CloudFront's default certificate name.
 const defaultName = "*.cloudfront.net"
@@ -129,7 +27,7 @@ func (s *Sim) certificateFor(w where, sni string) (*tls.Certificate, error) {
 		if host == "" {
 			host = "elb.amazonaws.com"
 		}
-		return s.ca.leaf([]string{host})
+		return s.ca.Leaf(host)
 	}
 	now := s.opts.Clock.Now()
 	s.mu.Lock()
@@ -145,5 +43,5 @@ func (s *Sim) certificateFor(w where, sni string) (*tls.Certificate, error) {
 	if names == nil {
 		names = []string{defaultName}
 	}
-	return s.ca.leaf(names)
+	return s.ca.Leaf(names...)
 }

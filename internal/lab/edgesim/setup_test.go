@@ -31,11 +31,11 @@ const certArn = "arn:aws:acm:us-east-1:111111111111:certificate/lab-example"
 
 var exampleDomains = []string{"example.com", "*.example.com"}
 
-// certs serves both the CloudFront emulator's and the edges' view of one
+// fakeCerts serves both the CloudFront emulator's and the edges' view of one
 // ACM certificate.
-type certs struct{}
+type fakeCerts struct{}
 
-func (certs) Certificate(arn string) (acm.Info, bool) {
+func (fakeCerts) Certificate(arn string) (acm.Info, bool) {
 	if arn != certArn {
 		return acm.Info{}, false
 	}
@@ -74,7 +74,7 @@ func (w *world) start(t *testing.T, opts Options) *Sim {
 	if opts.Distributions == nil {
 		opts.Distributions = w.cf
 	}
-	opts.Certificates = certs{}
+	opts.Certificates = fakeCerts{}
 	opts.EphemeralPorts = true
 	if opts.Seed == 0 {
 		opts.Seed = 7

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cutover/cutover/internal/certs"
 	"github.com/cutover/cutover/internal/lab/acm"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/cloudfront"
@@ -167,7 +168,7 @@ func (o *Options) defaults() error {
 // Sim is a running set of edges. It is safe for concurrent use.
 type Sim struct {
 	opts      Options
-	ca        *authority
+	ca        *certs.CA
 	transport *http.Transport
 	edgeNames []string
 	edgeAddrs []netip.Addr
@@ -198,12 +199,12 @@ func New(opts Options) (*Sim, error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
-	ca, err := newAuthority()
+	ca, err := certs.New("cutover lab CA", 10*365*24*time.Hour)
 	if err != nil {
 		return nil, fmt.Errorf("edgesim: %w", err)
 	}
 	if opts.CAPath != "" {
-		if err := os.WriteFile(opts.CAPath, ca.pem, 0o644); err != nil {
+		if err := os.WriteFile(opts.CAPath, ca.PEM, 0o644); err != nil {
 			return nil, fmt.Errorf("edgesim: writing CA: %w", err)
 		}
 	}
@@ -340,7 +341,7 @@ func (s *Sim) HTTPSPort() int { return s.httpsPort }
 
 // CA returns the lab CA certificate as PEM; clients trust it to reach the
 // edges over HTTPS.
-func (s *Sim) CA() []byte { return append([]byte(nil), s.ca.pem...) }
+func (s *Sim) CA() []byte { return append([]byte(nil), s.ca.PEM...) }
 
 // where names the listener a request arrived on: an edge (1-based) or a
 // load balancer.

@@ -2,15 +2,9 @@ package origin
 
 import (
 	"bufio"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"fmt"
-	"math/big"
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
@@ -18,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/cutover/cutover/internal/certs"
 )
 
 // HeaderOrigin names the origin that produced a response.
@@ -287,24 +283,16 @@ func (c *lazyConn) Write(p []byte) (int, error) {
 // can skip, and reading inner here would race with decide.
 func (c *lazyConn) Close() error { return c.peekConn.Close() }
 
+// selfSigned is the origin's own certificate; edges do not verify origin
+// certificates, so a throwaway authority signs it.
 func selfSigned(name string) (tls.Certificate, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := certs.New(name+" origin CA", 365*24*time.Hour)
 	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("generating key: %w", err)
+		return tls.Certificate{}, err
 	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: name + ".origin.lab"},
-		DNSNames:     []string{name + ".origin.lab", "localhost"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(365 * 24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	c, err := ca.Leaf(name+".origin.lab", "localhost")
 	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("self-signing: %w", err)
+		return tls.Certificate{}, err
 	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+	return *c, nil
 }
