@@ -43,6 +43,9 @@ type connPool struct {
 	mu     sync.Mutex
 	idle   []*upConn
 	closed bool // after close: nothing is kept idle any more
+	// gone is closed, readable without the lock (the event loops check it
+	// per request).
+	gone atomic.Bool
 
 	dials, reuses, brokenIdle atomic.Int64
 }
@@ -209,6 +212,7 @@ func (p *connPool) closeIdle(final bool) {
 	p.idle = nil
 	if final {
 		p.closed = true
+		p.gone.Store(true)
 	}
 	p.mu.Unlock()
 	for _, uc := range idle {

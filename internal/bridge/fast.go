@@ -68,7 +68,12 @@ type fastServer struct {
 	mu       sync.Mutex
 	conns    map[*fastConn]struct{}
 
-	served, handedOver atomic.Int64 // requests served by the loop; connections handed over
+	// ev is the event loop in front of the goroutine loop; nil where there
+	// is none (see evloop_linux.go).
+	ev *evServer
+
+	served, handedOver atomic.Int64 // requests served by the loops; connections handed to net/http
+	evServed, escaped  atomic.Int64 // of those, by the event loop; connections it passed to goroutines
 }
 
 func newFastServer(s *Server, l net.Listener, fallback *http.Server) *fastServer {
@@ -100,17 +105,27 @@ func (f *fastServer) serve() error {
 			}
 			return err
 		}
-		fc := &fastConn{f: f, conn: c}
-		f.mu.Lock()
-		if f.draining.Load() {
-			f.mu.Unlock()
-			_ = c.Close()
+		if f.ev != nil {
+			f.ev.adopt(c)
 			continue
 		}
-		f.conns[fc] = struct{}{}
-		f.mu.Unlock()
-		go fc.serve()
+		f.goServe(c, nil, nil)
 	}
+}
+
+// goServe serves c on a goroutine of its own. pre and res are what the
+// event loop passes on with a connection (see fastConn.serve).
+func (f *fastServer) goServe(c net.Conn, pre []byte, res *resumed) {
+	fc := &fastConn{f: f, conn: c}
+	f.mu.Lock()
+	if f.draining.Load() && pre == nil && res == nil {
+		f.mu.Unlock()
+		_ = c.Close()
+		return
+	}
+	f.conns[fc] = struct{}{}
+	f.mu.Unlock()
+	go fc.serve(pre, res)
 }
 
 // shutdown stops accepting, closes idle connections as they become idle and
@@ -121,6 +136,10 @@ func (f *fastServer) shutdown(ctx context.Context) error {
 	// Also closed by the fallback server's Shutdown, unless that server
 	// never got to Serve.
 	_ = f.handoff.Close()
+	if f.ev != nil {
+		f.ev.drain()
+		defer f.ev.stop()
+	}
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -132,6 +151,9 @@ func (f *fastServer) shutdown(ctx context.Context) error {
 		}
 		left := len(f.conns)
 		f.mu.Unlock()
+		if f.ev != nil {
+			left += int(f.ev.open())
+		}
 		if left == 0 {
 			return nil
 		}
@@ -190,15 +212,22 @@ type fastConn struct {
 	stopAbort  func() bool // fc.releaseAbort, bound once per connection
 }
 
-// clientSrc is what the connection's reader reads from: the connection,
-// after a byte the watch read may have taken.
+// clientSrc is what the connection's reader reads from: the bytes the
+// event loop had read before it passed the connection on, then the
+// connection, after a byte the watch read may have taken.
 type clientSrc struct {
 	conn    net.Conn
+	pre     []byte
 	pending byte
 	has     bool
 }
 
 func (c *clientSrc) Read(p []byte) (int, error) {
+	if len(c.pre) > 0 {
+		n := copy(p, c.pre)
+		c.pre = c.pre[n:]
+		return n, nil
+	}
 	if c.has && len(p) > 0 {
 		p[0] = c.pending
 		c.has = false
@@ -207,7 +236,23 @@ func (c *clientSrc) Read(p []byte) (int, error) {
 	return c.conn.Read(p)
 }
 
-func (fc *fastConn) serve() {
+// resumed is an exchange the event loop started and passes on to a
+// goroutine: the request went out, and the response is of a kind the loop
+// does not relay itself (large, chunked, interim responses, read to close).
+type resumed struct {
+	head     []byte  // the request head as the client sent it
+	uc       *upConn // the upstream connection, response bytes already read replayed
+	t        *table
+	rt       *route
+	up       *Upstream
+	start    time.Time
+	deadline time.Time // for the response head
+}
+
+// serve runs the connection's request loop. pre are bytes the event loop
+// read from the connection before passing it on; res, when set, is the
+// exchange in progress that it passed on with it.
+func (fc *fastConn) serve(pre []byte, res *resumed) {
 	f := fc.f
 	handed := false
 	defer func() {
@@ -229,7 +274,7 @@ func (fc *fastConn) serve() {
 		}
 		f.forget(fc)
 	}()
-	fc.src.conn = fc.conn
+	fc.src.conn, fc.src.pre = fc.conn, pre
 	if v := fastReaderPool.Get(); v != nil {
 		fc.br = v.(*bufio.Reader)
 		fc.br.Reset(&fc.src)
@@ -238,6 +283,21 @@ func (fc *fastConn) serve() {
 	}
 	fc.remote = fc.conn.RemoteAddr().String()
 	first := true
+	if res != nil {
+		first = false
+		if !fc.state.CompareAndSwap(fcIdle, fcActive) || fc.buildRequest(res.head) != nil {
+			res.abandon()
+			return
+		}
+		// The loop forwarded the body already.
+		fc.req.Body, fc.body = http.NoBody, fastBody{}
+		if !fc.serveOne(0, res) {
+			return
+		}
+		if f.draining.Load() || !fc.state.CompareAndSwap(fcActive, fcIdle) {
+			return
+		}
+	}
 	for {
 		if !fc.awaitRequest(first) {
 			return
@@ -255,7 +315,7 @@ func (fc *fastConn) serve() {
 			return
 		}
 		f.served.Add(1)
-		if !fc.serveOne(n) {
+		if !fc.serveOne(n, nil) {
 			return
 		}
 		if f.draining.Load() || !fc.state.CompareAndSwap(fcActive, fcIdle) {
@@ -573,9 +633,9 @@ func (b *fastBody) Read(p []byte) (int, error) { return readLength(b.br, &b.rema
 func (b *fastBody) Close() error { return nil }
 
 // serveOne runs the handler for the parsed request whose head is n bytes
-// long and writes the response. It reports whether the connection may carry
-// another request.
-func (fc *fastConn) serveOne(n int) (keep bool) {
+// long, or finishes the exchange res, and writes the response. It reports
+// whether the connection may carry another request.
+func (fc *fastConn) serveOne(n int, res *resumed) (keep bool) {
 	_, _ = fc.br.Discard(n)
 	r := fc.req
 	if r.ContentLength > 0 {
@@ -599,10 +659,10 @@ func (fc *fastConn) serveOne(n int) (keep bool) {
 	if fc.f.draining.Load() || r.Close {
 		w.closeAfter = true
 	}
-	if r.ContentLength == 0 && fc.br.Buffered() == 0 {
+	if (r.ContentLength == 0 || res != nil) && fc.br.Buffered() == 0 && len(fc.src.pre) == 0 {
 		fc.startWatch()
 	}
-	aborted := fc.runHandler(w, r)
+	aborted := fc.runHandler(w, r, res)
 	fc.stopWatch()
 	if aborted {
 		_ = fc.bw.Flush() // what was written already goes out, as with net/http
@@ -628,7 +688,7 @@ func (fc *fastConn) serveOne(n int) (keep bool) {
 	return true
 }
 
-func (fc *fastConn) runHandler(w *fastWriter, r *http.Request) (aborted bool) {
+func (fc *fastConn) runHandler(w *fastWriter, r *http.Request, res *resumed) (aborted bool) {
 	defer func() {
 		if v := recover(); v != nil {
 			aborted = true
@@ -638,6 +698,10 @@ func (fc *fastConn) runHandler(w *fastWriter, r *http.Request) (aborted bool) {
 		}
 	}()
 	fc.sw = statusWriter{ResponseWriter: w}
+	if res != nil {
+		fc.f.s.resume(&fc.sw, r, res, fc.abortOnLeave(res.uc.conn))
+		return false
+	}
 	fc.f.s.serveWith(&fc.sw, r)
 	return false
 }

@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +20,40 @@ import (
 
 	"github.com/cutover/cutover/internal/certs"
 )
+
+// loopEnv selects the plain listener's serving for a run of the suite.
+const loopEnv = "CUTOVER_BRIDGE_TEST_LOOP"
+
+// TestMain runs the suite twice on Linux: with the event loops in front
+// (the default) and again with the goroutine loop alone, which also serves
+// everything the event loops pass on.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if code == 0 && runtime.GOOS == "linux" && os.Getenv(loopEnv) == "" {
+		cmd := exec.Command(os.Args[0], os.Args[1:]...)
+		cmd.Env = append(os.Environ(), loopEnv+"=goroutine")
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		if err := cmd.Run(); err != nil {
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// withGoroutineLoop serves the plain listener without event loops.
+func withGoroutineLoop() Option { return func(s *Server) { s.noEventLoop = true } }
+
+// testOptions are the options every test server gets.
+func testOptions(opts ...Option) []Option {
+	opts = append([]Option{WithLogger(quietLogger())}, opts...)
+	if os.Getenv(loopEnv) == "goroutine" {
+		opts = append(opts, withGoroutineLoop())
+	}
+	return opts
+}
+
+// eventLoops reports whether s serves its plain listener with event loops.
+func eventLoops(s *Server) bool { return len(s.fast) > 0 && s.fast[0].ev != nil }
 
 // testCA issues leaf certificates for test servers.
 type testCA struct {
@@ -113,8 +149,7 @@ func baseConfig(upstreams ...string) *Config {
 
 func startBridge(t *testing.T, cfg *Config, opts ...Option) *Server {
 	t.Helper()
-	opts = append([]Option{WithLogger(quietLogger())}, opts...)
-	s, err := New(cfg, opts...)
+	s, err := New(cfg, testOptions(opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

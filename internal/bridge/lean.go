@@ -121,6 +121,16 @@ func (s *Server) forwardLean(w *statusWriter, r *http.Request, rt *route, up *Up
 			return
 		}
 	}
+	s.relay(w, r, rt, up, uc, head, stop)
+}
+
+// relay streams the response whose head was read from uc into w's header
+// map to the client, then returns uc to its pool or closes it. stop ends
+// the watch that cuts uc short when the client leaves.
+func (s *Server) relay(w *statusWriter, r *http.Request, rt *route, up *Upstream, uc *upConn, head respHead, stop func() bool) {
+	ctx := r.Context()
+	p := up.conns
+	hdr := w.Header()
 	up.ReportSuccess()
 	body := &uc.body
 	body.reset(uc.br, head)
@@ -170,6 +180,39 @@ func (s *Server) forwardLean(w *statusWriter, r *http.Request, rt *route, up *Up
 	}
 }
 
+// resume finishes an exchange the event loop started: the request is out,
+// the response is read from res.uc.
+func (s *Server) resume(w *statusWriter, r *http.Request, res *resumed, stop func() bool) {
+	rt, up, uc := res.rt, res.up, res.uc
+	w.upstream = up.URL.Host
+	defer s.record(res.t, rt, w, r, res.start)
+	defer rt.release()
+	uc.deadline = res.deadline
+	var (
+		h  respHead
+		ae attemptError
+	)
+	if err := uc.conn.SetDeadline(res.deadline); err != nil {
+		ae.err = err
+	} else {
+		h, ae = readHead(uc, w, r)
+	}
+	if ae.err != nil {
+		stop()
+		uc.close()
+		clear(w.Header())
+		s.upstreamFailed(w, r, rt, up, ae.err)
+		return
+	}
+	s.relay(w, r, rt, up, uc, h, stop)
+}
+
+// abandon releases an exchange that cannot be finished.
+func (res *resumed) abandon() {
+	res.uc.close()
+	res.rt.release()
+}
+
 // roundTrip writes r on uc and reads the final response's head into w's
 // header map, all within timeout. Interim responses other than 100 are
 // passed on to the client, as ReverseProxy does.
@@ -196,6 +239,12 @@ func (rt *route) roundTrip(uc *upConn, w http.ResponseWriter, r *http.Request, t
 	if err := uc.bw.Flush(); err != nil {
 		return respHead{}, attemptError{err: err, silent: true}
 	}
+	return readHead(uc, w, r)
+}
+
+// readHead reads the final response's head from uc into w's header map,
+// passing interim responses other than 100 on to the client.
+func readHead(uc *upConn, w http.ResponseWriter, r *http.Request) (respHead, attemptError) {
 	if _, err := uc.br.Peek(1); err != nil {
 		return respHead{}, attemptError{err: err, silent: true}
 	}

@@ -252,9 +252,10 @@ func TestLeanPathDropsIdleConnectionWithUnsolicitedBytes(t *testing.T) {
 	<-sent
 	lp := leanUpstream(t, s).conns
 	// The stray bytes are on their way over loopback; wait until the kernel
-	// has them so the idle check can see them.
+	// has them so the idle check can see them (an event loop sees them
+	// arrive and drops the connection at once).
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		if strayArrived(lp) {
+		if strayArrived(lp) || lp.brokenIdle.Load() > 0 {
 			break
 		}
 	}
@@ -367,6 +368,8 @@ func TestLeanPathUpstreamTimeoutIs504(t *testing.T) {
 	}
 }
 
+// A body cut short never reaches the client as complete: either the
+// connection breaks after the head, or (event loop) the client gets a 502.
 func TestLeanPathCutUpstreamBodyAbortsClientConnection(t *testing.T) {
 	up := newRawUpstream(t, func(u *rawUpstream, c net.Conn, br *bufio.Reader) {
 		if u.readReq(br) == nil {
@@ -382,8 +385,11 @@ func TestLeanPathCutUpstreamBodyAbortsClientConnection(t *testing.T) {
 		return // the connection broke before the headers even left
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusBadGateway {
+		return // the event loop waits for the whole body: nothing was sent yet
+	}
 	if _, err := io.ReadAll(resp.Body); err == nil {
-		t.Fatal("a truncated upstream body reached the client as complete")
+		t.Fatalf("a truncated upstream body reached the client as complete (status %d)", resp.StatusCode)
 	}
 }
 

@@ -210,7 +210,7 @@ func TestGracefulShutdownCompletesInFlightRequest(t *testing.T) {
 		_, _ = io.WriteString(w, "finished")
 	}))
 	t.Cleanup(up.Close)
-	s, err := New(baseConfig(up.URL), WithLogger(quietLogger()))
+	s, err := New(baseConfig(up.URL), testOptions()...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -122,6 +122,12 @@ func (s *Server) serveWith(sw *statusWriter, r *http.Request) {
 	start := time.Now()
 	t := s.table.Load()
 	rt := s.serve(t, sw, r)
+	s.record(t, rt, sw, r, start)
+}
+
+// record counts a finished request in its route's metrics and writes its
+// access log line. rt is nil when no route took the request.
+func (s *Server) record(t *table, rt *route, sw *statusWriter, r *http.Request, start time.Time) {
 	if sw.status == 0 {
 		sw.status = http.StatusOK
 	}
@@ -174,46 +180,11 @@ func (s *Server) serve(t *table, w *statusWriter, r *http.Request) *route {
 		s.reject(w, "connect", http.StatusMethodNotAllowed, "bridge: CONNECT is not supported\n")
 		return nil
 	}
-	if countHeaders(r.Header) > t.maxHeaderCount {
-		w.Header().Set("Connection", "close")
-		s.reject(w, "header_count", http.StatusRequestHeaderFieldsTooLarge, "bridge: too many header fields\n")
-		return nil
-	}
-	host := r.Host
-	if r.URL.IsAbs() {
-		// Absolute form: the URI's authority is the target (RFC 9112 3.2.2).
-		if r.URL.Scheme != "http" && r.URL.Scheme != "https" {
-			s.reject(w, "misdirected", http.StatusMisdirectedRequest, "bridge: unsupported scheme\n")
-			return nil
-		}
-		host = r.URL.Host
-	}
-	host = normalizeHost(host)
-	if r.URL.Path == "/healthz" && (host == "" || host == t.healthHost) {
-		plain(w, http.StatusOK, "ok\n")
-		return nil
-	}
-	rt := t.routes[host]
-	if rt == nil {
-		s.reject(w, "misdirected", http.StatusMisdirectedRequest, "bridge: no route for host "+quoteHost(host)+"\n")
-		return nil
-	}
-	if rt.inflight.Add(1) > rt.limit {
-		rt.inflight.Add(-1)
-		w.Header().Set("Retry-After", "1")
-		s.reject(w, "concurrency", http.StatusServiceUnavailable, "bridge: route "+rt.host+" is at its concurrency limit\n")
-		return rt
-	}
-	defer rt.inflight.Add(-1)
-	rt.metrics.inFlight.Inc()
-	defer rt.metrics.inFlight.Dec()
-
-	up := rt.pool.pick()
+	rt, up := s.admit(t, w, r)
 	if up == nil {
-		s.reject(w, "no_upstream", http.StatusBadGateway, "bridge: all upstreams for "+rt.host+" are down\n")
 		return rt
 	}
-	w.upstream = up.URL.Host
+	defer rt.release()
 	if r.ProtoMajor == 1 && len(r.TransferEncoding) > 0 {
 		// Read the first chunk before contacting the upstream: a malformed
 		// chunked body is refused here instead of half-forwarded.
@@ -228,6 +199,60 @@ func (s *Server) serve(t *table, w *statusWriter, r *http.Request) *route {
 		rt.proxies[up].ServeHTTP(w, r)
 	}
 	return rt
+}
+
+// admit does the checks every request passes before it is forwarded:
+// header count, /healthz, the route for its Host, the route's concurrency
+// bound and a healthy upstream. When it returns an upstream, the request
+// counts against the route's bound (and in-flight gauge) until the caller
+// releases it; otherwise the answer is written already.
+func (s *Server) admit(t *table, w *statusWriter, r *http.Request) (*route, *Upstream) {
+	if countHeaders(r.Header) > t.maxHeaderCount {
+		w.Header().Set("Connection", "close")
+		s.reject(w, "header_count", http.StatusRequestHeaderFieldsTooLarge, "bridge: too many header fields\n")
+		return nil, nil
+	}
+	host := r.Host
+	if r.URL.IsAbs() {
+		// Absolute form: the URI's authority is the target (RFC 9112 3.2.2).
+		if r.URL.Scheme != "http" && r.URL.Scheme != "https" {
+			s.reject(w, "misdirected", http.StatusMisdirectedRequest, "bridge: unsupported scheme\n")
+			return nil, nil
+		}
+		host = r.URL.Host
+	}
+	host = normalizeHost(host)
+	if r.URL.Path == "/healthz" && (host == "" || host == t.healthHost) {
+		plain(w, http.StatusOK, "ok\n")
+		return nil, nil
+	}
+	rt := t.routes[host]
+	if rt == nil {
+		s.reject(w, "misdirected", http.StatusMisdirectedRequest, "bridge: no route for host "+quoteHost(host)+"\n")
+		return nil, nil
+	}
+	if rt.inflight.Add(1) > rt.limit {
+		rt.inflight.Add(-1)
+		w.Header().Set("Retry-After", "1")
+		s.reject(w, "concurrency", http.StatusServiceUnavailable, "bridge: route "+rt.host+" is at its concurrency limit\n")
+		return rt, nil
+	}
+	rt.metrics.inFlight.Inc()
+
+	up := rt.pool.pick()
+	if up == nil {
+		rt.release()
+		s.reject(w, "no_upstream", http.StatusBadGateway, "bridge: all upstreams for "+rt.host+" are down\n")
+		return rt, nil
+	}
+	w.upstream = up.URL.Host
+	return rt, up
+}
+
+// release ends a request's count against the route's bound.
+func (rt *route) release() {
+	rt.inflight.Add(-1)
+	rt.metrics.inFlight.Dec()
 }
 
 // peekBody reads the first byte of the body and puts it back. It reports

@@ -40,6 +40,9 @@ type Server struct {
 	limiters  map[string]*atomic.Int64
 
 	draining  atomic.Bool
+	// noEventLoop serves the plain listener with the goroutine loop alone
+	// (tests of that loop).
+	noEventLoop bool
 	startOnce sync.Once
 	startErr  error
 	servers   []*http.Server
@@ -229,6 +232,13 @@ func (s *Server) Reload(cfg *Config) error {
 	for _, up := range dropped {
 		up.closeIdle(true)
 	}
+	if len(dropped) > 0 {
+		for _, fs := range s.fast {
+			if fs.ev != nil {
+				fs.ev.scan() // the loops keep idle connections of their own
+			}
+		}
+	}
 	if !reflect.DeepEqual(c.Listeners, s.cfg.Listeners) || c.Metrics != s.cfg.Metrics ||
 		c.Limits.ReadHeaderTimeout != s.cfg.Limits.ReadHeaderTimeout ||
 		c.Limits.IdleTimeout != s.cfg.Limits.IdleTimeout ||
@@ -303,6 +313,12 @@ func (s *Server) start() error {
 		fallback := newHTTP(s)
 		s.servers = append(s.servers, fallback)
 		fs := newFastServer(s, l, fallback)
+		if !s.noEventLoop {
+			if fs.ev, err = newEvServer(fs); err != nil {
+				s.logger.Info("bridge: serving without an event loop", "reason", err.Error())
+				fs.ev, err = nil, nil
+			}
+		}
 		s.fast = append(s.fast, fs)
 		go func() {
 			if err := fs.serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -1,0 +1,241 @@
+//go:build linux
+
+package bridge
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// needEventLoops skips in the suite's goroutine-loop run: these tests are
+// about what the event loops do themselves.
+func needEventLoops(t *testing.T, s *Server) {
+	t.Helper()
+	if !eventLoops(s) {
+		if s.noEventLoop {
+			t.Skip("the goroutine-loop run of the suite")
+		}
+		t.Fatal("no event loops on Linux")
+	}
+}
+
+func TestEventLoopServesCommonExchangesOnOneUpstreamConnection(t *testing.T) {
+	rec, up := newRecorderUpstream(t, "ok-new")
+	s := startBridge(t, baseConfig(up.URL))
+	needEventLoops(t, s)
+	c, br := dialBridge(t, s)
+	req := "GET /%d HTTP/1.1\r\nHost: cdn.example.com\r\n\r\n"
+	// Three pipelined requests in one write, then two more one by one.
+	if _, err := fmt.Fprintf(c, req+req+req, 0, 1, 2); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		if i >= 3 {
+			if _, err := fmt.Fprintf(c, req, i); err != nil {
+				t.Fatal(err)
+			}
+		}
+		resp, body := readResp(t, br, "GET")
+		if resp.StatusCode != 200 || body != "ok-new" {
+			t.Fatalf("request %d: %d %q", i, resp.StatusCode, body)
+		}
+	}
+	if r, _ := rec.lastRequest(); r.URL.Path != "/4" || r.Host != "cdn-new.example.com" {
+		t.Fatalf("upstream last saw %s %s", r.Host, r.URL)
+	}
+	fs, lp := s.fast[0], leanUpstream(t, s).conns
+	if fs.evServed.Load() != 5 || fs.escaped.Load() != 0 || fs.handedOver.Load() != 0 {
+		t.Fatalf("event loop served %d, passed on %d, handed over %d; want 5, 0, 0",
+			fs.evServed.Load(), fs.escaped.Load(), fs.handedOver.Load())
+	}
+	if d, r := lp.dials.Load(), lp.reuses.Load(); d != 1 || r != 4 {
+		t.Fatalf("upstream dials %d reuses %d; want 1 and 4", d, r)
+	}
+}
+
+// What the loop does not relay itself is passed on with the bytes read so
+// far, answered exactly, and the connection keeps working afterwards.
+func TestEventLoopPassesOnWhatItDoesNotRelay(t *testing.T) {
+	big := strings.Repeat("b", evMaxResponse+1)
+	up := scriptedUpstream(t, map[string]string{
+		"/chunked": "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+		"/big":     fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(big), big),
+		"/103":     "HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nlate",
+	})
+	s := startBridge(t, baseConfig(up.url()))
+	needEventLoops(t, s)
+	fs := s.fast[0]
+	cases := []struct {
+		name, send string
+		want       []string // bodies, in order (interim responses have none)
+	}{
+		{"chunked response", "GET /chunked HTTP/1.1\r\nHost: cdn.example.com\r\n\r\n", []string{"hello world"}},
+		{"response over the loop's bound", "GET /big HTTP/1.1\r\nHost: cdn.example.com\r\n\r\n", []string{big}},
+		{"interim response", "GET /103 HTTP/1.1\r\nHost: cdn.example.com\r\n\r\n", []string{"", "late"}},
+		{"unusual request", "GET /x HTTP/1.1\r\nHost: cdn.example.com\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", []string{"ok"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := fs.escaped.Load() + fs.handedOver.Load()
+			c, br := dialBridge(t, s)
+			if _, err := io.WriteString(c, tc.send); err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range tc.want {
+				if resp, body := readResp(t, br, "GET"); body != want {
+					t.Fatalf("status %d, body of %d bytes, want %d", resp.StatusCode, len(body), len(want))
+				}
+			}
+			if fs.escaped.Load()+fs.handedOver.Load() == before {
+				t.Fatal("the connection was not passed on")
+			}
+			// The connection carries on with the goroutine loop.
+			if _, err := io.WriteString(c, "GET /after HTTP/1.1\r\nHost: cdn.example.com\r\n\r\n"); err != nil {
+				t.Fatal(err)
+			}
+			if resp, body := readResp(t, br, "GET"); resp.StatusCode != 200 || body != "ok" {
+				t.Fatalf("after: %d %q", resp.StatusCode, body)
+			}
+		})
+	}
+}
+
+// A body that arrives after its head is not waited for in the loop: the
+// connection goes to the goroutine loop, which streams it.
+func TestEventLoopPassesOnBodyStillArriving(t *testing.T) {
+	rec, up := newRecorderUpstream(t, "m")
+	s := startBridge(t, baseConfig(up.URL))
+	needEventLoops(t, s)
+	c, br := dialBridge(t, s)
+	if _, err := io.WriteString(c, "POST /p HTTP/1.1\r\nHost: cdn.example.com\r\nContent-Length: 10\r\n\r\nhello"); err != nil {
+		t.Fatal(err)
+	}
+	for s.fast[0].escaped.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := io.WriteString(c, "world"); err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := readResp(t, br, "POST"); resp.StatusCode != 200 || body != "m" {
+		t.Fatalf("%d %q", resp.StatusCode, body)
+	}
+	if _, body := rec.lastRequest(); body != "helloworld" {
+		t.Fatalf("upstream got body %q", body)
+	}
+}
+
+// A client that does not read its responses holds up its own connection
+// only: the loop keeps what the socket does not take, stops reading more
+// requests, and delivers everything in order once the client reads.
+func TestEventLoopSlowReaderGetsEveryResponseInOrder(t *testing.T) {
+	body := strings.Repeat("x", 60<<10)
+	up := newRawUpstream(t, func(u *rawUpstream, c net.Conn, br *bufio.Reader) {
+		for {
+			r := u.readReq(br)
+			if r == nil {
+				return
+			}
+			b := r.URL.Path + body
+			if _, err := fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(b), b); err != nil {
+				return
+			}
+		}
+	})
+	s := startBridge(t, baseConfig(up.url()))
+	needEventLoops(t, s)
+	c, br := dialBridge(t, s)
+	const n = 40 // 2.4 MB of responses, far more than the socket buffers hold
+	var reqs strings.Builder
+	for i := range n {
+		fmt.Fprintf(&reqs, "GET /%02d HTTP/1.1\r\nHost: cdn.example.com\r\n\r\n", i)
+	}
+	if _, err := io.WriteString(c, reqs.String()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // let the buffers fill while nobody reads
+	for i := range n {
+		resp, got := readResp(t, br, "GET")
+		if want := fmt.Sprintf("/%02d", i) + body; resp.StatusCode != 200 || got != want {
+			t.Fatalf("response %d: status %d, %d bytes starting %q", i, resp.StatusCode, len(got), got[:min(len(got), 4)])
+		}
+	}
+	if fs := s.fast[0]; fs.evServed.Load() != n || fs.escaped.Load() != 0 {
+		t.Fatalf("event loop served %d, passed on %d", fs.evServed.Load(), fs.escaped.Load())
+	}
+}
+
+// The loop's upstream deadline covers the whole small response: one that
+// stops half way gets 504 within the route timeout.
+func TestEventLoopUpstreamStallingMidBodyIs504(t *testing.T) {
+	up := newRawUpstream(t, func(u *rawUpstream, c net.Conn, br *bufio.Reader) {
+		if u.readReq(br) == nil {
+			return
+		}
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf")
+		_, _ = br.ReadByte() // until the bridge gives up on the connection
+	})
+	cfg := baseConfig(up.url())
+	cfg.Routes[0].Timeout = 150 * time.Millisecond
+	s := startBridge(t, cfg)
+	needEventLoops(t, s)
+	start := time.Now()
+	resp, _ := doReq(t, http.DefaultClient, http.MethodGet, "http://"+s.Addr("http").String()+"/", "")
+	if resp.StatusCode != http.StatusGatewayTimeout {
+		t.Fatalf("status %d, want 504", resp.StatusCode)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("answered after %v; the timeout is 150ms", d)
+	}
+}
+
+// Shutdown closes idle client connections of the loops and lets a running
+// exchange finish.
+func TestEventLoopShutdownDrains(t *testing.T) {
+	release := make(chan struct{})
+	up := newRawUpstream(t, func(u *rawUpstream, c net.Conn, br *bufio.Reader) {
+		for {
+			r := u.readReq(br)
+			if r == nil {
+				return
+			}
+			if r.URL.Path == "/slow" {
+				<-release
+			}
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		}
+	})
+	s := startBridge(t, baseConfig(up.url()))
+	needEventLoops(t, s)
+	idle, ibr := dialBridge(t, s)
+	if _, err := io.WriteString(idle, "GET / HTTP/1.1\r\nHost: cdn.example.com\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	readResp(t, ibr, "GET")
+	busy, bbr := dialBridge(t, s)
+	if _, err := io.WriteString(busy, "GET /slow HTTP/1.1\r\nHost: cdn.example.com\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	for up.requests.Load() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Shutdown() }()
+	// The idle connection is closed without an answer.
+	if _, err := ibr.ReadByte(); err == nil {
+		t.Fatal("idle connection got bytes instead of being closed")
+	}
+	close(release)
+	resp, body := readResp(t, bbr, "GET")
+	if resp.StatusCode != 200 || body != "ok" || !resp.Close {
+		t.Fatalf("running exchange: %d %q close=%v", resp.StatusCode, body, resp.Close)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
