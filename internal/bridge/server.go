@@ -39,17 +39,17 @@ type Server struct {
 	upstreams map[upstreamKey]*Upstream
 	limiters  map[string]*atomic.Int64
 
-	draining  atomic.Bool
+	draining atomic.Bool
 	// noEventLoop serves the plain listener with the goroutine loop alone
 	// (tests of that loop).
 	noEventLoop bool
-	startOnce sync.Once
-	startErr  error
-	servers   []*http.Server
-	fast      []*fastServer
-	listeners []net.Listener
-	addrs     map[string]net.Addr
-	serveErr  chan error
+	startOnce   sync.Once
+	startErr    error
+	servers     []*http.Server
+	fast        []*fastServer
+	listeners   []net.Listener
+	addrs       map[string]net.Addr
+	serveErr    chan error
 }
 
 // Option adjusts a Server at construction.
