@@ -142,6 +142,7 @@ sed -e "s/:${PORT[cutover]}/:${PORT[baseline]}/" -e 's/:18094/:18095/' "$T/bridg
 
 # --- start ------------------------------------------------------------------
 "$T/upstream" -addr 127.0.0.1:$UP_PORT -marker "$MARKER" & PIDS+=($!)
+declare -A PID_OF=()
 for p in $PROXIES; do
 	case $p in
 	nginx) nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" 2>"$T/nginx.log" & PIDS+=($!) ;;
@@ -150,6 +151,7 @@ for p in $PROXIES; do
 	cutover) "$T/cutover" bridge -c "$T/bridge.yaml" 2>"$T/cutover.log" & PIDS+=($!) ;;
 	baseline) "$BASELINE" bridge -c "$T/baseline.yaml" 2>"$T/baseline.log" & PIDS+=($!) ;;
 	esac
+	[ "$p" = ceiling ] || PID_OF[$p]=$!
 done
 
 host() { echo "${HOST[$1]:-cdn.example.com}"; }
@@ -187,6 +189,18 @@ profile() { # CPU and allocation profile of a bridge while wrk runs: profile nam
 	curl -s -o "$dir/metrics.txt" "http://127.0.0.1:$2/metrics"
 	if [ "$1" = cutover ]; then cp "$T/cutover" "$dir/bin"; else cp "$BASELINE" "$dir/bin"; fi
 }
+# CPU time (user + system, clock ticks) of a proxy: the process and its
+# children (nginx's workers), from /proc/PID/stat fields 14 and 15.
+cpu_ticks() {
+	local total=0 p
+	[ -n "${1:-}" ] || { echo 0; return; }
+	for p in $1 $(pgrep -P "$1" || true); do
+		[ -r "/proc/$p/stat" ] || continue
+		total=$((total + $(sed 's/^.*) //' "/proc/$p/stat" | awk '{print $12 + $13}')))
+	done
+	echo "$total"
+}
+HZ=$(getconf CLK_TCK)
 : >"$T/results"
 for r in $(seq "$ROUNDS"); do
 	for p in $PROXIES; do
@@ -197,14 +211,20 @@ for r in $(seq "$ROUNDS"); do
 			baseline) profile baseline 18095 & prof=$! ;;
 			esac
 		fi
+		c0=$(cpu_ticks "${PID_OF[$p]:-}")
 		out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -H "Host: $(host "$p")" "http://127.0.0.1:${PORT[$p]}/ruok")
 		[ -z "$prof" ] || wait "$prof"
 		rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
 		p50=$(to_ms "$(awk '$1=="50%" {print $2}' <<<"$out")")
 		p99=$(to_ms "$(awk '$1=="99%" {print $2}' <<<"$out")")
 		errs=$(awk '/Non-2xx|Socket errors/ {print}' <<<"$out" | tr '\n' ' ')
-		echo "$p $r $rps $p50 $p99" >>"$T/results"
-		printf 'round %d %-8s %10.0f req/s  p50 %6.2f ms  p99 %6.2f ms %s\n' "$r" "$p" "$rps" "$p50" "$p99" "$errs" >&2
+		c1=$(cpu_ticks "${PID_OF[$p]:-}")
+		# CPU per request in microseconds (wrk's total is what it counted
+		# in the run; profiling rounds include the profiler's own cost).
+		reqs=$(awk '/requests in/ {print $1}' <<<"$out")
+		cpu=$(awk -v d=$((c1 - c0)) -v hz="$HZ" -v n="$reqs" 'BEGIN { if (n > 0 && d > 0) printf "%.1f", d / hz * 1e6 / n; else print 0 }')
+		echo "$p $r $rps $p50 $p99 $cpu" >>"$T/results"
+		printf 'round %d %-8s %10.0f req/s  p50 %6.2f ms  p99 %6.2f ms  cpu %5.1f us/req %s\n' "$r" "$p" "$rps" "$p50" "$p99" "$cpu" "$errs" >&2
 	done
 done
 
@@ -212,13 +232,14 @@ done
 echo
 echo "machine: $(nproc) cores, $(uname -sr); wrk -t$THREADS -c$CONNS -d$DURATION x $ROUNDS rounds (interleaved)"
 echo
-echo "| proxy | req/s (mean) | p50 ms (median) | p99 ms (median) | ours/peer req/s | ours/peer p99 |"
-echo "|---|---:|---:|---:|---:|---:|"
+echo "| proxy | req/s (mean) | p50 ms (median) | p99 ms (median) | CPU µs/req (median) | ours/peer req/s | ours/peer p99 |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
 awk '
-{ n[$1]++; rps[$1]+=$3; p50[$1,n[$1]]=$4; p99[$1,n[$1]]=$5; order[$1]=order[$1] ? order[$1] : ++k; names[k]=$1 }
+{ n[$1]++; rps[$1]+=$3; p50[$1,n[$1]]=$4; p99[$1,n[$1]]=$5; cpu[$1,n[$1]]=$6; order[$1]=order[$1] ? order[$1] : ++k; names[k]=$1 }
 function med(arr, p, c,   i, j, t, v) { for (i=1;i<=c;i++) v[i]=arr[p,i]; for (i=1;i<=c;i++) for (j=i+1;j<=c;j++) if (v[j]<v[i]) { t=v[i]; v[i]=v[j]; v[j]=t }; return v[int((c+1)/2)] }
 END {
   ours="cutover"; orps=rps[ours]/n[ours]; op99=med(p99, ours, n[ours])
   for (i=1;i<=k;i++) { p=names[i]; m=rps[p]/n[p]; q=med(p99,p,n[p])
-    printf "| %s | %.0f | %.2f | %.2f | %.2f | %.2f |\n", p, m, med(p50,p,n[p]), q, orps/m, op99/q }
+    c=med(cpu,p,n[p]); cs=(c > 0) ? sprintf("%.1f", c) : "-"
+    printf "| %s | %.0f | %.2f | %.2f | %s | %.2f | %.2f |\n", p, m, med(p50,p,n[p]), q, cs, orps/m, op99/q }
 }' "$T/results"

@@ -32,6 +32,19 @@
 // read included, to a net/http server behind the framing guard. The HTTPS
 // listener is served by net/http throughout.
 //
+// On Linux, epoll event loops (one per GOMAXPROCS, evloop_linux.go) sit in
+// front of that loop: they read each connection only when it is readable
+// instead of parking a goroutine per blocking read, which is what brings the
+// bridge level with nginx and HAProxy in bench/bridge. A loop relays the
+// common exchange itself: a request the goroutine loop would accept, whose
+// body is already buffered, to a plain-HTTP upstream, answered with a head
+// and Content-Length body within 64 KiB. Anything else is passed on with the
+// bytes read so far: the connection to the goroutine loop, or a running
+// exchange (chunked, large, interim or close-delimited responses) with both
+// its connections, finished there. The loops use the same parser, routing
+// checks, request writer, response parser and response writer as the
+// goroutine loop, so the answers do not depend on which one served them.
+//
 // State is per instance: a Server owns its routing table, which Reload swaps
 // atomically, and every Upstream owns its passive health (healthy until
 // proven otherwise, down for a cooldown after consecutive failures).

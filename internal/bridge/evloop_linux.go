@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -334,11 +335,7 @@ func (l *evLoop) run() {
 			if c == nil || c.gen != uint32(ev.Pad) {
 				continue // closed or passed on earlier in this batch
 			}
-			if c.client != nil {
-				l.clientEvent(c, ev.Events)
-			} else {
-				l.upstreamEvent(c, ev.Events)
-			}
+			l.event(c, ev.Events)
 		}
 		if !l.wakeAt.IsZero() && !l.now.Before(l.wakeAt) {
 			l.scan()
@@ -381,7 +378,7 @@ func (l *evLoop) task(t evTask) {
 		// request from the start.
 		l.setDeadline(c, l.now.Add(l.f.lim.ReadHeaderTimeout))
 	case taskDialed:
-		l.dialed(t)
+		l.contain(t.c, func() { l.dialed(t) })
 	case taskDrain:
 		l.draining = true
 		l.scan()
@@ -472,16 +469,71 @@ func (l *evLoop) scan() {
 			continue
 		}
 		c.deadline = time.Time{}
-		switch {
-		case c.client != nil:
-			// Waiting for a request head, or idle, for too long.
-			l.closeClient(c)
-		case c.upstream.owner != nil:
-			l.upstreamBroke(c.upstream.owner, os.ErrDeadlineExceeded)
-		default:
-			l.closeUp(c) // idle past the idle timeout
+		l.contain(c, func() { l.expire(c) })
+	}
+}
+
+// event handles the readiness of one connection. A panic is contained to
+// the connections it concerns, as net/http contains a handler's: the loop
+// serves every other connection on with it.
+func (l *evLoop) event(c *evConn, events uint32) {
+	defer func() {
+		if v := recover(); v != nil {
+			l.s.logger.Error("bridge event loop panic", "panic", v, "stack", string(debug.Stack()))
+			l.drop(c)
+		}
+	}()
+	if c.client != nil {
+		l.clientEvent(c, events)
+	} else {
+		l.upstreamEvent(c, events)
+	}
+}
+
+// drop closes c and the connection it works with after a panic.
+func (l *evLoop) drop(c *evConn) {
+	if u := c.upstream; u != nil {
+		owner := u.owner
+		l.closeUp(c)
+		if owner != nil {
+			c = owner
+			c.client.ex.uc = nil
 		}
 	}
+	if c.client == nil || l.conns[c.fd] != c {
+		return
+	}
+	func() {
+		defer func() { _ = recover() }()
+		if c.client.state == clActive {
+			l.abandon(c)
+		}
+	}()
+	l.closeClient(c)
+}
+
+// expire handles a connection whose deadline passed.
+func (l *evLoop) expire(c *evConn) {
+	switch {
+	case c.client != nil:
+		// Waiting for a request head, or idle, for too long.
+		l.closeClient(c)
+	case c.upstream.owner != nil:
+		l.upstreamBroke(c.upstream.owner, os.ErrDeadlineExceeded)
+	default:
+		l.closeUp(c) // idle past the idle timeout
+	}
+}
+
+// contain runs f, containing a panic to c as event does.
+func (l *evLoop) contain(c *evConn, f func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			l.s.logger.Error("bridge event loop panic", "panic", v, "stack", string(debug.Stack()))
+			l.drop(c)
+		}
+	}()
+	f()
 }
 
 // --- clients -------------------------------------------------------------
