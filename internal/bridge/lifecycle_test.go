@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"time"
 )
 
@@ -190,6 +192,11 @@ func TestReloadOnSignalReadsFileAndKeepsOldOnError(t *testing.T) {
 
 	write("routes: [{host: cdn.example.com, bogus: 1}]\n")
 	sig <- syscall.SIGHUP
+	// The reload reads the file after taking the signal: the good file is
+	// written only once the bad one was refused.
+	for testutil.ToFloat64(s.metrics.reloads.WithLabelValues("error")) < 1 {
+		time.Sleep(time.Millisecond)
+	}
 	write(yamlFor(b.URL)) // only read on the next signal
 	if _, body := get(t, http.DefaultClient, base, "cdn.example.com"); body != "old" {
 		t.Fatalf("a bad file replaced the running config: %q", body)
