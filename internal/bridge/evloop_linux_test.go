@@ -6,8 +6,10 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -237,5 +239,141 @@ func TestEventLoopShutdownDrains(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The event loops and the goroutine loop answer alike: the same requests,
+// sent to a bridge with event loops and to one without, against one
+// upstream whose answers vary in status, fields, framing and size, get the
+// same responses (status, fields except Date, body, framing, close).
+func TestEventLoopAnswersLikeTheGoroutineLoop(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	answers := map[string]string{}
+	statuses := []int{200, 201, 204, 301, 304, 404, 500, 503}
+	for i := range 120 {
+		code := statuses[rng.IntN(len(statuses))]
+		var h strings.Builder
+		if rng.IntN(5) == 0 {
+			h.WriteString("HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n")
+		}
+		fmt.Fprintf(&h, "HTTP/1.1 %d %s\r\n", code, http.StatusText(code))
+		for _, f := range []string{"Content-Type: text/plain", "Cache-Control: max-age=60", "Set-Cookie: a=1",
+			"Set-Cookie: b=2", "X-Custom: v", "Connection: keep-alive, X-Drop", "X-Drop: gone", "Keep-Alive: timeout=5",
+			"Via: 1.1 upstream", "Server: origin", "Etag: \"x\""} {
+			if rng.IntN(2) == 0 {
+				h.WriteString(f + "\r\n")
+			}
+		}
+		size := rng.IntN(3000)
+		if rng.IntN(8) == 0 {
+			size = evMaxResponse + rng.IntN(8000) - 4000 // both sides of the loop's bound
+		}
+		body := strings.Repeat(string(rune('a'+i%26)), size)
+		bodyless := code == 204 || code == 304
+		switch k := rng.IntN(6); {
+		case bodyless:
+			h.WriteString("\r\n")
+		case k == 0:
+			h.WriteString("Transfer-Encoding: chunked\r\n\r\n")
+			for rest := body; rest != ""; {
+				n := min(len(rest), 1+rng.IntN(1000))
+				fmt.Fprintf(&h, "%x\r\n%s\r\n", n, rest[:n])
+				rest = rest[n:]
+			}
+			h.WriteString("0\r\n\r\n")
+		default:
+			fmt.Fprintf(&h, "Content-Length: %d\r\n\r\n%s", len(body), body)
+		}
+		answers[fmt.Sprintf("/c%d", i)] = h.String()
+	}
+	up := newRawUpstream(t, func(u *rawUpstream, c net.Conn, br *bufio.Reader) {
+		for {
+			r := u.readReq(br)
+			if r == nil {
+				return
+			}
+			a := answers[r.URL.Path]
+			if r.Method == http.MethodHead {
+				// No body after the head, whatever the head announces.
+				if i := strings.LastIndex(a, "\r\n\r\n"); i >= 0 && !strings.Contains(a, "chunked") {
+					a = a[:i+4]
+				} else if strings.Contains(a, "chunked") {
+					a = a[:strings.Index(a, "Transfer-Encoding")] + "Transfer-Encoding: chunked\r\n\r\n"
+				}
+			}
+			if _, err := io.WriteString(c, a); err != nil {
+				return
+			}
+		}
+	})
+	evs := startBridge(t, baseConfig(up.url()))
+	needEventLoops(t, evs)
+	gos := startBridge(t, baseConfig(up.url()), withGoroutineLoop())
+
+	type seen struct {
+		code    int
+		header  http.Header
+		body    string
+		close   bool
+		chunked bool
+	}
+	exchange := func(s *Server, reqs []string, methods []string) []seen {
+		c, br := dialBridge(t, s)
+		var out []seen
+		for i, r := range reqs {
+			if _, err := io.WriteString(c, r); err != nil {
+				t.Fatal(err)
+			}
+			for {
+				resp, body := readResp(t, br, methods[i])
+				h := resp.Header.Clone()
+				h.Del("Date")
+				out = append(out, seen{resp.StatusCode, h, body, resp.Close, len(resp.TransferEncoding) > 0})
+				if resp.StatusCode >= 200 {
+					break
+				}
+			}
+			if out[len(out)-1].close {
+				break
+			}
+		}
+		return out
+	}
+	methods := []string{http.MethodGet, http.MethodGet, http.MethodHead, http.MethodPost, http.MethodDelete}
+	for conn := range 60 {
+		var reqs, ms []string
+		for range 1 + rng.IntN(4) {
+			m := methods[rng.IntN(len(methods))]
+			path := fmt.Sprintf("/c%d", rng.IntN(len(answers)))
+			var r strings.Builder
+			fmt.Fprintf(&r, "%s %s HTTP/1.1\r\nHost: cdn.example.com\r\n", m, path)
+			if rng.IntN(3) == 0 {
+				r.WriteString("X-Forwarded-For: 198.51.100.7\r\n")
+			}
+			if rng.IntN(6) == 0 {
+				r.WriteString("Connection: close\r\n")
+			}
+			if m == http.MethodPost {
+				r.WriteString("Content-Length: 5\r\n\r\nhello")
+			} else {
+				r.WriteString("\r\n")
+			}
+			reqs, ms = append(reqs, r.String()), append(ms, m)
+		}
+		a, b := exchange(evs, reqs, ms), exchange(gos, reqs, ms)
+		if len(a) != len(b) {
+			t.Fatalf("connection %d: %d responses from the event loop, %d from the goroutine loop", conn, len(a), len(b))
+		}
+		for i := range a {
+			x, y := a[i], b[i]
+			if x.code != y.code || x.body != y.body || x.close != y.close || x.chunked != y.chunked || !reflect.DeepEqual(x.header, y.header) {
+				t.Fatalf("connection %d response %d (%q):\nevent loop:     %d close=%v chunked=%v %v body %d bytes\ngoroutine loop: %d close=%v chunked=%v %v body %d bytes",
+					conn, i, reqs[min(i, len(reqs)-1)], x.code, x.close, x.chunked, x.header, len(x.body), y.code, y.close, y.chunked, y.header, len(y.body))
+			}
+		}
+	}
+	if evs.fast[0].evServed.Load() == 0 || evs.fast[0].escaped.Load() == 0 {
+		t.Fatalf("the cases did not cover both paths: event loop served %d, passed on %d",
+			evs.fast[0].evServed.Load(), evs.fast[0].escaped.Load())
 	}
 }
