@@ -54,6 +54,31 @@ func newMetrics() *metrics {
 	return m
 }
 
+// watchPlain exports how the plain listener's requests were served: by
+// which loop, and how many connections each loop passed on.
+func (m *metrics) watchPlain(fs *fastServer) {
+	served := func(by string, f func() float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "cutover_bridge_plain_requests_total",
+			Help:        "Plain-HTTP requests served by the bridge's own loops (the rest went to net/http), by loop.",
+			ConstLabels: prometheus.Labels{"loop": by},
+		}, f)
+	}
+	passed := func(to string, f func() float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "cutover_bridge_plain_passed_on_total",
+			Help:        "Plain-HTTP connections passed on: by the event loops to the goroutine loop, by that loop to net/http.",
+			ConstLabels: prometheus.Labels{"to": to},
+		}, f)
+	}
+	m.reg.MustRegister(
+		served("event", func() float64 { return float64(fs.evServed.Load()) }),
+		served("goroutine", func() float64 { return float64(fs.served.Load() - fs.evServed.Load()) }),
+		passed("goroutine_loop", func() float64 { return float64(fs.escaped.Load()) }),
+		passed("net_http", func() float64 { return float64(fs.handedOver.Load()) }),
+	)
+}
+
 // routeMetrics caches the label-resolved children for one route so the hot
 // path does no label hashing.
 type routeMetrics struct {

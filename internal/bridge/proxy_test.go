@@ -467,7 +467,13 @@ func TestMetricsAndHealthz(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("/metrics %d", resp.StatusCode)
 	}
+	loop := "goroutine"
+	if eventLoops(s) {
+		loop = "event"
+	}
 	for _, want := range []string{
+		`cutover_bridge_plain_requests_total{loop="` + loop + `"} 2`,
+		`cutover_bridge_plain_passed_on_total{to="net_http"} 0`,
 		`cutover_bridge_requests_total{code="200",route="cdn.example.com"} 1`,
 		`cutover_bridge_requests_total{code="421",route="-"} 1`,
 		`cutover_bridge_request_duration_seconds_count{route="cdn.example.com"} 1`,

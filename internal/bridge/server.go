@@ -320,6 +320,7 @@ func (s *Server) start() error {
 			}
 		}
 		s.fast = append(s.fast, fs)
+		s.metrics.watchPlain(fs)
 		go func() {
 			if err := fs.serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				s.serveErr <- err
