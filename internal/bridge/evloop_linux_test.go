@@ -377,3 +377,33 @@ func TestEventLoopAnswersLikeTheGoroutineLoop(t *testing.T) {
 			evs.fast[0].evServed.Load(), evs.fast[0].escaped.Load())
 	}
 }
+
+// A reload that drops an upstream closes the loops' idle connections to
+// it at once, as it does the goroutine path's pool.
+func TestEventLoopReloadClosesDroppedUpstreamConnections(t *testing.T) {
+	closed := make(chan struct{}, 1)
+	old := newRawUpstream(t, func(u *rawUpstream, c net.Conn, br *bufio.Reader) {
+		for u.readReq(br) != nil {
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nold")
+		}
+		closed <- struct{}{}
+	})
+	_, next := newRecorderUpstream(t, "new")
+	s := startBridge(t, baseConfig(old.url()))
+	needEventLoops(t, s)
+	base := "http://" + s.Addr("http").String() + "/"
+	if _, body := get(t, http.DefaultClient, base, "cdn.example.com"); body != "old" {
+		t.Fatalf("before the reload: %q", body)
+	}
+	if err := s.Reload(baseConfig(next.URL)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the idle connection to the dropped upstream is still open")
+	}
+	if _, body := get(t, http.DefaultClient, base, "cdn.example.com"); body != "new" {
+		t.Fatalf("after the reload: %q", body)
+	}
+}
