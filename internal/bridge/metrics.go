@@ -57,25 +57,24 @@ func newMetrics() *metrics {
 // watchPlain exports how the plain listener's requests were served: by
 // which loop, and how many connections each loop passed on.
 func (m *metrics) watchPlain(fs *fastServer) {
-	served := func(by string, f func() float64) prometheus.Collector {
-		return prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name:        "cutover_bridge_plain_requests_total",
-			Help:        "Plain-HTTP requests served by the bridge's own loops (the rest went to net/http), by loop.",
-			ConstLabels: prometheus.Labels{"loop": by},
-		}, f)
+	const (
+		served = "cutover_bridge_plain_requests_total"
+		passed = "cutover_bridge_plain_passed_on_total"
+	)
+	help := map[string]string{
+		served: "Plain-HTTP requests served by the bridge's own loops (the rest went to net/http), by loop.",
+		passed: "Plain-HTTP connections passed on: by the event loops to the goroutine loop, by that loop to net/http.",
 	}
-	passed := func(to string, f func() float64) prometheus.Collector {
+	counter := func(name, label, value string, f func() int64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name:        "cutover_bridge_plain_passed_on_total",
-			Help:        "Plain-HTTP connections passed on: by the event loops to the goroutine loop, by that loop to net/http.",
-			ConstLabels: prometheus.Labels{"to": to},
-		}, f)
+			Name: name, Help: help[name], ConstLabels: prometheus.Labels{label: value},
+		}, func() float64 { return float64(f()) })
 	}
 	m.reg.MustRegister(
-		served("event", func() float64 { return float64(fs.evServed.Load()) }),
-		served("goroutine", func() float64 { return float64(fs.served.Load() - fs.evServed.Load()) }),
-		passed("goroutine_loop", func() float64 { return float64(fs.escaped.Load()) }),
-		passed("net_http", func() float64 { return float64(fs.handedOver.Load()) }),
+		counter(served, "loop", "event", fs.evServed.Load),
+		counter(served, "loop", "goroutine", func() int64 { return fs.served.Load() - fs.evServed.Load() }),
+		counter(passed, "to", "goroutine_loop", fs.escaped.Load),
+		counter(passed, "to", "net_http", fs.handedOver.Load),
 	)
 }
 
