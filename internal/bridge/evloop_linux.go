@@ -515,6 +515,9 @@ func (l *evLoop) drop(c *evConn) {
 // expire handles a connection whose deadline passed.
 func (l *evLoop) expire(c *evConn) {
 	switch {
+	case c.client != nil && c.client.state == clActive:
+		// Gone (see clientEOF) while its request runs.
+		l.clientGone(c)
 	case c.client != nil:
 		// Waiting for a request head, or idle, for too long.
 		l.closeClient(c)
@@ -544,8 +547,18 @@ func (l *evLoop) clientEvent(c *evConn, events uint32) {
 		if !l.flush(c) {
 			return
 		}
+		if len(cl.out) == 0 {
+			// Requests that arrived while the response went out.
+			l.serve(c)
+			if l.conns[c.fd] != c {
+				return
+			}
+		}
 	}
-	if events&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) == 0 {
+	if events&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) == 0 || cl.eof {
+		if events&(unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+			l.clientGone(c) // reset: reported whatever the interest
+		}
 		return
 	}
 	busy := cl.state != clIdle || len(cl.out) > 0
@@ -558,18 +571,15 @@ func (l *evLoop) clientEvent(c *evConn, events uint32) {
 		return
 	}
 	n, err := unix.Read(c.fd, l.buf)
-	if n <= 0 {
-		if n < 0 && (err == unix.EAGAIN || err == unix.EINTR) {
-			return
-		}
-		if n == 0 && cl.state != clActive && len(cl.out) > 0 {
-			// Closed for writing after its last request: its answer still
-			// goes out.
-			cl.eof, cl.state = true, clClose
-			l.wantClient(c)
-			return
-		}
+	if n < 0 && (err == unix.EAGAIN || err == unix.EINTR) {
+		return
+	}
+	if n < 0 || err != nil {
 		l.clientGone(c)
+		return
+	}
+	if n == 0 {
+		l.clientEOF(c)
 		return
 	}
 	cl.in = append(cl.in, l.buf[:n]...)
@@ -578,6 +588,26 @@ func (l *evLoop) clientEvent(c *evConn, events uint32) {
 		return
 	}
 	l.serve(c)
+}
+
+// clientEOF handles a client that closed its side of the connection. What
+// it sent before is still answered, as the goroutine loop would: requests
+// already buffered are served and their answers written before the
+// connection closes. A request that is running alone when the client
+// closes is given up once it has run watchDelay, the point from which the
+// goroutine loop watches for a client that left.
+func (l *evLoop) clientEOF(c *evConn) {
+	cl := c.client
+	cl.eof = true
+	l.wantClient(c)
+	switch {
+	case cl.state == clActive:
+		if len(cl.in) == cl.ex.total {
+			l.setDeadline(c, cl.ex.start.Add(watchDelay))
+		}
+	case cl.state == clIdle && len(cl.out) == 0:
+		l.serve(c)
+	}
 }
 
 // wantClient waits for what c needs next: room to write its response, and
@@ -601,6 +631,10 @@ func (l *evLoop) serve(c *evConn) {
 		limit := l.f.headLimit
 		end := bytes.Index(cl.in, []byte("\r\n\r\n"))
 		if end < 0 {
+			if cl.eof {
+				l.closeClient(c) // a head that can no longer be completed
+				return
+			}
 			if len(cl.in) >= limit {
 				l.escapeClient(c)
 				return
@@ -629,6 +663,9 @@ func (l *evLoop) serve(c *evConn) {
 			return
 		}
 		l.dispatch(c, headLen, total)
+	}
+	if cl.eof && cl.state == clIdle && len(cl.out) == 0 && len(cl.in) == 0 && l.conns[c.fd] == c {
+		l.closeClient(c) // everything it sent is answered
 	}
 }
 

@@ -132,46 +132,6 @@ func TestEventLoopPassesOnBodyStillArriving(t *testing.T) {
 	}
 }
 
-// A client that does not read its responses holds up its own connection
-// only: the loop keeps what the socket does not take, stops reading more
-// requests, and delivers everything in order once the client reads.
-func TestEventLoopSlowReaderGetsEveryResponseInOrder(t *testing.T) {
-	body := strings.Repeat("x", 60<<10)
-	up := newRawUpstream(t, func(u *rawUpstream, c net.Conn, br *bufio.Reader) {
-		for {
-			r := u.readReq(br)
-			if r == nil {
-				return
-			}
-			b := r.URL.Path + body
-			if _, err := fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(b), b); err != nil {
-				return
-			}
-		}
-	})
-	s := startBridge(t, baseConfig(up.url()))
-	needEventLoops(t, s)
-	c, br := dialBridge(t, s)
-	const n = 40 // 2.4 MB of responses, far more than the socket buffers hold
-	var reqs strings.Builder
-	for i := range n {
-		fmt.Fprintf(&reqs, "GET /%02d HTTP/1.1\r\nHost: cdn.example.com\r\n\r\n", i)
-	}
-	if _, err := io.WriteString(c, reqs.String()); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(100 * time.Millisecond) // let the buffers fill while nobody reads
-	for i := range n {
-		resp, got := readResp(t, br, "GET")
-		if want := fmt.Sprintf("/%02d", i) + body; resp.StatusCode != 200 || got != want {
-			t.Fatalf("response %d: status %d, %d bytes starting %q", i, resp.StatusCode, len(got), got[:min(len(got), 4)])
-		}
-	}
-	if fs := s.fast[0]; fs.evServed.Load() != n || fs.escaped.Load() != 0 {
-		t.Fatalf("event loop served %d, passed on %d", fs.evServed.Load(), fs.escaped.Load())
-	}
-}
-
 // The loop's upstream deadline covers the whole small response: one that
 // stops half way gets 504 within the route timeout.
 func TestEventLoopUpstreamStallingMidBodyIs504(t *testing.T) {

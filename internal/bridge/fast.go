@@ -668,6 +668,11 @@ func (fc *fastConn) serveOne(n int, res *resumed) (keep bool) {
 		_ = fc.bw.Flush() // what was written already goes out, as with net/http
 		return false
 	}
+	if fc.sw.status == 499 && w.code == 0 {
+		// The client left before an answer started: none is made up for
+		// it (a half-closed client would read it).
+		return false
+	}
 	if err := w.finish(); err != nil {
 		return false
 	}

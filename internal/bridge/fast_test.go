@@ -2,12 +2,14 @@ package bridge
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -314,5 +316,135 @@ func TestParseTargetMatchesParseRequestURI(t *testing.T) {
 		if *got != *want || got.RequestURI() != want.RequestURI() {
 			t.Fatalf("%q: got %#v, want %#v", target, *got, *want)
 		}
+	}
+}
+
+// dialSmallWindow connects with a small receive buffer, so that what the
+// client does not read soon fills the bridge's socket.
+func dialSmallWindow(t *testing.T, s *Server) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		if err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+		}); err != nil {
+			return err
+		}
+		return serr
+	}}
+	c, err := d.Dial("tcp", s.Addr("http").String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+	return c, bufio.NewReader(c)
+}
+
+// A client that does not read its responses holds up its own connection
+// only: the bridge stops taking its pipelined requests while the answers
+// wait, and delivers every one in order once the client reads.
+func TestPlainSlowReaderIsHeldBackAndGetsEveryResponseInOrder(t *testing.T) {
+	body := strings.Repeat("x", 60<<10)
+	up := newRawUpstream(t, func(u *rawUpstream, c net.Conn, br *bufio.Reader) {
+		for {
+			r := u.readReq(br)
+			if r == nil {
+				return
+			}
+			b := r.URL.Path + body
+			if _, err := fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(b), b); err != nil {
+				return
+			}
+		}
+	})
+	s := startBridge(t, baseConfig(up.url()))
+	c, br := dialSmallWindow(t, s)
+	const n = 150 // 9 MB of answers, more than the socket buffers hold
+	var reqs strings.Builder
+	for i := range n {
+		fmt.Fprintf(&reqs, "GET /%03d HTTP/1.1\r\nHost: cdn.example.com\r\n\r\n", i)
+	}
+	if _, err := io.WriteString(c, reqs.String()); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the bridge stops asking the upstream for more.
+	for last := int64(-1); ; {
+		time.Sleep(50 * time.Millisecond)
+		got := up.requests.Load()
+		if got == last {
+			break
+		}
+		last = got
+	}
+	if got := up.requests.Load(); got >= n {
+		t.Fatalf("the upstream got all %d requests while the client read nothing", got)
+	}
+	for i := range n {
+		resp, got := readResp(t, br, "GET")
+		if want := fmt.Sprintf("/%03d", i) + body; resp.StatusCode != 200 || got != want {
+			t.Fatalf("response %d: status %d, %d bytes starting %q", i, resp.StatusCode, len(got), got[:min(len(got), 4)])
+		}
+	}
+	if eventLoops(s) && s.fast[0].escaped.Load() != 0 {
+		t.Fatalf("the event loop passed the connection on")
+	}
+}
+
+// A client that closes its side after sending still gets its answers:
+// those of requests already sent, then the end of the connection.
+func TestPlainClientClosingItsSideGetsItsAnswers(t *testing.T) {
+	_, up := newRecorderUpstream(t, "m")
+	s := startBridge(t, baseConfig(up.URL))
+	for _, reqs := range []int{1, 3} {
+		c, br := dialBridge(t, s)
+		req := strings.Repeat("GET / HTTP/1.1\r\nHost: cdn.example.com\r\n\r\n", reqs)
+		if _, err := io.WriteString(c, req); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.(*net.TCPConn).CloseWrite(); err != nil {
+			t.Fatal(err)
+		}
+		for i := range reqs {
+			if resp, body := readResp(t, br, "GET"); resp.StatusCode != 200 || body != "m" {
+				t.Fatalf("%d requests, answer %d: %d %q", reqs, i, resp.StatusCode, body)
+			}
+		}
+		if _, err := br.ReadByte(); err != io.EOF {
+			t.Fatalf("%d requests: after the answers got %v, want the connection closed", reqs, err)
+		}
+	}
+}
+
+// A client that closes its side while its only request waits on a slow
+// upstream has left: the exchange is given up (watchDelay after it
+// started) and the upstream connection closed.
+func TestPlainClientClosingItsSideAbortsASlowExchange(t *testing.T) {
+	closed := make(chan struct{})
+	up := newRawUpstream(t, func(u *rawUpstream, c net.Conn, br *bufio.Reader) {
+		if u.readReq(br) == nil {
+			return
+		}
+		_, _ = br.ReadByte() // never answers; returns when the bridge closes
+		close(closed)
+	})
+	s := startBridge(t, baseConfig(up.url()))
+	c, br := dialBridge(t, s)
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: cdn.example.com\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	for up.requests.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if err := c.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the upstream exchange went on after the client left")
+	}
+	if _, err := br.ReadByte(); err == nil {
+		t.Fatal("the client got bytes for an abandoned exchange")
 	}
 }
