@@ -90,7 +90,10 @@ func newEvServer(f *fastServer) (*evServer, error) {
 	for range runtime.GOMAXPROCS(0) {
 		l, err := newEvLoop(e)
 		if err != nil {
-			e.stop()
+			for _, l := range e.loops { // none runs yet
+				_ = unix.Close(l.ep)
+				_ = unix.Close(l.wf)
+			}
 			return nil, err
 		}
 		e.loops = append(e.loops, l)
@@ -225,10 +228,12 @@ type evLoop struct {
 	ep int
 	wf int // eventfd that wakes the loop for tasks
 
+	// Under mu. The eventfd is written and closed under mu too: a write
+	// after the close could land in whatever reuses the descriptor number.
 	mu     sync.Mutex
 	tasks  []evTask
-	closed bool // the loop ended: tasks are refused (under mu)
-	posted atomic.Bool
+	closed bool // the loop ended: tasks are refused
+	posted bool // the eventfd holds a wake-up not yet read
 
 	conns    map[int]*evConn
 	pools    map[*Upstream]*evPool
@@ -286,11 +291,12 @@ func (l *evLoop) post(t evTask) {
 		return
 	}
 	l.tasks = append(l.tasks, t)
-	l.mu.Unlock()
-	if !l.posted.Swap(true) {
+	if !l.posted {
+		l.posted = true
 		var one = [8]byte{1}
 		_, _ = unix.Write(l.wf, one[:])
 	}
+	l.mu.Unlock()
 }
 
 func (l *evLoop) run() {
@@ -318,9 +324,9 @@ func (l *evLoop) run() {
 			fd := int(ev.Fd)
 			if fd == l.wf {
 				var b [8]byte
-				_, _ = unix.Read(l.wf, b[:])
-				l.posted.Store(false)
 				l.mu.Lock()
+				_, _ = unix.Read(l.wf, b[:])
+				l.posted = false
 				tasks := l.tasks
 				l.tasks = spare[:0]
 				l.mu.Unlock()
@@ -345,6 +351,7 @@ func (l *evLoop) run() {
 	l.closed = true
 	tasks := l.tasks
 	l.tasks = nil
+	_ = unix.Close(l.wf)
 	l.mu.Unlock()
 	for _, t := range tasks {
 		if t.kind == taskAdopt || t.kind == taskDialed && t.err == nil {
@@ -355,7 +362,6 @@ func (l *evLoop) run() {
 		}
 	}
 	_ = unix.Close(l.ep)
-	_ = unix.Close(l.wf)
 }
 
 func (l *evLoop) task(t evTask) {
