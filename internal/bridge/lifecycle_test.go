@@ -51,10 +51,24 @@ func TestUpstreamHealthBeforeFirstRequestAndCooldown(t *testing.T) {
 func TestRoundRobinSkipsDownUpstreamAndAllDownIs502(t *testing.T) {
 	recA, a := newRecorderUpstream(t, "a")
 	recB, b := newRecorderUpstream(t, "b")
-	// A listener that accepts nothing: connections are refused once closed.
-	dead, _ := net.Listen("tcp", "127.0.0.1:0")
+	// An upstream that closes every connection at once. (A closed
+	// listener's port would do too, but another test process may bind it
+	// meanwhile.)
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dead.Close() })
+	go func() {
+		for {
+			c, err := dead.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
 	deadURL := "http://" + dead.Addr().String()
-	dead.Close()
 
 	clk := &fakeClock{now: time.Unix(1_700_000_000, 0)}
 	cfg := baseConfig(a.URL, b.URL)
