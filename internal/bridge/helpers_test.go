@@ -3,6 +3,7 @@ package bridge
 import (
 	"bufio"
 	"crypto/tls"
+	"flag"
 	"io"
 	"log/slog"
 	"net"
@@ -29,7 +30,7 @@ const loopEnv = "CUTOVER_BRIDGE_TEST_LOOP"
 // everything the event loops pass on.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if code == 0 && runtime.GOOS == "linux" && os.Getenv(loopEnv) == "" {
+	if code == 0 && runtime.GOOS == "linux" && os.Getenv(loopEnv) == "" && !fuzzing() {
 		cmd := exec.Command(os.Args[0], os.Args[1:]...)
 		cmd.Env = append(os.Environ(), loopEnv+"=goroutine")
 		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
@@ -38,6 +39,17 @@ func TestMain(m *testing.M) {
 		}
 	}
 	os.Exit(code)
+}
+
+// fuzzing reports whether the binary runs as a fuzzing coordinator or
+// worker, which must not be run a second time.
+func fuzzing() bool {
+	for _, name := range []string{"test.fuzz", "test.fuzzworker", "test.list"} {
+		if f := flag.Lookup(name); f != nil && f.Value.String() != "" && f.Value.String() != "false" {
+			return true
+		}
+	}
+	return false
 }
 
 // withGoroutineLoop serves the plain listener without event loops.

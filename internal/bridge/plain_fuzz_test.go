@@ -1,0 +1,124 @@
+package bridge
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a log sink read while the server writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// FuzzPlainListenerStream sends arbitrary bytes as one client connection to
+// the plain listener (event loops and goroutine loop alike, depending on the
+// suite's run). Whatever arrives, nothing panics, the upstream only ever sees
+// the rewritten Host, and the bridge still answers a well-formed request on a
+// new connection afterwards.
+func FuzzPlainListenerStream(f *testing.F) {
+	for _, seed := range []string{
+		"GET / HTTP/1.1\r\nHost: cdn.example.com\r\n\r\n",
+		"GET /a HTTP/1.1\r\nHost: cdn.example.com\r\n\r\nGET /b HTTP/1.1\r\nHost: cdn.example.com\r\n\r\n",
+		"HEAD / HTTP/1.1\r\nHost: cdn.example.com\r\n\r\nGET / HTTP/1.1\r\nHost: cdn.example.com\r\nConnection: close\r\n\r\n",
+		"POST /p HTTP/1.1\r\nHost: cdn.example.com\r\nContent-Length: 5\r\n\r\nhel",
+		"POST /p HTTP/1.1\r\nHost: cdn.example.com\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: evil.example.net\r\n\r\n",
+		"POST /p HTTP/1.1\r\nHost: cdn.example.com\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxy",
+		"GET /f HTTP/1.1\r\nHost: cdn.example.com\r\nX-A: a\r\n b\r\n\r\n",
+		"GET http://evil.example.net/ HTTP/1.1\r\nHost: cdn.example.com\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: cdn.example.com\r\nHost: evil.example.net\r\n\r\n",
+		"GET / HTTP/1.0\r\nHost: cdn.example.com\r\n\r\n",
+		"GET / HTTP/1.1\nHost: cdn.example.com\n\n",
+		"CONNECT evil.example.net:443 HTTP/1.1\r\nHost: evil.example.net:443\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: CDN.example.com.:80\r\nX-Big: " + strings.Repeat("a", 9000) + "\r\n\r\n",
+		"\r\nGET / HTTP/1.1\r\nHost: cdn.example.com\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: cdn.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+		"\x16\x03\x01\x00\x05hello",
+		"GET / HTTP/1.1\r\nHost: cdn.example.com\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	var hostsMu sync.Mutex
+	var wrongHost string
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Host != "cdn-new.example.com" {
+			hostsMu.Lock()
+			wrongHost = r.Host
+			hostsMu.Unlock()
+		}
+		_, _ = io.Copy(io.Discard, r.Body)
+		_, _ = io.WriteString(w, "ok")
+	}))
+	f.Cleanup(up.Close)
+	logs := &syncBuffer{}
+	cfg := baseConfig(up.URL)
+	cfg.Limits.ReadHeaderTimeout = 200 * time.Millisecond
+	cfg.Routes[0].Timeout = 2 * time.Second
+	opts := testOptions()
+	opts = append(opts, WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
+	s, err := New(cfg, opts...)
+	if err != nil {
+		f.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { _ = s.Shutdown() })
+	addr := s.Addr("http").String()
+
+	f.Fuzz(func(t *testing.T, stream []byte) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.Write(stream); err == nil {
+			_ = c.(*net.TCPConn).CloseWrite()
+		}
+		// The bridge answers and closes, or closes after the read-header
+		// timeout; it never keeps a connection whose client left.
+		if _, err := io.Copy(io.Discard, c); err != nil && !isReset(err) {
+			t.Fatalf("reading the answers: %v", err)
+		}
+		if strings.Contains(logs.String(), "panic") {
+			t.Fatalf("the bridge panicked:\n%s", logs.String())
+		}
+		hostsMu.Lock()
+		wrong := wrongHost
+		hostsMu.Unlock()
+		if wrong != "" {
+			t.Fatalf("the upstream got a request for Host %q", wrong)
+		}
+		_, body := doReq(t, http.DefaultClient, http.MethodGet, "http://"+addr+"/after", "")
+		if body != "bridge: no route for host \"127.0.0.1\"\n" && body != "ok" {
+			t.Fatalf("a request after the stream got %q", body)
+		}
+	})
+}
+
+// isReset reports a connection reset by the peer: the bridge may close a
+// connection with unread bytes in it, which resets it.
+func isReset(err error) bool {
+	return strings.Contains(err.Error(), "connection reset")
+}
