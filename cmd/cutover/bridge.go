@@ -33,6 +33,7 @@ health: {failures: 3, cooldown: 10s}        # passive: consecutive failures take
 metrics: 127.0.0.1:9090                     # /metrics and /healthz; "off" disables
 health_host: ""                             # also answer /healthz on the main listener for this Host
 access_log: false
+event_loops: true                           # Linux: epoll loops for plain HTTP; false: a goroutine per connection
 shutdown_timeout: 30s`
 
 func newBridgeCmd() *cobra.Command {

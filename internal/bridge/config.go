@@ -38,6 +38,10 @@ type Config struct {
 	HealthHost string `yaml:"health_host"`
 	// AccessLog writes one structured (JSON) line per request to stderr.
 	AccessLog bool `yaml:"access_log"`
+	// EventLoops serves plain-HTTP clients with epoll event loops, one per
+	// GOMAXPROCS, on Linux; false serves each connection on a goroutine of
+	// its own, as on other systems. Default true.
+	EventLoops *bool `yaml:"event_loops"`
 	// DebugPprof serves net/http/pprof under /debug/pprof/ on the metrics
 	// listener. Off by default: profiles reveal internals.
 	DebugPprof bool `yaml:"debug_pprof"`

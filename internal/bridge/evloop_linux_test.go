@@ -397,3 +397,31 @@ func TestEventLoopReloadClosesDroppedUpstreamConnections(t *testing.T) {
 		t.Fatalf("after the reload: %q", body)
 	}
 }
+
+// event_loops: false turns the loops off (a restart setting).
+func TestEventLoopsCanBeTurnedOff(t *testing.T) {
+	_, up := newRecorderUpstream(t, "m")
+	for _, tc := range []struct {
+		yaml string
+		want bool
+	}{{"", true}, {"event_loops: true\n", true}, {"event_loops: false\n", false}} {
+		cfg, err := Parse([]byte("listeners: {http: 127.0.0.1:0}\nmetrics: off\n" + tc.yaml +
+			"routes: [{host: cdn.example.com, upstreams: [" + up.URL + "], rewrite_host: cdn-new.example.com}]\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := New(cfg, WithLogger(quietLogger()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Start(); err != nil {
+			t.Fatal(err)
+		}
+		got := eventLoops(s)
+		_, body := get(t, http.DefaultClient, "http://"+s.Addr("http").String()+"/", "cdn.example.com")
+		_ = s.Shutdown()
+		if got != tc.want || body != "m" {
+			t.Fatalf("%q: event loops %v (want %v), body %q", tc.yaml, got, tc.want, body)
+		}
+	}
+}

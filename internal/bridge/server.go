@@ -242,8 +242,9 @@ func (s *Server) Reload(cfg *Config) error {
 	if !reflect.DeepEqual(c.Listeners, s.cfg.Listeners) || c.Metrics != s.cfg.Metrics ||
 		c.Limits.ReadHeaderTimeout != s.cfg.Limits.ReadHeaderTimeout ||
 		c.Limits.IdleTimeout != s.cfg.Limits.IdleTimeout ||
-		c.Limits.MaxHeaderBytes != s.cfg.Limits.MaxHeaderBytes {
-		s.logger.Warn("bridge reload: listeners, metrics address and listener limits need a restart; kept the running ones")
+		c.Limits.MaxHeaderBytes != s.cfg.Limits.MaxHeaderBytes ||
+		!reflect.DeepEqual(c.EventLoops, s.cfg.EventLoops) {
+		s.logger.Warn("bridge reload: listeners, metrics address, listener limits and event_loops need a restart; kept the running ones")
 	}
 	s.metrics.reloads.WithLabelValues("ok").Inc()
 	s.logger.Info("bridge reloaded", slog.Int("routes", len(t.routes)))
@@ -313,7 +314,7 @@ func (s *Server) start() error {
 		fallback := newHTTP(s)
 		s.servers = append(s.servers, fallback)
 		fs := newFastServer(s, l, fallback)
-		if !s.noEventLoop {
+		if !s.noEventLoop && (s.cfg.EventLoops == nil || *s.cfg.EventLoops) {
 			if fs.ev, err = newEvServer(fs); err != nil {
 				s.logger.Info("bridge: serving without an event loop", "reason", err.Error())
 				fs.ev, err = nil, nil
