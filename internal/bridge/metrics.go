@@ -10,14 +10,16 @@ import (
 // metrics live in a registry owned by one Server, so several servers (tests,
 // or a reload that rebuilds routes) never collide on global state.
 type metrics struct {
-	reg       *prometheus.Registry
-	requests  *prometheus.CounterVec
-	duration  *prometheus.HistogramVec
-	upErrors  *prometheus.CounterVec
-	inFlight  *prometheus.GaugeVec
-	rejected  *prometheus.CounterVec
-	reloads   *prometheus.CounterVec
-	routeSets sync.Map // route host -> *routeMetrics
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	upErrors *prometheus.CounterVec
+	inFlight *prometheus.GaugeVec
+	rejected *prometheus.CounterVec
+	reloads  *prometheus.CounterVec
+	// accessDropped counts access log lines the sink could not take in time.
+	accessDropped prometheus.Counter
+	routeSets     sync.Map // route host -> *routeMetrics
 }
 
 func newMetrics() *metrics {
@@ -49,7 +51,11 @@ func newMetrics() *metrics {
 			Help: "Configuration reloads, by result.",
 		}, []string{"result"}),
 	}
-	m.reg.MustRegister(m.requests, m.duration, m.upErrors, m.inFlight, m.rejected, m.reloads,
+	m.accessDropped = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "cutover_bridge_access_log_dropped_total",
+		Help: "Access log lines dropped because the log sink fell behind.",
+	})
+	m.reg.MustRegister(m.requests, m.duration, m.upErrors, m.inFlight, m.rejected, m.reloads, m.accessDropped,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

@@ -37,7 +37,10 @@ type Server struct {
 
 	mu        sync.Mutex // serialises Reload
 	upstreams map[upstreamKey]*Upstream
-	limiters  map[string]*atomic.Int64
+	access    *accessLog // the access log's writer, once it was turned on
+	// accessQueue overrides accessLogQueue (tests).
+	accessQueue int
+	limiters    map[string]*atomic.Int64
 
 	draining atomic.Bool
 	// noEventLoop serves the plain listener with the goroutine loop alone
@@ -141,7 +144,14 @@ func (s *Server) build(cfg *Config) (*table, []*Upstream, error) {
 		healthHost:     cfg.HealthHost,
 	}
 	if cfg.AccessLog {
-		t.accessLog = s.logger
+		if s.access == nil {
+			size := accessLogQueue
+			if s.accessQueue > 0 {
+				size = s.accessQueue
+			}
+			s.access = newAccessLog(s.logger.Handler(), size, s.metrics.accessDropped)
+		}
+		t.accessLog = slog.New(s.access)
 	}
 	used := map[upstreamKey]*Upstream{}
 	for _, rc := range cfg.Routes {
@@ -438,7 +448,11 @@ func (s *Server) Shutdown() error {
 	for _, up := range s.upstreams {
 		up.closeIdle(false)
 	}
+	access := s.access
 	s.mu.Unlock()
+	if access != nil {
+		access.close() // what the drained requests logged is written out
+	}
 	return errors.Join(errs...)
 }
 
