@@ -37,7 +37,10 @@ event_loops: true                           # Linux: epoll loops for plain HTTP;
 shutdown_timeout: 30s`
 
 func newBridgeCmd() *cobra.Command {
-	var path string
+	var (
+		path  string
+		check bool
+	)
 	cmd := &cobra.Command{
 		Use:   "bridge -c bridge.yaml",
 		Short: "Run the host-rewrite reverse proxy used by the bridge strategy",
@@ -64,6 +67,7 @@ the defaults where one exists):
 ` + bridgeExample + `
 `,
 		Example: `  cutover bridge -c bridge.yaml
+  cutover bridge -c bridge.yaml --check   # validate and load certificates, bind nothing (exit 2 if bad)
   kill -HUP $(pidof cutover)     # reload routes`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -77,6 +81,13 @@ the defaults where one exists):
 			srv, err := bridge.New(cfg)
 			if err != nil {
 				return usageError(err)
+			}
+			if check {
+				if err := srv.Check(); err != nil {
+					return usageError(err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "bridge: %s is valid: %s\n", path, bridge.Summary(cfg))
+				return nil
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -96,6 +107,7 @@ the defaults where one exists):
 		},
 	}
 	cmd.Flags().StringVarP(&path, "config", "c", "", "bridge configuration file (YAML)")
+	cmd.Flags().BoolVar(&check, "check", false, "validate the configuration and load its certificates, then exit without serving")
 	return cmd
 }
 

@@ -456,6 +456,38 @@ func (s *Server) Shutdown() error {
 	return errors.Join(errs...)
 }
 
+// Check does what Start does short of binding: the configuration was
+// validated by New; this loads the HTTPS certificates.
+func (s *Server) Check() error {
+	if h := s.cfg.Listeners.HTTPS; h != nil {
+		if _, err := serverTLS(h.Certificates); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Summary describes a configuration in one line: listeners and routes.
+func Summary(cfg *Config) string {
+	var parts []string
+	if cfg.Listeners.HTTP != "" {
+		parts = append(parts, "http "+cfg.Listeners.HTTP)
+	}
+	if h := cfg.Listeners.HTTPS; h != nil {
+		parts = append(parts, fmt.Sprintf("https %s (%d certificates)", h.Addr, len(h.Certificates)))
+	}
+	routes := make([]string, 0, len(cfg.Routes))
+	for _, r := range cfg.Routes {
+		routes = append(routes, fmt.Sprintf("%s -> %s (%d upstreams)", r.Host, r.RewriteHost, len(r.Upstreams)))
+	}
+	noun := "routes"
+	if len(routes) == 1 {
+		noun = "route"
+	}
+	parts = append(parts, fmt.Sprintf("%d %s: %s", len(routes), noun, strings.Join(routes, ", ")))
+	return strings.Join(parts, "; ")
+}
+
 func serverTLS(files []CertificateFile) (*tls.Config, error) {
 	cfg := &tls.Config{
 		MinVersion: tls.VersionTLS12,
