@@ -16,7 +16,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,6 +25,7 @@ import (
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
 	"github.com/cutover/cutover/internal/lab/origin"
+	"github.com/cutover/cutover/internal/syncbuf"
 )
 
 // freePort reserves nothing: it asks the kernel for a free port on addr
@@ -39,24 +39,6 @@ func freePort(t *testing.T, host string) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
-}
-
-// syncBuffer is an io.Writer the test reads while the process writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func readEnvFile(t *testing.T, path string) map[string]string {
@@ -77,7 +59,7 @@ func readEnvFile(t *testing.T, path string) map[string]string {
 	return env
 }
 
-func waitCond(t *testing.T, limit time.Duration, what string, out *syncBuffer, cond func() bool) {
+func waitCond(t *testing.T, limit time.Duration, what string, out *syncbuf.Buffer, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for !cond() {
@@ -113,7 +95,7 @@ records:
 		"--origin", "old="+oldAddr, "--origin", "new=127.0.3.2:0",
 		"--seed", seed, "--env-file", envFile, "--snapshot", snap, "--ca", ca,
 		"--load", "40", "--load-host", "cdn.example.com", "--load-every", "200ms")
-	var out, errOut syncBuffer
+	var out, errOut syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

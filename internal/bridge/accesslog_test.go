@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cutover/cutover/internal/syncbuf"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
@@ -16,7 +17,7 @@ func withAccessQueue(n int) Option { return func(s *Server) { s.accessQueue = n 
 
 func TestAccessLogWritesOneLinePerRequest(t *testing.T) {
 	_, up := newRecorderUpstream(t, "m")
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	cfg := baseConfig(up.URL)
 	cfg.AccessLog = true
 	s := startBridge(t, cfg, WithLogger(slog.New(slog.NewJSONHandler(logs, nil))))
@@ -58,7 +59,7 @@ func TestAccessLogWritesOneLinePerRequest(t *testing.T) {
 // gateWriter blocks every write until it is opened.
 type gateWriter struct {
 	open chan struct{}
-	buf  syncBuffer
+	buf  syncbuf.Buffer
 }
 
 func (g *gateWriter) Write(p []byte) (int, error) {

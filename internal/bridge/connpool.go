@@ -40,11 +40,10 @@ type connPool struct {
 	idleTimeout time.Duration
 	now         func() time.Time
 
-	mu     sync.Mutex
-	idle   []*upConn
-	closed bool // after close: nothing is kept idle any more
-	// gone is closed, readable without the lock (the event loops check it
-	// per request).
+	mu   sync.Mutex
+	idle []*upConn
+	// gone: the upstream left the configuration and nothing is kept idle
+	// any more. Set under mu; read without it by the event loops.
 	gone atomic.Bool
 
 	dials, reuses, brokenIdle atomic.Int64
@@ -186,7 +185,7 @@ func (p *connPool) put(uc *upConn) {
 	uc.idleFrom = now
 	var drop *upConn
 	p.mu.Lock()
-	if p.closed {
+	if p.gone.Load() {
 		p.mu.Unlock()
 		uc.close()
 		return
@@ -211,7 +210,6 @@ func (p *connPool) closeIdle(final bool) {
 	idle := p.idle
 	p.idle = nil
 	if final {
-		p.closed = true
 		p.gone.Store(true)
 	}
 	p.mu.Unlock()

@@ -681,8 +681,6 @@ func (l *evLoop) dispatch(c *evConn, headLen, total int) {
 	cl := c.client
 	fc := &cl.fc
 	r := fc.req
-	l.f.served.Add(1)
-	l.f.evServed.Add(1)
 	t := l.s.table.Load()
 	cl.served, cl.headStarted = true, false
 	ex := &cl.ex
@@ -698,20 +696,18 @@ func (l *evLoop) dispatch(c *evConn, headLen, total int) {
 	}
 	fc.sw = statusWriter{ResponseWriter: w}
 	rt, up := l.s.admit(t, &fc.sw, r)
-	ex.rt = rt
-	if up == nil {
-		l.finish(c)
+	if up != nil && (up.conns == nil || up.conns.tlsConfig != nil) {
+		// TLS to the upstream is the goroutine loop's: it takes the
+		// request from the start (admit wrote nothing).
+		rt.release()
+		l.escapeClient(c)
 		return
 	}
-	ex.up = up
-	if up.conns == nil || up.conns.tlsConfig != nil {
-		// TLS to the upstream is the goroutine loop's.
-		rt.release()
-		l.f.served.Add(-1)
-		l.f.evServed.Add(-1)
-		cl.state = clIdle
-		clear(w.header)
-		l.escapeClient(c)
+	l.f.served.Add(1)
+	l.f.evServed.Add(1)
+	ex.rt, ex.up = rt, up
+	if up == nil {
+		l.finish(c)
 		return
 	}
 	l.req.b = ex.req[:0]

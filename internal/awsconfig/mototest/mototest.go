@@ -1,7 +1,6 @@
 package mototest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -9,12 +8,12 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
+	"github.com/cutover/cutover/internal/syncbuf"
 )
 
 // startTimeout bounds how long moto_server may take to answer; a cold
@@ -36,7 +35,7 @@ func Start(t testing.TB) string {
 	}
 	endpoint := "http://127.0.0.1:" + strconv.Itoa(port)
 
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	// Its own process group: the launcher may be a shell shim that forks
@@ -97,25 +96,6 @@ func Reset(t testing.TB, endpoint string) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("resetting moto_server: status %d", resp.StatusCode)
 	}
-}
-
-// syncBuffer collects the server's output; exec copies into it from its own
-// goroutines while a failing test may be reading it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func freePort() (int, error) {

@@ -1,7 +1,6 @@
 package unboundtest
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"os"
@@ -9,13 +8,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
 
 	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
+	"github.com/cutover/cutover/internal/syncbuf"
 )
 
 // readyName is answered by unbound itself (a local-data record), so a
@@ -131,28 +130,10 @@ remote-control:
 	return b.String()
 }
 
-// lockedBuffer collects the process's output while it runs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // run starts unbound and waits until it answers on addr. On failure it
 // returns unbound's output.
 func run(t testing.TB, bin, conf, addr string) (string, bool) {
-	var out lockedBuffer
+	var out syncbuf.Buffer
 	cmd := exec.Command(bin, "-d", "-c", conf)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
