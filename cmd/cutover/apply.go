@@ -62,7 +62,7 @@ the predicted total time and the worst-case rollback time (detection + propagati
 			if err := checkOutput(output); err != nil {
 				return err
 			}
-			c, _, err := compilePlan(cmd.Context(), file)
+			c, err := compilePlan(cmd.Context(), file)
 			if err != nil {
 				return err
 			}
@@ -118,18 +118,18 @@ Exit codes: 0 done, 1 rolled back or failed, 2 bad plan (nothing changed),
 				}
 				fmt.Fprintf(out, "resuming run %s at step %d (%s)\n", existing.Name, existing.Step+1, existing.State)
 			case isNotFound(err):
-				c, _, err := compilePlan(ctx, file)
+				c, err := compilePlan(ctx, file)
 				if err != nil {
 					return err
 				}
 				if err := printPlan(out, c, "text"); err != nil {
 					return err
 				}
-				if !autoApprove && !confirm(cmd.InOrStdin(), out, "Apply this runbook to "+c.runbook.Hostname+"?") {
+				if !autoApprove && !confirm(cmd.InOrStdin(), out, "Apply this runbook to "+c.Runbook.Hostname+"?") {
 					return &exitError{code: exitCanceled, err: errors.New("apply declined; nothing was changed")}
 				}
-				if _, err := engine.Create(ctx, s, c.runbook, file, c.digest, time.Now()); err != nil {
-					return fmt.Errorf("creating run %s: %w", c.runbook.Name, err)
+				if _, err := engine.Create(ctx, s, c.Runbook, file, c.digest, time.Now()); err != nil {
+					return fmt.Errorf("creating run %s: %w", c.Runbook.Name, err)
 				}
 			default:
 				return err

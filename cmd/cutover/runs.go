@@ -23,18 +23,18 @@ import (
 	"github.com/cutover/cutover/internal/edge/cloudfront"
 	"github.com/cutover/cutover/internal/engine"
 	"github.com/cutover/cutover/internal/gate/build"
+	"github.com/cutover/cutover/internal/observe"
 	"github.com/cutover/cutover/internal/plan"
 	"github.com/cutover/cutover/internal/runbook"
 	"github.com/cutover/cutover/internal/store"
 	"github.com/cutover/cutover/internal/store/boltstore"
 )
 
-// compiled is a plan read, resolved against the world and compiled.
+// compiled is a plan read, resolved against the world and compiled, with
+// the digest of the file it was read from.
 type compiled struct {
-	plan     *plan.Plan
-	digest   string
-	runbook  *runbook.Runbook
-	from, to runbook.Target
+	*observe.Compiled
+	digest string
 }
 
 // awsConfig loads the AWS configuration for region and an optional role.
@@ -69,66 +69,31 @@ func loadPlan(path string) (*plan.Plan, string, error) {
 }
 
 // compilePlan reads the world the plan names and compiles its runbook.
-func compilePlan(ctx context.Context, path string) (*compiled, dns.Provider, error) {
+func compilePlan(ctx context.Context, path string) (*compiled, error) {
 	p, digest, err := loadPlan(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	spec, err := runbook.SpecFromPlan(p, build.Spec)
+	c, err := observe.Compile(ctx, p, observeDeps())
 	if err != nil {
-		return nil, nil, usageError(err)
-	}
-	res := edge.Resolver{Config: awsConfig}
-	from, err := res.Target(ctx, p.From)
-	if err != nil {
-		return nil, nil, err
-	}
-	to, err := res.Target(ctx, p.To)
-	if err != nil {
-		return nil, nil, err
-	}
-	prov, err := zoneProvider(ctx, p.Zone.RoleARN)
-	if err != nil {
-		return nil, nil, err
-	}
-	recs, err := prov.Records(ctx, p.Zone.ID, p.Hostname)
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading %s in zone %s: %w", p.Hostname, p.Zone.ID, err)
-	}
-	obs := runbook.Observed{Records: recs, From: from, To: to}
-	if from.Kind == "cloudfront" || to.Kind == "cloudfront" {
-		if err := observeCloudFront(ctx, p, &obs); err != nil {
-			return nil, nil, err
+		var pe *observe.PlanError
+		if errors.As(err, &pe) {
+			return nil, usageError(err)
 		}
+		return nil, err
 	}
-	rb, err := runbook.Compile(spec, obs)
-	if err != nil {
-		return nil, nil, err
-	}
-	rb.ZoneRoleARN = p.Zone.RoleARN
-	rb.CDNRoleARN = cdnRole(p)
-	for _, e := range []plan.Edge{p.From, p.To} {
-		if e.Kind == plan.EdgeCloudFront && e.RoleARN != "" && e.RoleARN != rb.CDNRoleARN {
-			if rb.DistributionRoles == nil {
-				rb.DistributionRoles = map[string]string{}
-			}
-			rb.DistributionRoles[e.Value] = e.RoleARN
-		}
-	}
-	return &compiled{plan: p, digest: digest, runbook: rb, from: from, to: to}, prov, nil
+	return &compiled{Compiled: c, digest: digest}, nil
 }
 
-// cdnRole is the role that reaches the distributions of a plan.
-// It is the new distribution's (the one a run changes most); the old
-// one's, when it differs, goes in the runbook's DistributionRoles.
-func cdnRole(p *plan.Plan) string {
-	if p.To.Kind == plan.EdgeCloudFront {
-		return p.To.RoleARN
+// observeDeps reach the world through the AWS APIs.
+func observeDeps() observe.Deps {
+	return observe.Deps{
+		Edges: edge.Resolver{Config: awsConfig},
+		Zone:  zoneProvider,
+		CDN: func(ctx context.Context, roleARN string) (observe.Distributions, error) {
+			return cdnClient(ctx, roleARN)
+		},
 	}
-	if p.From.Kind == plan.EdgeCloudFront {
-		return p.From.RoleARN
-	}
-	return ""
 }
 
 func cdnClient(ctx context.Context, roleARN string) (*cloudfront.Client, error) {
@@ -139,84 +104,16 @@ func cdnClient(ctx context.Context, roleARN string) (*cloudfront.Client, error) 
 	return cloudfront.New(cfg, cloudfront.Options{}), nil
 }
 
-// observeCloudFront finds who holds the hostname as an alias and what the
-// to distribution carries, so the compiler can explain the catch-22.
-func observeCloudFront(ctx context.Context, p *plan.Plan, obs *runbook.Observed) error {
-	cf, err := cdnClient(ctx, cdnRole(p))
-	if err != nil {
-		return err
-	}
-	host := p.Hostname
-	for _, side := range []struct {
-		t    runbook.Target
-		role string
-	}{{obs.To, p.To.RoleARN}, {obs.From, p.From.RoleARN}} {
-		t := side.t
-		if t.Kind != "cloudfront" {
-			continue
-		}
-		reader := cf
-		if side.role != "" && side.role != cdnRole(p) {
-			if reader, err = cdnClient(ctx, side.role); err != nil {
-				return err
-			}
-		}
-		d, err := reader.Distribution(ctx, t.ID)
-		if err != nil {
-			return fmt.Errorf("reading distribution %s: %w", t.ID, err)
-		}
-		if t == obs.To {
-			obs.ToAliases = d.Aliases
-			obs.ToAccount = arnAccount(d.ARN)
-		}
-		if d.HasAlias(host) && obs.Holder.Distribution == "" {
-			obs.Holder = runbook.Holder{Distribution: d.ID, Account: arnAccount(d.ARN)}
-		}
-	}
-	if obs.Holder.Distribution == "" && obs.To.Kind == "cloudfront" {
-		// Ask CloudFront who else holds it; ids of other accounts come masked.
-		conflicts, err := cf.Conflicts(ctx, obs.To.ID, host)
-		if err == nil {
-			for _, c := range conflicts {
-				if strings.EqualFold(strings.TrimSuffix(c.Alias, "."), host) {
-					obs.Holder = runbook.Holder{Distribution: c.DistributionID, Account: c.AccountID}
-					break
-				}
-			}
-		}
-	}
-	return nil
-}
-
-// planJSON is `cutover plan -o json`.
-type planJSON struct {
-	Runbook          *runbook.Runbook `json:"runbook"`
-	From             runbook.Target   `json:"from"`
-	To               runbook.Target   `json:"to"`
-	PredictedSeconds float64          `json:"predicted_seconds"`
-	RollbackSeconds  float64          `json:"worst_case_rollback_seconds"`
-	Warnings         []string         `json:"warnings,omitempty"`
-}
-
-// assumedInSync is the propagation time plan output assumes per change
-// (Route 53: "generally within 60 seconds").
-const assumedInSync = 60 * time.Second
-
 func printPlan(w io.Writer, c *compiled, output string) error {
 	if output == "json" {
-		total, rollback := c.runbook.Estimate(assumedInSync)
-		out := planJSON{Runbook: c.runbook, From: c.from, To: c.to, PredictedSeconds: total.Seconds(), RollbackSeconds: rollback.Seconds()}
-		for _, d := range c.plan.Warnings() {
-			out.Warnings = append(out.Warnings, d.String())
-		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return enc.Encode(c.Report())
 	}
-	for _, d := range c.plan.Warnings() {
+	for _, d := range c.Plan.Warnings() {
 		fmt.Fprintf(w, "%s\n", d)
 	}
-	runbook.Render(w, c.runbook, c.from, c.to, assumedInSync)
+	runbook.Render(w, c.Runbook, c.From, c.To, observe.AssumedInSync)
 	return nil
 }
 
@@ -364,11 +261,3 @@ func (r *cdnRouter) AssociateAlias(ctx context.Context, targetID, alias string) 
 }
 
 var _ engine.CDN = (*cdnRouter)(nil)
-
-// arnAccount is the account field of an ARN ("" when absent).
-func arnAccount(arn string) string {
-	if parts := strings.Split(arn, ":"); len(parts) > 4 {
-		return parts[4]
-	}
-	return ""
-}

@@ -1,7 +1,8 @@
 // Package edge reads the edges a plan names — CloudFront distributions,
-// load balancers, plain DNS endpoints — and tells the runbook compiler where
-// each one answers: its DNS name and, for edges Route 53 can alias, the
-// alias hosted zone id.
+// load balancers, plain DNS endpoints — and tells where each one answers:
+// its DNS name and, for edges Route 53 can alias, the alias hosted zone id.
+// It returns plain values of its own (Target); the observe package maps
+// them to the runbook compiler's types.
 //
 // Each SDK sits behind a narrow interface of just the calls used.
 package edge
@@ -17,7 +18,6 @@ import (
 
 	"github.com/cutover/cutover/internal/dns/route53"
 	"github.com/cutover/cutover/internal/plan"
-	"github.com/cutover/cutover/internal/runbook"
 )
 
 type cloudfrontAPI interface {
@@ -33,6 +33,21 @@ var (
 	_ elbAPI        = (*elb.Client)(nil)
 )
 
+// Kinds of edge a Target names.
+const (
+	KindCloudFront = "cloudfront"
+	KindALB        = "alb"
+	KindEndpoint   = "endpoint"
+)
+
+// Target is where an edge answers.
+type Target struct {
+	Kind        string // KindCloudFront, KindALB or KindEndpoint
+	ID          string // distribution id, load balancer name, or the endpoint itself
+	DNSName     string
+	AliasZoneID string // the hosted zone Route 53 aliases it through; "" for an endpoint
+}
+
 // Config returns the AWS configuration to reach an edge, given its role.
 type Config func(ctx context.Context, region, roleARN string) (aws.Config, error)
 
@@ -42,38 +57,38 @@ type Resolver struct {
 }
 
 // Target resolves e.
-func (r Resolver) Target(ctx context.Context, e plan.Edge) (runbook.Target, error) {
+func (r Resolver) Target(ctx context.Context, e plan.Edge) (Target, error) {
 	switch e.Kind {
 	case plan.EdgeEndpoint:
-		return runbook.Target{Kind: "endpoint", ID: e.Value, DNSName: e.Value}, nil
+		return Target{Kind: KindEndpoint, ID: e.Value, DNSName: e.Value}, nil
 	case plan.EdgeCloudFront:
 		cfg, err := r.Config(ctx, "us-east-1", e.RoleARN)
 		if err != nil {
-			return runbook.Target{}, fmt.Errorf("edge %s: %w", e, err)
+			return Target{}, fmt.Errorf("edge %s: %w", e, err)
 		}
 		return cloudFrontTarget(ctx, cloudfront.NewFromConfig(cfg), e.Value)
 	case plan.EdgeALB:
 		region := regionOf(e.Value)
 		cfg, err := r.Config(ctx, region, e.RoleARN)
 		if err != nil {
-			return runbook.Target{}, fmt.Errorf("edge %s: %w", e, err)
+			return Target{}, fmt.Errorf("edge %s: %w", e, err)
 		}
 		return albTarget(ctx, elb.NewFromConfig(cfg), e.Value)
 	}
-	return runbook.Target{}, fmt.Errorf("edge %s: unknown kind", e)
+	return Target{}, fmt.Errorf("edge %s: unknown kind", e)
 }
 
-func cloudFrontTarget(ctx context.Context, api cloudfrontAPI, id string) (runbook.Target, error) {
+func cloudFrontTarget(ctx context.Context, api cloudfrontAPI, id string) (Target, error) {
 	out, err := api.GetDistribution(ctx, &cloudfront.GetDistributionInput{Id: aws.String(id)})
 	if err != nil {
-		return runbook.Target{}, fmt.Errorf("reading distribution %s: %w", id, err)
+		return Target{}, fmt.Errorf("reading distribution %s: %w", id, err)
 	}
-	return runbook.Target{Kind: "cloudfront", ID: id, DNSName: aws.ToString(out.Distribution.DomainName), AliasZoneID: route53.AliasZoneForCloudFront}, nil
+	return Target{Kind: KindCloudFront, ID: id, DNSName: aws.ToString(out.Distribution.DomainName), AliasZoneID: route53.AliasZoneForCloudFront}, nil
 }
 
 // albTarget finds a load balancer by ARN or by DNS name and takes its
 // canonical hosted zone id from the API, as the reference advises.
-func albTarget(ctx context.Context, api elbAPI, ref string) (runbook.Target, error) {
+func albTarget(ctx context.Context, api elbAPI, ref string) (Target, error) {
 	in := &elb.DescribeLoadBalancersInput{}
 	byARN := strings.HasPrefix(ref, "arn:")
 	if byARN {
@@ -84,15 +99,15 @@ func albTarget(ctx context.Context, api elbAPI, ref string) (runbook.Target, err
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return runbook.Target{}, fmt.Errorf("reading load balancer %s: %w", ref, err)
+			return Target{}, fmt.Errorf("reading load balancer %s: %w", ref, err)
 		}
 		for _, lb := range page.LoadBalancers {
 			if byARN || strings.EqualFold(aws.ToString(lb.DNSName), want) {
-				return runbook.Target{Kind: "alb", ID: aws.ToString(lb.LoadBalancerName), DNSName: strings.ToLower(aws.ToString(lb.DNSName)), AliasZoneID: aws.ToString(lb.CanonicalHostedZoneId)}, nil
+				return Target{Kind: KindALB, ID: aws.ToString(lb.LoadBalancerName), DNSName: strings.ToLower(aws.ToString(lb.DNSName)), AliasZoneID: aws.ToString(lb.CanonicalHostedZoneId)}, nil
 			}
 		}
 	}
-	return runbook.Target{}, fmt.Errorf("load balancer %s: not found", ref)
+	return Target{}, fmt.Errorf("load balancer %s: not found", ref)
 }
 
 // regionOf reads the region from a load balancer ARN or DNS name
