@@ -57,7 +57,7 @@ the predicted total time and the worst-case rollback time (detection + propagati
 + TTL). Nothing is written anywhere.`,
 		Example: `  cutover plan -f examples/weighted.yaml
   cutover plan -f plan.yaml -o json | jq .runbook.steps`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkOutput(output); err != nil {
 				return err
@@ -94,7 +94,7 @@ Exit codes: 0 done, 1 rolled back or failed, 2 bad plan (nothing changed),
 3 declined, 4 paused (waits for 'cutover resume' or 'cutover rollback').`,
 		Example: `  cutover apply -f examples/weighted.yaml
   cutover apply -f plan.yaml --auto-approve --state /var/lib/cutover/state.db`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -180,7 +180,7 @@ func newRequestCmd(action, short, long string) *cobra.Command {
 		Use:   action + " NAME",
 		Short: short,
 		Long:  long,
-		Args:  cobra.ExactArgs(1),
+		Args:  usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			s, err := openStore(statePath)
@@ -227,7 +227,7 @@ func newStatusCmd() *cobra.Command {
 		Short: "Show runs: state, current step, next deadline, reason",
 		Example: `  cutover status
   cutover status api-alb-migration -o json`,
-		Args: cobra.MaximumNArgs(1),
+		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(output); err != nil {
 				return err

@@ -69,7 +69,7 @@ the defaults where one exists):
 		Example: `  cutover bridge -c bridge.yaml
   cutover bridge -c bridge.yaml --check   # validate and load certificates, bind nothing (exit 2 if bad)
   kill -HUP $(pidof cutover)     # reload routes`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if path == "" {
 				return usageError(errors.New("bridge: --config is required"))

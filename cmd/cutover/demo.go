@@ -48,7 +48,7 @@ Scenarios:
 		Example: `  cutover demo
   cutover demo --scenario rollback
   cutover demo -o json | jq .load`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkOutput(output); err != nil {
 				return err

@@ -102,7 +102,7 @@ and origins take faults on demand (cutover lab fault).`,
   . ./lab.env && aws route53 list-hosted-zones
   dig @${CUTOVER_LAB_RESOLVER%:*} -p ${CUTOVER_LAB_RESOLVER#*:} cdn.example.com
   cutover lab --http-port 8080 --https-port 8443 --load 50 --load-host cdn.example.com`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runLab(cmd.Context(), cmd.OutOrStdout(), f)
 		},
@@ -660,7 +660,7 @@ trace, as they leave none in AWS. -o json adds the caller and the resource
 before and after each change.`,
 		Example: `  cutover lab history
   cutover lab history --service cloudfront --since 12 -o json`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkOutput(output); err != nil {
 				return err
@@ -725,7 +725,7 @@ the previous one; --clear removes it.`,
 		Example: `  cutover lab fault new --error-rate 0.2 --status 503
   cutover lab fault new --latency 200ms
   cutover lab fault new --clear`,
-		Args: cobra.ExactArgs(1),
+		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(output); err != nil {
 				return err

@@ -6,6 +6,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -51,19 +52,66 @@ ACM, ELBv2 and STS on 127.0.0.1 so that nothing real is touched:
 }
 
 func main() {
-	err := rootCmd.Execute()
+	err := executeCLI(context.Background(), os.Args[1:])
 	if err == nil {
 		os.Exit(exitOK)
 	}
 	fmt.Fprintln(os.Stderr, "error:", err)
+	os.Exit(exitCodeOf(err))
+}
+
+// started is set once a command's own work begins: an error before it is
+// cobra's (an unknown command, say).
+var started bool
+
+// executeCLI runs the command line args; an error cobra itself returns, before
+// the command started, is a usage error.
+func executeCLI(ctx context.Context, args []string) error {
+	started = false
+	rootCmd.SetArgs(args)
+	err := rootCmd.ExecuteContext(ctx)
+	var ee *exitError
+	if err != nil && !started && !errors.As(err, &ee) {
+		return usageError(err)
+	}
+	return err
+}
+
+// exitCodeOf is the exit code scripts see for err.
+func exitCodeOf(err error) int {
+	if err == nil {
+		return exitOK
+	}
 	var ee *exitError
 	if errors.As(err, &ee) {
-		os.Exit(ee.code)
+		return ee.code
 	}
-	// cobra's own flag and argument errors are usage errors.
-	os.Exit(exitFailure)
+	return exitFailure
+}
+
+// usageArgs makes a positional-argument check's complaint a usage error.
+func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return usageError(err)
+		}
+		return nil
+	}
 }
 
 func init() {
+	// cobra's own flag and argument errors are usage errors.
 	rootCmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
+	// cobra checks required flags after this hook; checked here, a
+	// missing one is a usage error too.
+	rootCmd.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
+		if err := c.ValidateRequiredFlags(); err != nil {
+			return usageError(err)
+		}
+		if err := c.ValidateFlagGroups(); err != nil {
+			return usageError(err)
+		}
+		started = true
+		return nil
+	}
 }

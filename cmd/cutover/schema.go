@@ -19,7 +19,7 @@ edges, increasing weights) that a schema cannot express.`,
 
   # VS Code with the YAML extension: first line of a plan file
   # yaml-language-server: $schema=./cutover.schema.json`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			_, err := cmd.OutOrStdout().Write(plan.Schema())
 			return err

@@ -44,7 +44,7 @@ says so.
 Exit status: 0 when every path reaches the wanted side, 1 otherwise, 2 on bad flags.`,
 		Example: `  cutover verify --host cdn.example.com --path /ruok \
       --expect old=ok-old-cdn --expect new=ok-new-cdn --resolver 1.1.1.1 --resolver 8.8.8.8`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runVerify(cmd, f)
 		},

@@ -57,7 +57,7 @@ point at --from (nothing changed).`,
   cutover watch-swap --distribution EZDLMTR1D3MHD --zone /hostedzone/Z00646902JW6C5QG3Q2NG \
     --from d2szizvz5rw5zj.cloudfront.net --to d2mz62fpvuge8k.cloudfront.net \
     --name www.example.com. --dry-run -o json`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runWatchSwap(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
 		},
