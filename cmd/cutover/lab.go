@@ -7,30 +7,27 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
-	"github.com/miekg/dns"
 	"github.com/spf13/cobra"
 
 	"github.com/cutover/cutover/internal/lab"
 	"github.com/cutover/cutover/internal/lab/awsapi"
-	"github.com/cutover/cutover/internal/lab/load"
+	"github.com/cutover/cutover/internal/lab/loadrun"
 	"github.com/cutover/cutover/internal/lab/origin"
 	"github.com/cutover/cutover/internal/lab/route53"
 	"github.com/cutover/cutover/internal/lab/world"
+	"github.com/cutover/cutover/internal/syncbuf"
 )
 
 type labFlags struct {
@@ -275,7 +272,7 @@ func runLab(ctx context.Context, out io.Writer, f labFlags) error {
 	}
 	// Everything printed goes through one lock: the load table is written
 	// from its own goroutine.
-	out = &lockedWriter{w: out}
+	out = syncbuf.NewWriter(out)
 
 	caPath := f.ca
 	if caPath == "" {
@@ -326,7 +323,7 @@ func runLab(ctx context.Context, out io.Writer, f labFlags) error {
 	}
 	fmt.Fprintf(out, "\n%s", env)
 
-	var lr *loadRunner
+	var lr *loadrun.Runner
 	if f.loadRate > 0 {
 		lr, err = startLoad(ctx, out, w, f, caPath)
 		if err != nil {
@@ -336,7 +333,7 @@ func runLab(ctx context.Context, out io.Writer, f labFlags) error {
 
 	<-ctx.Done()
 	if lr != nil {
-		lr.stop()
+		lr.Stop()
 	}
 	w.Close()
 	closed = true
@@ -378,40 +375,15 @@ func prepareLab(l *lab.Lab, f labFlags) (restored bool, err error) {
 	return false, nil
 }
 
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
-// loadRunner keeps client load going for as long as the lab runs and
-// prints each completed second once.
-type loadRunner struct {
-	stopc chan struct{}
-	done  chan struct{}
-}
-
-// loadSpan bounds one load run (the load package caps runs at an hour);
-// the runner starts the next one where it ended.
-const loadSpan = time.Hour
-
-func startLoad(ctx context.Context, out io.Writer, w *world.World, f labFlags, caPath string) (*loadRunner, error) {
-	cfg := load.Config{
-		Host:      f.loadHost,
-		DNSServer: w.DNS,
-		Rate:      f.loadRate,
-		Clients:   f.loadClients,
-		Duration:  loadSpan,
-		HTTPS:     f.loadHTTPS,
-		Port:      w.HTTPPort(),
+// startLoad keeps client load going through the lab's DNS for as long as
+// the lab runs, printing its table to out.
+func startLoad(ctx context.Context, out io.Writer, w *world.World, f labFlags, caPath string) (*loadrun.Runner, error) {
+	cfg := loadrun.Config{
+		Host: f.loadHost, DNSServer: w.DNS, Rate: f.loadRate, Clients: f.loadClients,
+		HTTPS: f.loadHTTPS, Port: w.HTTPPort(), Every: f.loadEvery, Out: out,
 	}
-	if cfg.Clients == 0 {
-		cfg.Clients = min(50, max(1, int(math.Ceil(f.loadRate/5))))
+	for _, o := range w.Origins.List() {
+		cfg.Origins = append(cfg.Origins, o.Name())
 	}
 	if f.loadHTTPS {
 		cfg.Port = w.HTTPSPort()
@@ -421,174 +393,11 @@ func startLoad(ctx context.Context, out io.Writer, w *world.World, f labFlags, c
 		}
 		cfg.CAPEM = pem
 	}
-	// A seeded zone answers once its creation is INSYNC; requests sent
-	// before would only measure that.
-	if !awaitName(ctx, w.DNS, f.loadHost, 10*time.Second) {
-		if ctx.Err() != nil {
-			return nil, nil // stopped before the load began
-		}
-		fmt.Fprintf(out, "# load: %s does not resolve through the lab DNS yet; starting anyway\n", f.loadHost)
-	}
-	// Requests run on a context the signal does not cancel: stopping the
-	// lab ends the issuing of requests and waits for those in flight, so
-	// the last ones are not misreported as failures.
-	reqCtx := context.WithoutCancel(ctx)
-	live, err := load.Start(reqCtx, cfg)
+	lr, err := loadrun.Start(ctx, cfg)
 	if err != nil {
 		return nil, usageError(err)
 	}
-	lr := &loadRunner{stopc: make(chan struct{}), done: make(chan struct{})}
-	t := &loadTable{out: out, host: f.loadHost}
-	for _, o := range w.Origins.List() {
-		t.known = append(t.known, o.Name())
-	}
-	go func() {
-		defer close(lr.done)
-		tick := time.NewTicker(f.loadEvery)
-		defer tick.Stop()
-		for {
-			select {
-			case <-lr.stopc:
-				rep := live.Stop()
-				t.print(rep, true)
-				t.summary(rep)
-				return
-			case <-live.Done():
-				t.print(live.Snapshot(), true)
-				t.offset += int(loadSpan / time.Second)
-				t.printed = -1
-				next, err := load.Start(reqCtx, cfg)
-				if err != nil {
-					fmt.Fprintf(out, "# load stopped: %v\n", err)
-					return
-				}
-				live = next
-			case <-tick.C:
-				t.print(live.Snapshot(), false)
-			}
-		}
-	}()
 	return lr, nil
-}
-
-// awaitName waits until the lab DNS answers name with records, up to
-// limit.
-func awaitName(ctx context.Context, server, name string, limit time.Duration) bool {
-	deadline := time.Now().Add(limit)
-	c := &dns.Client{Timeout: time.Second}
-	for {
-		m := new(dns.Msg)
-		m.SetQuestion(dns.Fqdn(name), dns.TypeA)
-		if in, _, err := c.ExchangeContext(ctx, m, server); err == nil && in.Rcode == dns.RcodeSuccess && len(in.Answer) > 0 {
-			return true
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return false
-		}
-		select {
-		case <-ctx.Done():
-			return false
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
-func (lr *loadRunner) stop() {
-	close(lr.stopc)
-	<-lr.done
-}
-
-// loadTable renders a load report's per-second series: one row per
-// second, a column per origin that served, and failures.
-type loadTable struct {
-	out     io.Writer
-	host    string
-	known   []string
-	offset  int
-	printed int    // last second printed within the current run
-	header  string // the columns of the last header printed
-	started bool
-}
-
-func (t *loadTable) columns(rep *load.Report) []string {
-	set := map[string]bool{}
-	for _, k := range t.known {
-		set[k] = true
-	}
-	for _, o := range rep.Origins() {
-		set[o] = true
-	}
-	var cols []string
-	for o := range set {
-		cols = append(cols, o)
-	}
-	sort.Strings(cols)
-	return cols
-}
-
-// print writes the seconds not printed yet; the current second is still
-// filling up, so it waits for the next call unless final. The header is
-// repeated only when a new origin adds a column.
-func (t *loadTable) print(rep *load.Report, final bool) {
-	if !t.started {
-		t.printed, t.started = -1, true
-	}
-	cols := t.columns(rep)
-	var b strings.Builder
-	for _, s := range rep.Series {
-		if s.Second <= t.printed {
-			continue
-		}
-		if !final && time.Duration(s.Second+1)*time.Second > rep.Elapsed {
-			break
-		}
-		if header := strings.Join(cols, " "); header != t.header {
-			t.header = header
-			fmt.Fprintf(&b, "# load %s: requests per second, by origin that served, and failed\n%8s %7s", t.host, "second", "total")
-			for _, c := range cols {
-				fmt.Fprintf(&b, " %*s", colWidth(c), c)
-			}
-			fmt.Fprintf(&b, " %7s\n", "failed")
-		}
-		fmt.Fprintf(&b, "%8d %7d", t.offset+s.Second, s.Total)
-		for _, c := range cols {
-			fmt.Fprintf(&b, " %*d", colWidth(c), s.ByOrigin[c])
-		}
-		fmt.Fprintf(&b, " %7d\n", s.Failures)
-		t.printed = s.Second
-	}
-	if b.Len() > 0 {
-		_, _ = io.WriteString(t.out, b.String())
-	}
-}
-
-func colWidth(name string) int { return max(7, len(name)) }
-
-func (t *loadTable) summary(rep *load.Report) {
-	s := rep.Summary
-	var parts []string
-	for _, o := range sortedKeys(s.ByOrigin) {
-		parts = append(parts, fmt.Sprintf("ok-%s %d", o, s.ByOrigin[o]))
-	}
-	var failed int64
-	for c, n := range s.ByClass {
-		if c.Failed() {
-			failed += n
-		}
-	}
-	fmt.Fprintf(t.out, "# load %s: %d requests, %s, %d failed, p50 %s, p99 %s\n", t.host, s.Total, strings.Join(parts, ", "), failed, s.P50.Round(time.Microsecond), s.P99.Round(time.Microsecond))
-	for _, e := range sortedKeys(s.Errors) {
-		fmt.Fprintf(t.out, "#   %s: %d\n", e, s.Errors[e])
-	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // labEndpoint is where the history and fault commands find a running lab:
