@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"sort"
@@ -96,45 +97,7 @@ Exit codes: 0 done, 1 rolled back or failed, 2 bad plan (nothing changed),
   cutover apply -f plan.yaml --auto-approve --state /var/lib/cutover/state.db`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			out := cmd.OutOrStdout()
-			p, digest, err := loadPlan(file)
-			if err != nil {
-				return err
-			}
-			s, err := openStore(statePath)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			existing, err := s.GetRun(ctx, p.Name)
-			switch {
-			case err == nil && engine.Terminal(existing.State):
-				return usageError(fmt.Errorf("run %s already ended (%s at %s); give the plan a new name to run it again", existing.Name, existing.State, existing.UpdatedAt.Local().Format(time.RFC3339)))
-			case err == nil:
-				if existing.PlanDigest != digest {
-					return usageError(fmt.Errorf("run %s is in progress with a different version of the plan (digest %.12s, file now %.12s); resume it with `cutover resume %s` or roll it back", existing.Name, existing.PlanDigest, digest, existing.Name))
-				}
-				fmt.Fprintf(out, "resuming run %s at step %d (%s)\n", existing.Name, existing.Step+1, existing.State)
-			case isNotFound(err):
-				c, err := compilePlan(ctx, file)
-				if err != nil {
-					return err
-				}
-				if err := printPlan(out, c, "text"); err != nil {
-					return err
-				}
-				if !autoApprove && !confirm(cmd.InOrStdin(), out, "Apply this runbook to "+c.Runbook.Hostname+"?") {
-					return &exitError{code: exitCanceled, err: errors.New("apply declined; nothing was changed")}
-				}
-				if _, err := engine.Create(ctx, s, c.Runbook, file, c.digest, time.Now()); err != nil {
-					return fmt.Errorf("creating run %s: %w", c.Runbook.Name, err)
-				}
-			default:
-				return err
-			}
-			return execute(ctx, cmd, s, p.Name)
+			return runApply(cmd, file, statePath, autoApprove)
 		},
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", "", "plan file (required)")
@@ -144,6 +107,60 @@ Exit codes: 0 done, 1 rolled back or failed, 2 bad plan (nothing changed),
 	cmd.Flags().DurationVar(&reconcileWait, "reconcile-wait", reconcileWait, "after an interruption, how long to allow a change whose id was lost to propagate (Route 53: within 60s)")
 	stateFlag(cmd, &statePath)
 	return cmd
+}
+
+// runApply starts the plan's run, or continues it when one of that name
+// is in progress with the same plan.
+func runApply(cmd *cobra.Command, file, statePath string, autoApprove bool) error {
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	out := cmd.OutOrStdout()
+	p, digest, err := loadPlan(file)
+	if err != nil {
+		return err
+	}
+	s, err := openStore(statePath)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	existing, err := s.GetRun(ctx, p.Name)
+	switch {
+	case err == nil && engine.Terminal(existing.State):
+		return usageError(fmt.Errorf("run %s already ended (%s at %s); give the plan a new name to run it again", existing.Name, existing.State, existing.UpdatedAt.Local().Format(time.RFC3339)))
+	case err == nil:
+		if existing.PlanDigest != digest {
+			return usageError(fmt.Errorf("run %s is in progress with a different version of the plan (digest %.12s, file now %.12s); resume it with `cutover resume %s` or roll it back", existing.Name, existing.PlanDigest, digest, existing.Name))
+		}
+		fmt.Fprintf(out, "resuming run %s at step %d (%s)\n", existing.Name, existing.Step+1, existing.State)
+	case isNotFound(err):
+		if err := createRun(ctx, cmd, s, file, autoApprove); err != nil {
+			return err
+		}
+	default:
+		return err
+	}
+	return execute(ctx, cmd, s, p.Name)
+}
+
+// createRun shows the compiled plan, asks for confirmation and records
+// the new run.
+func createRun(ctx context.Context, cmd *cobra.Command, s store.Store, file string, autoApprove bool) error {
+	out := cmd.OutOrStdout()
+	c, err := compilePlan(ctx, file)
+	if err != nil {
+		return err
+	}
+	if err := printPlan(out, c, "text"); err != nil {
+		return err
+	}
+	if !autoApprove && !confirm(cmd.InOrStdin(), out, "Apply this runbook to "+c.Runbook.Hostname+"?") {
+		return &exitError{code: exitCanceled, err: errors.New("apply declined; nothing was changed")}
+	}
+	if _, err := engine.Create(ctx, s, c.Runbook, file, c.digest, time.Now()); err != nil {
+		return fmt.Errorf("creating run %s: %w", c.Runbook.Name, err)
+	}
+	return nil
 }
 
 // execute runs a stored run to its end (or pause) in this process.
@@ -229,68 +246,83 @@ func newStatusCmd() *cobra.Command {
   cutover status api-alb-migration -o json`,
 		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			s, err := openStore(statePath)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			out := cmd.OutOrStdout()
-			if len(args) == 0 {
-				runs, err := s.ListRuns(ctx)
-				if err != nil {
-					return err
-				}
-				if output == "json" {
-					return writeJSONOut(out, runSummaries(runs))
-				}
-				tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "NAME\tHOSTNAME\tSTATE\tSTEP\tUPDATED\tREASON")
-				for _, r := range runSummaries(runs) {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%s\t%s\n", r.Name, r.Hostname, r.State, r.Step, r.Steps, r.Updated.Local().Format(time.RFC3339), r.Reason)
-				}
-				return tw.Flush()
-			}
-			run, err := s.GetRun(ctx, args[0])
-			if err != nil {
-				if isNotFound(err) {
-					return usageError(fmt.Errorf("no run named %s", args[0]))
-				}
-				return err
-			}
-			evs, err := s.Events(ctx, run.Name, 0)
-			if err != nil {
-				return err
-			}
-			if len(evs) > events {
-				evs = evs[len(evs)-events:]
-			}
-			sum := runSummaries([]store.Run{run})[0]
-			if output == "json" {
-				return writeJSONOut(out, map[string]any{"run": sum, "events": evs})
-			}
-			fmt.Fprintf(out, "run %s: %s %s\n  state   %s", sum.Name, sum.Strategy, sum.Hostname, sum.State)
-			if sum.Reason != "" {
-				fmt.Fprintf(out, " — %s", sum.Reason)
-			}
-			fmt.Fprintf(out, "\n  step    %d/%d %s\n", sum.Step, sum.Steps, sum.StepTitle)
-			for _, d := range sum.Deadlines {
-				fmt.Fprintf(out, "  until   %s (%s from now)\n", d.Local().Format(time.RFC3339), time.Until(d).Round(time.Second))
-			}
-			fmt.Fprintln(out, "  recent events:")
-			for _, e := range evs {
-				fmt.Fprintf(out, "    %s  %-18s %s\n", e.Time.Local().Format("01-02 15:04:05"), e.Type, e.Message)
-			}
-			return nil
+			return runStatus(cmd, args, statePath, output, events)
 		},
 	}
 	stateFlag(cmd, &statePath)
 	outputFlag(cmd, &output)
 	cmd.Flags().IntVar(&events, "events", 10, "how many recent events to show")
 	return cmd
+}
+
+// runStatus lists the runs, or shows one run and its recent events.
+func runStatus(cmd *cobra.Command, args []string, statePath, output string, events int) error {
+	if err := checkOutput(output); err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	s, err := openStore(statePath)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	out := cmd.OutOrStdout()
+	if len(args) == 0 {
+		runs, err := s.ListRuns(ctx)
+		if err != nil {
+			return err
+		}
+		return printRuns(out, runs, output)
+	}
+	run, err := s.GetRun(ctx, args[0])
+	if err != nil {
+		if isNotFound(err) {
+			return usageError(fmt.Errorf("no run named %s", args[0]))
+		}
+		return err
+	}
+	evs, err := s.Events(ctx, run.Name, 0)
+	if err != nil {
+		return err
+	}
+	if len(evs) > events {
+		evs = evs[len(evs)-events:]
+	}
+	sum := runSummaries([]store.Run{run})[0]
+	if output == "json" {
+		return writeJSONOut(out, map[string]any{"run": sum, "events": evs})
+	}
+	printRun(out, sum, evs)
+	return nil
+}
+
+// printRuns is the table of every run.
+func printRuns(out io.Writer, runs []store.Run, output string) error {
+	if output == "json" {
+		return writeJSONOut(out, runSummaries(runs))
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tHOSTNAME\tSTATE\tSTEP\tUPDATED\tREASON")
+	for _, r := range runSummaries(runs) {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%s\t%s\n", r.Name, r.Hostname, r.State, r.Step, r.Steps, r.Updated.Local().Format(time.RFC3339), r.Reason)
+	}
+	return tw.Flush()
+}
+
+// printRun shows one run and its recent events.
+func printRun(out io.Writer, sum runSummary, evs []store.Event) {
+	fmt.Fprintf(out, "run %s: %s %s\n  state   %s", sum.Name, sum.Strategy, sum.Hostname, sum.State)
+	if sum.Reason != "" {
+		fmt.Fprintf(out, " — %s", sum.Reason)
+	}
+	fmt.Fprintf(out, "\n  step    %d/%d %s\n", sum.Step, sum.Steps, sum.StepTitle)
+	for _, d := range sum.Deadlines {
+		fmt.Fprintf(out, "  until   %s (%s from now)\n", d.Local().Format(time.RFC3339), time.Until(d).Round(time.Second))
+	}
+	fmt.Fprintln(out, "  recent events:")
+	for _, e := range evs {
+		fmt.Fprintf(out, "    %s  %-18s %s\n", e.Time.Local().Format("01-02 15:04:05"), e.Type, e.Message)
+	}
 }
 
 type runSummary struct {

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/cutover/cutover/internal/lab"
 	"github.com/cutover/cutover/internal/lab/awsapi"
@@ -104,7 +105,13 @@ and origins take faults on demand (cutover lab fault).`,
 			return runLab(cmd.Context(), cmd.OutOrStdout(), f)
 		},
 	}
-	fl := cmd.Flags()
+	f.register(cmd.Flags())
+	cmd.AddCommand(newLabHistoryCmd(), newLabFaultCmd())
+	return cmd
+}
+
+// register defines the lab's flags on fl.
+func (f *labFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.api, "api", "127.0.0.1:4566", "address of the AWS API endpoint")
 	fl.StringVar(&f.dns, "dns", "127.0.0.1:5353", "address (UDP and TCP) of the authoritative DNS server")
 	fl.StringVar(&f.seed, "seed", "", "YAML file creating zones, records, certificates, distributions, load balancers and roles at start")
@@ -126,8 +133,6 @@ and origins take faults on demand (cutover lab fault).`,
 	fl.IntVar(&f.loadClients, "load-clients", 0, "virtual clients of the load, each with its own DNS cache (default: one per 5 req/s, 1..50)")
 	fl.BoolVar(&f.loadHTTPS, "load-https", false, "send the load over HTTPS, verified against the lab CA")
 	fl.DurationVar(&f.loadEvery, "load-every", 5*time.Second, "how often the load table is printed")
-	cmd.AddCommand(newLabHistoryCmd(), newLabFaultCmd())
-	return cmd
 }
 
 func init() { rootCmd.AddCommand(newLabCmd()) }
@@ -232,17 +237,8 @@ func (f *labFlags) check() (world.Options, error) {
 	if err != nil {
 		return o, err
 	}
-	if f.loadRate < 0 || f.loadRate > 10000 {
-		return o, fmt.Errorf("--load %v: want 0..10000 requests per second", f.loadRate)
-	}
-	if f.loadRate > 0 && f.loadHost == "" {
-		return o, errors.New("--load needs --load-host")
-	}
-	if f.loadRate == 0 && f.loadHost != "" {
-		return o, errors.New("--load-host needs --load RPS")
-	}
-	if f.loadEvery <= 0 {
-		return o, errors.New("--load-every must be positive")
+	if err := f.checkLoad(); err != nil {
+		return o, err
 	}
 	if f.targetTTL == 0 {
 		return o, errors.New("--target-ttl must be positive")
@@ -263,6 +259,23 @@ func (f *labFlags) check() (world.Options, error) {
 		TargetTTL:      f.targetTTL,
 		Origins:        origins,
 	}, nil
+}
+
+// checkLoad checks the client load's flags.
+func (f *labFlags) checkLoad() error {
+	if f.loadRate < 0 || f.loadRate > 10000 {
+		return fmt.Errorf("--load %v: want 0..10000 requests per second", f.loadRate)
+	}
+	if f.loadRate > 0 && f.loadHost == "" {
+		return errors.New("--load needs --load-host")
+	}
+	if f.loadRate == 0 && f.loadHost != "" {
+		return errors.New("--load-host needs --load RPS")
+	}
+	if f.loadEvery <= 0 {
+		return errors.New("--load-every must be positive")
+	}
+	return nil
 }
 
 func runLab(ctx context.Context, out io.Writer, f labFlags) error {
@@ -303,25 +316,9 @@ func runLab(ctx context.Context, out io.Writer, f labFlags) error {
 		}
 	}()
 
-	env := envLines(w.API) + dataPlaneEnv(w, caPath)
-	if f.envFile != "" {
-		if err := os.WriteFile(f.envFile, []byte(env), 0o600); err != nil {
-			return fmt.Errorf("writing --env-file: %w", err)
-		}
+	if err := announce(out, w, f, caPath, restored); err != nil {
+		return err
 	}
-	if restored {
-		fmt.Fprintf(out, "# state restored from %s", f.snapshot)
-		if f.seed != "" {
-			fmt.Fprintf(out, " (it already holds the seed's world; %s not applied again)", f.seed)
-		}
-		fmt.Fprintln(out)
-	}
-	fmt.Fprintf(out, "# cutover lab ready: AWS API on %s (history: %s/_lab/history)\n", w.API, w.API)
-	fmt.Fprintf(out, "# DNS on %s; %d edges on port %d (HTTP) and %d (HTTPS); origins:", w.DNS, len(w.EdgeAddrs()), w.HTTPPort(), w.HTTPSPort())
-	for _, og := range w.Origins.List() {
-		fmt.Fprintf(out, " %s=%s", og.Name(), og.Addr())
-	}
-	fmt.Fprintf(out, "\n%s", env)
 
 	var lr *loadrun.Runner
 	if f.loadRate > 0 {
@@ -343,6 +340,31 @@ func runLab(ctx context.Context, out io.Writer, f labFlags) error {
 		}
 		fmt.Fprintf(out, "# lab state saved to %s\n", f.snapshot)
 	}
+	return nil
+}
+
+// announce writes the environment to --env-file and prints where the lab
+// serves.
+func announce(out io.Writer, w *world.World, f labFlags, caPath string, restored bool) error {
+	env := envLines(w.API) + dataPlaneEnv(w, caPath)
+	if f.envFile != "" {
+		if err := os.WriteFile(f.envFile, []byte(env), 0o600); err != nil {
+			return fmt.Errorf("writing --env-file: %w", err)
+		}
+	}
+	if restored {
+		fmt.Fprintf(out, "# state restored from %s", f.snapshot)
+		if f.seed != "" {
+			fmt.Fprintf(out, " (it already holds the seed's world; %s not applied again)", f.seed)
+		}
+		fmt.Fprintln(out)
+	}
+	fmt.Fprintf(out, "# cutover lab ready: AWS API on %s (history: %s/_lab/history)\n", w.API, w.API)
+	fmt.Fprintf(out, "# DNS on %s; %d edges on port %d (HTTP) and %d (HTTPS); origins:", w.DNS, len(w.EdgeAddrs()), w.HTTPPort(), w.HTTPSPort())
+	for _, og := range w.Origins.List() {
+		fmt.Fprintf(out, " %s=%s", og.Name(), og.Addr())
+	}
+	fmt.Fprintf(out, "\n%s", env)
 	return nil
 }
 
@@ -536,40 +558,7 @@ the previous one; --clear removes it.`,
   cutover lab fault new --clear`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			fl := cmd.Flags()
-			set := fl.Changed("error-rate") || fl.Changed("status") || fl.Changed("latency") || fl.Changed("refuse")
-			switch {
-			case clear && set:
-				return usageError(errors.New("--clear takes no other fault flag"))
-			case !clear && !set:
-				return usageError(errors.New("nothing to set: give --error-rate, --latency or --refuse, or --clear"))
-			case fl.Changed("status") && !fl.Changed("error-rate"):
-				return usageError(errors.New("--status needs --error-rate"))
-			}
-			if clear {
-				fault = origin.FaultJSON{}
-			} else if latency != 0 {
-				fault.Latency = latency.String()
-			}
-			// The lab validates too; checking here gives a usage error
-			// before anything is sent.
-			if _, err := fault.Fault(); err != nil {
-				return usageError(err)
-			}
-			u := labEndpoint(endpoint) + origin.AdminPrefix + "/" + url.PathEscape(args[0]) + "/fault"
-			var info origin.Info
-			if err := labCall(cmd.Context(), http.MethodPut, u, fault, &info); err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			if output == "json" {
-				return writeJSONOut(out, info)
-			}
-			fmt.Fprintf(out, "origin %s (%s): %s\n", info.Name, info.Addr, describeFault(info.Fault))
-			return nil
+			return runLabFault(cmd, args[0], endpoint, output, fault, latency, clear)
 		},
 	}
 	fl := cmd.Flags()
@@ -581,6 +570,44 @@ the previous one; --clear removes it.`,
 	fl.StringVar(&endpoint, "endpoint", "", "the lab's AWS endpoint (default $AWS_ENDPOINT_URL, else http://127.0.0.1:4566)")
 	outputFlag(cmd, &output)
 	return cmd
+}
+
+// runLabFault sets, or clears, the fault of the origin name.
+func runLabFault(cmd *cobra.Command, name, endpoint, output string, fault origin.FaultJSON, latency time.Duration, clear bool) error {
+	if err := checkOutput(output); err != nil {
+		return err
+	}
+	fl := cmd.Flags()
+	set := fl.Changed("error-rate") || fl.Changed("status") || fl.Changed("latency") || fl.Changed("refuse")
+	switch {
+	case clear && set:
+		return usageError(errors.New("--clear takes no other fault flag"))
+	case !clear && !set:
+		return usageError(errors.New("nothing to set: give --error-rate, --latency or --refuse, or --clear"))
+	case fl.Changed("status") && !fl.Changed("error-rate"):
+		return usageError(errors.New("--status needs --error-rate"))
+	}
+	if clear {
+		fault = origin.FaultJSON{}
+	} else if latency != 0 {
+		fault.Latency = latency.String()
+	}
+	// The lab validates too; checking here gives a usage error
+	// before anything is sent.
+	if _, err := fault.Fault(); err != nil {
+		return usageError(err)
+	}
+	u := labEndpoint(endpoint) + origin.AdminPrefix + "/" + url.PathEscape(name) + "/fault"
+	var info origin.Info
+	if err := labCall(cmd.Context(), http.MethodPut, u, fault, &info); err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	if output == "json" {
+		return writeJSONOut(out, info)
+	}
+	fmt.Fprintf(out, "origin %s (%s): %s\n", info.Name, info.Addr, describeFault(info.Fault))
+	return nil
 }
 
 func describeFault(f origin.FaultJSON) string {
