@@ -36,15 +36,7 @@ access_log: false
 event_loops: true                           # Linux: epoll loops for plain HTTP; false: a goroutine per connection
 shutdown_timeout: 30s`
 
-func newBridgeCmd() *cobra.Command {
-	var (
-		path  string
-		check bool
-	)
-	cmd := &cobra.Command{
-		Use:   "bridge -c bridge.yaml",
-		Short: "Run the host-rewrite reverse proxy used by the bridge strategy",
-		Long: `bridge runs a small hardened reverse proxy that accepts requests for a public
+const bridgeLong = `bridge runs a small hardened reverse proxy that accepts requests for a public
 host name, rewrites Host and the upstream TLS server name to a name the new
 edge already serves, and forwards them there. It lets weighted DNS drain the
 old CloudFront distribution while the alternate domain name cannot yet move.
@@ -64,51 +56,66 @@ accepting, turn /healthz to 503 and drain in-flight requests.
 Example configuration (every field but routes is optional; values shown are
 the defaults where one exists):
 
-` + bridgeExample + `
-`,
+` + bridgeExample + "\n"
+
+func newBridgeCmd() *cobra.Command {
+	var (
+		path  string
+		check bool
+	)
+	cmd := &cobra.Command{
+		Use:   "bridge -c bridge.yaml",
+		Short: "Run the host-rewrite reverse proxy used by the bridge strategy",
+		Long:  bridgeLong,
 		Example: `  cutover bridge -c bridge.yaml
   cutover bridge -c bridge.yaml --check   # validate and load certificates, bind nothing (exit 2 if bad)
   kill -HUP $(pidof cutover)     # reload routes`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if path == "" {
-				return usageError(errors.New("bridge: --config is required"))
-			}
-			cfg, err := bridge.Load(path)
-			if err != nil {
-				return usageError(err)
-			}
-			srv, err := bridge.New(cfg)
-			if err != nil {
-				return usageError(err)
-			}
-			if check {
-				if err := srv.Check(); err != nil {
-					return usageError(err)
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "bridge: %s is valid: %s\n", path, bridge.Summary(cfg))
-				return nil
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			hup := make(chan os.Signal, 1)
-			signal.Notify(hup, syscall.SIGHUP)
-			defer signal.Stop(hup)
-			if err := srv.Start(); err != nil {
-				return err
-			}
-			for _, name := range []string{"http", "https", "metrics"} {
-				if a := srv.Addr(name); a != nil {
-					fmt.Fprintf(cmd.ErrOrStderr(), "bridge: %s listening on %s\n", name, a)
-				}
-			}
-			go srv.ReloadOnSignal(ctx, path, hup)
-			return srv.Run(ctx)
+			return runBridge(cmd, path, check)
 		},
 	}
 	cmd.Flags().StringVarP(&path, "config", "c", "", "bridge configuration file (YAML)")
 	cmd.Flags().BoolVar(&check, "check", false, "validate the configuration and load its certificates, then exit without serving")
 	return cmd
+}
+
+// runBridge loads the configuration, then either checks it (--check) or
+// serves until a signal stops it.
+func runBridge(cmd *cobra.Command, path string, check bool) error {
+	if path == "" {
+		return usageError(errors.New("bridge: --config is required"))
+	}
+	cfg, err := bridge.Load(path)
+	if err != nil {
+		return usageError(err)
+	}
+	srv, err := bridge.New(cfg)
+	if err != nil {
+		return usageError(err)
+	}
+	if check {
+		if err := srv.Check(); err != nil {
+			return usageError(err)
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "bridge: %s is valid: %s\n", path, bridge.Summary(cfg))
+		return nil
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	if err := srv.Start(); err != nil {
+		return err
+	}
+	for _, name := range []string{"http", "https", "metrics"} {
+		if a := srv.Addr(name); a != nil {
+			fmt.Fprintf(cmd.ErrOrStderr(), "bridge: %s listening on %s\n", name, a)
+		}
+	}
+	go srv.ReloadOnSignal(ctx, path, hup)
+	return srv.Run(ctx)
 }
 
 func init() { rootCmd.AddCommand(newBridgeCmd()) }

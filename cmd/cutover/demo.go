@@ -14,14 +14,7 @@ import (
 	"github.com/cutover/cutover/internal/demo"
 )
 
-func newDemoCmd() *cobra.Command {
-	var scenario, output string
-	var clients int
-	var rate float64
-	cmd := &cobra.Command{
-		Use:   "demo",
-		Short: "Run a real migration on the built-in lab, under client load, and show what happened",
-		Long: `Start the built-in lab on 127.0.0.1 (a Route 53, ELB and CloudWatch control plane, an
+const demoLong = `Start the built-in lab on 127.0.0.1 (a Route 53, ELB and CloudWatch control plane, an
 authoritative DNS server, two load balancers with one origin each) and move
 api.example.com from the old load balancer to the new one with weighted Route 53
 records — TTL prep, 10% → 50% → 100% with a health gate between steps, verify,
@@ -44,41 +37,22 @@ Scenarios:
   bridge     seed 001: the new distribution cannot take cdn.example.com yet,
              so traffic shifts to a host-rewriting bridge (cutover bridge, run
              in-process), the old distribution drains, the alias moves, and
-             traffic shifts from the bridge to the new distribution directly`,
+             traffic shifts from the bridge to the new distribution directly`
+
+func newDemoCmd() *cobra.Command {
+	var scenario, output string
+	var clients int
+	var rate float64
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run a real migration on the built-in lab, under client load, and show what happened",
+		Long:  demoLong,
 		Example: `  cutover demo
   cutover demo --scenario rollback
   cutover demo -o json | jq .load`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			if !slices.Contains(demo.Scenarios, scenario) {
-				return usageError(fmt.Errorf("--scenario %q: want one of %s", scenario, strings.Join(demo.Scenarios, ", ")))
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			o := demo.Options{Scenario: scenario, Clients: clients, Rate: rate}
-			if output == "text" {
-				o.Out = cmd.OutOrStdout()
-			} else {
-				o.Out = cmd.ErrOrStderr()
-			}
-			rep, err := demo.Run(ctx, o)
-			if err != nil {
-				return err
-			}
-			if output == "json" {
-				if err := writeJSONOut(cmd.OutOrStdout(), rep); err != nil {
-					return err
-				}
-			} else {
-				rep.WriteText(cmd.OutOrStdout())
-			}
-			if !rep.OK {
-				return &exitError{code: exitFailure, err: errors.New("demo verdict: FAIL")}
-			}
-			return nil
+			return runDemo(cmd, demo.Options{Scenario: scenario, Clients: clients, Rate: rate}, output)
 		},
 	}
 	cmd.Flags().StringVar(&scenario, "scenario", demo.ScenarioWeighted, strings.Join(demo.Scenarios, ", "))
@@ -86,6 +60,39 @@ Scenarios:
 	cmd.Flags().Float64Var(&rate, "rate", 100, "client requests per second, in total")
 	outputFlag(cmd, &output)
 	return cmd
+}
+
+// runDemo runs one scenario and prints its report; the exit status says the
+// verdict.
+func runDemo(cmd *cobra.Command, o demo.Options, output string) error {
+	if err := checkOutput(output); err != nil {
+		return err
+	}
+	if !slices.Contains(demo.Scenarios, o.Scenario) {
+		return usageError(fmt.Errorf("--scenario %q: want one of %s", o.Scenario, strings.Join(demo.Scenarios, ", ")))
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if output == "text" {
+		o.Out = cmd.OutOrStdout()
+	} else {
+		o.Out = cmd.ErrOrStderr()
+	}
+	rep, err := demo.Run(ctx, o)
+	if err != nil {
+		return err
+	}
+	if output == "json" {
+		if err := writeJSONOut(cmd.OutOrStdout(), rep); err != nil {
+			return err
+		}
+	} else {
+		rep.WriteText(cmd.OutOrStdout())
+	}
+	if !rep.OK {
+		return &exitError{code: exitFailure, err: errors.New("demo verdict: FAIL")}
+	}
+	return nil
 }
 
 func init() { rootCmd.AddCommand(newDemoCmd()) }

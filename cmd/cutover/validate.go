@@ -24,19 +24,21 @@ type validateResult struct {
 	Diagnostics plan.Diagnostics `json:"diagnostics"`
 }
 
+const validateLong = `validate reads each plan file, fills in the defaults and checks every rule:
+field names and types, hostnames and ids, strategy against edges, step
+weights, gates, CloudFront limits. It reports every problem at once, each as
+file:line:col: message, and warnings that do not make a plan invalid.
+
+It contacts no AWS API, starts nothing and writes no file. It exits with 0
+when every plan is valid and 2 when any is not, so it fits in CI.`
+
 func newValidateCmd() *cobra.Command {
 	var files []string
 	var output string
 	cmd := &cobra.Command{
 		Use:   "validate -f PLAN [-f PLAN...]",
 		Short: "Check plan files without touching anything",
-		Long: `validate reads each plan file, fills in the defaults and checks every rule:
-field names and types, hostnames and ids, strategy against edges, step
-weights, gates, CloudFront limits. It reports every problem at once, each as
-file:line:col: message, and warnings that do not make a plan invalid.
-
-It contacts no AWS API, starts nothing and writes no file. It exits with 0
-when every plan is valid and 2 when any is not, so it fits in CI.`,
+		Long:  validateLong,
 		Example: `  # one plan
   cutover validate -f examples/weighted.yaml
 
@@ -55,45 +57,51 @@ when every plan is valid and 2 when any is not, so it fits in CI.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if len(files) == 0 {
-				return usageError(errors.New("no plan file: name one with -f"))
-			}
-			if output != "text" && output != "json" {
-				return usageError(fmt.Errorf("unknown output format %q: use text or json", output))
-			}
-			results := make([]validateResult, 0, len(files))
-			invalid := 0
-			for _, f := range files {
-				r := validateFile(cmd.InOrStdin(), f)
-				if !r.Valid {
-					invalid++
-				}
-				results = append(results, r)
-			}
-			out := cmd.OutOrStdout()
-			if output == "json" {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(results); err != nil {
-					return fmt.Errorf("writing results: %w", err)
-				}
-			} else {
-				for _, r := range results {
-					printValidateText(out, r)
-				}
-			}
-			if invalid > 0 {
-				if len(files) == 1 {
-					return usageError(fmt.Errorf("%s is invalid", files[0]))
-				}
-				return usageError(fmt.Errorf("%d of %d plan files are invalid", invalid, len(files)))
-			}
-			return nil
+			return validateFiles(cmd, files, output)
 		},
 	}
 	cmd.Flags().StringArrayVarP(&files, "file", "f", nil, "plan file to check; repeat for several; - reads standard input")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
 	return cmd
+}
+
+// validateFiles checks every named plan and prints the verdicts; any
+// invalid plan makes it a usage error (exit 2).
+func validateFiles(cmd *cobra.Command, files []string, output string) error {
+	if len(files) == 0 {
+		return usageError(errors.New("no plan file: name one with -f"))
+	}
+	if output != "text" && output != "json" {
+		return usageError(fmt.Errorf("unknown output format %q: use text or json", output))
+	}
+	results := make([]validateResult, 0, len(files))
+	invalid := 0
+	for _, f := range files {
+		r := validateFile(cmd.InOrStdin(), f)
+		if !r.Valid {
+			invalid++
+		}
+		results = append(results, r)
+	}
+	out := cmd.OutOrStdout()
+	if output == "json" {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(results); err != nil {
+			return fmt.Errorf("writing results: %w", err)
+		}
+	} else {
+		for _, r := range results {
+			printValidateText(out, r)
+		}
+	}
+	if invalid > 0 {
+		if len(files) == 1 {
+			return usageError(fmt.Errorf("%s is invalid", files[0]))
+		}
+		return usageError(fmt.Errorf("%d of %d plan files are invalid", invalid, len(files)))
+	}
+	return nil
 }
 
 // validateFile loads one plan and turns the outcome into a result; a file

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/cutover/cutover/internal/verify"
 )
@@ -25,12 +26,7 @@ type verifyFlags struct {
 	timeout                                          time.Duration
 }
 
-func newVerifyCmd() *cobra.Command {
-	var f verifyFlags
-	cmd := &cobra.Command{
-		Use:   "verify --host HOST --expect new=MARKER [--expect old=MARKER]",
-		Short: "Prove which edge really serves a hostname, and say why",
-		Long: `verify resolves the hostname through each resolver (the system's, the ones given
+const verifyLong = `verify resolves the hostname through each resolver (the system's, the ones given
 with --resolver and, with --authoritative, the zone's own name servers), follows
 CNAME chains, then fetches the path from every address the answers led to with the
 real Host and TLS server name, and classifies each answer by its marker.
@@ -41,7 +37,14 @@ answers. When paths do not reach the wanted side and DNS leads to CloudFront, ve
 asks CloudFront which distribution holds the hostname (ListConflictingAliases) and
 says so.
 
-Exit status: 0 when every path reaches the wanted side, 1 otherwise, 2 on bad flags.`,
+Exit status: 0 when every path reaches the wanted side, 1 otherwise, 2 on bad flags.`
+
+func newVerifyCmd() *cobra.Command {
+	var f verifyFlags
+	cmd := &cobra.Command{
+		Use:   "verify --host HOST --expect new=MARKER [--expect old=MARKER]",
+		Short: "Prove which edge really serves a hostname, and say why",
+		Long:  verifyLong,
 		Example: `  cutover verify --host cdn.example.com --path /ruok \
       --expect old=ok-old-cdn --expect new=ok-new-cdn --resolver 1.1.1.1 --resolver 8.8.8.8`,
 		Args: usageArgs(cobra.NoArgs),
@@ -49,7 +52,13 @@ Exit status: 0 when every path reaches the wanted side, 1 otherwise, 2 on bad fl
 			return runVerify(cmd, f)
 		},
 	}
-	fl := cmd.Flags()
+	f.register(cmd.Flags())
+	outputFlag(cmd, &f.output)
+	return cmd
+}
+
+// register declares the command's flags on fl.
+func (f *verifyFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.host, "host", "", "hostname to verify (required)")
 	fl.StringVar(&f.path, "path", "/", "path fetched from every edge (a marker object)")
 	fl.StringArrayVar(&f.expect, "expect", nil, "side=marker, repeatable: new=MARKER (required) and old=MARKER; without old, any answer lacking the new marker counts as old")
@@ -67,8 +76,6 @@ Exit status: 0 when every path reaches the wanted side, 1 otherwise, 2 on bad fl
 	fl.StringVar(&f.distributionNew, "distribution-new", "", "CloudFront distribution DNS should lead to (default: found by the domain the CNAME chain ends at)")
 	fl.StringVar(&f.roleARN, "role-arn", "", "IAM role assumed to read CloudFront for the diagnosis")
 	fl.BoolVar(&f.noDiagnose, "no-diagnose", false, "do not ask CloudFront why paths reach the other side")
-	outputFlag(cmd, &f.output)
-	return cmd
 }
 
 // verifyOptions checks the flags and turns them into verifier options.
@@ -91,19 +98,8 @@ func verifyOptions(f verifyFlags) (verify.Options, error) {
 	if strings.ContainsAny(f.host, "/: ") {
 		return o, fmt.Errorf("--host %q: want a hostname, without scheme, port or path", f.host)
 	}
-	for _, e := range f.expect {
-		side, marker, ok := strings.Cut(e, "=")
-		if !ok || marker == "" {
-			return o, fmt.Errorf("--expect %q: want new=MARKER or old=MARKER", e)
-		}
-		switch side {
-		case verify.SideNew:
-			o.NewMarker = marker
-		case verify.SideOld:
-			o.OldMarker = marker
-		default:
-			return o, fmt.Errorf("--expect %q: side %q: want new or old", e, side)
-		}
+	if err := parseExpect(f.expect, &o); err != nil {
+		return o, err
 	}
 	if o.NewMarker == "" {
 		return o, errors.New("--expect new=MARKER is required: it is how an answer from the new side is recognised")
@@ -133,20 +129,48 @@ func verifyOptions(f verifyFlags) (verify.Options, error) {
 		return o, fmt.Errorf("--path %q: want an absolute path", f.path)
 	}
 	if f.caFile != "" {
-		pem, err := os.ReadFile(f.caFile)
+		pool, err := loadCAPool(f.caFile)
 		if err != nil {
-			return o, fmt.Errorf("--ca: %w", err)
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return o, fmt.Errorf("--ca %s: no PEM certificate found", f.caFile)
+			return o, err
 		}
 		o.RootCAs = pool
 	}
 	return o, nil
+}
+
+// parseExpect reads the --expect side=marker pairs into o.
+func parseExpect(expect []string, o *verify.Options) error {
+	for _, e := range expect {
+		side, marker, ok := strings.Cut(e, "=")
+		if !ok || marker == "" {
+			return fmt.Errorf("--expect %q: want new=MARKER or old=MARKER", e)
+		}
+		switch side {
+		case verify.SideNew:
+			o.NewMarker = marker
+		case verify.SideOld:
+			o.OldMarker = marker
+		default:
+			return fmt.Errorf("--expect %q: side %q: want new or old", e, side)
+		}
+	}
+	return nil
+}
+
+// loadCAPool returns the system roots plus the PEM certificates of path.
+func loadCAPool(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--ca: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("--ca %s: no PEM certificate found", path)
+	}
+	return pool, nil
 }
 
 func runVerify(cmd *cobra.Command, f verifyFlags) error {
