@@ -305,14 +305,14 @@ func progress(ctx context.Context, w io.Writer) func(store.Event) {
 		mu.Lock()
 		defer mu.Unlock()
 		switch e.Type {
-		case "wait.started":
+		case store.EventWaitStarted:
 			var d struct {
 				Until time.Time `json:"until"`
 			}
 			if json.Unmarshal(e.Data, &d) == nil {
 				until, what = d.Until, fmt.Sprintf("step %d", e.Step+1)
 			}
-		case "wait.done", "run.paused", "rollback.started", "run.done", "run.rolled-back":
+		case store.EventWaitDone, store.EventRunPaused, store.EventRollbackStarted, store.EventRunDone, store.EventRunRolledBack:
 			until = time.Time{}
 		}
 		fmt.Fprintf(w, "%s  step %-3d %-18s %s\n", e.Time.Local().Format("15:04:05"), e.Step+1, e.Type, e.Message)

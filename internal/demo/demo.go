@@ -9,6 +9,7 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -227,10 +228,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		Store: st, Provider: prov, Clock: engine.RealClock{}, Gates: gates, Verifier: verifier, CDN: cloudfront.New(w.AWSConfig(), cloudfront.Options{}),
 		Poll: 100 * time.Millisecond, Owner: "demo",
 		OnEvent: func(ev store.Event) {
-			if ev.Type == "rollback.started" {
+			if ev.Type == store.EventRollbackStarted {
 				rollingBack = true
 			}
-			if ev.Type == "run.done" {
+			if ev.Type == store.EventRunDone {
 				faultMu.Lock()
 				doneAt = ev.Time
 				faultMu.Unlock()
@@ -239,15 +240,15 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 				reached = ev.Step
 			}
 			switch ev.Type {
-			case "gate.measured":
+			case store.EventGateMeasured:
 				gateValues[ev.Step] = append(gateValues[ev.Step], ev.Message)
 				return
-			case "change.intent":
-				if strings.Contains(ev.Message, "roll back") {
+			case store.EventChangeIntent:
+				if rollingBack {
 					rollbackSubmitted = ev.Time
 				}
-			case "change.applied":
-				if o.Scenario == ScenarioRollback && strings.Contains(ev.Message, "shift 50%") {
+			case store.EventChangeApplied:
+				if o.Scenario == ScenarioRollback && appliedWeights(ev).New == 50 {
 					go func() {
 						time.Sleep(time.Second)
 						_ = newOrigin.SetFault(origin.Fault{ErrorRate: 1, Status: 503})
@@ -259,7 +260,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 				}
 			}
 			say("%-18s %s", ev.Type, ev.Message)
-			if ev.Type == "change.applied" || ev.Type == "wait.done" || ev.Type == "verify.passed" || ev.Type == "change.insync" {
+			if ev.Type == store.EventChangeApplied || ev.Type == store.EventWaitDone || ev.Type == store.EventVerifyPassed || ev.Type == store.EventChangeInSync {
 				snap := live.Snapshot().Summary
 				say("                   clients so far: %d requests, old %d, new %d, failed %d", snap.Total, snap.ByOrigin["old"], snap.ByOrigin["new"], snap.Total-snap.ByClass[load.ClassOK])
 			}
@@ -364,6 +365,18 @@ func (r *Report) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "   verdict: %s\n", verdict)
 }
 
+// appliedWeights reads the weights a change.applied event records; zero
+// when the change carries none.
+func appliedWeights(ev store.Event) runbook.Weights {
+	var d struct {
+		Weights *runbook.Weights `json:"weights"`
+	}
+	if json.Unmarshal(ev.Data, &d) != nil || d.Weights == nil {
+		return runbook.Weights{}
+	}
+	return *d.Weights
+}
+
 func addrHost(addr string) string {
 	h, _, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -387,14 +400,12 @@ func compareHistory(ctx context.Context, st store.Store, name string, w *world.W
 	evs, _ := st.Events(ctx, name, 0)
 	for _, e := range evs {
 		switch e.Type {
-		case "change.applied", "change.reconciled":
+		case store.EventChangeApplied, store.EventChangeReconciled:
 			h.LoggedDNS++
-		case "aliases.updated":
+		case store.EventAliasesUpdated:
 			h.LoggedCDN++
-		case "associate.done":
-			if strings.Contains(e.Message, "moved from") {
-				h.LoggedCDN += 2 // one call changes both distributions
-			}
+		case store.EventAssociateDone:
+			h.LoggedCDN += 2 // one call changes both distributions
 		}
 	}
 	for _, c := range w.Lab.Env.History.List(awsapi.Filter{SinceSeq: from}) {

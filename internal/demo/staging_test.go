@@ -195,11 +195,11 @@ records:
 			switch {
 			// wait.done is committed with the next step's index, so
 			// both ends are matched by the step's id.
-			case ev.Type == "wait.started" && strings.Contains(ev.Message, observeID):
+			case ev.Type == store.EventWaitStarted && strings.Contains(ev.Message, observeID):
 				observeFrom = time.Now()
-			case ev.Type == "wait.done" && strings.Contains(ev.Message, observeID):
+			case ev.Type == store.EventWaitDone && strings.Contains(ev.Message, observeID):
 				observeTo = time.Now()
-			case ev.Type == "run.done":
+			case ev.Type == store.EventRunDone:
 				doneAt = time.Now()
 			}
 		},

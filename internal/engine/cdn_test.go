@@ -113,6 +113,7 @@ func newCDNWorld(t *testing.T, mode string) *cdnWorld {
 	if _, err := Create(context.Background(), w.store, rb, "plan.yaml", "d", t0); err != nil {
 		t.Fatal(err)
 	}
+	knownEventsOnly(t, w.store, rb.Name)
 	return &cdnWorld{world: w, cdn: f}
 }
 

@@ -276,6 +276,7 @@ func newStagingWorld(t *testing.T, st *runbook.StagingSpec, edit ...func(*runboo
 	if _, err := Create(context.Background(), w.store, rb, "plan.yaml", "d", t0); err != nil {
 		t.Fatal(err)
 	}
+	knownEventsOnly(t, w.store, rb.Name)
 	return &stagingWorld{world: w, cdn: newFakeStaging()}
 }
 
