@@ -96,7 +96,7 @@ func compilePlan(ctx context.Context, path string) (*compiled, dns.Provider, err
 		return nil, nil, fmt.Errorf("reading %s in zone %s: %w", p.Hostname, p.Zone.ID, err)
 	}
 	obs := runbook.Observed{Records: recs, From: from, To: to}
-	if from.Kind == "cloudfront" || to.Kind == "cloudfront" {
+	if from.Kind == runbook.TargetCloudFront || to.Kind == runbook.TargetCloudFront {
 		if err := observeCloudFront(ctx, p, &obs); err != nil {
 			return nil, nil, err
 		}
@@ -152,7 +152,7 @@ func observeCloudFront(ctx context.Context, p *plan.Plan, obs *runbook.Observed)
 		role string
 	}{{obs.To, p.To.RoleARN}, {obs.From, p.From.RoleARN}} {
 		t := side.t
-		if t.Kind != "cloudfront" {
+		if t.Kind != runbook.TargetCloudFront {
 			continue
 		}
 		reader := cf
@@ -173,7 +173,7 @@ func observeCloudFront(ctx context.Context, p *plan.Plan, obs *runbook.Observed)
 			obs.Holder = runbook.Holder{Distribution: d.ID, Account: arnAccount(d.ARN)}
 		}
 	}
-	if obs.Holder.Distribution == "" && obs.To.Kind == "cloudfront" {
+	if obs.Holder.Distribution == "" && obs.To.Kind == runbook.TargetCloudFront {
 		// Ask CloudFront who else holds it; ids of other accounts come masked.
 		conflicts, err := cf.Conflicts(ctx, obs.To.ID, host)
 		if err == nil {

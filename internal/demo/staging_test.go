@@ -120,7 +120,7 @@ records:
 		t.Fatal(err)
 	}
 	dist, zone := seeded.Distributions["web"], seeded.Zones["example.com"]
-	primary := runbook.Target{Kind: "cloudfront", ID: dist.ID, DNSName: dist.DomainName, AliasZoneID: route53.AliasZoneForCloudFront}
+	primary := runbook.Target{Kind: runbook.TargetCloudFront, ID: dist.ID, DNSName: dist.DomainName, AliasZoneID: route53.AliasZoneForCloudFront}
 	sc := &scenario{host: "cdn.example.com", zone: zone, ready: func() bool {
 		for edge := 1; edge <= len(w.Sim.Addrs()); edge++ {
 			if w.Sim.Applied(edge)[dist.ID] == 0 {

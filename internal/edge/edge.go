@@ -45,7 +45,7 @@ type Resolver struct {
 func (r Resolver) Target(ctx context.Context, e plan.Edge) (runbook.Target, error) {
 	switch e.Kind {
 	case plan.EdgeEndpoint:
-		return runbook.Target{Kind: "endpoint", ID: e.Value, DNSName: e.Value}, nil
+		return runbook.Target{Kind: runbook.TargetEndpoint, ID: e.Value, DNSName: e.Value}, nil
 	case plan.EdgeCloudFront:
 		cfg, err := r.Config(ctx, "us-east-1", e.RoleARN)
 		if err != nil {
@@ -68,7 +68,7 @@ func cloudFrontTarget(ctx context.Context, api cloudfrontAPI, id string) (runboo
 	if err != nil {
 		return runbook.Target{}, fmt.Errorf("reading distribution %s: %w", id, err)
 	}
-	return runbook.Target{Kind: "cloudfront", ID: id, DNSName: aws.ToString(out.Distribution.DomainName), AliasZoneID: route53.AliasZoneForCloudFront}, nil
+	return runbook.Target{Kind: runbook.TargetCloudFront, ID: id, DNSName: aws.ToString(out.Distribution.DomainName), AliasZoneID: route53.AliasZoneForCloudFront}, nil
 }
 
 // albTarget finds a load balancer by ARN or by DNS name and takes its
@@ -88,7 +88,7 @@ func albTarget(ctx context.Context, api elbAPI, ref string) (runbook.Target, err
 		}
 		for _, lb := range page.LoadBalancers {
 			if byARN || strings.EqualFold(aws.ToString(lb.DNSName), want) {
-				return runbook.Target{Kind: "alb", ID: aws.ToString(lb.LoadBalancerName), DNSName: strings.ToLower(aws.ToString(lb.DNSName)), AliasZoneID: aws.ToString(lb.CanonicalHostedZoneId)}, nil
+				return runbook.Target{Kind: runbook.TargetALB, ID: aws.ToString(lb.LoadBalancerName), DNSName: strings.ToLower(aws.ToString(lb.DNSName)), AliasZoneID: aws.ToString(lb.CanonicalHostedZoneId)}, nil
 			}
 		}
 	}

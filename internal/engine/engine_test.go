@@ -41,8 +41,8 @@ func newWorld(t *testing.T, spec runbook.Spec) *world {
 	recs, _ := w.dns.Records(context.Background(), zone, "api.example.com")
 	rb, err := runbook.Compile(spec, runbook.Observed{
 		Records: recs,
-		From:    runbook.Target{Kind: "endpoint", ID: "old-lb", DNSName: "old-lb.example.net"},
-		To:      runbook.Target{Kind: "endpoint", ID: "new-lb", DNSName: "new-lb.example.net"},
+		From:    runbook.Target{Kind: runbook.TargetEndpoint, ID: "old-lb", DNSName: "old-lb.example.net"},
+		To:      runbook.Target{Kind: runbook.TargetEndpoint, ID: "new-lb", DNSName: "new-lb.example.net"},
 	})
 	if err != nil {
 		t.Fatal(err)
