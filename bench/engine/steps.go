@@ -84,7 +84,7 @@ func rawCommits(ctx context.Context, b backend, steps, n int, stripRunbook bool)
 			run.Runbook = nil
 		}
 		start := time.Now()
-		run, _, err = w.store.Commit(ctx, lease, run, store.Event{Type: "wait.done", Message: fmt.Sprintf("step %d: complete", i)})
+		run, _, err = w.store.Commit(ctx, lease, run, store.Event{Type: store.EventWaitDone, Message: fmt.Sprintf("step %d: complete", i)})
 		out = append(out, time.Since(start))
 		if err != nil {
 			return nil, fmt.Errorf("%s commit: %w", b.name, err)

@@ -88,8 +88,8 @@ func newWorld(b backend, spec runbook.Spec) (*world, error) {
 	recs, _ := w.dns.Records(context.Background(), zone, host)
 	rb, err := runbook.Compile(spec, runbook.Observed{
 		Records: recs,
-		From:    runbook.Target{Kind: "endpoint", ID: "old-lb", DNSName: "old-lb.example.net"},
-		To:      runbook.Target{Kind: "endpoint", ID: "new-lb", DNSName: "new-lb.example.net"},
+		From:    runbook.Target{Kind: runbook.TargetEndpoint, ID: "old-lb", DNSName: "old-lb.example.net"},
+		To:      runbook.Target{Kind: runbook.TargetEndpoint, ID: "new-lb", DNSName: "new-lb.example.net"},
 	})
 	if err != nil {
 		w.close()

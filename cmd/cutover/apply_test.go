@@ -17,6 +17,7 @@ import (
 	"github.com/cutover/cutover/internal/lab"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/route53"
+	"github.com/cutover/cutover/internal/store"
 	"github.com/cutover/cutover/internal/store/boltstore"
 )
 
@@ -136,7 +137,7 @@ func TestApplyAgainstLabOverTheWire(t *testing.T) {
 	evs, _ := s.Events(context.Background(), "api-move", 0)
 	applied := 0
 	for _, e := range evs {
-		if e.Type == "change.applied" {
+		if e.Type == store.EventChangeApplied {
 			applied++
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/lab/awsapi"
+	"github.com/cutover/cutover/internal/store"
 	"github.com/cutover/cutover/internal/store/boltstore"
 )
 
@@ -112,7 +113,7 @@ func TestKill9AtRandomMomentsResumesExactlyOnce(t *testing.T) {
 	seen := map[string]int{}
 	logged := 0
 	for _, e := range evs {
-		if e.Type == "change.applied" || e.Type == "change.reconciled" {
+		if e.Type == store.EventChangeApplied || e.Type == store.EventChangeReconciled {
 			logged++
 			seen[e.Message]++
 			if seen[e.Message] > 1 {

@@ -12,10 +12,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/cutover/cutover/internal/dns/route53"
@@ -26,7 +26,6 @@ import (
 	"github.com/cutover/cutover/internal/lab"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/load"
-	"github.com/cutover/cutover/internal/lab/origin"
 	labr53 "github.com/cutover/cutover/internal/lab/route53"
 	"github.com/cutover/cutover/internal/lab/world"
 	"github.com/cutover/cutover/internal/plan"
@@ -96,11 +95,117 @@ type Report struct {
 
 // Run performs the demo and returns its report.
 func Run(ctx context.Context, o Options) (*Report, error) {
+	if err := o.defaults(); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	say := sayer(o.Out, start)
+
+	w, err := startLab(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer w.Close()
+	oldOrigin, _ := w.Origins.Get("old")
+	newOrigin, _ := w.Origins.Get("new")
+	sc, err := setup(w, o.Scenario, oldOrigin, newOrigin)
+	if err != nil {
+		return nil, err
+	}
+	if sc.close != nil {
+		defer sc.close()
+	}
+	say("lab up: AWS API %s, DNS %s, edges %v (port %d)", w.API, w.DNS, w.Sim.Addrs(), w.Sim.HTTPPort())
+	say("%s", sc.story)
+
+	prov := route53.New(w.AWSConfig(), route53.Options{})
+	rb, err := compileRunbook(ctx, w, sc, prov)
+	if err != nil {
+		return nil, err
+	}
+	_, bound := rb.Estimate(2 * time.Second)
+	newAddr := sc.newAddr()
+	clients := &clientTally{newAddr: newAddr.String()}
+	f := newFollower(say, clients)
+	if o.Scenario == ScenarioRollback {
+		f.injectFault = faultInjector(newOrigin, clients, say)
+	}
+	st := memstore.New(memstore.Options{})
+	e, err := newEngine(w, rb, st, prov, newAddr, f.event)
+	if err != nil {
+		return nil, err
+	}
+	if f.live, err = startClients(ctx, w, sc, o, clients); err != nil {
+		return nil, err
+	}
+	say("client load: %d clients, %.0f req/s, resolving through the lab DNS", o.Clients, o.Rate)
+
+	if _, err := engine.Create(ctx, st, rb, "demo.yaml", "demo", time.Now()); err != nil {
+		return nil, err
+	}
+	historyFrom := int64(len(w.Lab.Env.History.List(awsapi.Filter{})))
+	run, err := e.Run(ctx, rb.Name)
+	if err != nil {
+		f.live.Stop()
+		return nil, err
+	}
+	// Keep the clients going a little: whoever still holds an old answer
+	// must still be served.
+	time.Sleep(2 * time.Second)
+	sum := f.live.Stop().Summary
+
+	rep := &Report{Scenario: o.Scenario, RollbackBound: bound, Load: sum}
+	rep.Wall = time.Since(start).Round(100 * time.Millisecond)
+	rep.Outcome, rep.Reason = string(run.State), run.Reason
+	rep.Failed = sum.Total - sum.ByClass[load.ClassOK]
+	var faultAt time.Time
+	rep.FaultCaused, rep.OldAfterDone, faultAt = clients.counts()
+	rep.History = compareHistory(ctx, st, rb.Name, w, historyFrom)
+	rep.Steps = f.steps(rb)
+	rep.judge(run.State, faultAt, f.rollbackSubmitted)
+	return rep, nil
+}
+
+// newEngine builds the engine that drives the run in the lab: its gates
+// probe the new edge directly and its verifier resolves through the lab's
+// DNS; onEvent receives every event it commits.
+func newEngine(w *world.World, rb *runbook.Runbook, st store.Store, prov *route53.Provider, newAddr netip.Addr, onEvent func(store.Event)) (*engine.Engine, error) {
+	port := strconv.Itoa(w.Sim.HTTPPort())
+	gates, err := build.Gates(rb, build.Deps{Probe: probe.Options{Connect: net.JoinHostPort(newAddr.String(), port)}})
+	if err != nil {
+		return nil, err
+	}
+	verifier := verify.New(verify.Options{Scheme: "http", Resolvers: []string{w.DNS}, NewMarker: "ok-new", OldMarker: "ok-old", Port: w.Sim.HTTPPort(), Path: "/ruok", Samples: 3, Timeout: 2 * time.Second})
+	return engine.New(engine.Options{
+		Store: st, Provider: prov, Clock: engine.RealClock{}, Gates: gates, Verifier: verifier, CDN: cloudfront.New(w.AWSConfig(), cloudfront.Options{}),
+		Poll: 100 * time.Millisecond, Owner: "demo",
+		OnEvent: onEvent,
+	}), nil
+}
+
+// startClients starts the client load through the lab's DNS, TTLs
+// honoured; a tenth of the clients keep answers 2s past their TTL, as some
+// resolvers do. Every result goes to clients.
+func startClients(ctx context.Context, w *world.World, sc *scenario, o Options, clients *clientTally) (*load.Live, error) {
+	live, err := load.Start(ctx, load.Config{
+		Host: sc.host, Path: "/ruok", Port: w.Sim.HTTPPort(), DNSServer: w.DNS,
+		Clients: o.Clients, Rate: o.Rate, Duration: 5 * time.Minute,
+		OverstayFraction: 0.1, OverstayExtra: 2 * time.Second,
+		OnResult: clients.result,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("starting client load: %w", err)
+	}
+	return live, nil
+}
+
+// defaults checks the scenario and fills in the defaults.
+func (o *Options) defaults() error {
 	if o.Scenario == "" {
 		o.Scenario = ScenarioWeighted
 	}
 	if !slices.Contains(Scenarios, o.Scenario) {
-		return nil, fmt.Errorf("unknown scenario %q: want one of %s", o.Scenario, strings.Join(Scenarios, ", "))
+		return fmt.Errorf("unknown scenario %q: want one of %s", o.Scenario, strings.Join(Scenarios, ", "))
 	}
 	if o.Clients == 0 {
 		o.Clients = 20
@@ -108,15 +213,23 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Rate == 0 {
 		o.Rate = 100
 	}
-	out := o.Out
+	return nil
+}
+
+// sayer prints progress lines to out (nil discards them), each stamped
+// with the seconds since start.
+func sayer(out io.Writer, start time.Time) func(format string, args ...any) {
 	if out == nil {
 		out = io.Discard
 	}
-	start := time.Now()
-	say := func(format string, args ...any) {
+	return func(format string, args ...any) {
 		fmt.Fprintf(out, "%6.1fs  %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
 	}
+}
 
+// startLab starts the lab the demo runs in: fast propagation and
+// deployment, two edges, an old and a new origin.
+func startLab(ctx context.Context) (*world.World, error) {
 	w, err := world.Start(ctx, world.Options{
 		Lab:            lab.Options{Propagation: 300 * time.Millisecond, DeployDelay: time.Second, RateLimit: labr53.RateLimitLegacy},
 		APIAddr:        "127.0.0.1:0",
@@ -133,19 +246,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting the lab: %w", err)
 	}
-	defer w.Close()
-	oldOrigin, _ := w.Origins.Get("old")
-	newOrigin, _ := w.Origins.Get("new")
-	sc, err := setup(w, o.Scenario, oldOrigin, newOrigin)
-	if err != nil {
-		return nil, err
-	}
-	if sc.close != nil {
-		defer sc.close()
-	}
-	say("lab up: AWS API %s, DNS %s, edges %v (port %d)", w.API, w.DNS, w.Sim.Addrs(), w.Sim.HTTPPort())
-	say("%s", sc.story)
+	return w, nil
+}
 
+// compileRunbook compiles the scenario's plan against the records the
+// lab serves, once they are served.
+func compileRunbook(ctx context.Context, w *world.World, sc *scenario, prov *route53.Provider) (*runbook.Runbook, error) {
 	p, err := plan.Parse("demo.yaml", []byte(sc.plan))
 	if err != nil {
 		return nil, fmt.Errorf("demo plan: %w", err)
@@ -160,152 +266,36 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if sc.settle > 0 {
 		spec.Settle = sc.settle
 	}
-	prov := route53.New(w.AWSConfig(), route53.Options{})
 	// Wait until the record is served before the clients start, so no
 	// client ever caches a negative answer (reference E: never resolve a
 	// name before it exists).
 	if err := waitServed(ctx, w, sc); err != nil {
 		return nil, err
 	}
-	zone := sc.zone
-	recs, err := prov.Records(ctx, zone, sc.host)
+	recs, err := prov.Records(ctx, sc.zone, sc.host)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", sc.host, err)
 	}
 	sc.observed.Records = recs
-	rb, err := runbook.Compile(spec, sc.observed)
-	if err != nil {
-		return nil, err
-	}
-	_, bound := rb.Estimate(2 * time.Second)
+	return runbook.Compile(spec, sc.observed)
+}
 
-	newAddr := sc.newAddr()
-	port := strconv.Itoa(w.Sim.HTTPPort())
-	gates, err := build.Gates(rb, build.Deps{Probe: probe.Options{Connect: net.JoinHostPort(newAddr.String(), port)}})
-	if err != nil {
-		return nil, err
-	}
-	verifier := verify.New(verify.Options{Scheme: "http", Resolvers: []string{w.DNS}, NewMarker: "ok-new", OldMarker: "ok-old", Port: w.Sim.HTTPPort(), Path: "/ruok", Samples: 3, Timeout: 2 * time.Second})
-
-	// Client load through the lab's DNS, TTLs honoured; a tenth of the
-	// clients keep answers 2s past their TTL, as some resolvers do.
-	var faultAt, doneAt time.Time
-	var faultMu sync.Mutex
-	var faultCaused, lateOld int64
-	live, err := load.Start(ctx, load.Config{
-		Host: sc.host, Path: "/ruok", Port: w.Sim.HTTPPort(), DNSServer: w.DNS,
-		Clients: o.Clients, Rate: o.Rate, Duration: 5 * time.Minute,
-		OverstayFraction: 0.1, OverstayExtra: 2 * time.Second,
-		OnResult: func(r load.Result) {
-			faultMu.Lock()
-			defer faultMu.Unlock()
-			// After the fault, a 5xx from the new side is the fault's: the
-			// origin's own 503, or the new load balancer's once its health
-			// check marks the origin unhealthy.
-			if !faultAt.IsZero() && r.At.After(faultAt) && r.Class == load.Class5xx && (r.Origin == "new" || addrHost(r.Addr) == newAddr.String()) {
-				faultCaused++
-			}
-			if !doneAt.IsZero() && r.At.After(doneAt) && r.Origin == "old" {
-				lateOld++
-			}
-		},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("starting client load: %w", err)
-	}
-	say("client load: %d clients, %.0f req/s, resolving through the lab DNS", o.Clients, o.Rate)
-
-	st := memstore.New(memstore.Options{})
-	if _, err := engine.Create(ctx, st, rb, "demo.yaml", "demo", time.Now()); err != nil {
-		return nil, err
-	}
-	rep := &Report{Scenario: o.Scenario, RollbackBound: bound}
-	var rollbackSubmitted time.Time
-	reached, rollingBack := -1, false
-	gateValues := map[int][]string{}
-	e := engine.New(engine.Options{
-		Store: st, Provider: prov, Clock: engine.RealClock{}, Gates: gates, Verifier: verifier, CDN: cloudfront.New(w.AWSConfig(), cloudfront.Options{}),
-		Poll: 100 * time.Millisecond, Owner: "demo",
-		OnEvent: func(ev store.Event) {
-			if ev.Type == "rollback.started" {
-				rollingBack = true
-			}
-			if ev.Type == "run.done" {
-				faultMu.Lock()
-				doneAt = ev.Time
-				faultMu.Unlock()
-			}
-			if !rollingBack && ev.Step > reached {
-				reached = ev.Step
-			}
-			switch ev.Type {
-			case "gate.measured":
-				gateValues[ev.Step] = append(gateValues[ev.Step], ev.Message)
-				return
-			case "change.intent":
-				if strings.Contains(ev.Message, "roll back") {
-					rollbackSubmitted = ev.Time
-				}
-			case "change.applied":
-				if o.Scenario == ScenarioRollback && strings.Contains(ev.Message, "shift 50%") {
-					go func() {
-						time.Sleep(time.Second)
-						_ = newOrigin.SetFault(origin.Fault{ErrorRate: 1, Status: 503})
-						faultMu.Lock()
-						faultAt = time.Now()
-						faultMu.Unlock()
-						say("FAULT injected: origin %q now answers 503 to every request", "new")
-					}()
-				}
-			}
-			say("%-18s %s", ev.Type, ev.Message)
-			if ev.Type == "change.applied" || ev.Type == "wait.done" || ev.Type == "verify.passed" || ev.Type == "change.insync" {
-				snap := live.Snapshot().Summary
-				say("                   clients so far: %d requests, old %d, new %d, failed %d", snap.Total, snap.ByOrigin["old"], snap.ByOrigin["new"], snap.Total-snap.ByClass[load.ClassOK])
-			}
-		},
-	})
-	historyFrom := int64(len(w.Lab.Env.History.List(awsapi.Filter{})))
-	run, err := e.Run(ctx, rb.Name)
-	if err != nil {
-		live.Stop()
-		return nil, err
-	}
-	// Keep the clients going a little: whoever still holds an old answer
-	// must still be served.
-	time.Sleep(2 * time.Second)
-	report := live.Stop()
-	rep.Wall = time.Since(start).Round(100 * time.Millisecond)
-	rep.Outcome, rep.Reason = string(run.State), run.Reason
-	rep.Load = report.Summary
-	rep.Failed = report.Summary.Total - report.Summary.ByClass[load.ClassOK]
-	faultMu.Lock()
-	rep.FaultCaused = faultCaused
-	rep.OldAfterDone = lateOld
-	injected := faultAt
-	faultMu.Unlock()
-	rep.History = compareHistory(ctx, st, rb.Name, w, historyFrom)
-	for i, s := range rb.Steps {
-		st := Step{Index: i + 1, Title: s.Title, Gates: gateValues[i], Reached: i <= reached}
-		if s.Change != nil && s.Change.Weights != nil {
-			st.Weights = fmt.Sprintf("old %d%% / new %d%%", s.Change.Weights.Old, s.Change.Weights.New)
-		}
-		rep.Steps = append(rep.Steps, st)
-	}
-	switch o.Scenario {
+// judge gives the demo's verdict from the run's final state and, for the
+// rollback scenario, the time from the fault to the rollback change.
+func (r *Report) judge(state store.RunState, faultAt, rollbackSubmitted time.Time) {
+	switch r.Scenario {
 	case ScenarioWeighted:
-		rep.OK = run.State == store.StateDone && rep.Failed == 0 && rep.History.Match
+		r.OK = state == store.StateDone && r.Failed == 0 && r.History.Match
 	case ScenarioAliasMove, ScenarioBridge:
 		// Once the alias has moved and the run says done, no edge may
 		// answer from the old origin any more.
-		rep.OK = run.State == store.StateDone && rep.Failed == 0 && rep.OldAfterDone == 0 && rep.History.Match
+		r.OK = state == store.StateDone && r.Failed == 0 && r.OldAfterDone == 0 && r.History.Match
 	case ScenarioRollback:
-		if !injected.IsZero() && !rollbackSubmitted.IsZero() {
-			rep.RollbackAfter = rollbackSubmitted.Sub(injected).Round(10 * time.Millisecond)
+		if !faultAt.IsZero() && !rollbackSubmitted.IsZero() {
+			r.RollbackAfter = rollbackSubmitted.Sub(faultAt).Round(10 * time.Millisecond)
 		}
-		rep.OK = run.State == store.StateRolledBack && rep.RollbackAfter > 0 && rep.RollbackAfter <= bound && rep.Failed == rep.FaultCaused && rep.History.Match
+		r.OK = state == store.StateRolledBack && r.RollbackAfter > 0 && r.RollbackAfter <= r.RollbackBound && r.Failed == r.FaultCaused && r.History.Match
 	}
-	return rep, nil
 }
 
 // waitServed waits until the lab's DNS serves the demo record.
@@ -387,14 +377,12 @@ func compareHistory(ctx context.Context, st store.Store, name string, w *world.W
 	evs, _ := st.Events(ctx, name, 0)
 	for _, e := range evs {
 		switch e.Type {
-		case "change.applied", "change.reconciled":
+		case store.EventChangeApplied, store.EventChangeReconciled:
 			h.LoggedDNS++
-		case "aliases.updated":
+		case store.EventAliasesUpdated:
 			h.LoggedCDN++
-		case "associate.done":
-			if strings.Contains(e.Message, "moved from") {
-				h.LoggedCDN += 2 // one call changes both distributions
-			}
+		case store.EventAssociateDone:
+			h.LoggedCDN += 2 // one call changes both distributions
 		}
 	}
 	for _, c := range w.Lab.Env.History.List(awsapi.Filter{SinceSeq: from}) {

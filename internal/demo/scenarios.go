@@ -111,8 +111,8 @@ records:
 		plan:  fmt.Sprintf(albPlan, zone, oldLB.DNSName, newLB.DNSName),
 		story: fmt.Sprintf("api.example.com CNAME %s (TTL %ds) → origin %q; moving it to %s → origin %q", oldLB.DNSName, originTTL, "old", newLB.DNSName, "new"),
 		observed: runbook.Observed{
-			From: runbook.Target{Kind: "endpoint", ID: "api-old", DNSName: oldLB.DNSName},
-			To:   runbook.Target{Kind: "endpoint", ID: "api-new", DNSName: newLB.DNSName},
+			From: runbook.Target{Kind: runbook.TargetEndpoint, ID: "api-old", DNSName: oldLB.DNSName},
+			To:   runbook.Target{Kind: runbook.TargetEndpoint, ID: "api-new", DNSName: newLB.DNSName},
 		},
 		newAddr: lbAddr,
 		// The edges learn load balancers by polling: wait until both
@@ -150,8 +150,8 @@ records:
 		plan:  fmt.Sprintf(cloudFrontPlan, zone, oldD.ID, newD.ID),
 		story: fmt.Sprintf("cdn.example.com is an alias of distribution %s (%s → origin %q); moving it to %s (%s → origin %q) with AssociateAlias", oldD.ID, oldD.DomainName, "old", newD.ID, newD.DomainName, "new"),
 		observed: runbook.Observed{
-			From:   runbook.Target{Kind: "cloudfront", ID: oldD.ID, DNSName: oldD.DomainName, AliasZoneID: route53.AliasZoneForCloudFront},
-			To:     runbook.Target{Kind: "cloudfront", ID: newD.ID, DNSName: newD.DomainName, AliasZoneID: route53.AliasZoneForCloudFront},
+			From:   runbook.Target{Kind: runbook.TargetCloudFront, ID: oldD.ID, DNSName: oldD.DomainName, AliasZoneID: route53.AliasZoneForCloudFront},
+			To:     runbook.Target{Kind: runbook.TargetCloudFront, ID: newD.ID, DNSName: newD.DomainName, AliasZoneID: route53.AliasZoneForCloudFront},
 			Holder: runbook.Holder{Distribution: oldD.ID},
 		},
 		newAddr: func() netip.Addr { return w.Sim.Addrs()[0] },
@@ -253,8 +253,8 @@ routes:
 		plan:  fmt.Sprintf(bridgePlan, zone, oldD.ID, newD.ID),
 		story: fmt.Sprintf("cdn.example.com is an alias of %s (→ origin %q); %s (→ origin %q) holds only cdn-new.example.com, so a bridge at %s rewrites Host to it while the alias moves", oldD.ID, "old", newD.ID, "new", bridgeAddr),
 		observed: runbook.Observed{
-			From:      runbook.Target{Kind: "cloudfront", ID: oldD.ID, DNSName: oldD.DomainName, AliasZoneID: route53.AliasZoneForCloudFront},
-			To:        runbook.Target{Kind: "cloudfront", ID: newD.ID, DNSName: newD.DomainName, AliasZoneID: route53.AliasZoneForCloudFront},
+			From:      runbook.Target{Kind: runbook.TargetCloudFront, ID: oldD.ID, DNSName: oldD.DomainName, AliasZoneID: route53.AliasZoneForCloudFront},
+			To:        runbook.Target{Kind: runbook.TargetCloudFront, ID: newD.ID, DNSName: newD.DomainName, AliasZoneID: route53.AliasZoneForCloudFront},
 			Holder:    runbook.Holder{Distribution: oldD.ID},
 			ToAliases: newD.Aliases,
 		},

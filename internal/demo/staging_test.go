@@ -120,7 +120,7 @@ records:
 		t.Fatal(err)
 	}
 	dist, zone := seeded.Distributions["web"], seeded.Zones["example.com"]
-	primary := runbook.Target{Kind: "cloudfront", ID: dist.ID, DNSName: dist.DomainName, AliasZoneID: route53.AliasZoneForCloudFront}
+	primary := runbook.Target{Kind: runbook.TargetCloudFront, ID: dist.ID, DNSName: dist.DomainName, AliasZoneID: route53.AliasZoneForCloudFront}
 	sc := &scenario{host: "cdn.example.com", zone: zone, ready: func() bool {
 		for edge := 1; edge <= len(w.Sim.Addrs()); edge++ {
 			if w.Sim.Applied(edge)[dist.ID] == 0 {
@@ -195,11 +195,11 @@ records:
 			switch {
 			// wait.done is committed with the next step's index, so
 			// both ends are matched by the step's id.
-			case ev.Type == "wait.started" && strings.Contains(ev.Message, observeID):
+			case ev.Type == store.EventWaitStarted && strings.Contains(ev.Message, observeID):
 				observeFrom = time.Now()
-			case ev.Type == "wait.done" && strings.Contains(ev.Message, observeID):
+			case ev.Type == store.EventWaitDone && strings.Contains(ev.Message, observeID):
 				observeTo = time.Now()
-			case ev.Type == "run.done":
+			case ev.Type == store.EventRunDone:
 				doneAt = time.Now()
 			}
 		},

@@ -33,7 +33,7 @@ func (e *Engine) cdn(run *store.Run, s runbook.Step) (CDN, error) {
 func (e *Engine) execAliases(ctx context.Context, rb *runbook.Runbook, run *store.Run, s runbook.Step) error {
 	cdn, err := e.cdn(run, s)
 	if err != nil {
-		return e.pause(ctx, run, "aliases.failed", "%v", err)
+		return e.pause(ctx, run, store.EventAliasesFailed, "%v", err)
 	}
 	a := s.Aliases
 	d, err := cdn.UpdateAliases(ctx, a.Distribution, a.Add, a.Remove)
@@ -41,13 +41,13 @@ func (e *Engine) execAliases(ctx context.Context, rb *runbook.Runbook, run *stor
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return e.pause(ctx, run, "aliases.failed", "step %s: %s: %v", s.ID, s.Title, err)
+		return e.pause(ctx, run, store.EventAliasesFailed, "step %s: %s: %v", s.ID, s.Title, err)
 	}
 	now := strings.Join(d.Aliases, ", ")
 	if now == "" {
 		now = "no aliases"
 	}
-	return e.advance(ctx, run, evData("aliases.updated", mustJSON(d), "step %s: %s (now %s)", s.ID, s.Title, now))
+	return e.advance(ctx, run, evData(store.EventAliasesUpdated, mustJSON(d), "step %s: %s (now %s)", s.ID, s.Title, now))
 }
 
 // execAssociate moves an alias with AssociateAlias, unless the target
@@ -55,20 +55,20 @@ func (e *Engine) execAliases(ctx context.Context, rb *runbook.Runbook, run *stor
 func (e *Engine) execAssociate(ctx context.Context, rb *runbook.Runbook, run *store.Run, s runbook.Step) error {
 	cdn, err := e.cdn(run, s)
 	if err != nil {
-		return e.pause(ctx, run, "associate.failed", "%v", err)
+		return e.pause(ctx, run, store.EventAssociateFailed, "%v", err)
 	}
 	a := s.Associate
 	d, err := cdn.Distribution(ctx, a.Target)
 	if err == nil && d.HasAlias(a.Alias) {
-		return e.advance(ctx, run, ev("associate.done", "step %s: %s already on %s", s.ID, a.Alias, a.Target))
+		return e.advance(ctx, run, ev(store.EventAssociateSkipped, "step %s: %s already on %s", s.ID, a.Alias, a.Target))
 	}
 	if err := cdn.AssociateAlias(ctx, a.Target, a.Alias); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return e.pause(ctx, run, "associate.failed", "step %s: moving %s to %s: %v", s.ID, a.Alias, a.Target, err)
+		return e.pause(ctx, run, store.EventAssociateFailed, "step %s: moving %s to %s: %v", s.ID, a.Alias, a.Target, err)
 	}
-	return e.advance(ctx, run, ev("associate.done", "step %s: alias %s moved from %s to %s", s.ID, a.Alias, a.From, a.Target))
+	return e.advance(ctx, run, ev(store.EventAssociateDone, "step %s: alias %s moved from %s to %s", s.ID, a.Alias, a.From, a.Target))
 }
 
 // execWatchAlias waits for someone else to move the alias. The deadline is
@@ -76,7 +76,7 @@ func (e *Engine) execAssociate(ctx context.Context, rb *runbook.Runbook, run *st
 func (e *Engine) execWatchAlias(ctx context.Context, rb *runbook.Runbook, run *store.Run, s runbook.Step) error {
 	cdn, err := e.cdn(run, s)
 	if err != nil {
-		return e.pause(ctx, run, "watch.failed", "%v", err)
+		return e.pause(ctx, run, store.EventWatchFailed, "%v", err)
 	}
 	w := s.WatchAlias
 	key := e.timerKey(*run, s)
@@ -84,7 +84,7 @@ func (e *Engine) execWatchAlias(ctx context.Context, rb *runbook.Runbook, run *s
 	if !ok {
 		deadline = e.o.Clock.Now().Add(w.Timeout.D())
 		run.Timers[key] = deadline
-		if err := e.commit(ctx, run, ev("watch.started", "step %s: watching %s for alias %s until %s", s.ID, w.Target, w.Alias, deadline.UTC().Format(time.RFC3339))); err != nil {
+		if err := e.commit(ctx, run, ev(store.EventWatchStarted, "step %s: watching %s for alias %s until %s", s.ID, w.Target, w.Alias, deadline.UTC().Format(time.RFC3339))); err != nil {
 			return err
 		}
 	}
@@ -96,7 +96,7 @@ func (e *Engine) execWatchAlias(ctx context.Context, rb *runbook.Runbook, run *s
 		d, err := cdn.Distribution(ctx, w.Target)
 		if err == nil && d.HasAlias(w.Alias) {
 			delete(run.Timers, key)
-			return e.advance(ctx, run, ev("watch.seen", "step %s: alias %s is on %s", s.ID, w.Alias, w.Target))
+			return e.advance(ctx, run, ev(store.EventWatchSeen, "step %s: alias %s is on %s", s.ID, w.Alias, w.Target))
 		}
 		if !e.o.Clock.Now().Before(deadline) {
 			reason := fmt.Sprintf("step %s: alias %s did not arrive on %s within %s", s.ID, w.Alias, w.Target, w.Timeout.D())
@@ -120,7 +120,7 @@ func (e *Engine) execWatchAlias(ctx context.Context, rb *runbook.Runbook, run *s
 func (e *Engine) execDeployed(ctx context.Context, rb *runbook.Runbook, run *store.Run, s runbook.Step) error {
 	cdn, err := e.cdn(run, s)
 	if err != nil {
-		return e.pause(ctx, run, "deployed.failed", "%v", err)
+		return e.pause(ctx, run, store.EventDeployedFailed, "%v", err)
 	}
 	dep := s.Deployed
 	key := e.timerKey(*run, s)
@@ -147,14 +147,14 @@ func (e *Engine) execDeployed(ctx context.Context, rb *runbook.Runbook, run *sto
 				break
 			}
 			if !e.o.Clock.Now().Before(deadline) {
-				return e.pause(ctx, run, "deployed.timeout", "step %s: distribution %s not Deployed after %s", s.ID, pending, dep.Timeout.D())
+				return e.pause(ctx, run, store.EventDeployedTimeout, "step %s: distribution %s not Deployed after %s", s.ID, pending, dep.Timeout.D())
 			}
 			if err := e.sleepUntil(ctx, rb, run, e.o.Clock.Now().Add(e.o.Poll), nil); err != nil {
 				return err
 			}
 		}
 		run.Timers[settleKey] = e.o.Clock.Now().Add(dep.Settle.D())
-		if err := e.commit(ctx, run, ev("deployed", "step %s: %s Deployed; settling %s", s.ID, strings.Join(dep.Distributions, ", "), dep.Settle.D())); err != nil {
+		if err := e.commit(ctx, run, ev(store.EventDeployed, "step %s: %s Deployed; settling %s", s.ID, strings.Join(dep.Distributions, ", "), dep.Settle.D())); err != nil {
 			return err
 		}
 	}

@@ -103,8 +103,8 @@ func newCDNWorld(t *testing.T, mode string) *cdnWorld {
 		AliasMove: runbook.AliasMoveSpec{Mode: mode, Timeout: 30 * time.Minute},
 		Gates:     []runbook.Gate{{Name: "errors", Interval: runbook.Duration(30 * time.Second), OnFailure: "rollback", Kind: "probe"}}},
 		runbook.Observed{Records: recs,
-			From:   runbook.Target{Kind: "cloudfront", ID: "EOLD", DNSName: "dold.cloudfront.net", AliasZoneID: "Z2FDTNDATAQYW2"},
-			To:     runbook.Target{Kind: "cloudfront", ID: "ENEW", DNSName: "dnew.cloudfront.net", AliasZoneID: "Z2FDTNDATAQYW2"},
+			From:   runbook.Target{Kind: runbook.TargetCloudFront, ID: "EOLD", DNSName: "dold.cloudfront.net", AliasZoneID: "Z2FDTNDATAQYW2"},
+			To:     runbook.Target{Kind: runbook.TargetCloudFront, ID: "ENEW", DNSName: "dnew.cloudfront.net", AliasZoneID: "Z2FDTNDATAQYW2"},
 			Holder: runbook.Holder{Distribution: "EOLD"}})
 	if err != nil {
 		t.Fatal(err)
@@ -113,6 +113,7 @@ func newCDNWorld(t *testing.T, mode string) *cdnWorld {
 	if _, err := Create(context.Background(), w.store, rb, "plan.yaml", "d", t0); err != nil {
 		t.Fatal(err)
 	}
+	knownEventsOnly(t, w.store, rb.Name)
 	return &cdnWorld{world: w, cdn: f}
 }
 

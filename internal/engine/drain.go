@@ -29,7 +29,7 @@ func (e *Engine) execDrain(ctx context.Context, rb *runbook.Runbook, run *store.
 	if !ok {
 		started = e.o.Clock.Now()
 		run.Timers[key] = started
-		if err := e.commit(ctx, run, ev("drain.started", "step %s: waiting for the old edge to drain (%s)", s.ID, strings.Join(s.Drain.Gates, ", "))); err != nil {
+		if err := e.commit(ctx, run, ev(store.EventDrainStarted, "step %s: waiting for the old edge to drain (%s)", s.ID, strings.Join(s.Drain.Gates, ", "))); err != nil {
 			return err
 		}
 	}
@@ -41,7 +41,7 @@ func (e *Engine) execDrain(ctx context.Context, rb *runbook.Runbook, run *store.
 		for _, name := range s.Drain.Gates {
 			g, ok := e.o.Gates[name]
 			if !ok {
-				return e.pause(ctx, run, "gate.missing", "drain gate %s has no provider configured", name)
+				return e.pause(ctx, run, store.EventGateMissing, "drain gate %s has no provider configured", name)
 			}
 			m := g.Measure(ctx, now)
 			m.Gate, m.At = name, now
@@ -52,7 +52,7 @@ func (e *Engine) execDrain(ctx context.Context, rb *runbook.Runbook, run *store.
 			if m.Detail != last[name] {
 				last[name] = m.Detail
 				data, _ := json.Marshal(m)
-				if err := e.commit(ctx, run, evData("drain.waiting", data, "step %s: %s: %s", s.ID, name, m.Detail)); err != nil {
+				if err := e.commit(ctx, run, evData(store.EventDrainWaiting, data, "step %s: %s: %s", s.ID, name, m.Detail)); err != nil {
 					return err
 				}
 			}
@@ -68,21 +68,21 @@ func (e *Engine) execDrain(ctx context.Context, rb *runbook.Runbook, run *store.
 			reason := fmt.Sprintf("gate %s: the old edge has not drained after %s: %s", name, timeout, m.Detail)
 			switch policy {
 			case drain.PolicyPause:
-				return e.pause(ctx, run, "drain.timeout", "%s", reason)
+				return e.pause(ctx, run, store.EventDrainTimeout, "%s", reason)
 			case drain.PolicyRollback:
 				if err := e.startRollback(ctx, rb, run, reason, false); err != nil {
 					return err
 				}
 				return errPaused
 			default:
-				if err := e.commit(ctx, run, ev("drain.overdue", "%s; still waiting (policy wait)", reason)); err != nil {
+				if err := e.commit(ctx, run, ev(store.EventDrainOverdue, "%s; still waiting (policy wait)", reason)); err != nil {
 					return err
 				}
 			}
 		}
 		if quiet {
 			delete(run.Timers, key)
-			return e.advance(ctx, run, ev("drain.done", "step %s: the old edge is quiet (%s)", s.ID, e.o.Clock.Now().Sub(started).Round(time.Second)))
+			return e.advance(ctx, run, ev(store.EventDrainDone, "step %s: the old edge is quiet (%s)", s.ID, e.o.Clock.Now().Sub(started).Round(time.Second)))
 		}
 		interval := 30 * time.Second
 		for _, name := range s.Drain.Gates {

@@ -52,12 +52,12 @@ func TestDrainWaitsWithVisibleReasonThenProceeds(t *testing.T) {
 	var waiting, done int
 	for _, e := range evs {
 		switch e.Type {
-		case "drain.waiting":
+		case store.EventDrainWaiting:
 			waiting++
 			if !strings.Contains(e.Message, "still draining") {
 				t.Fatalf("waiting event without the reason: %s", e.Message)
 			}
-		case "drain.done":
+		case store.EventDrainDone:
 			done++
 		}
 	}

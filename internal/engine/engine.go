@@ -173,11 +173,11 @@ func (e *Engine) Run(ctx context.Context, name string) (store.Run, error) {
 
 	if run.State == store.StatePending {
 		run.State = store.StateRunning
-		if err := e.commit(ctx, &run, ev("run.started", "run %s started: %s %s (%d steps)", run.Name, rb.Strategy, rb.Hostname, len(rb.Steps))); err != nil {
+		if err := e.commit(ctx, &run, ev(store.EventRunStarted, "run %s started: %s %s (%d steps)", run.Name, rb.Strategy, rb.Hostname, len(rb.Steps))); err != nil {
 			return run, err
 		}
 	} else {
-		if err := e.commit(ctx, &run, ev("run.resumed", "run %s resumed at step %d (%s, phase %q)", run.Name, run.Step, run.State, run.StepPhase)); err != nil {
+		if err := e.commit(ctx, &run, ev(store.EventRunResumed, "run %s resumed at step %d (%s, phase %q)", run.Name, run.Step, run.State, run.StepPhase)); err != nil {
 			return run, err
 		}
 	}
@@ -239,10 +239,10 @@ func (e *Engine) steps(rb *runbook.Runbook, run store.Run) ([]runbook.Step, erro
 func (e *Engine) finish(ctx context.Context, rb *runbook.Runbook, run *store.Run) error {
 	if run.State == store.StateRollingBack {
 		run.State = store.StateRolledBack
-		return e.commit(ctx, run, ev("run.rolled-back", "run %s rolled back: %s serves the original records", run.Name, rb.Hostname))
+		return e.commit(ctx, run, ev(store.EventRunRolledBack, "run %s rolled back: %s serves the original records", run.Name, rb.Hostname))
 	}
 	run.State = store.StateDone
-	return e.commit(ctx, run, ev("run.done", "run %s done: %s moved to the new edge", run.Name, rb.Hostname))
+	return e.commit(ctx, run, ev(store.EventRunDone, "run %s done: %s moved to the new edge", run.Name, rb.Hostname))
 }
 
 // handleRequest acts on an operator request recorded by another process.
@@ -257,13 +257,13 @@ func (e *Engine) handleRequest(ctx context.Context, rb *runbook.Runbook, run *st
 		if run.State == store.StateRunning {
 			run.State = store.StatePaused
 			run.Reason = "paused by operator"
-			return e.commit(ctx, run, ev("run.paused", "paused by operator at step %d", run.Step))
+			return e.commit(ctx, run, ev(store.EventRunPaused, "paused by operator at step %d", run.Step))
 		}
 	case "resume":
 		if run.State == store.StatePaused {
 			run.State = store.StateRunning
 			run.Reason = ""
-			return e.commit(ctx, run, ev("run.resumed", "resumed by operator at step %d", run.Step))
+			return e.commit(ctx, run, ev(store.EventRunResumed, "resumed by operator at step %d", run.Step))
 		}
 	case "rollback":
 		if run.State == store.StateRunning || run.State == store.StatePaused {
@@ -275,10 +275,10 @@ func (e *Engine) handleRequest(ctx context.Context, rb *runbook.Runbook, run *st
 			for k := range run.Timers {
 				run.Timers[k] = e.o.Clock.Now()
 			}
-			return e.commit(ctx, run, ev("run.promoted", "promoted by operator at step %d: current wait skipped", run.Step))
+			return e.commit(ctx, run, ev(store.EventRunPromoted, "promoted by operator at step %d: current wait skipped", run.Step))
 		}
 	}
-	return e.commit(ctx, run, ev("request.ignored", "request %q ignored in state %s", req, run.State))
+	return e.commit(ctx, run, ev(store.EventRequestIgnored, "request %q ignored in state %s", req, run.State))
 }
 
 // startRollback compiles the rollback runbook from what is live and switches
@@ -305,7 +305,7 @@ func (e *Engine) startRollback(ctx context.Context, rb *runbook.Runbook, run *st
 	run.Step = 0
 	run.StepPhase = ""
 	run.Timers = map[string]time.Time{}
-	return e.commit(ctx, run, ev("rollback.started", "rollback: %s (%d steps)", reason, len(steps)))
+	return e.commit(ctx, run, ev(store.EventRollbackStarted, "rollback: %s (%d steps)", reason, len(steps)))
 }
 
 func liveOf(run store.Run) ([]dns.RecordSet, error) {
@@ -319,7 +319,7 @@ func liveOf(run store.Run) ([]dns.RecordSet, error) {
 }
 
 // pause stops the run with a reason.
-func (e *Engine) pause(ctx context.Context, run *store.Run, typ, format string, args ...any) error {
+func (e *Engine) pause(ctx context.Context, run *store.Run, typ store.EventType, format string, args ...any) error {
 	run.State = store.StatePaused
 	run.Reason = fmt.Sprintf(format, args...)
 	if err := e.commit(ctx, run, ev(typ, "%s", run.Reason)); err != nil {
@@ -380,47 +380,47 @@ func (e *Engine) execChange(ctx context.Context, rb *runbook.Runbook, run *store
 	cs := s.Change.Set
 	after, err := applyToLive(mustLive(*run), cs)
 	if err != nil {
-		return e.pause(ctx, run, "change.failed", "step %s: %v", s.ID, err)
+		return e.pause(ctx, run, store.EventChangeFailed, "step %s: %v", s.ID, err)
 	}
 	if run.StepPhase == "applying" {
 		// The process stopped between recording the intent and recording
 		// the outcome: ask the provider what it serves.
 		current, err := e.o.Provider.Records(ctx, cs.Zone, rb.Hostname)
 		if err != nil {
-			return e.pause(ctx, run, "change.failed", "step %s: reading %s to reconcile an interrupted change: %v", s.ID, rb.Hostname, err)
+			return e.pause(ctx, run, store.EventChangeFailed, "step %s: reading %s to reconcile an interrupted change: %v", s.ID, rb.Hostname, err)
 		}
 		current = managedOnly(current, rb.Hostname)
 		switch {
 		case sameSets(current, after):
-			return e.changeDone(ctx, run, s, after, "", "change.reconciled", "step %s: %s was applied before the interruption", s.ID, s.Title)
+			return e.changeDone(ctx, run, s, after, "", store.EventChangeReconciled, "step %s: %s was applied before the interruption", s.ID, s.Title)
 		case sameSets(current, mustLive(*run)):
 			// Not applied: fall through and apply.
 		default:
 			ce := &dns.ConflictError{Zone: cs.Zone, Expected: mustLive(*run), Actual: current}
-			return e.pause(ctx, run, "change.conflict", "step %s: %v", s.ID, ce)
+			return e.pause(ctx, run, store.EventChangeConflict, "step %s: %v", s.ID, ce)
 		}
 	} else {
 		run.StepPhase = "applying"
 		raw, _ := json.Marshal(cs)
-		if err := e.commit(ctx, run, evData("change.intent", raw, "step %s: %s", s.ID, s.Title)); err != nil {
+		if err := e.commit(ctx, run, evData(store.EventChangeIntent, raw, "step %s: %s", s.ID, s.Title)); err != nil {
 			return err
 		}
 	}
 	id, err := e.o.Provider.Apply(ctx, cs)
 	if err != nil {
 		if errors.Is(err, dns.ErrConflict) {
-			return e.pause(ctx, run, "change.conflict", "step %s: %v", s.ID, err)
+			return e.pause(ctx, run, store.EventChangeConflict, "step %s: %v", s.ID, err)
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		// Outcome unknown or refused: pause; a resume reconciles first.
-		return e.pause(ctx, run, "change.failed", "step %s: applying change to zone %s: %v", s.ID, cs.Zone, err)
+		return e.pause(ctx, run, store.EventChangeFailed, "step %s: applying change to zone %s: %v", s.ID, cs.Zone, err)
 	}
-	return e.changeDone(ctx, run, s, after, id, "change.applied", "step %s: %s (change %s)", s.ID, s.Title, id)
+	return e.changeDone(ctx, run, s, after, id, store.EventChangeApplied, "step %s: %s (change %s)", s.ID, s.Title, id)
 }
 
-func (e *Engine) changeDone(ctx context.Context, run *store.Run, s runbook.Step, after []dns.RecordSet, id, typ, format string, args ...any) error {
+func (e *Engine) changeDone(ctx context.Context, run *store.Run, s runbook.Step, after []dns.RecordSet, id string, typ store.EventType, format string, args ...any) error {
 	live, _ := json.Marshal(after)
 	run.Data[keyLive] = live
 	cid, _ := json.Marshal(id)
@@ -444,7 +444,7 @@ func (e *Engine) execInSync(ctx context.Context, rb *runbook.Runbook, run *store
 	checker, can := e.o.Provider.(dns.InSyncChecker)
 	if !can {
 		delete(run.Timers, key)
-		return e.advance(ctx, run, ev("change.insync", "step %s: provider applies changes synchronously", s.ID))
+		return e.advance(ctx, run, ev(store.EventChangeInSync, "step %s: provider applies changes synchronously", s.ID))
 	}
 	if id == "" {
 		// Change id lost in a crash: allow the documented propagation time.
@@ -453,17 +453,17 @@ func (e *Engine) execInSync(ctx context.Context, rb *runbook.Runbook, run *store
 			return err
 		}
 		delete(run.Timers, key)
-		return e.advance(ctx, run, ev("change.insync", "step %s: change id unknown after an interruption; waited %s for propagation", s.ID, e.o.UnknownChangeSettle))
+		return e.advance(ctx, run, ev(store.EventChangeInSync, "step %s: change id unknown after an interruption; waited %s for propagation", s.ID, e.o.UnknownChangeSettle))
 	}
 	start := e.o.Clock.Now()
 	for {
 		ok, err := checker.InSync(ctx, id)
 		if err == nil && ok {
 			delete(run.Timers, key)
-			return e.advance(ctx, run, ev("change.insync", "step %s: change %s is INSYNC (%s)", s.ID, id, e.o.Clock.Now().Sub(start).Round(time.Millisecond)))
+			return e.advance(ctx, run, ev(store.EventChangeInSync, "step %s: change %s is INSYNC (%s)", s.ID, id, e.o.Clock.Now().Sub(start).Round(time.Millisecond)))
 		}
 		if !e.o.Clock.Now().Before(deadline) {
-			return e.pause(ctx, run, "change.timeout", "step %s: change %s not INSYNC after %s (last error: %v)", s.ID, id, s.InSync.Timeout.D(), err)
+			return e.pause(ctx, run, store.EventChangeTimeout, "step %s: change %s not INSYNC after %s (last error: %v)", s.ID, id, s.InSync.Timeout.D(), err)
 		}
 		next := e.o.Clock.Now().Add(e.o.Poll)
 		if next.After(deadline) {
@@ -508,7 +508,7 @@ func (e *Engine) execWait(ctx context.Context, rb *runbook.Runbook, run *store.R
 	if !ok {
 		deadline = e.o.Clock.Now().Add(d)
 		run.Timers[key] = deadline
-		if err := e.commit(ctx, run, evData("wait.started", mustJSON(map[string]any{"until": deadline, "duration": d.String(), "gates": gates}), "step %s: %s until %s (%s)", s.ID, what, deadline.UTC().Format(time.RFC3339), d)); err != nil {
+		if err := e.commit(ctx, run, evData(store.EventWaitStarted, mustJSON(map[string]any{"until": deadline, "duration": d.String(), "gates": gates}), "step %s: %s until %s (%s)", s.ID, what, deadline.UTC().Format(time.RFC3339), d)); err != nil {
 			return err
 		}
 	}
@@ -519,7 +519,7 @@ func (e *Engine) execWait(ctx context.Context, rb *runbook.Runbook, run *store.R
 		return errPaused
 	}
 	delete(run.Timers, key)
-	return e.advance(ctx, run, ev("wait.done", "step %s: %s complete", s.ID, what))
+	return e.advance(ctx, run, ev(store.EventWaitDone, "step %s: %s complete", s.ID, what))
 }
 
 // sleepUntil waits for deadline in Poll slices, checking operator requests
@@ -611,7 +611,7 @@ func (e *Engine) evaluate(ctx context.Context, rb *runbook.Runbook, run *store.R
 		e.nextDue[name] = now.Add(interval)
 		g, ok := e.o.Gates[name]
 		if !ok {
-			return e.pause(ctx, run, "gate.missing", "gate %s has no provider configured", name)
+			return e.pause(ctx, run, store.EventGateMissing, "gate %s has no provider configured", name)
 		}
 		m := g.Measure(ctx, now)
 		m.Gate, m.At = name, now
@@ -619,7 +619,7 @@ func (e *Engine) evaluate(ctx context.Context, rb *runbook.Runbook, run *store.R
 		// The measurement rides on the next commit: the one that acts on
 		// it (pause, rollback) or, when nothing happens, the flush below —
 		// one fsync between a breach and the revert instead of two.
-		measured := evData("gate.measured", data, "gate %s: %s value=%g %s", name, m.Phase, m.Value, m.Detail)
+		measured := evData(store.EventGateMeasured, data, "gate %s: %s value=%g %s", name, m.Phase, m.Value, m.Detail)
 		measured.Step = run.Step
 		e.pending = append(e.pending, measured)
 		switch m.Phase {
@@ -636,7 +636,7 @@ func (e *Engine) evaluate(ctx context.Context, rb *runbook.Runbook, run *store.R
 			if now.Sub(since) >= spec.For.D() {
 				reason := fmt.Sprintf("gate %s breached for %s: %s (value %g)", name, now.Sub(since), m.Detail, m.Value)
 				if spec.OnFailure == "pause" {
-					return e.pause(ctx, run, "gate.failed", "%s", reason)
+					return e.pause(ctx, run, store.EventGateFailed, "%s", reason)
 				}
 				if err := e.startRollback(ctx, rb, run, reason, false); err != nil {
 					return err
@@ -644,11 +644,11 @@ func (e *Engine) evaluate(ctx context.Context, rb *runbook.Runbook, run *store.R
 				return errPaused
 			}
 		case gate.Inconclusive:
-			return e.pause(ctx, run, "gate.inconclusive", "gate %s inconclusive: %s; a human decides (resume or rollback)", name, m.Detail)
+			return e.pause(ctx, run, store.EventGateInconclusive, "gate %s inconclusive: %s; a human decides (resume or rollback)", name, m.Detail)
 		case gate.Error:
 			e.errors[name]++
 			if e.errors[name] >= e.o.ErrorLimit {
-				return e.pause(ctx, run, "gate.error", "gate %s failed to measure %d times in a row: %s", name, e.errors[name], m.Detail)
+				return e.pause(ctx, run, store.EventGateError, "gate %s failed to measure %d times in a row: %s", name, e.errors[name], m.Detail)
 			}
 		}
 		if err := e.commit(ctx, run); err != nil {
@@ -669,7 +669,7 @@ func gateSpec(rb *runbook.Runbook, name string) (runbook.Gate, bool) {
 
 func (e *Engine) execVerify(ctx context.Context, rb *runbook.Runbook, run *store.Run, s runbook.Step) error {
 	if e.o.Verifier == nil {
-		return e.pause(ctx, run, "verify.unavailable", "step %s: no verifier configured: cannot prove %s reaches the %s edge; check by hand, then resume", s.ID, rb.Hostname, s.Verify.Expect)
+		return e.pause(ctx, run, store.EventVerifyUnavailable, "step %s: no verifier configured: cannot prove %s reaches the %s edge; check by hand, then resume", s.ID, rb.Hostname, s.Verify.Expect)
 	}
 	key := e.timerKey(*run, s)
 	deadline, ok := run.Timers[key]
@@ -686,18 +686,18 @@ func (e *Engine) execVerify(ctx context.Context, rb *runbook.Runbook, run *store
 		data, _ := json.Marshal(res)
 		if res.OK {
 			delete(run.Timers, key)
-			return e.advance(ctx, run, evData("verify.passed", data, "step %s: %s", s.ID, res.Detail))
+			return e.advance(ctx, run, evData(store.EventVerifyPassed, data, "step %s: %s", s.ID, res.Detail))
 		}
 		// Log a failed verification when what it found changes, not on
 		// every retry.
 		if res.Detail != last {
 			last = res.Detail
-			if err := e.commit(ctx, run, evData("verify.failed", data, "step %s: %s", s.ID, res.Detail)); err != nil {
+			if err := e.commit(ctx, run, evData(store.EventVerifyFailed, data, "step %s: %s", s.ID, res.Detail)); err != nil {
 				return err
 			}
 		}
 		if !e.o.Clock.Now().Before(deadline) {
-			return e.pause(ctx, run, "verify.timeout", "step %s: %s still not served only by the %s edge after %s: %s", s.ID, rb.Hostname, s.Verify.Expect, e.o.VerifyTimeout, res.Detail)
+			return e.pause(ctx, run, store.EventVerifyTimeout, "step %s: %s still not served only by the %s edge after %s: %s", s.ID, rb.Hostname, s.Verify.Expect, e.o.VerifyTimeout, res.Detail)
 		}
 		if err := e.sleepUntil(ctx, rb, run, e.o.Clock.Now().Add(e.o.Poll), nil); err != nil {
 			return err
@@ -770,11 +770,11 @@ func (e *Engine) commit(ctx context.Context, run *store.Run, events ...store.Eve
 	}
 }
 
-func ev(typ, format string, args ...any) store.Event {
+func ev(typ store.EventType, format string, args ...any) store.Event {
 	return store.Event{Type: typ, Message: fmt.Sprintf(format, args...)}
 }
 
-func evData(typ string, data json.RawMessage, format string, args ...any) store.Event {
+func evData(typ store.EventType, data json.RawMessage, format string, args ...any) store.Event {
 	return store.Event{Type: typ, Message: fmt.Sprintf(format, args...), Data: data}
 }
 

@@ -41,8 +41,8 @@ func newWorld(t *testing.T, spec runbook.Spec) *world {
 	recs, _ := w.dns.Records(context.Background(), zone, "api.example.com")
 	rb, err := runbook.Compile(spec, runbook.Observed{
 		Records: recs,
-		From:    runbook.Target{Kind: "endpoint", ID: "old-lb", DNSName: "old-lb.example.net"},
-		To:      runbook.Target{Kind: "endpoint", ID: "new-lb", DNSName: "new-lb.example.net"},
+		From:    runbook.Target{Kind: runbook.TargetEndpoint, ID: "old-lb", DNSName: "old-lb.example.net"},
+		To:      runbook.Target{Kind: runbook.TargetEndpoint, ID: "new-lb", DNSName: "new-lb.example.net"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -51,6 +51,7 @@ func newWorld(t *testing.T, spec runbook.Spec) *world {
 	if _, err := Create(context.Background(), w.store, rb, "plan.yaml", "digest", t0); err != nil {
 		t.Fatal(err)
 	}
+	knownEventsOnly(t, w.store, rb.Name)
 	return w
 }
 
@@ -334,7 +335,7 @@ func TestCrashAtEveryCommitResumesExactlyOnce(t *testing.T) {
 		evs, _ := w.store.Events(context.Background(), "api", 0)
 		applied := 0
 		for _, e := range evs {
-			if e.Type == "change.applied" || e.Type == "change.reconciled" {
+			if e.Type == store.EventChangeApplied || e.Type == store.EventChangeReconciled {
 				applied++
 			}
 		}

@@ -66,7 +66,7 @@ func (e *Engine) stagingCDN(s runbook.Step) (StagingCDN, error) {
 func (e *Engine) execStaging(ctx context.Context, rb *runbook.Runbook, run *store.Run, s runbook.Step) error {
 	cdn, err := e.stagingCDN(s)
 	if err != nil {
-		return e.pause(ctx, run, "staging.failed", "%v", err)
+		return e.pause(ctx, run, store.EventStagingFailed, "%v", err)
 	}
 	switch s.Staging.Op {
 	case runbook.StagingCopy:
@@ -80,7 +80,7 @@ func (e *Engine) execStaging(ctx context.Context, rb *runbook.Runbook, run *stor
 	case runbook.StagingAbort:
 		err = e.stagingAbort(ctx, cdn, rb, run, s)
 	default:
-		return e.pause(ctx, run, "staging.failed", "step %s: unknown staging operation %q", s.ID, s.Staging.Op)
+		return e.pause(ctx, run, store.EventStagingFailed, "step %s: unknown staging operation %q", s.ID, s.Staging.Op)
 	}
 	if err == nil || errors.Is(err, errPaused) || ctx.Err() != nil {
 		return err
@@ -89,7 +89,7 @@ func (e *Engine) execStaging(ctx context.Context, rb *runbook.Runbook, run *stor
 	if errors.As(err, &cerr) {
 		return cerr.err
 	}
-	return e.pause(ctx, run, "staging.failed", "step %s: %s: %v", s.ID, s.Title, err)
+	return e.pause(ctx, run, store.EventStagingFailed, "step %s: %s: %v", s.ID, s.Title, err)
 }
 
 // commitError marks a failure to save the run, which must end Run (the
@@ -137,13 +137,13 @@ func (e *Engine) stagingCopy(ctx context.Context, cdn StagingCDN, run *store.Run
 	d, err := cdn.CopyToStaging(ctx, primary, ref)
 	if err != nil {
 		if apiCode(err) == "DistributionAlreadyExists" {
-			return e.pause(ctx, run, "staging.lost", "step %s: a staging copy of %s with caller reference %s was created before an interruption, but its id was not recorded: cutover will not create a second one. Find it (aws cloudfront list-distributions), delete it, then resume", s.ID, primary, ref)
+			return e.pause(ctx, run, store.EventStagingLost, "step %s: a staging copy of %s with caller reference %s was created before an interruption, but its id was not recorded: cutover will not create a second one. Find it (aws cloudfront list-distributions), delete it, then resume", s.ID, primary, ref)
 		}
 		return err
 	}
 	setData(run, keyStagingID, d.ID)
 	setData(run, keyStagingDomain, d.DomainName)
-	if err := e.save(ctx, run, evData("staging.copied", mustJSON(d), "step %s: %s copied to staging distribution %s (%s)", s.ID, primary, d.ID, d.DomainName)); err != nil {
+	if err := e.save(ctx, run, evData(store.EventStagingCopied, mustJSON(d), "step %s: %s copied to staging distribution %s (%s)", s.ID, primary, d.ID, d.DomainName)); err != nil {
 		return err
 	}
 	return e.stagingReady(ctx, run, s, d.ID, d.DomainName)
@@ -157,7 +157,7 @@ func (e *Engine) stagingReady(ctx context.Context, run *store.Run, s runbook.Ste
 	run.StepPhase = ""
 	run.State = store.StatePaused
 	run.Reason = fmt.Sprintf("staging distribution %s (%s) is a copy of %s: apply the new configuration to it, then resume (or roll back to delete it)", id, domain, s.Staging.Primary)
-	if err := e.save(ctx, run, evData("staging.ready", mustJSON(map[string]string{"staging_id": id, "staging_domain": domain}), "%s", run.Reason)); err != nil {
+	if err := e.save(ctx, run, evData(store.EventStagingReady, mustJSON(map[string]string{"staging_id": id, "staging_domain": domain}), "%s", run.Reason)); err != nil {
 		return err
 	}
 	return errPaused
@@ -184,7 +184,7 @@ func (e *Engine) stagingPolicy(ctx context.Context, cdn StagingCDN, rb *runbook.
 	st := s.Staging
 	stagingID, domain := dataString(run, keyStagingID), dataString(run, keyStagingDomain)
 	if stagingID == "" {
-		return e.pause(ctx, run, "staging.failed", "step %s: no staging distribution recorded for this run", s.ID)
+		return e.pause(ctx, run, store.EventStagingFailed, "step %s: no staging distribution recorded for this run", s.ID)
 	}
 	if err := e.waitDeployed(ctx, cdn, rb, run, s, stagingID, stagingDeployTimeout); err != nil {
 		return err
@@ -195,14 +195,14 @@ func (e *Engine) stagingPolicy(ctx context.Context, cdn StagingCDN, rb *runbook.
 		id, _, err := cdn.CreatePolicy(ctx, domain, t)
 		if err != nil {
 			if apiCode(err) == "StagingDistributionInUse" {
-				return e.pause(ctx, run, "staging.lost", "step %s: a continuous deployment policy for %s was created before an interruption, but its id was not recorded: cutover will not create a second one. Delete it (aws cloudfront list-continuous-deployment-policies), then resume", s.ID, domain)
+				return e.pause(ctx, run, store.EventStagingLost, "step %s: a continuous deployment policy for %s was created before an interruption, but its id was not recorded: cutover will not create a second one. Delete it (aws cloudfront list-continuous-deployment-policies), then resume", s.ID, domain)
 			}
 			return err
 		}
 		policyID = id
 		setData(run, keyStagingPolicy, id)
 		setData(run, keyStagingTraffic, t)
-		if err := e.save(ctx, run, ev("staging.policy", "step %s: policy %s sends %s to %s", s.ID, id, describeTraffic(t), stagingID)); err != nil {
+		if err := e.save(ctx, run, ev(store.EventStagingPolicy, "step %s: policy %s sends %s to %s", s.ID, id, describeTraffic(t), stagingID)); err != nil {
 			return err
 		}
 	}
@@ -215,7 +215,7 @@ func (e *Engine) stagingPolicy(ctx context.Context, cdn StagingCDN, rb *runbook.
 			return err
 		}
 	}
-	return e.advance(ctx, run, ev("staging.attached", "step %s: policy %s attached to %s", s.ID, policyID, st.Primary))
+	return e.advance(ctx, run, ev(store.EventStagingAttached, "step %s: policy %s attached to %s", s.ID, policyID, st.Primary))
 }
 
 // waitDeployed polls id until it is Deployed, under a stored deadline.
@@ -235,7 +235,7 @@ func (e *Engine) waitDeployed(ctx context.Context, cdn StagingCDN, rb *runbook.R
 			break
 		}
 		if !e.o.Clock.Now().Before(deadline) {
-			return e.pause(ctx, run, "deployed.timeout", "step %s: distribution %s not Deployed after %s (last error: %v)", s.ID, id, timeout, err)
+			return e.pause(ctx, run, store.EventDeployedTimeout, "step %s: distribution %s not Deployed after %s (last error: %v)", s.ID, id, timeout, err)
 		}
 		if err := e.sleepUntil(ctx, rb, run, e.o.Clock.Now().Add(e.o.Poll), nil); err != nil {
 			return err
@@ -248,7 +248,7 @@ func (e *Engine) waitDeployed(ctx context.Context, cdn StagingCDN, rb *runbook.R
 func (e *Engine) stagingTraffic(ctx context.Context, cdn StagingCDN, run *store.Run, s runbook.Step) error {
 	policyID := dataString(run, keyStagingPolicy)
 	if policyID == "" {
-		return e.pause(ctx, run, "staging.failed", "step %s: no continuous deployment policy recorded for this run", s.ID)
+		return e.pause(ctx, run, store.EventStagingFailed, "step %s: no continuous deployment policy recorded for this run", s.ID)
 	}
 	// Setting the same traffic twice is harmless, so a step interrupted
 	// after the call simply calls again.
@@ -257,13 +257,13 @@ func (e *Engine) stagingTraffic(ctx context.Context, cdn StagingCDN, run *store.
 		return err
 	}
 	setData(run, keyStagingTraffic, t)
-	return e.advance(ctx, run, ev("staging.traffic", "step %s: policy %s now sends %s to staging", s.ID, policyID, describeTraffic(t)))
+	return e.advance(ctx, run, ev(store.EventStagingTraffic, "step %s: policy %s now sends %s to staging", s.ID, policyID, describeTraffic(t)))
 }
 
 func (e *Engine) stagingPromote(ctx context.Context, cdn StagingCDN, run *store.Run, s runbook.Step) error {
 	stagingID := dataString(run, keyStagingID)
 	if stagingID == "" {
-		return e.pause(ctx, run, "staging.failed", "step %s: no staging distribution recorded for this run", s.ID)
+		return e.pause(ctx, run, store.EventStagingFailed, "step %s: no staging distribution recorded for this run", s.ID)
 	}
 	// A promotion repeated after an interruption copies the same
 	// configuration again: harmless.
@@ -272,7 +272,7 @@ func (e *Engine) stagingPromote(ctx context.Context, cdn StagingCDN, run *store.
 		return err
 	}
 	setData(run, keyStagingDone, true)
-	return e.advance(ctx, run, evData("staging.promoted", mustJSON(d), "step %s: %s now serves the configuration of %s", s.ID, s.Staging.Primary, stagingID))
+	return e.advance(ctx, run, evData(store.EventStagingPromoted, mustJSON(d), "step %s: %s now serves the configuration of %s", s.ID, s.Staging.Primary, stagingID))
 }
 
 // stagingAbort undoes the split. The policy is disabled first and the
@@ -292,7 +292,7 @@ func (e *Engine) stagingAbort(ctx context.Context, cdn StagingCDN, rb *runbook.R
 			return err
 		}
 		run.StepPhase = "policy-disabled"
-		if err := e.save(ctx, run, ev("staging.disabled", "step %s: policy %s disabled: all traffic returns to %s", s.ID, policyID, primary)); err != nil {
+		if err := e.save(ctx, run, ev(store.EventStagingDisabled, "step %s: policy %s disabled: all traffic returns to %s", s.ID, policyID, primary)); err != nil {
 			return err
 		}
 	}
@@ -317,5 +317,5 @@ func (e *Engine) stagingAbort(ctx context.Context, cdn StagingCDN, rb *runbook.R
 	if stagingID != "" {
 		what += ", staging distribution " + stagingID + " deleted"
 	}
-	return e.advance(ctx, run, ev("staging.aborted", "step %s: continuous deployment on %s aborted: %s", s.ID, primary, what))
+	return e.advance(ctx, run, ev(store.EventStagingAborted, "step %s: continuous deployment on %s aborted: %s", s.ID, primary, what))
 }

@@ -261,7 +261,7 @@ func newStagingWorld(t *testing.T, st *runbook.StagingSpec, edit ...func(*runboo
 	w.store = memstore.New(memstore.Options{Clock: w.clock, OwnerGone: func(string) bool { return true }})
 	w.dns.Put(zone, stagingRecord)
 	recs, _ := w.dns.Records(context.Background(), zone, "www.example.com")
-	primary := runbook.Target{Kind: "cloudfront", ID: "EPRIMARY", DNSName: "dprimary.cloudfront.net", AliasZoneID: "Z2FDTNDATAQYW2"}
+	primary := runbook.Target{Kind: runbook.TargetCloudFront, ID: "EPRIMARY", DNSName: "dprimary.cloudfront.net", AliasZoneID: "Z2FDTNDATAQYW2"}
 	spec := runbook.Spec{Name: "cfg", Hostname: "www.example.com", Zone: zone, Strategy: "staging", CutoverTTL: 60, Hold: time.Hour,
 		Staging: st, Verify: &runbook.Verify{Expect: "new", Path: "/"},
 		Gates: []runbook.Gate{{Name: "errors", Interval: runbook.Duration(30 * time.Second), OnFailure: "rollback", Kind: "probe"}}}
@@ -276,6 +276,7 @@ func newStagingWorld(t *testing.T, st *runbook.StagingSpec, edit ...func(*runboo
 	if _, err := Create(context.Background(), w.store, rb, "plan.yaml", "d", t0); err != nil {
 		t.Fatal(err)
 	}
+	knownEventsOnly(t, w.store, rb.Name)
 	return &stagingWorld{world: w, cdn: newFakeStaging()}
 }
 

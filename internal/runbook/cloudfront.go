@@ -52,7 +52,7 @@ func (b *builder) hostNoDot() string { return strings.TrimSuffix(b.host, ".") }
 
 // requireCloudFront checks both edges are distributions.
 func (b *builder) requireCloudFront(strategy string) error {
-	if b.obs.From.Kind != "cloudfront" || b.obs.To.Kind != "cloudfront" {
+	if b.obs.From.Kind != TargetCloudFront || b.obs.To.Kind != TargetCloudFront {
 		return fmt.Errorf("%s moves a hostname between two CloudFront distributions; from is %s and to is %s", strategy, b.obs.From.Kind, b.obs.To.Kind)
 	}
 	return nil
@@ -164,7 +164,7 @@ func compileBridge(b *builder) error {
 	if br == nil || br.Endpoint == "" || br.RewriteHost == "" {
 		return errors.New("bridge needs bridge.endpoint (the bridge's DNS name) and bridge.rewrite_host (an alias the new distribution carries)")
 	}
-	bridge := Target{Kind: "endpoint", ID: "bridge", DNSName: br.Endpoint}
+	bridge := Target{Kind: TargetEndpoint, ID: "bridge", DNSName: br.Endpoint}
 	// The legs are CNAMEs: the bridge is a plain DNS name, and a weighted
 	// group holds one record type.
 	orig := b.alias
@@ -236,7 +236,7 @@ func accountNote(h Holder) string {
 // checkCloudFrontTarget explains the catch-22 when a DNS-only strategy
 // sends the hostname to a distribution that cannot answer for it.
 func (b *builder) checkCloudFrontTarget() error {
-	if b.obs.To.Kind != "cloudfront" {
+	if b.obs.To.Kind != TargetCloudFront {
 		return nil
 	}
 	h := b.obs.Holder
@@ -253,14 +253,14 @@ func (b *builder) checkCloudFrontTarget() error {
 // chooseAuto picks a strategy from what the world shows and says why.
 func chooseAuto(spec Spec, obs Observed) (string, string) {
 	switch {
-	case obs.From.Kind == "cloudfront" && obs.To.Kind == "cloudfront":
+	case obs.From.Kind == TargetCloudFront && obs.To.Kind == TargetCloudFront:
 		acct := obs.Holder.Account
 		crossAccount := strings.HasPrefix(acct, "*") || (acct != "" && obs.ToAccount != "" && acct != obs.ToAccount)
 		if !crossAccount {
 			return "alias-move", "both edges are CloudFront distributions and the alias holder is in this account: AssociateAlias moves it in one call"
 		}
 		return "bridge", "the alias is held by a distribution in another account, whose AssociateAlias would require disabling it first (dropping every request still reaching it): drain through a bridge instead"
-	case obs.To.Kind == "cloudfront" || obs.From.Kind == "cloudfront":
+	case obs.To.Kind == TargetCloudFront || obs.From.Kind == TargetCloudFront:
 		return "weighted", "one edge is CloudFront and the other is not: DNS weights split traffic between them"
 	}
 	return "weighted", "neither edge is CloudFront: DNS weights split traffic between them"

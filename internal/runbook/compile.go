@@ -50,13 +50,30 @@ type WeightStep struct {
 	Gates []string
 }
 
+// TargetKind says what kind of edge a Target is. It decides which
+// strategies apply (CloudFront steps need distributions) and whether alias
+// records evaluate target health.
+type TargetKind string
+
+// The kinds of edge a Target can be.
+const (
+	// TargetCloudFront is a CloudFront distribution.
+	TargetCloudFront TargetKind = "cloudfront"
+	// TargetALB is an Application (or Network) Load Balancer; its alias
+	// records evaluate target health.
+	TargetALB TargetKind = "alb"
+	// TargetEndpoint is any DNS name (a bridge included), reached through a
+	// CNAME.
+	TargetEndpoint TargetKind = "endpoint"
+)
+
 // Target is an edge as observed: the DNS name it answers on and, for edges
 // that Route 53 can alias (CloudFront, load balancers), the alias zone id.
 type Target struct {
-	Kind        string `json:"kind"` // cloudfront | alb | endpoint
-	ID          string `json:"id"`
-	DNSName     string `json:"dns_name"`
-	AliasZoneID string `json:"alias_zone_id,omitempty"`
+	Kind        TargetKind `json:"kind"`
+	ID          string     `json:"id"`
+	DNSName     string     `json:"dns_name"`
+	AliasZoneID string     `json:"alias_zone_id,omitempty"`
 }
 
 // Observed is the state of the world the runbook is computed from.
@@ -273,7 +290,7 @@ func (b *builder) record(typ string, t Target, setID string, weight *int64) dns.
 	if b.alias {
 		// CloudFront aliases must not evaluate target health; for load
 		// balancers it lets Route 53 skip a leg with no healthy targets.
-		r.Alias = &dns.AliasTarget{ZoneID: t.AliasZoneID, DNSName: dns.Fqdn(t.DNSName), EvaluateTargetHealth: t.Kind == "alb"}
+		r.Alias = &dns.AliasTarget{ZoneID: t.AliasZoneID, DNSName: dns.Fqdn(t.DNSName), EvaluateTargetHealth: t.Kind == TargetALB}
 	} else {
 		r.TTL = b.spec.CutoverTTL
 		r.Values = []string{dns.Fqdn(t.DNSName)}
@@ -463,7 +480,7 @@ func compileWeighted(b *builder) error {
 	if len(b.spec.Steps) == 0 {
 		return errors.New("weighted needs at least one step")
 	}
-	if b.obs.From.Kind == "cloudfront" && b.obs.To.Kind == "cloudfront" {
+	if b.obs.From.Kind == TargetCloudFront && b.obs.To.Kind == TargetCloudFront {
 		return fmt.Errorf("weighted records cannot split %s between two CloudFront distributions: the alternate domain name lives on one distribution only, and CloudFront routes by Host, not by DNS. Use strategy alias-move or bridge", b.hostNoDot())
 	}
 	if err := b.checkCloudFrontTarget(); err != nil {

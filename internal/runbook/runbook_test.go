@@ -34,12 +34,12 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 var (
-	albOld = Target{Kind: "alb", ID: "old", DNSName: "old-1.us-east-1.elb.amazonaws.com", AliasZoneID: "Z35SXDOTRQ7X7K"}
-	albNew = Target{Kind: "alb", ID: "new", DNSName: "new-2.us-east-1.elb.amazonaws.com", AliasZoneID: "Z35SXDOTRQ7X7K"}
-	epOld  = Target{Kind: "endpoint", ID: "old.example.net", DNSName: "old.example.net"}
-	epNew  = Target{Kind: "endpoint", ID: "new.example.net", DNSName: "new.example.net"}
-	cfOld  = Target{Kind: "cloudfront", ID: "EOLD", DNSName: "dold.cloudfront.net", AliasZoneID: "Z2FDTNDATAQYW2"}
-	cfNew  = Target{Kind: "cloudfront", ID: "ENEW", DNSName: "dnew.cloudfront.net", AliasZoneID: "Z2FDTNDATAQYW2"}
+	albOld = Target{Kind: TargetALB, ID: "old", DNSName: "old-1.us-east-1.elb.amazonaws.com", AliasZoneID: "Z35SXDOTRQ7X7K"}
+	albNew = Target{Kind: TargetALB, ID: "new", DNSName: "new-2.us-east-1.elb.amazonaws.com", AliasZoneID: "Z35SXDOTRQ7X7K"}
+	epOld  = Target{Kind: TargetEndpoint, ID: "old.example.net", DNSName: "old.example.net"}
+	epNew  = Target{Kind: TargetEndpoint, ID: "new.example.net", DNSName: "new.example.net"}
+	cfOld  = Target{Kind: TargetCloudFront, ID: "EOLD", DNSName: "dold.cloudfront.net", AliasZoneID: "Z2FDTNDATAQYW2"}
+	cfNew  = Target{Kind: TargetCloudFront, ID: "ENEW", DNSName: "dnew.cloudfront.net", AliasZoneID: "Z2FDTNDATAQYW2"}
 )
 
 func loadExample(t *testing.T, name string) Spec {

@@ -113,7 +113,7 @@ func percent(w float64) int64 { return int64(math.Round(w * 100)) }
 // reason (and because the configuration applied during the pause starts a
 // new deployment of the copy).
 func compileStaging(b *builder) error {
-	if b.obs.From.Kind != "cloudfront" || b.obs.To.Kind != "cloudfront" || b.obs.From.ID != b.obs.To.ID {
+	if b.obs.From.Kind != TargetCloudFront || b.obs.To.Kind != TargetCloudFront || b.obs.From.ID != b.obs.To.ID {
 		return fmt.Errorf("staging changes the configuration of one CloudFront distribution: from and to must be the same distribution, got %s %s and %s %s", b.obs.From.Kind, b.obs.From.ID, b.obs.To.Kind, b.obs.To.ID)
 	}
 	spec := StagingSpec{Steps: []StagingStep{{Weight: 0.05, Pause: DefaultStagingPause}}}

@@ -10,7 +10,7 @@ import (
 	"github.com/cutover/cutover/internal/dns"
 )
 
-var cfPrimary = Target{Kind: "cloudfront", ID: "E2QWRUHAPOMQZL", DNSName: "d111111abcdef8.cloudfront.net", AliasZoneID: "Z2FDTNDATAQYW2"}
+var cfPrimary = Target{Kind: TargetCloudFront, ID: "E2QWRUHAPOMQZL", DNSName: "d111111abcdef8.cloudfront.net", AliasZoneID: "Z2FDTNDATAQYW2"}
 
 func stagingRecords() []dns.RecordSet {
 	return []dns.RecordSet{{Name: "www.example.com.", Type: "A", Alias: &dns.AliasTarget{ZoneID: "Z2FDTNDATAQYW2", DNSName: "d111111abcdef8.cloudfront.net."}}}
@@ -126,7 +126,7 @@ func TestCompileStagingRefusesWhatCloudFrontRefuses(t *testing.T) {
 		{"stickiness range", &StagingSpec{Steps: []StagingStep{{Weight: 0.1}}, Idle: time.Minute, Max: time.Hour}, cfPrimary, cfPrimary, "between"},
 		{"nothing to do", &StagingSpec{}, cfPrimary, cfPrimary, "at least one weight step"},
 		{"two distributions", nil, cfPrimary, other, "same distribution"},
-		{"not cloudfront", nil, Target{Kind: "alb", ID: "lb", DNSName: "d111111abcdef8.cloudfront.net"}, Target{Kind: "alb", ID: "lb"}, "same distribution"},
+		{"not cloudfront", nil, Target{Kind: TargetALB, ID: "lb", DNSName: "d111111abcdef8.cloudfront.net"}, Target{Kind: TargetALB, ID: "lb"}, "same distribution"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -19,7 +19,9 @@
 //     grows with every new owner; a former owner that stalled past expiry is
 //     refused (ErrLocked) even if it still believes it holds the lease.
 //
-// Run and Event are stored as plain JSON and must never carry secrets.
+// Run and Event are stored as plain JSON and must never carry secrets. An
+// Event's Type is one of EventTypes (events.go): the constants are the
+// contract the CLI, dashboards and webhooks match on, never message text.
 //
 // storetest holds the conformance suite every implementation passes.
 package store

@@ -73,12 +73,6 @@ func ValidRequest(action string) bool {
 	return false
 }
 
-// EventRequested is the type of the event the store appends itself when
-// Request records an operator request, so the audit log shows when the
-// request arrived and not only when the engine acted on it. Its Message is
-// the action and its Data is {"action": "<action>"}.
-const EventRequested = "operator.requested"
-
 // Run is one execution of a cutover plan, as stored. Everything the engine
 // needs to resume after the process dies lives here; anything held only in
 // memory is lost by design.
@@ -142,9 +136,9 @@ type Event struct {
 	Time time.Time `json:"time"`
 	// Run is the run's name, filled by the store.
 	Run string `json:"run"`
-	// Type names what happened: "step.started", "change.intent",
-	// "change.applied", "gate.measured", "rollback.started", ….
-	Type string `json:"type"`
+	// Type names what happened: one of EventTypes (EventChangeApplied,
+	// EventGateMeasured, EventRollbackStarted, …).
+	Type EventType `json:"type"`
 	// Step is the runbook step the event belongs to.
 	Step int `json:"step"`
 	// Message is a human-readable line.

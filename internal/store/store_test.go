@@ -107,10 +107,10 @@ func TestUpdateRetriesStale(t *testing.T) {
 		}
 		if r.Requested == store.RequestPause {
 			r.State, r.Requested = store.StatePaused, ""
-			return []store.Event{{Type: "run.paused"}}, nil
+			return []store.Event{{Type: store.EventRunPaused}}, nil
 		}
 		r.Step++
-		return []store.Event{{Type: "step.started"}}, nil
+		return []store.Event{{Type: store.EventWaitStarted}}, nil
 	})
 	if err != nil {
 		t.Fatal(err)

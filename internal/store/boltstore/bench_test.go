@@ -34,7 +34,7 @@ func BenchmarkCommit(b *testing.B) {
 	for b.Loop() {
 		var err error
 		r.Step++
-		if r, _, err = s.Commit(ctx, l, r, store.Event{Type: "step.started", Step: r.Step}); err != nil {
+		if r, _, err = s.Commit(ctx, l, r, store.Event{Type: store.EventWaitStarted, Step: r.Step}); err != nil {
 			b.Fatal(err)
 		}
 	}

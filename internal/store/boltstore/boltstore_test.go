@@ -171,7 +171,7 @@ func TestTwoStoresInterleave(t *testing.T) {
 			for j := 0; j < commits; j++ {
 				r.Step = j
 				var err error
-				if r, _, err = s.Commit(ctx, lease, r, store.Event{Type: "step.started", Step: j}); err != nil {
+				if r, _, err = s.Commit(ctx, lease, r, store.Event{Type: store.EventWaitStarted, Step: j}); err != nil {
 					errs <- err
 					return
 				}

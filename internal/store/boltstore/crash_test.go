@@ -81,7 +81,7 @@ func commitLoop(path string) error {
 		evs := make([]store.Event, n)
 		for i := range evs {
 			d, _ := json.Marshal(batchMark{Rev: rev, I: i, N: n})
-			evs[i] = store.Event{Type: "step.started", Step: int(rev), Data: d}
+			evs[i] = store.Event{Type: store.EventWaitStarted, Step: int(rev), Data: d}
 		}
 		var total int
 		if raw, ok := r.Data["events"]; ok {

@@ -231,8 +231,8 @@ func testCommitCAS(t *testing.T, clock *Clock, open Opener) {
 	r.Timers = map[string]time.Time{"step-1/pause": clock.Now().Add(5 * time.Minute)}
 	r.Data["change"] = json.RawMessage(`"C0001"`)
 	next, evs := mustCommit(t, s, lease, r,
-		store.Event{Type: "step.started", Step: 1},
-		store.Event{Type: "change.intent", Step: 1, Data: json.RawMessage(`{"id":"C0001"}`)})
+		store.Event{Type: store.EventWaitStarted, Step: 1},
+		store.Event{Type: store.EventChangeIntent, Step: 1, Data: json.RawMessage(`{"id":"C0001"}`)})
 	if next.Revision != 2 || !next.UpdatedAt.Equal(clock.Now()) || !next.CreatedAt.Equal(created) {
 		t.Fatalf("after Commit: revision %d updated %v created %v; want 2, %v, %v",
 			next.Revision, next.UpdatedAt, next.CreatedAt, clock.Now(), created)
@@ -245,7 +245,7 @@ func testCommitCAS(t *testing.T, clock *Clock, open Opener) {
 	// A writer still holding revision 1 must be told, and must change nothing.
 	stale := r
 	stale.Step, stale.StepPhase = 7, "bogus"
-	_, _, err := s.Commit(ctx, lease, stale, store.Event{Type: "step.started", Step: 7})
+	_, _, err := s.Commit(ctx, lease, stale, store.Event{Type: store.EventWaitStarted, Step: 7})
 	wantErr(t, "Commit at a stale revision", err, store.ErrStale)
 	sameRun(t, "GetRun after a stale Commit", mustGet(t, s, "cas"), next)
 	if evs := mustEvents(t, s, "cas", 0); len(evs) != 2 {
@@ -258,7 +258,7 @@ func testCommitCAS(t *testing.T, clock *Clock, open Opener) {
 	_, _, err = s.Commit(ctx, lease, ahead)
 	wantErr(t, "Commit at a future revision", err, store.ErrStale)
 
-	third, evs := mustCommit(t, s, lease, next, store.Event{Type: "change.applied", Step: 1})
+	third, evs := mustCommit(t, s, lease, next, store.Event{Type: store.EventChangeApplied, Step: 1})
 	if third.Revision != 3 || len(evs) != 1 || evs[0].Seq != 3 {
 		t.Fatalf("third Commit: revision %d events %+v, want 3 and seq 3", third.Revision, evs)
 	}
@@ -304,14 +304,14 @@ func testCommitAtomic(t *testing.T, _ *Clock, open Opener) {
 	s := open()
 	r := mustCreate(t, s, newRun("atomic"))
 	lease := mustAcquire(t, s, r.Hostname, "engine-1", time.Minute)
-	r, _ = mustCommit(t, s, lease, r, store.Event{Type: "run.started"})
+	r, _ = mustCommit(t, s, lease, r, store.Event{Type: store.EventRunStarted})
 
 	// The second event is bad: neither the run nor the first event may land.
 	c := r
 	c.Step = 4
 	_, _, err := s.Commit(ctx, lease, c,
-		store.Event{Type: "step.started", Step: 4},
-		store.Event{Type: "change.intent", Step: 4, Data: json.RawMessage(`{"id":`)})
+		store.Event{Type: store.EventWaitStarted, Step: 4},
+		store.Event{Type: store.EventChangeIntent, Step: 4, Data: json.RawMessage(`{"id":`)})
 	wantErr(t, "Commit with an invalid event", err, store.ErrInvalid)
 	_, _, err = s.Commit(ctx, lease, c, store.Event{Step: 4})
 	wantErr(t, "Commit with an untyped event", err, store.ErrInvalid)
@@ -320,7 +320,7 @@ func testCommitAtomic(t *testing.T, _ *Clock, open Opener) {
 		t.Fatalf("a refused Commit appended events: %+v", evs)
 	}
 	// The sequence continues without a hole where the refused events were.
-	_, evs := mustCommit(t, s, lease, c, store.Event{Type: "step.started", Step: 4})
+	_, evs := mustCommit(t, s, lease, c, store.Event{Type: store.EventWaitStarted, Step: 4})
 	if evs[0].Seq != 2 {
 		t.Fatalf("next event after a refused Commit has seq %d, want 2", evs[0].Seq)
 	}
@@ -337,7 +337,7 @@ func testEventsGapFree(t *testing.T, clock *Clock, open Opener) {
 		clock.Advance(time.Second)
 		var evs []store.Event
 		for i := 0; i < batch%3; i++ { // batches of 0, 1 and 2 events
-			evs = append(evs, store.Event{Type: "gate.measured", Step: batch, Message: fmt.Sprintf("b%d e%d", batch, i)})
+			evs = append(evs, store.Event{Type: store.EventGateMeasured, Step: batch, Message: fmt.Sprintf("b%d e%d", batch, i)})
 		}
 		if batch == 4 {
 			evs[0].Time = explicit
@@ -358,7 +358,7 @@ func testEventsGapFree(t *testing.T, clock *Clock, open Opener) {
 			}
 		}
 		// Interleave another run's log: sequences are per run.
-		other, _ = mustCommit(t, s, lease, other, store.Event{Type: "step.started"})
+		other, _ = mustCommit(t, s, lease, other, store.Event{Type: store.EventWaitStarted})
 	}
 	all := mustEvents(t, open(), "log", 0)
 	if len(all) != total || total != 6 {
@@ -388,7 +388,7 @@ func testRequestWhileLeased(t *testing.T, clock *Clock, open Opener) {
 	r := mustCreate(t, engine, newRun("req"))
 	lease := mustAcquire(t, engine, r.Hostname, "engine-1", time.Minute)
 	r.State = store.StateRunning
-	r, _ = mustCommit(t, engine, lease, r, store.Event{Type: "run.started"})
+	r, _ = mustCommit(t, engine, lease, r, store.Event{Type: store.EventRunStarted})
 
 	clock.Advance(time.Second)
 	got, err := operator.Request(ctx, "req", store.RequestPause)
@@ -410,12 +410,12 @@ func testRequestWhileLeased(t *testing.T, clock *Clock, open Opener) {
 	// The engine's copy predates the request: committing it would erase the
 	// request, so it must be refused.
 	r.Step = 3
-	_, _, err = engine.Commit(ctx, lease, r, store.Event{Type: "step.started", Step: 3})
+	_, _, err = engine.Commit(ctx, lease, r, store.Event{Type: store.EventWaitStarted, Step: 3})
 	wantErr(t, "Commit over an unseen request", err, store.ErrStale)
 
 	// Reloaded, the engine acts on the request and clears it.
 	seen.State, seen.Requested = store.StatePaused, ""
-	done, _ := mustCommit(t, engine, lease, seen, store.Event{Type: "run.paused"})
+	done, _ := mustCommit(t, engine, lease, seen, store.Event{Type: store.EventRunPaused})
 	if done.Requested != "" || done.State != store.StatePaused {
 		t.Fatalf("after acting on the request: %+v", done)
 	}
@@ -501,7 +501,7 @@ func testLeaseLifecycle(t *testing.T, clock *Clock, open Opener) {
 	}
 
 	// Fencing: the ex-owner's writes fail even though its revision is current.
-	_, _, err = a.Commit(ctx, renewed, r, store.Event{Type: "change.applied"})
+	_, _, err = a.Commit(ctx, renewed, r, store.Event{Type: store.EventChangeApplied})
 	if h := lockedHolder(t, "Commit with a superseded token", err); h.Owner != "engine-b" || h.Token != 2 {
 		t.Fatalf("LockedError holder = %+v, want engine-b token 2", h)
 	}
@@ -514,7 +514,7 @@ func testLeaseLifecycle(t *testing.T, clock *Clock, open Opener) {
 	if cur.Revision != r.Revision {
 		t.Fatalf("fenced Commit wrote the run: revision %d, want %d", cur.Revision, r.Revision)
 	}
-	mustCommit(t, b, lb, cur, store.Event{Type: "run.resumed"})
+	mustCommit(t, b, lb, cur, store.Event{Type: store.EventRunResumed})
 
 	// A lease for another hostname does not cover this one.
 	other := mustAcquire(t, b, "api.example.com", "engine-b", time.Minute)
@@ -595,7 +595,7 @@ func testConcurrentCommitters(t *testing.T, _ *Clock, open Opener) {
 				c := base
 				c.Step = i
 				<-start
-				_, _, err := handles[i].Commit(ctx, lease, c, store.Event{Type: "step.started", Step: i})
+				_, _, err := handles[i].Commit(ctx, lease, c, store.Event{Type: store.EventWaitStarted, Step: i})
 				mu.Lock()
 				defer mu.Unlock()
 				switch {
