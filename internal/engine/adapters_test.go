@@ -11,4 +11,6 @@ var (
 	_ engine.Verifier   = (*verify.Verifier)(nil)
 	_ engine.CDN        = (*cloudfront.Client)(nil)
 	_ engine.StagingCDN = (*cloudfront.Client)(nil)
+	_ engine.CDN        = (*cloudfront.Accounts)(nil)
+	_ engine.StagingCDN = (*cloudfront.Accounts)(nil)
 )
