@@ -151,13 +151,13 @@ func engineFor(ctx context.Context, s store.Store, rb *runbook.Runbook, out io.W
 		}
 		o.CDN = cf
 		if len(rb.DistributionRoles) > 0 {
-			r := &cdnRouter{def: cf, by: map[string]*cloudfront.Client{}}
+			by := map[string]*cloudfront.Client{}
 			for id, role := range rb.DistributionRoles {
-				if r.by[id], err = cdnClient(ctx, role); err != nil {
+				if by[id], err = cdnClient(ctx, role); err != nil {
 					return nil, err
 				}
 			}
-			o.CDN = r
+			o.CDN = cloudfront.NewAccounts(cf, by)
 		}
 	}
 	if extra != nil {
@@ -234,30 +234,3 @@ func runExit(r store.Run) error {
 
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
 
-// cdnRouter reaches each distribution with the credentials of its own
-// account: a cross-account move changes both sides.
-type cdnRouter struct {
-	def *cloudfront.Client
-	by  map[string]*cloudfront.Client
-}
-
-func (r *cdnRouter) client(id string) *cloudfront.Client {
-	if c, ok := r.by[id]; ok {
-		return c
-	}
-	return r.def
-}
-
-func (r *cdnRouter) Distribution(ctx context.Context, id string) (cloudfront.Distribution, error) {
-	return r.client(id).Distribution(ctx, id)
-}
-
-func (r *cdnRouter) UpdateAliases(ctx context.Context, id string, add, remove []string) (cloudfront.Distribution, error) {
-	return r.client(id).UpdateAliases(ctx, id, add, remove)
-}
-
-func (r *cdnRouter) AssociateAlias(ctx context.Context, targetID, alias string) error {
-	return r.client(targetID).AssociateAlias(ctx, targetID, alias)
-}
-
-var _ engine.CDN = (*cdnRouter)(nil)

@@ -6,20 +6,19 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cutover/cutover/internal/edge/cloudfront"
+	"github.com/cutover/cutover/internal/edge/cdn"
 	"github.com/cutover/cutover/internal/runbook"
 	"github.com/cutover/cutover/internal/store"
 )
 
 // CDN is what the engine needs of CloudFront for the alias-move and bridge
-// strategies; *cloudfront.Client implements it.
+// strategies, in the SDK-free terms of package cdn; the CloudFront adapter
+// (internal/edge/cloudfront) implements it.
 type CDN interface {
-	Distribution(ctx context.Context, id string) (cloudfront.Distribution, error)
-	UpdateAliases(ctx context.Context, id string, add, remove []string) (cloudfront.Distribution, error)
+	Distribution(ctx context.Context, id string) (cdn.Distribution, error)
+	UpdateAliases(ctx context.Context, id string, add, remove []string) (cdn.Distribution, error)
 	AssociateAlias(ctx context.Context, targetID, alias string) error
 }
-
-var _ CDN = (*cloudfront.Client)(nil)
 
 func (e *Engine) cdn(run *store.Run, s runbook.Step) (CDN, error) {
 	if e.o.CDN == nil {
@@ -31,12 +30,12 @@ func (e *Engine) cdn(run *store.Run, s runbook.Step) (CDN, error) {
 // execAliases adds and removes aliases; UpdateAliases is idempotent, so a
 // step interrupted after the call is simply called again.
 func (e *Engine) execAliases(ctx context.Context, rb *runbook.Runbook, run *store.Run, s runbook.Step) error {
-	cdn, err := e.cdn(run, s)
+	edge, err := e.cdn(run, s)
 	if err != nil {
 		return e.pause(ctx, run, store.EventAliasesFailed, "%v", err)
 	}
 	a := s.Aliases
-	d, err := cdn.UpdateAliases(ctx, a.Distribution, a.Add, a.Remove)
+	d, err := edge.UpdateAliases(ctx, a.Distribution, a.Add, a.Remove)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -53,16 +52,16 @@ func (e *Engine) execAliases(ctx context.Context, rb *runbook.Runbook, run *stor
 // execAssociate moves an alias with AssociateAlias, unless the target
 // already holds it (an interrupted step, resumed).
 func (e *Engine) execAssociate(ctx context.Context, rb *runbook.Runbook, run *store.Run, s runbook.Step) error {
-	cdn, err := e.cdn(run, s)
+	edge, err := e.cdn(run, s)
 	if err != nil {
 		return e.pause(ctx, run, store.EventAssociateFailed, "%v", err)
 	}
 	a := s.Associate
-	d, err := cdn.Distribution(ctx, a.Target)
+	d, err := edge.Distribution(ctx, a.Target)
 	if err == nil && d.HasAlias(a.Alias) {
 		return e.advance(ctx, run, ev(store.EventAssociateSkipped, "step %s: %s already on %s", s.ID, a.Alias, a.Target))
 	}
-	if err := cdn.AssociateAlias(ctx, a.Target, a.Alias); err != nil {
+	if err := edge.AssociateAlias(ctx, a.Target, a.Alias); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -74,7 +73,7 @@ func (e *Engine) execAssociate(ctx context.Context, rb *runbook.Runbook, run *st
 // execWatchAlias waits for someone else to move the alias. The deadline is
 // stored; when it passes, the run rolls back to exactly where it started.
 func (e *Engine) execWatchAlias(ctx context.Context, rb *runbook.Runbook, run *store.Run, s runbook.Step) error {
-	cdn, err := e.cdn(run, s)
+	edge, err := e.cdn(run, s)
 	if err != nil {
 		return e.pause(ctx, run, store.EventWatchFailed, "%v", err)
 	}
@@ -93,7 +92,7 @@ func (e *Engine) execWatchAlias(ctx context.Context, rb *runbook.Runbook, run *s
 		poll = time.Second
 	}
 	for {
-		d, err := cdn.Distribution(ctx, w.Target)
+		d, err := edge.Distribution(ctx, w.Target)
 		if err == nil && d.HasAlias(w.Alias) {
 			delete(run.Timers, key)
 			return e.advance(ctx, run, ev(store.EventWatchSeen, "step %s: alias %s is on %s", s.ID, w.Alias, w.Target))
@@ -118,7 +117,7 @@ func (e *Engine) execWatchAlias(ctx context.Context, rb *runbook.Runbook, run *s
 // execDeployed waits for every listed distribution to be Deployed, then
 // for the settle time.
 func (e *Engine) execDeployed(ctx context.Context, rb *runbook.Runbook, run *store.Run, s runbook.Step) error {
-	cdn, err := e.cdn(run, s)
+	edge, err := e.cdn(run, s)
 	if err != nil {
 		return e.pause(ctx, run, store.EventDeployedFailed, "%v", err)
 	}
@@ -137,7 +136,7 @@ func (e *Engine) execDeployed(ctx context.Context, rb *runbook.Runbook, run *sto
 		for {
 			pending := ""
 			for _, id := range dep.Distributions {
-				d, err := cdn.Distribution(ctx, id)
+				d, err := edge.Distribution(ctx, id)
 				if err != nil || !d.Deployed() {
 					pending = id
 					break

@@ -11,7 +11,7 @@ import (
 
 	"github.com/cutover/cutover/internal/dns"
 	"github.com/cutover/cutover/internal/dns/memdns"
-	"github.com/cutover/cutover/internal/edge/cloudfront"
+	"github.com/cutover/cutover/internal/edge/cdn"
 	"github.com/cutover/cutover/internal/gate"
 	"github.com/cutover/cutover/internal/runbook"
 	"github.com/cutover/cutover/internal/store"
@@ -28,20 +28,20 @@ type fakeCDN struct {
 	calls   []string
 }
 
-func (f *fakeCDN) Distribution(_ context.Context, id string) (cloudfront.Distribution, error) {
+func (f *fakeCDN) Distribution(_ context.Context, id string) (cdn.Distribution, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return cloudfront.Distribution{ID: id, DomainName: f.domains[id], Aliases: slices.Clone(f.aliases[id]), Status: cloudfront.StatusDeployed}, nil
+	return cdn.Distribution{ID: id, DomainName: f.domains[id], Aliases: slices.Clone(f.aliases[id]), Status: cdn.StatusDeployed}, nil
 }
 
-func (f *fakeCDN) UpdateAliases(_ context.Context, id string, add, remove []string) (cloudfront.Distribution, error) {
+func (f *fakeCDN) UpdateAliases(_ context.Context, id string, add, remove []string) (cdn.Distribution, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, "update "+id)
 	for _, a := range add {
 		for other, as := range f.aliases {
 			if other != id && slices.Contains(as, a) {
-				return cloudfront.Distribution{}, errors.New("CNAMEAlreadyExists")
+				return cdn.Distribution{}, errors.New("CNAMEAlreadyExists")
 			}
 		}
 		if !slices.Contains(f.aliases[id], a) {
@@ -51,7 +51,7 @@ func (f *fakeCDN) UpdateAliases(_ context.Context, id string, add, remove []stri
 	for _, r := range remove {
 		f.aliases[id] = slices.DeleteFunc(f.aliases[id], func(s string) bool { return s == r })
 	}
-	return cloudfront.Distribution{ID: id, Aliases: slices.Clone(f.aliases[id]), Status: cloudfront.StatusDeployed}, nil
+	return cdn.Distribution{ID: id, Aliases: slices.Clone(f.aliases[id]), Status: cdn.StatusDeployed}, nil
 }
 
 func (f *fakeCDN) AssociateAlias(ctx context.Context, target, alias string) error {

@@ -8,15 +8,15 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/gate"
-	"github.com/cutover/cutover/internal/gate/drain"
+	"github.com/cutover/cutover/internal/gate/drainspec"
 	"github.com/cutover/cutover/internal/runbook"
 	"github.com/cutover/cutover/internal/store"
 )
 
 // drainPolicy is what a drain gate says about waiting: its policy and how
-// long before it applies. *drain.Gate provides it.
+// long before it applies. *drain.Gate (internal/gate/drain) provides it.
 type drainPolicy interface {
-	Spec() drain.Spec
+	Spec() drainspec.Spec
 }
 
 // execDrain waits until every drain gate reports the old edge quiet. Not
@@ -56,7 +56,7 @@ func (e *Engine) execDrain(ctx context.Context, rb *runbook.Runbook, run *store.
 					return err
 				}
 			}
-			policy, timeout := drain.PolicyWait, time.Duration(0)
+			policy, timeout := drainspec.PolicyWait, time.Duration(0)
 			if dp, ok := g.(drainPolicy); ok {
 				spec := dp.Spec()
 				policy, timeout = spec.Policy, spec.Timeout.D()
@@ -67,9 +67,9 @@ func (e *Engine) execDrain(ctx context.Context, rb *runbook.Runbook, run *store.
 			overdue[name] = true
 			reason := fmt.Sprintf("gate %s: the old edge has not drained after %s: %s", name, timeout, m.Detail)
 			switch policy {
-			case drain.PolicyPause:
+			case drainspec.PolicyPause:
 				return e.pause(ctx, run, store.EventDrainTimeout, "%s", reason)
-			case drain.PolicyRollback:
+			case drainspec.PolicyRollback:
 				if err := e.startRollback(ctx, rb, run, reason, false); err != nil {
 					return err
 				}

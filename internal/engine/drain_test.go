@@ -9,6 +9,7 @@ import (
 
 	"github.com/cutover/cutover/internal/gate"
 	"github.com/cutover/cutover/internal/gate/drain"
+	"github.com/cutover/cutover/internal/gate/drainspec"
 	"github.com/cutover/cutover/internal/runbook"
 	"github.com/cutover/cutover/internal/store"
 )
@@ -17,7 +18,7 @@ import (
 // from `start`; it is quiet at or under zero.
 type fakeDrain struct {
 	rate, step float64
-	spec       drain.Spec
+	spec       drainspec.Spec
 }
 
 func (f *fakeDrain) Measure(context.Context, time.Time) gate.Measurement {
@@ -28,7 +29,10 @@ func (f *fakeDrain) Measure(context.Context, time.Time) gate.Measurement {
 	return gate.Measurement{Phase: gate.Inconclusive, Value: f.rate, Detail: fmt.Sprintf("still draining: %g req/min > 0", f.rate)}
 }
 
-func (f *fakeDrain) Spec() drain.Spec { return f.spec }
+func (f *fakeDrain) Spec() drainspec.Spec { return f.spec }
+
+// The real drain gate tells the engine its policy.
+var _ drainPolicy = (*drain.Gate)(nil)
 
 func drainSpec() runbook.Spec {
 	s := weightedSpec()
@@ -68,17 +72,17 @@ func TestDrainWaitsWithVisibleReasonThenProceeds(t *testing.T) {
 }
 
 func TestNeverDrainingOldEdgeFollowsPolicy(t *testing.T) {
-	for _, policy := range []string{drain.PolicyPause, drain.PolicyRollback} {
+	for _, policy := range []string{drainspec.PolicyPause, drainspec.PolicyRollback} {
 		t.Run(policy, func(t *testing.T) {
 			w := newWorld(t, drainSpec())
 			w.gates["errors"] = gate.Func(passing)
 			// A population that overstays TTLs keeps hitting the old edge.
-			w.gates["old-quiet"] = &fakeDrain{rate: 40, step: 0, spec: drain.Spec{Policy: policy, Timeout: runbook.Duration(time.Hour)}}
+			w.gates["old-quiet"] = &fakeDrain{rate: 40, step: 0, spec: drainspec.Spec{Policy: policy, Timeout: runbook.Duration(time.Hour)}}
 			run, err := w.engine().Run(context.Background(), "api")
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := map[string]store.RunState{drain.PolicyPause: store.StatePaused, drain.PolicyRollback: store.StateRolledBack}[policy]
+			want := map[string]store.RunState{drainspec.PolicyPause: store.StatePaused, drainspec.PolicyRollback: store.StateRolledBack}[policy]
 			if run.State != want {
 				t.Fatalf("state %s (%s), want %s", run.State, run.Reason, want)
 			}

@@ -20,12 +20,9 @@ type Verifier interface {
 }
 
 // VerifyResult is one verification: OK when every sampled path reached the
-// expected side.
-type VerifyResult struct {
-	OK     bool               `json:"ok"`
-	Detail string             `json:"detail"`
-	Shares map[string]float64 `json:"shares,omitempty"`
-}
+// expected side. It lives in package runbook, so a verifier satisfies
+// Verifier without importing the engine.
+type VerifyResult = runbook.VerifyResult
 
 // Options configure an Engine. Store, Provider and Clock are required.
 type Options struct {

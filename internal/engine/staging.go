@@ -5,31 +5,26 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
-	"github.com/aws/smithy-go"
-
-	"github.com/cutover/cutover/internal/edge/cloudfront"
+	"github.com/cutover/cutover/internal/edge/cdn"
 	"github.com/cutover/cutover/internal/runbook"
 	"github.com/cutover/cutover/internal/store"
 )
 
 // StagingCDN is what the engine needs of CloudFront for the staging
 // strategy (continuous deployment). It is found on Options.CDN by type
-// assertion, so CDN stays small for the strategies that do not need it;
-// *cloudfront.Client implements both.
+// assertion, so CDN stays small for the strategies that do not need it.
+// Failures are matched with errors.Is on package cdn's sentinels.
 type StagingCDN interface {
-	Distribution(ctx context.Context, id string) (cloudfront.Distribution, error)
-	CopyToStaging(ctx context.Context, primaryID, callerRef string) (cloudfront.Distribution, error)
-	CreatePolicy(ctx context.Context, stagingDomain string, t cloudfront.Traffic) (id, etag string, err error)
-	AttachPolicy(ctx context.Context, primaryID, policyID string) (cloudfront.Distribution, error)
-	UpdatePolicy(ctx context.Context, policyID string, t cloudfront.Traffic, enabled bool) error
-	Promote(ctx context.Context, primaryID, stagingID string) (cloudfront.Distribution, error)
+	Distribution(ctx context.Context, id string) (cdn.Distribution, error)
+	CopyToStaging(ctx context.Context, primaryID, callerRef string) (cdn.Distribution, error)
+	CreatePolicy(ctx context.Context, stagingDomain string, t cdn.Traffic) (id, etag string, err error)
+	AttachPolicy(ctx context.Context, primaryID, policyID string) (cdn.Distribution, error)
+	UpdatePolicy(ctx context.Context, policyID string, t cdn.Traffic, enabled bool) error
+	Promote(ctx context.Context, primaryID, stagingID string) (cdn.Distribution, error)
 	Abort(ctx context.Context, primaryID, stagingID, policyID string) error
 }
-
-var _ StagingCDN = (*cloudfront.Client)(nil)
 
 // Run data of the staging strategy. Each id is committed as soon as the
 // call that created it returns, before any other call, so a resumed run
@@ -38,7 +33,7 @@ const (
 	keyStagingID      = "staging_id"      // string: the staging distribution
 	keyStagingDomain  = "staging_domain"  // string: its *.cloudfront.net name
 	keyStagingPolicy  = "staging_policy"  // string: the continuous deployment policy
-	keyStagingTraffic = "staging_traffic" // cloudfront.Traffic last set on the policy
+	keyStagingTraffic = "staging_traffic" // cdn.Traffic last set on the policy
 	keyStagingDone    = "staging_promoted"
 )
 
@@ -55,30 +50,30 @@ func StagingCallerRef(run store.Run) string {
 }
 
 func (e *Engine) stagingCDN(s runbook.Step) (StagingCDN, error) {
-	cdn, ok := e.o.CDN.(StagingCDN)
+	edge, ok := e.o.CDN.(StagingCDN)
 	if !ok {
 		return nil, fmt.Errorf("step %s needs CloudFront continuous deployment, and the engine has no client for it", s.ID)
 	}
-	return cdn, nil
+	return edge, nil
 }
 
 // execStaging runs one continuous deployment operation.
 func (e *Engine) execStaging(ctx context.Context, rb *runbook.Runbook, run *store.Run, s runbook.Step) error {
-	cdn, err := e.stagingCDN(s)
+	edge, err := e.stagingCDN(s)
 	if err != nil {
 		return e.pause(ctx, run, store.EventStagingFailed, "%v", err)
 	}
 	switch s.Staging.Op {
 	case runbook.StagingCopy:
-		err = e.stagingCopy(ctx, cdn, run, s)
+		err = e.stagingCopy(ctx, edge, run, s)
 	case runbook.StagingPolicy:
-		err = e.stagingPolicy(ctx, cdn, rb, run, s)
+		err = e.stagingPolicy(ctx, edge, rb, run, s)
 	case runbook.StagingTraffic:
-		err = e.stagingTraffic(ctx, cdn, run, s)
+		err = e.stagingTraffic(ctx, edge, run, s)
 	case runbook.StagingPromote:
-		err = e.stagingPromote(ctx, cdn, run, s)
+		err = e.stagingPromote(ctx, edge, run, s)
 	case runbook.StagingAbort:
-		err = e.stagingAbort(ctx, cdn, rb, run, s)
+		err = e.stagingAbort(ctx, edge, rb, run, s)
 	default:
 		return e.pause(ctx, run, store.EventStagingFailed, "step %s: unknown staging operation %q", s.ID, s.Staging.Op)
 	}
@@ -116,27 +111,19 @@ func setData(run *store.Run, key string, v any) {
 	run.Data[key] = mustJSON(v)
 }
 
-func apiCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
-
 // stagingCopy creates the staging copy, records it, and pauses the run so
 // the new configuration can be applied to the copy; resuming moves on to
 // the policy.
-func (e *Engine) stagingCopy(ctx context.Context, cdn StagingCDN, run *store.Run, s runbook.Step) error {
+func (e *Engine) stagingCopy(ctx context.Context, edge StagingCDN, run *store.Run, s runbook.Step) error {
 	primary := s.Staging.Primary
 	if id := dataString(run, keyStagingID); id != "" {
 		// Copied before an interruption: the record is the proof.
 		return e.stagingReady(ctx, run, s, id, dataString(run, keyStagingDomain))
 	}
 	ref := StagingCallerRef(*run)
-	d, err := cdn.CopyToStaging(ctx, primary, ref)
+	d, err := edge.CopyToStaging(ctx, primary, ref)
 	if err != nil {
-		if apiCode(err) == "DistributionAlreadyExists" {
+		if errors.Is(err, cdn.ErrCallerRefUsed) {
 			return e.pause(ctx, run, store.EventStagingLost, "step %s: a staging copy of %s with caller reference %s was created before an interruption, but its id was not recorded: cutover will not create a second one. Find it (aws cloudfront list-distributions), delete it, then resume", s.ID, primary, ref)
 		}
 		return err
@@ -163,14 +150,14 @@ func (e *Engine) stagingReady(ctx context.Context, run *store.Run, s runbook.Ste
 	return errPaused
 }
 
-func trafficOf(st *runbook.Staging) cloudfront.Traffic {
+func trafficOf(st *runbook.Staging) cdn.Traffic {
 	if st.Header != "" {
-		return cloudfront.Traffic{HeaderName: st.Header, HeaderValue: st.HeaderValue}
+		return cdn.Traffic{HeaderName: st.Header, HeaderValue: st.HeaderValue}
 	}
-	return cloudfront.Traffic{Weight: st.Weight, Idle: st.Idle.D(), Max: st.Max.D()}
+	return cdn.Traffic{Weight: st.Weight, Idle: st.Idle.D(), Max: st.Max.D()}
 }
 
-func describeTraffic(t cloudfront.Traffic) string {
+func describeTraffic(t cdn.Traffic) string {
 	if t.HeaderName != "" {
 		return fmt.Sprintf("requests with %s: %s", t.HeaderName, t.HeaderValue)
 	}
@@ -180,21 +167,21 @@ func describeTraffic(t cloudfront.Traffic) string {
 // stagingPolicy waits for the staging copy to be Deployed (the
 // configuration applied during the pause redeploys it), creates the policy
 // and attaches it to the primary.
-func (e *Engine) stagingPolicy(ctx context.Context, cdn StagingCDN, rb *runbook.Runbook, run *store.Run, s runbook.Step) error {
+func (e *Engine) stagingPolicy(ctx context.Context, edge StagingCDN, rb *runbook.Runbook, run *store.Run, s runbook.Step) error {
 	st := s.Staging
 	stagingID, domain := dataString(run, keyStagingID), dataString(run, keyStagingDomain)
 	if stagingID == "" {
 		return e.pause(ctx, run, store.EventStagingFailed, "step %s: no staging distribution recorded for this run", s.ID)
 	}
-	if err := e.waitDeployed(ctx, cdn, rb, run, s, stagingID, stagingDeployTimeout); err != nil {
+	if err := e.waitDeployed(ctx, edge, rb, run, s, stagingID, stagingDeployTimeout); err != nil {
 		return err
 	}
 	t := trafficOf(st)
 	policyID := dataString(run, keyStagingPolicy)
 	if policyID == "" {
-		id, _, err := cdn.CreatePolicy(ctx, domain, t)
+		id, _, err := edge.CreatePolicy(ctx, domain, t)
 		if err != nil {
-			if apiCode(err) == "StagingDistributionInUse" {
+			if errors.Is(err, cdn.ErrStagingInUse) {
 				return e.pause(ctx, run, store.EventStagingLost, "step %s: a continuous deployment policy for %s was created before an interruption, but its id was not recorded: cutover will not create a second one. Delete it (aws cloudfront list-continuous-deployment-policies), then resume", s.ID, domain)
 			}
 			return err
@@ -206,12 +193,12 @@ func (e *Engine) stagingPolicy(ctx context.Context, cdn StagingCDN, rb *runbook.
 			return err
 		}
 	}
-	p, err := cdn.Distribution(ctx, st.Primary)
+	p, err := edge.Distribution(ctx, st.Primary)
 	if err != nil {
 		return err
 	}
 	if p.PolicyID != policyID {
-		if _, err := cdn.AttachPolicy(ctx, st.Primary, policyID); err != nil {
+		if _, err := edge.AttachPolicy(ctx, st.Primary, policyID); err != nil {
 			return err
 		}
 	}
@@ -219,7 +206,7 @@ func (e *Engine) stagingPolicy(ctx context.Context, cdn StagingCDN, rb *runbook.
 }
 
 // waitDeployed polls id until it is Deployed, under a stored deadline.
-func (e *Engine) waitDeployed(ctx context.Context, cdn StagingCDN, rb *runbook.Runbook, run *store.Run, s runbook.Step, id string, timeout time.Duration) error {
+func (e *Engine) waitDeployed(ctx context.Context, edge StagingCDN, rb *runbook.Runbook, run *store.Run, s runbook.Step, id string, timeout time.Duration) error {
 	key := e.timerKey(*run, s) + "/deployed"
 	deadline, ok := run.Timers[key]
 	if !ok {
@@ -230,7 +217,7 @@ func (e *Engine) waitDeployed(ctx context.Context, cdn StagingCDN, rb *runbook.R
 		}
 	}
 	for {
-		d, err := cdn.Distribution(ctx, id)
+		d, err := edge.Distribution(ctx, id)
 		if err == nil && d.Deployed() {
 			break
 		}
@@ -245,7 +232,7 @@ func (e *Engine) waitDeployed(ctx context.Context, cdn StagingCDN, rb *runbook.R
 	return nil
 }
 
-func (e *Engine) stagingTraffic(ctx context.Context, cdn StagingCDN, run *store.Run, s runbook.Step) error {
+func (e *Engine) stagingTraffic(ctx context.Context, edge StagingCDN, run *store.Run, s runbook.Step) error {
 	policyID := dataString(run, keyStagingPolicy)
 	if policyID == "" {
 		return e.pause(ctx, run, store.EventStagingFailed, "step %s: no continuous deployment policy recorded for this run", s.ID)
@@ -253,21 +240,21 @@ func (e *Engine) stagingTraffic(ctx context.Context, cdn StagingCDN, run *store.
 	// Setting the same traffic twice is harmless, so a step interrupted
 	// after the call simply calls again.
 	t := trafficOf(s.Staging)
-	if err := cdn.UpdatePolicy(ctx, policyID, t, true); err != nil {
+	if err := edge.UpdatePolicy(ctx, policyID, t, true); err != nil {
 		return err
 	}
 	setData(run, keyStagingTraffic, t)
 	return e.advance(ctx, run, ev(store.EventStagingTraffic, "step %s: policy %s now sends %s to staging", s.ID, policyID, describeTraffic(t)))
 }
 
-func (e *Engine) stagingPromote(ctx context.Context, cdn StagingCDN, run *store.Run, s runbook.Step) error {
+func (e *Engine) stagingPromote(ctx context.Context, edge StagingCDN, run *store.Run, s runbook.Step) error {
 	stagingID := dataString(run, keyStagingID)
 	if stagingID == "" {
 		return e.pause(ctx, run, store.EventStagingFailed, "step %s: no staging distribution recorded for this run", s.ID)
 	}
 	// A promotion repeated after an interruption copies the same
 	// configuration again: harmless.
-	d, err := cdn.Promote(ctx, s.Staging.Primary, stagingID)
+	d, err := edge.Promote(ctx, s.Staging.Primary, stagingID)
 	if err != nil {
 		return err
 	}
@@ -280,15 +267,15 @@ func (e *Engine) stagingPromote(ctx context.Context, cdn StagingCDN, run *store.
 // the primary before the staging copy is disabled and deleted; Abort then
 // detaches and deletes the policy and deletes the copy. Each phase is
 // recorded, and Abort tolerates what is already gone.
-func (e *Engine) stagingAbort(ctx context.Context, cdn StagingCDN, rb *runbook.Runbook, run *store.Run, s runbook.Step) error {
+func (e *Engine) stagingAbort(ctx context.Context, edge StagingCDN, rb *runbook.Runbook, run *store.Run, s runbook.Step) error {
 	primary := s.Staging.Primary
 	stagingID, policyID := dataString(run, keyStagingID), dataString(run, keyStagingPolicy)
 	if run.StepPhase == "" && policyID != "" {
-		var t cloudfront.Traffic
+		var t cdn.Traffic
 		if err := json.Unmarshal(run.Data[keyStagingTraffic], &t); err != nil {
-			t = cloudfront.Traffic{Weight: 0}
+			t = cdn.Traffic{Weight: 0}
 		}
-		if err := cdn.UpdatePolicy(ctx, policyID, t, false); err != nil && !strings.Contains(apiCode(err), "NoSuch") {
+		if err := edge.UpdatePolicy(ctx, policyID, t, false); err != nil && !errors.Is(err, cdn.ErrNotFound) {
 			return err
 		}
 		run.StepPhase = "policy-disabled"
@@ -297,7 +284,7 @@ func (e *Engine) stagingAbort(ctx context.Context, cdn StagingCDN, rb *runbook.R
 		}
 	}
 	if run.StepPhase == "policy-disabled" {
-		if err := e.waitDeployed(ctx, cdn, rb, run, s, primary, stagingDeployTimeout); err != nil {
+		if err := e.waitDeployed(ctx, edge, rb, run, s, primary, stagingDeployTimeout); err != nil {
 			return err
 		}
 	}
@@ -307,7 +294,7 @@ func (e *Engine) stagingAbort(ctx context.Context, cdn StagingCDN, rb *runbook.R
 			return err
 		}
 	}
-	if err := cdn.Abort(ctx, primary, stagingID, policyID); err != nil {
+	if err := edge.Abort(ctx, primary, stagingID, policyID); err != nil {
 		return err
 	}
 	delete(run.Data, keyStagingPolicy)

@@ -9,11 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/smithy-go"
-
 	"github.com/cutover/cutover/internal/dns"
 	"github.com/cutover/cutover/internal/dns/memdns"
-	"github.com/cutover/cutover/internal/edge/cloudfront"
+	"github.com/cutover/cutover/internal/edge/cdn"
 	"github.com/cutover/cutover/internal/gate"
 	"github.com/cutover/cutover/internal/runbook"
 	"github.com/cutover/cutover/internal/store"
@@ -50,7 +48,7 @@ type fakeDist struct {
 
 type fakePolicy struct {
 	domain  string
-	traffic cloudfront.Traffic
+	traffic cdn.Traffic
 	enabled bool
 }
 
@@ -63,24 +61,36 @@ func newFakeStaging() *fakeStaging {
 	}
 }
 
-func apiErr(code string) error { return &smithy.GenericAPIError{Code: code, Message: code} }
+// apiErr is a refusal as the adapter returns it: CloudFront's code in the
+// message and, where the code has one, the cdn sentinel it means.
+func apiErr(code string) error {
+	switch {
+	case code == "DistributionAlreadyExists":
+		return fmt.Errorf("%s: %w", code, cdn.ErrCallerRefUsed)
+	case code == "StagingDistributionInUse":
+		return fmt.Errorf("%s: %w", code, cdn.ErrStagingInUse)
+	case strings.HasPrefix(code, "NoSuch"):
+		return fmt.Errorf("%s: %w", code, cdn.ErrNotFound)
+	}
+	return errors.New(code)
+}
 
 func (f *fakeStaging) written(d *fakeDist) { d.pending = f.deployReads }
 
-func (f *fakeStaging) view(d *fakeDist) cloudfront.Distribution {
-	st := cloudfront.StatusDeployed
+func (f *fakeStaging) view(d *fakeDist) cdn.Distribution {
+	st := cdn.StatusDeployed
 	if d.pending > 0 {
-		st = cloudfront.StatusInProgress
+		st = cdn.StatusInProgress
 	}
-	return cloudfront.Distribution{ID: d.id, DomainName: d.domain, Status: st, Enabled: d.enabled, Staging: d.staging, PolicyID: d.policy}
+	return cdn.Distribution{ID: d.id, DomainName: d.domain, Status: st, Enabled: d.enabled, Staging: d.staging, PolicyID: d.policy}
 }
 
-func (f *fakeStaging) Distribution(_ context.Context, id string) (cloudfront.Distribution, error) {
+func (f *fakeStaging) Distribution(_ context.Context, id string) (cdn.Distribution, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	d, ok := f.dists[id]
 	if !ok {
-		return cloudfront.Distribution{}, apiErr("NoSuchDistribution")
+		return cdn.Distribution{}, apiErr("NoSuchDistribution")
 	}
 	v := f.view(d)
 	if d.pending > 0 {
@@ -89,24 +99,24 @@ func (f *fakeStaging) Distribution(_ context.Context, id string) (cloudfront.Dis
 	return v, nil
 }
 
-func (f *fakeStaging) UpdateAliases(context.Context, string, []string, []string) (cloudfront.Distribution, error) {
-	return cloudfront.Distribution{}, errors.New("not used by staging")
+func (f *fakeStaging) UpdateAliases(context.Context, string, []string, []string) (cdn.Distribution, error) {
+	return cdn.Distribution{}, errors.New("not used by staging")
 }
 
 func (f *fakeStaging) AssociateAlias(context.Context, string, string) error {
 	return errors.New("not used by staging")
 }
 
-func (f *fakeStaging) CopyToStaging(_ context.Context, primaryID, ref string) (cloudfront.Distribution, error) {
+func (f *fakeStaging) CopyToStaging(_ context.Context, primaryID, ref string) (cdn.Distribution, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, "copy")
 	p, ok := f.dists[primaryID]
 	if !ok || p.staging {
-		return cloudfront.Distribution{}, apiErr("InvalidArgument")
+		return cdn.Distribution{}, apiErr("InvalidArgument")
 	}
 	if _, used := f.refs[ref]; used {
-		return cloudfront.Distribution{}, apiErr("DistributionAlreadyExists")
+		return cdn.Distribution{}, apiErr("DistributionAlreadyExists")
 	}
 	f.seq++
 	d := &fakeDist{id: fmt.Sprintf("ESTAGING%d", f.seq), domain: fmt.Sprintf("dstaging%d.cloudfront.net", f.seq), staging: true, enabled: true, config: p.config}
@@ -117,11 +127,11 @@ func (f *fakeStaging) CopyToStaging(_ context.Context, primaryID, ref string) (c
 	return f.view(d), nil
 }
 
-func (f *fakeStaging) CreatePolicy(_ context.Context, domain string, t cloudfront.Traffic) (string, string, error) {
+func (f *fakeStaging) CreatePolicy(_ context.Context, domain string, t cdn.Traffic) (string, string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, "create-policy")
-	if t.Weight > cloudfront.MaxStagingWeight {
+	if t.Weight > cdn.MaxStagingWeight {
 		return "", "", apiErr("InvalidArgument")
 	}
 	found := false
@@ -143,13 +153,13 @@ func (f *fakeStaging) CreatePolicy(_ context.Context, domain string, t cloudfron
 	return id, "ETAG", nil
 }
 
-func (f *fakeStaging) AttachPolicy(_ context.Context, primaryID, policyID string) (cloudfront.Distribution, error) {
+func (f *fakeStaging) AttachPolicy(_ context.Context, primaryID, policyID string) (cdn.Distribution, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, "attach")
 	d := f.dists[primaryID]
 	if _, ok := f.policies[policyID]; !ok {
-		return cloudfront.Distribution{}, apiErr("NoSuchContinuousDeploymentPolicy")
+		return cdn.Distribution{}, apiErr("NoSuchContinuousDeploymentPolicy")
 	}
 	if d.policy != policyID {
 		d.policy = policyID
@@ -158,7 +168,7 @@ func (f *fakeStaging) AttachPolicy(_ context.Context, primaryID, policyID string
 	return f.view(d), nil
 }
 
-func (f *fakeStaging) UpdatePolicy(_ context.Context, policyID string, t cloudfront.Traffic, enabled bool) error {
+func (f *fakeStaging) UpdatePolicy(_ context.Context, policyID string, t cdn.Traffic, enabled bool) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("update-policy %s enabled=%v", describeTraffic(t), enabled))
@@ -175,17 +185,17 @@ func (f *fakeStaging) UpdatePolicy(_ context.Context, policyID string, t cloudfr
 	return nil
 }
 
-func (f *fakeStaging) Promote(_ context.Context, primaryID, stagingID string) (cloudfront.Distribution, error) {
+func (f *fakeStaging) Promote(_ context.Context, primaryID, stagingID string) (cdn.Distribution, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, "promote")
 	p, s := f.dists[primaryID], f.dists[stagingID]
 	if s == nil || !s.staging {
-		return cloudfront.Distribution{}, apiErr("InvalidArgument")
+		return cdn.Distribution{}, apiErr("InvalidArgument")
 	}
 	pol := f.policies[p.policy]
 	if pol == nil || pol.domain != s.domain {
-		return cloudfront.Distribution{}, apiErr("InvalidArgument")
+		return cdn.Distribution{}, apiErr("InvalidArgument")
 	}
 	p.config = s.config
 	pol.enabled = false

@@ -74,7 +74,7 @@ func Observe(ctx context.Context, p *plan.Plan, d Deps) (runbook.Observed, error
 
 // targetOf is the runbook's view of an edge target.
 func targetOf(t edge.Target) runbook.Target {
-	return runbook.Target{Kind: t.Kind, ID: t.ID, DNSName: t.DNSName, AliasZoneID: t.AliasZoneID}
+	return runbook.Target{Kind: runbook.TargetKind(t.Kind), ID: t.ID, DNSName: t.DNSName, AliasZoneID: t.AliasZoneID}
 }
 
 // CDNRole is the role that reaches the distributions of a plan.
@@ -101,7 +101,7 @@ func observeCloudFront(ctx context.Context, p *plan.Plan, d Deps, obs *runbook.O
 		role string
 	}{{obs.To, p.To.RoleARN}, {obs.From, p.From.RoleARN}} {
 		t := side.t
-		if t.Kind != edge.KindCloudFront {
+		if t.Kind != runbook.TargetCloudFront {
 			continue
 		}
 		reader := cf
@@ -122,7 +122,7 @@ func observeCloudFront(ctx context.Context, p *plan.Plan, d Deps, obs *runbook.O
 			obs.Holder = runbook.Holder{Distribution: dist.ID, Account: arnAccount(dist.ARN)}
 		}
 	}
-	if obs.Holder.Distribution == "" && obs.To.Kind == edge.KindCloudFront {
+	if obs.Holder.Distribution == "" && obs.To.Kind == runbook.TargetCloudFront {
 		// Ask CloudFront who else holds it; ids of other accounts come masked.
 		conflicts, err := cf.Conflicts(ctx, obs.To.ID, host)
 		if err != nil {

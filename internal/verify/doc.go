@@ -11,7 +11,7 @@
 // the new side, the old side, or unknown.
 //
 // The result is a Matrix (resolver × edge address) for people and a
-// one-line engine.VerifyResult for the engine, which advances only when every
+// one-line runbook.VerifyResult for the engine, which advances only when every
 // path reached the expected side.
 //
 // With Authoritative set, the zone's own name servers are asked as well

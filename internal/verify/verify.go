@@ -17,7 +17,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cutover/cutover/internal/engine"
 	"github.com/cutover/cutover/internal/gate/probe"
 	"github.com/cutover/cutover/internal/plan"
 	"github.com/cutover/cutover/internal/runbook"
@@ -91,14 +90,12 @@ func FromPlan(v *plan.Verify) Options {
 	return o
 }
 
-// Verifier checks which side serves a hostname. It implements
-// engine.Verifier.
+// Verifier checks which side serves a hostname. It implements the engine's
+// Verifier interface.
 type Verifier struct {
 	o         Options
 	resolvers []resolver
 }
-
-var _ engine.Verifier = (*Verifier)(nil)
 
 // New returns a verifier with defaults filled in.
 func New(o Options) *Verifier {
@@ -136,11 +133,11 @@ func New(o Options) *Verifier {
 	return v
 }
 
-// Verify implements engine.Verifier: OK when every path reached the side
-// the step expects.
-func (v *Verifier) Verify(ctx context.Context, rb *runbook.Runbook, s runbook.Verify) engine.VerifyResult {
+// Verify is the engine's check of a Verify step: OK when every path reached
+// the side the step expects.
+func (v *Verifier) Verify(ctx context.Context, rb *runbook.Runbook, s runbook.Verify) runbook.VerifyResult {
 	m := v.Check(ctx, rb.Hostname, s.Path, s.Samples, s.Expect)
-	return engine.VerifyResult{OK: m.OK, Detail: m.Summary, Shares: m.Shares}
+	return runbook.VerifyResult{OK: m.OK, Detail: m.Summary, Shares: m.Shares}
 }
 
 // resolver answers one query for a name.

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cutover/cutover/internal/engine"
 	"github.com/cutover/cutover/internal/gate/probe/probetest"
 	"github.com/cutover/cutover/internal/plan"
 	"github.com/cutover/cutover/internal/runbook"
@@ -86,7 +85,7 @@ func TestVerifyAllNew(t *testing.T) {
 	for _, d := range []*probetest.DNS{w.a, w.b} {
 		d.Set(host, probetest.Choice{CNAME: "new.cdn.test"})
 	}
-	var v engine.Verifier = w.verifier()
+	v := w.verifier()
 	res := v.Verify(context.Background(), rb, runbook.Verify{Expect: "new"})
 	if !res.OK {
 		t.Fatalf("not OK: %s", res.Detail)

@@ -13,10 +13,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 
 	"github.com/cutover/cutover/internal/dns"
+	"github.com/cutover/cutover/internal/edge/cdn"
 )
 
-// ErrAliasTaken is matched by errors.Is on an *AliasConflictError.
-var ErrAliasTaken = errors.New("alias already on another distribution")
+// ErrAliasTaken is matched by errors.Is on an *AliasConflictError; it is
+// cdn.ErrAliasTaken.
+var ErrAliasTaken = cdn.ErrAliasTaken
 
 // AliasConflictError reports CNAMEAlreadyExists: an alias cutover tried to
 // add is held by another distribution. The holder's ids are as

@@ -17,6 +17,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/cutover/cutover/internal/clock"
+	"github.com/cutover/cutover/internal/edge/cdn"
 	"github.com/cutover/cutover/internal/retry"
 )
 
@@ -95,34 +96,14 @@ func newClient(a api, opts Options) *Client {
 	return &Client{api: a, opts: opts}
 }
 
-// Distribution is what cutover needs to know about a distribution.
-type Distribution struct {
-	ID             string    `json:"id"`
-	ARN            string    `json:"arn"`
-	DomainName     string    `json:"domain_name"`
-	Status         string    `json:"status"` // InProgress or Deployed
-	Enabled        bool      `json:"enabled"`
-	Aliases        []string  `json:"aliases,omitempty"`
-	CertificateARN string    `json:"certificate_arn,omitempty"`
-	ETag           string    `json:"etag"`
-	Staging        bool      `json:"staging,omitempty"`
-	PolicyID       string    `json:"continuous_deployment_policy_id,omitempty"`
-	LastModified   time.Time `json:"last_modified"`
-}
-
-// Deployed reports whether every edge location has the current config.
-func (d Distribution) Deployed() bool { return d.Status == StatusDeployed }
-
-// HasAlias reports whether alias (any case, trailing dot or not) is one of
-// d's alternate domain names.
-func (d Distribution) HasAlias(alias string) bool {
-	return slices.Contains(d.Aliases, normAlias(alias))
-}
+// Distribution is what cutover needs to know about a distribution; the
+// type lives in the SDK-free package cdn.
+type Distribution = cdn.Distribution
 
 // Distribution statuses.
 const (
-	StatusDeployed   = "Deployed"
-	StatusInProgress = "InProgress"
+	StatusDeployed   = cdn.StatusDeployed
+	StatusInProgress = cdn.StatusInProgress
 )
 
 func fromSDK(d *types.Distribution, etag string) Distribution {
@@ -148,9 +129,7 @@ func fromSDK(d *types.Distribution, etag string) Distribution {
 }
 
 // normAlias is CloudFront's spelling of an alias: lower case, no trailing dot.
-func normAlias(a string) string {
-	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(a)), ".")
-}
+func normAlias(a string) string { return cdn.NormAlias(a) }
 
 // Distribution reads a distribution and its current ETag.
 func (c *Client) Distribution(ctx context.Context, id string) (Distribution, error) {
@@ -251,8 +230,48 @@ var backoff = retry.Exponential(DefaultBaseDelay, DefaultMaxDelay)
 // full-jitter backoff until MaxAttempts or ctx ends. The last error is
 // returned for the caller to wrap.
 func (c *Client) call(ctx context.Context, kind retryKind, op func(context.Context) error) error {
-	return retry.Do(ctx, retry.Policy{MaxAttempts: c.opts.MaxAttempts, Backoff: backoff, Rand: c.opts.Rand, Sleep: c.opts.Clock.Sleep, Wait: c.opts.Limiter.Wait},
+	err := retry.Do(ctx, retry.Policy{MaxAttempts: c.opts.MaxAttempts, Backoff: backoff, Rand: c.opts.Rand, Sleep: c.opts.Clock.Sleep, Wait: c.opts.Limiter.Wait},
 		op, func(err error) bool { return retryable(err, kind) })
+	return translate(err)
+}
+
+// codedError is an API error that also matches one of package cdn's
+// sentinels. Its message is the API error's own, unchanged.
+type codedError struct {
+	err      error
+	sentinel error
+}
+
+func (e *codedError) Error() string   { return e.err.Error() }
+func (e *codedError) Unwrap() []error { return []error{e.err, e.sentinel} }
+
+// sentinelFor maps a CloudFront error code to the cdn sentinel it means,
+// or nil.
+func sentinelFor(code string) error {
+	switch {
+	case code == "DistributionAlreadyExists":
+		return cdn.ErrCallerRefUsed
+	case code == "StagingDistributionInUse":
+		return cdn.ErrStagingInUse
+	case code == "CNAMEAlreadyExists":
+		return cdn.ErrAliasTaken
+	case strings.HasPrefix(code, "NoSuch"):
+		return cdn.ErrNotFound
+	}
+	return nil
+}
+
+// translate makes an API error that has a meaning in package cdn match
+// that sentinel with errors.Is, so callers never read error codes.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	s := sentinelFor(errorCode(err))
+	if s == nil || errors.Is(err, s) {
+		return err
+	}
+	return &codedError{err: err, sentinel: s}
 }
 
 // isStale reports CloudFront's answer to an If-Match that no longer names

@@ -8,6 +8,12 @@
 // (staging copy, policy, promote, abort), and WatchAlias, which notices the
 // moment an alias lands on a distribution so DNS can follow at once.
 //
+// It returns the SDK-free types of package cdn (Distribution, Traffic) and
+// translates the refusals that mean something to a caller into cdn's
+// sentinel errors (cdn.ErrNotFound, cdn.ErrCallerRefUsed,
+// cdn.ErrStagingInUse, cdn.ErrAliasTaken), keeping CloudFront's own error
+// in the chain, so no caller reads an API error code.
+//
 // The SDK sits behind the narrow interface api, of just the calls used.
 // Every call draws from a token bucket shared by the whole process, because
 // CloudFront publishes no control-plane rate and answers a busy caller with

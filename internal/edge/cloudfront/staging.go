@@ -2,66 +2,34 @@ package cloudfront
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cf "github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
+
+	"github.com/cutover/cutover/internal/edge/cdn"
 )
 
-// Traffic is a continuous deployment split: either a weight (with optional
-// session stickiness) or, when HeaderName is set, every request carrying
-// HeaderName: HeaderValue.
-type Traffic struct {
-	Weight      float64       // share sent to staging, 0 to MaxStagingWeight
-	Idle, Max   time.Duration // stickiness TTLs; both zero for none
-	HeaderName  string        // must start with HeaderPrefix
-	HeaderValue string
-}
+// Traffic is a continuous deployment split; the type lives in the SDK-free
+// package cdn.
+type Traffic = cdn.Traffic
 
 // Continuous deployment limits CloudFront enforces.
 const (
-	MaxStagingWeight = 0.15
-	HeaderPrefix     = "aws-cf-cd-"
-	MinStickiness    = 300 * time.Second
-	MaxStickiness    = 3600 * time.Second
+	MaxStagingWeight = cdn.MaxStagingWeight
+	HeaderPrefix     = cdn.HeaderPrefix
+	MinStickiness    = cdn.MinStickiness
+	MaxStickiness    = cdn.MaxStickiness
 )
 
 // ErrInvalidTraffic marks a Traffic CloudFront would refuse; it is caught
 // before any call.
-var ErrInvalidTraffic = errors.New("invalid continuous deployment traffic")
+var ErrInvalidTraffic = cdn.ErrInvalidTraffic
 
-func (t Traffic) validate() error {
-	if t.HeaderName != "" {
-		if !strings.HasPrefix(strings.ToLower(t.HeaderName), HeaderPrefix) {
-			return fmt.Errorf("%w: header %q must start with %s", ErrInvalidTraffic, t.HeaderName, HeaderPrefix)
-		}
-		if t.HeaderValue == "" {
-			return fmt.Errorf("%w: header %s needs a value", ErrInvalidTraffic, t.HeaderName)
-		}
-		return nil
-	}
-	if t.Weight < 0 || t.Weight > MaxStagingWeight {
-		return fmt.Errorf("%w: weight %g outside 0–%g", ErrInvalidTraffic, t.Weight, MaxStagingWeight)
-	}
-	if t.Idle == 0 && t.Max == 0 {
-		return nil
-	}
-	for _, d := range []time.Duration{t.Idle, t.Max} {
-		if d < MinStickiness || d > MaxStickiness {
-			return fmt.Errorf("%w: stickiness TTL %s outside %s–%s", ErrInvalidTraffic, d, MinStickiness, MaxStickiness)
-		}
-	}
-	if t.Idle > t.Max {
-		return fmt.Errorf("%w: idle TTL %s above maximum TTL %s", ErrInvalidTraffic, t.Idle, t.Max)
-	}
-	return nil
-}
-
-func (t Traffic) sdk() *types.TrafficConfig {
+// trafficConfig is t as the SDK spells it.
+func trafficConfig(t Traffic) *types.TrafficConfig {
 	if t.HeaderName != "" {
 		return &types.TrafficConfig{Type: types.ContinuousDeploymentPolicyTypeSingleHeader,
 			SingleHeaderConfig: &types.ContinuousDeploymentSingleHeaderConfig{Header: aws.String(t.HeaderName), Value: aws.String(t.HeaderValue)}}
@@ -106,7 +74,7 @@ func (c *Client) CopyToStaging(ctx context.Context, primaryID, callerRef string)
 // CreatePolicy creates an enabled continuous deployment policy sending t
 // to the staging distribution named stagingDomain.
 func (c *Client) CreatePolicy(ctx context.Context, stagingDomain string, t Traffic) (id, etag string, err error) {
-	if err := t.validate(); err != nil {
+	if err := t.Validate(); err != nil {
 		return "", "", fmt.Errorf("creating policy for %s: %w", stagingDomain, err)
 	}
 	cfg := policyConfig(stagingDomain, t, true)
@@ -129,7 +97,7 @@ func policyConfig(stagingDomain string, t Traffic, enabled bool) *types.Continuo
 	return &types.ContinuousDeploymentPolicyConfig{
 		Enabled:                     aws.Bool(enabled),
 		StagingDistributionDnsNames: &types.StagingDistributionDnsNames{Quantity: aws.Int32(1), Items: []string{stagingDomain}},
-		TrafficConfig:               t.sdk(),
+		TrafficConfig:               trafficConfig(t),
 	}
 }
 
@@ -169,7 +137,7 @@ func (c *Client) setPolicy(ctx context.Context, primaryID, policyID string) (Dis
 // UpdatePolicy sets a policy's traffic and whether it is enabled, keeping
 // its staging distribution. Changing it restarts every sticky session.
 func (c *Client) UpdatePolicy(ctx context.Context, policyID string, t Traffic, enabled bool) error {
-	if err := t.validate(); err != nil {
+	if err := t.Validate(); err != nil {
 		return fmt.Errorf("updating policy %s: %w", policyID, err)
 	}
 	err := c.readModifyWrite(ctx, func(ctx context.Context) error {
@@ -177,7 +145,7 @@ func (c *Client) UpdatePolicy(ctx context.Context, policyID string, t Traffic, e
 		if err != nil {
 			return err
 		}
-		cfg := &types.ContinuousDeploymentPolicyConfig{Enabled: aws.Bool(enabled), StagingDistributionDnsNames: cur.StagingDistributionDnsNames, TrafficConfig: t.sdk()}
+		cfg := &types.ContinuousDeploymentPolicyConfig{Enabled: aws.Bool(enabled), StagingDistributionDnsNames: cur.StagingDistributionDnsNames, TrafficConfig: trafficConfig(t)}
 		return c.call(ctx, writeCall, func(ctx context.Context) error {
 			_, err := c.api.UpdateContinuousDeploymentPolicy(ctx, &cf.UpdateContinuousDeploymentPolicyInput{
 				Id: aws.String(policyID), IfMatch: aws.String(etag), ContinuousDeploymentPolicyConfig: cfg})

@@ -118,7 +118,7 @@ func (c *Client) WatchAlias(ctx context.Context, targetID, alias string, o Watch
 			}
 			p.Interval = min(o.MaxInterval, p.Interval*2)
 		default:
-			return time.Time{}, fmt.Errorf("watching distribution %s for alias %s: %w", targetID, alias, err)
+			return time.Time{}, fmt.Errorf("watching distribution %s for alias %s: %w", targetID, alias, translate(err))
 		}
 		p.Elapsed = seen.Sub(start)
 		if o.Progress != nil {

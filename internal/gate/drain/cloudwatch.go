@@ -13,8 +13,8 @@ import (
 	"github.com/cutover/cutover/internal/gate"
 )
 
-// metric returns the CloudWatch metric a source reads and a name for it.
-func (c *CloudWatchSource) metric() (*types.Metric, string) {
+// metricOf returns the CloudWatch metric a source reads and a name for it.
+func metricOf(c *CloudWatchSource) (*types.Metric, string) {
 	if c.DistributionID != "" {
 		return &types.Metric{
 			Namespace:  aws.String("AWS/CloudFront"),
@@ -48,7 +48,7 @@ func (g *Gate) Window(now time.Time) (start, end time.Time) {
 func (g *Gate) measureCloudWatch(ctx context.Context, now time.Time) gate.Measurement {
 	m := gate.Measurement{At: now}
 	src := g.spec.CloudWatch
-	metric, name := src.metric()
+	metric, name := metricOf(src)
 	start, end := g.Window(now)
 	win := fmt.Sprintf("%s–%s", start.Format("15:04"), end.Format("15:04"))
 	sums, err := g.sums(ctx, metric, start, end)

@@ -16,5 +16,7 @@
 // edge has been quiet for the window and Inconclusive ("still draining: 41
 // req/min > 5") until then, never Failed. What to do about an edge that
 // does not drain — keep waiting, pause for a human, roll back — is the
-// engine's decision, named by the spec's Policy.
+// engine's decision, named by the spec's Policy. The spec and its policies
+// are defined in package drainspec, which the engine reads without linking
+// the CloudWatch SDK; this package re-exports them.
 package drain
