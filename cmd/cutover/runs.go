@@ -144,7 +144,7 @@ func engineFor(ctx context.Context, s store.Store, rb *runbook.Runbook, out io.W
 		return nil, usageError(err)
 	}
 	o := engine.Options{Store: s, Provider: prov, Clock: engine.RealClock{}, Gates: gates, OnEvent: progress(ctx, out)}
-	if usesCDN(rb) {
+	if rb.UsesCDN() {
 		cf, err := cdnClient(ctx, rb.CDNRoleARN)
 		if err != nil {
 			return nil, err
@@ -164,16 +164,6 @@ func engineFor(ctx context.Context, s store.Store, rb *runbook.Runbook, out io.W
 		extra(&o)
 	}
 	return engine.New(o), nil
-}
-
-// usesCDN reports whether a runbook has CloudFront steps.
-func usesCDN(rb *runbook.Runbook) bool {
-	for _, s := range rb.Steps {
-		if s.Aliases != nil || s.Associate != nil || s.WatchAlias != nil || s.Deployed != nil {
-			return true
-		}
-	}
-	return false
 }
 
 // progress prints each committed event as one line and, while the run
@@ -233,4 +223,3 @@ func runExit(r store.Run) error {
 }
 
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
-

@@ -69,6 +69,19 @@ type Step struct {
 	Drain *Drain `json:"drain,omitempty"`
 }
 
+// UsesCDN reports whether the runbook (and so its rollback, which unwinds
+// these steps) has a step that calls CloudFront — aliases, AssociateAlias,
+// a watch, a Deployed wait, continuous deployment: the engine then needs a
+// CloudFront client.
+func (rb *Runbook) UsesCDN() bool {
+	for _, s := range rb.Steps {
+		if s.Aliases != nil || s.Associate != nil || s.WatchAlias != nil || s.Deployed != nil || s.Staging != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // Kind names the field that is set.
 func (s Step) Kind() string {
 	switch {
