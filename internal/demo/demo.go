@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cutover/cutover/internal/clock"
 	"github.com/cutover/cutover/internal/dns/route53"
 	"github.com/cutover/cutover/internal/edge/cloudfront"
 	"github.com/cutover/cutover/internal/engine"
@@ -224,7 +225,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	reached, rollingBack := -1, false
 	gateValues := map[int][]string{}
 	e := engine.New(engine.Options{
-		Store: st, Provider: prov, Clock: engine.RealClock{}, Gates: gates, Verifier: verifier, CDN: cloudfront.New(w.AWSConfig(), cloudfront.Options{}),
+		Store: st, Provider: prov, Clock: clock.Real{}, Gates: gates, Verifier: verifier, CDN: cloudfront.New(w.AWSConfig(), cloudfront.Options{}),
 		Poll: 100 * time.Millisecond, Owner: "demo",
 		OnEvent: func(ev store.Event) {
 			if ev.Type == "rollback.started" {
