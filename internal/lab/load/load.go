@@ -18,14 +18,9 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/cutover/cutover/internal/clock"
 )
-
-// Clock is where TTL expiry is read; tests may inject one.
-type Clock interface{ Now() time.Time }
-
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
 
 // Config describes one load run. Host and DNSServer are required, and at
 // least one of Duration and MaxRequests bounds the run.
@@ -62,7 +57,7 @@ type Config struct {
 	KeepAliveFraction float64 `json:"keepalive_fraction,omitempty"`
 
 	// Clock reads TTL expiry (real time by default).
-	Clock Clock `json:"-"`
+	Clock clock.Clock `json:"-"`
 	// Seed makes the choice of addresses reproducible.
 	Seed uint64 `json:"seed,omitempty"`
 	// OnResult, when set, sees every result as it happens (from many
@@ -119,7 +114,7 @@ func (c *Config) defaults() error {
 		}
 	}
 	if c.Clock == nil {
-		c.Clock = realClock{}
+		c.Clock = clock.Real{}
 	}
 	if c.Seed == 0 {
 		c.Seed = rand.Uint64()

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cutover/cutover/internal/clock"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 )
 
@@ -43,7 +44,7 @@ type Options struct {
 	// INSYNC times still never go backwards within one zone.
 	PropagationMax time.Duration
 	// RateLimit selects the throttling model; "" means RateLimitLegacy.
-	// Buckets refill on the Env's clock: with a FakeClock that is not
+	// Buckets refill on the Env's clock: with a fake clock that is not
 	// advanced, spent tokens never come back.
 	RateLimit RateLimit
 	// SerializeChanges makes a ChangeResourceRecordSets (or
@@ -77,7 +78,7 @@ type Service struct {
 // New returns an empty Route 53 on env.
 func New(env awsapi.Env, opts Options) *Service {
 	if env.Clock == nil {
-		env.Clock = awsapi.RealClock{}
+		env.Clock = clock.Real{}
 	}
 	if env.History == nil {
 		env.History = awsapi.NewHistory(env.Clock)
