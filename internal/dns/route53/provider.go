@@ -13,7 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/cutover/cutover/internal/clock"
 	"github.com/cutover/cutover/internal/dns"
+	"github.com/cutover/cutover/internal/ratelimit"
 )
 
 // Options tune a Provider. The zero value is production-ready.
@@ -34,7 +36,7 @@ type Options struct {
 	RatePerSecond float64
 	Burst         int
 	// Limiter, when set, replaces the shared per-account bucket.
-	Limiter *Limiter
+	Limiter *ratelimit.Limiter
 
 	// Sleep waits between attempts; it must return early with ctx's error.
 	// Default: a timer.
@@ -48,7 +50,7 @@ type Options struct {
 type Provider struct {
 	api     route53API
 	opts    Options
-	limiter *Limiter
+	limiter *ratelimit.Limiter
 }
 
 var (
@@ -83,7 +85,7 @@ func newProvider(api route53API, opts Options) *Provider {
 		opts.MaxDelay = DefaultMaxDelay
 	}
 	if opts.Sleep == nil {
-		opts.Sleep = sleepCtx
+		opts.Sleep = clock.Sleep
 	}
 	if opts.Rand == nil {
 		opts.Rand = rand.Float64

@@ -17,15 +17,9 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/cutover/cutover/internal/clock"
+	"github.com/cutover/cutover/internal/ratelimit"
 	"github.com/cutover/cutover/internal/retry"
 )
-
-// Clock is the adapter's source of time: every wait (deploy polls, backoff,
-// the watch loop, the rate limiter) goes through it.
-type Clock = clock.Clock
-
-// RealClock is the wall clock.
-type RealClock = clock.Real
 
 // Defaults for Options.
 const (
@@ -39,14 +33,15 @@ const (
 
 // Options tune a Client. The zero value is production-ready.
 type Options struct {
-	// Clock measures every wait; default the wall clock.
-	Clock Clock
+	// Clock measures every wait (deploy polls, backoff, the watch loop);
+	// default the wall clock.
+	Clock clock.Clock
 	// MaxAttempts bounds tries of one call (Throttling, transient faults
 	// on reads) and rounds of read-modify-write after a stale ETag; the
 	// first try included. Default DefaultMaxAttempts.
 	MaxAttempts int
 	// Limiter is the request budget; default SharedLimiter().
-	Limiter *Limiter
+	Limiter *ratelimit.Limiter
 	// DeployPoll is Abort's poll while the staging distribution deploys
 	// its disabling; default DefaultDeployPoll.
 	DeployPoll time.Duration
@@ -78,7 +73,7 @@ func New(cfg aws.Config, opts Options) *Client {
 
 func newClient(a api, opts Options) *Client {
 	if opts.Clock == nil {
-		opts.Clock = RealClock{}
+		opts.Clock = clock.Real{}
 	}
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = DefaultMaxAttempts

@@ -112,7 +112,7 @@ func newWorld(t *testing.T, extraSeed string, deployDelay time.Duration) *world 
 // dnsProvider is the Route 53 provider on the lab, with a budget of its
 // own so tests never wait on the process-wide one.
 func (w *world) dnsProvider() *r53.Provider {
-	return r53.New(w.cfg, r53.Options{Limiter: r53.NewLimiter(1000, 1000, nil, nil)})
+	return r53.New(w.cfg, r53.Options{Limiter: r53.NewLimiter(1000, 1000, nil)})
 }
 
 func (w *world) history(op string) []awsapi.Change {

@@ -1,29 +1,15 @@
 package route53
 
 import (
-	"time"
+	"github.com/cutover/cutover/internal/clock"
+	"github.com/cutover/cutover/internal/ratelimit"
 )
 
-// tokenBucket is a bucket of burst tokens refilled at rate per second,
-// measured on the service's clock.
-type tokenBucket struct {
-	burst, rate float64
-	tokens      float64
-	last        time.Time
-}
-
-func (b *tokenBucket) refill(now time.Time) {
-	if dt := now.Sub(b.last).Seconds(); dt > 0 {
-		b.tokens += dt * b.rate
-		if b.tokens > b.burst {
-			b.tokens = b.burst
-		}
-	}
-	b.last = now
-}
-
 // bucketSize is a bucket's burst and refill rate.
-type bucketSize struct{ burst, rate float64 }
+type bucketSize struct {
+	burst int
+	rate  float64
+}
 
 // Sizes from reference A4.
 var (
@@ -38,25 +24,26 @@ var (
 	}
 )
 
-// limiter holds every account's buckets. It is guarded by Service.mu.
+// limiter holds every account's buckets, refilled on the service's clock.
+// It is guarded by Service.mu.
 type limiter struct {
 	mode    RateLimit
-	buckets map[string]*tokenBucket // account \x00 action ("" = whole account)
+	clock   clock.Clock
+	buckets map[string]*ratelimit.Limiter // account \x00 action ("" = whole account)
 }
 
-func (l *limiter) bucket(key string, size bucketSize, now time.Time) *tokenBucket {
+func (l *limiter) bucket(key string, size bucketSize) *ratelimit.Limiter {
 	b := l.buckets[key]
 	if b == nil {
-		b = &tokenBucket{burst: size.burst, rate: size.rate, tokens: size.burst, last: now}
+		b = ratelimit.New(size.rate, size.burst, l.clock)
 		l.buckets[key] = b
 	}
-	b.refill(now)
 	return b
 }
 
 // allow takes a token for one call of action by account, or reports that
 // the call is throttled. A throttled call takes nothing.
-func (l *limiter) allow(account, action string, now time.Time) bool {
+func (l *limiter) allow(account, action string) bool {
 	switch l.mode {
 	case RateLimitOff:
 		return true
@@ -65,20 +52,13 @@ func (l *limiter) allow(account, action string, now time.Time) bool {
 		if !ok {
 			size = defaultAction
 		}
-		acct := l.bucket(account+"\x00", accountBucket, now)
-		act := l.bucket(account+"\x00"+action, size, now)
-		if acct.tokens < 1 || act.tokens < 1 {
+		acct := l.bucket(account+"\x00", accountBucket)
+		act := l.bucket(account+"\x00"+action, size)
+		if acct.Tokens() < 1 || act.Tokens() < 1 {
 			return false
 		}
-		acct.tokens--
-		act.tokens--
-		return true
+		return acct.Allow() && act.Allow()
 	default: // legacy
-		b := l.bucket(account+"\x00", legacyBucket, now)
-		if b.tokens < 1 {
-			return false
-		}
-		b.tokens--
-		return true
+		return l.bucket(account+"\x00", legacyBucket).Allow()
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cutover/cutover/internal/clock"
 	"github.com/cutover/cutover/internal/lab/awsapi"
+	"github.com/cutover/cutover/internal/ratelimit"
 )
 
 // Namespace is the XML namespace of every Route 53 request and response.
@@ -101,7 +102,7 @@ func New(env awsapi.Env, opts Options) *Service {
 		checks:    map[string]*healthCheck{},
 		checkRefs: map[string]*healthCheck{},
 		health:    map[string]bool{},
-		limiter:   limiter{mode: mode, buckets: map[string]*tokenBucket{}},
+		limiter:   limiter{mode: mode, clock: env.Clock, buckets: map[string]*ratelimit.Limiter{}},
 	}
 }
 
