@@ -16,6 +16,7 @@ import (
 	"github.com/cutover/cutover/internal/clock"
 	"github.com/cutover/cutover/internal/dns"
 	"github.com/cutover/cutover/internal/ratelimit"
+	"github.com/cutover/cutover/internal/retry"
 )
 
 // Options tune a Provider. The zero value is production-ready.
@@ -107,7 +108,7 @@ func (p *Provider) Records(ctx context.Context, zone, name string) ([]dns.Record
 	var out []dns.RecordSet
 	for {
 		var page *route53.ListResourceRecordSetsOutput
-		err := p.call(ctx, readCall, func(ctx context.Context) error {
+		err := p.call(ctx, retry.Read, func(ctx context.Context) error {
 			var err error
 			page, err = p.api.ListResourceRecordSets(ctx, in)
 			return err
@@ -159,7 +160,7 @@ func (p *Provider) Apply(ctx context.Context, cs dns.ChangeSet) (string, error) 
 	}
 	in := &route53.ChangeResourceRecordSetsInput{HostedZoneId: aws.String(zoneID), ChangeBatch: batch}
 	var out *route53.ChangeResourceRecordSetsOutput
-	err := p.call(ctx, writeCall, func(ctx context.Context) error {
+	err := p.call(ctx, retry.Write, func(ctx context.Context) error {
 		var err error
 		out, err = p.api.ChangeResourceRecordSets(ctx, in)
 		return err
@@ -242,7 +243,7 @@ func containsAny(s string, subs []string) bool {
 func (p *Provider) InSync(ctx context.Context, changeID string) (bool, error) {
 	id := bareID(changeID)
 	var out *route53.GetChangeOutput
-	err := p.call(ctx, readCall, func(ctx context.Context) error {
+	err := p.call(ctx, retry.Read, func(ctx context.Context) error {
 		var err error
 		out, err = p.api.GetChange(ctx, &route53.GetChangeInput{Id: aws.String(id)})
 		return err
@@ -258,7 +259,7 @@ func (p *Provider) InSync(ctx context.Context, changeID string) (bool, error) {
 func (p *Provider) ZoneName(ctx context.Context, zone string) (string, error) {
 	zoneID := bareID(zone)
 	var out *route53.GetHostedZoneOutput
-	err := p.call(ctx, readCall, func(ctx context.Context) error {
+	err := p.call(ctx, retry.Read, func(ctx context.Context) error {
 		var err error
 		out, err = p.api.GetHostedZone(ctx, &route53.GetHostedZoneInput{Id: aws.String(zoneID)})
 		return err

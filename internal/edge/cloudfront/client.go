@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"slices"
 	"strings"
 	"time"
@@ -14,7 +13,6 @@ import (
 	cf "github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/cutover/cutover/internal/clock"
 	"github.com/cutover/cutover/internal/ratelimit"
@@ -189,14 +187,12 @@ func (c *Client) WaitDeployed(ctx context.Context, id string, poll time.Duration
 	}
 }
 
-// retryKind says whether an operation may be repeated after an ambiguous
-// failure: a write that died on a 5xx or a broken connection may have been
-// applied, so only reads retry those.
-type retryKind int
-
+// readCall and writeCall say whether an operation may be repeated after an
+// ambiguous failure (see retry.Call): a write that died on a 5xx or a
+// broken connection may have been applied, so only reads retry those.
 const (
-	readCall retryKind = iota
-	writeCall
+	readCall  = retry.Read
+	writeCall = retry.Write
 )
 
 // errorCode returns the AWS error code in err, or "".
@@ -208,46 +204,15 @@ func errorCode(err error) string {
 	return ""
 }
 
-func isThrottling(err error) bool {
-	switch errorCode(err) {
-	case "Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded":
-		return true
-	}
-	return false
-}
-
-// transient reports a fault a read may safely repeat: a 5xx or a request
-// that never got an answer.
-func transient(err error) bool {
-	var status interface{ HTTPStatusCode() int }
-	if errors.As(err, &status) && status.HTTPStatusCode() >= 500 {
-		return true
-	}
-	var sendErr *smithyhttp.RequestSendError
-	if errors.As(err, &sendErr) {
-		return true
-	}
-	var netErr net.Error
-	return errors.As(err, &netErr)
-}
-
-func retryable(err error, kind retryKind) bool {
-	if isThrottling(err) {
-		// Refused before any effect: safe for writes too.
-		return true
-	}
-	return kind == readCall && transient(err)
-}
-
 // backoff is the ceiling of the jittered delay before attempt n+1.
 var backoff = retry.Exponential(DefaultBaseDelay, DefaultMaxDelay)
 
-// call runs op under the budget, retrying what retryable allows with
+// call runs op under the budget, retrying what retry.Retryable allows with
 // full-jitter backoff until MaxAttempts or ctx ends. The last error is
 // returned for the caller to wrap.
-func (c *Client) call(ctx context.Context, kind retryKind, op func(context.Context) error) error {
+func (c *Client) call(ctx context.Context, kind retry.Call, op func(context.Context) error) error {
 	return retry.Do(ctx, retry.Policy{MaxAttempts: c.opts.MaxAttempts, Backoff: backoff, Rand: c.opts.Rand, Sleep: c.opts.Clock.Sleep, Wait: c.opts.Limiter.Wait},
-		op, func(err error) bool { return retryable(err, kind) })
+		op, func(err error) bool { return retry.Retryable(err, kind) })
 }
 
 // isStale reports CloudFront's answer to an If-Match that no longer names
