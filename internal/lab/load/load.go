@@ -20,6 +20,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/cutover/cutover/internal/clock"
+	"github.com/cutover/cutover/internal/dnsquery"
 )
 
 // Config describes one load run. Host and DNSServer are required, and at
@@ -440,22 +441,12 @@ const maxChain = 8
 // queries when the server does not chase them itself. The TTL is the
 // smallest along the chain, as a caching resolver would serve it.
 func lookup(ctx context.Context, server, name string, timeout time.Duration) ([]netip.Addr, time.Duration, error) {
-	cl := &dns.Client{Timeout: timeout}
 	qname := dns.Fqdn(name)
 	minTTL := uint32(1<<31 - 1)
 	for hop := 0; hop < maxChain; hop++ {
-		m := new(dns.Msg)
-		m.SetQuestion(qname, dns.TypeA)
-		m.RecursionDesired = true
-		in, _, err := cl.ExchangeContext(ctx, m, server)
+		in, err := dnsquery.Exchange(ctx, server, qname, dns.TypeA, timeout)
 		if err != nil {
 			return nil, 0, fmt.Errorf("querying %s for %s: %w", server, qname, err)
-		}
-		if in.Truncated {
-			tcp := &dns.Client{Net: "tcp", Timeout: timeout}
-			if in, _, err = tcp.ExchangeContext(ctx, m, server); err != nil {
-				return nil, 0, fmt.Errorf("querying %s over TCP for %s: %w", server, qname, err)
-			}
 		}
 		if in.Rcode != dns.RcodeSuccess {
 			return nil, 0, fmt.Errorf("resolving %s: %s", qname, dns.RcodeToString[in.Rcode])
