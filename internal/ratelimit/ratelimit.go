@@ -27,13 +27,31 @@ type Limiter struct {
 	lim   *rate.Limiter
 }
 
-// New returns a full bucket of burst tokens refilling at perSecond tokens a
-// second on clk (the wall clock when nil).
-func New(perSecond float64, burst int, clk clock.Clock) *Limiter {
+// Budget sizes a bucket: Burst tokens, refilled at PerSecond tokens a
+// second.
+type Budget struct {
+	PerSecond float64
+	Burst     int
+}
+
+// Or returns b with a non-positive PerSecond or Burst taken from def.
+func (b Budget) Or(def Budget) Budget {
+	if b.PerSecond <= 0 {
+		b.PerSecond = def.PerSecond
+	}
+	if b.Burst <= 0 {
+		b.Burst = def.Burst
+	}
+	return b
+}
+
+// New returns a full bucket of b.Burst tokens refilling at b.PerSecond on
+// clk (the wall clock when nil).
+func New(b Budget, clk clock.Clock) *Limiter {
 	if clk == nil {
 		clk = clock.Real{}
 	}
-	return &Limiter{clock: clk, lim: rate.NewLimiter(rate.Limit(perSecond), burst)}
+	return &Limiter{clock: clk, lim: rate.NewLimiter(rate.Limit(b.PerSecond), b.Burst)}
 }
 
 // Rate returns the refill rate in tokens a second.

@@ -18,13 +18,7 @@ const (
 // NewLimiter returns a full bucket refilling at rate tokens a second on clk
 // (the wall clock when nil); a non-positive rate or burst takes the default.
 func NewLimiter(rate float64, burst int, clk clock.Clock) *ratelimit.Limiter {
-	if rate <= 0 {
-		rate = DefaultRequestsPerSecond
-	}
-	if burst <= 0 {
-		burst = DefaultBurst
-	}
-	return ratelimit.New(rate, burst, clk)
+	return ratelimit.New(ratelimit.Budget{PerSecond: rate, Burst: burst}.Or(ratelimit.Budget{PerSecond: DefaultRequestsPerSecond, Burst: DefaultBurst}), clk)
 }
 
 var (

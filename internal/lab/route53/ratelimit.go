@@ -5,22 +5,16 @@ import (
 	"github.com/cutover/cutover/internal/ratelimit"
 )
 
-// bucketSize is a bucket's burst and refill rate.
-type bucketSize struct {
-	burst int
-	rate  float64
-}
-
 // Sizes from reference A4.
 var (
-	legacyBucket  = bucketSize{5, 5}
-	accountBucket = bucketSize{50, 10}
-	defaultAction = bucketSize{50, 10}
-	actionBuckets = map[string]bucketSize{
-		"CreateHealthCheck":    {50, 0.5},
-		"DeleteHealthCheck":    {15, 3},
-		"GetHealthCheckStatus": {4, 1},
-		"CreateHostedZone":     {40, 2},
+	legacyBucket  = ratelimit.Budget{Burst: 5, PerSecond: 5}
+	accountBucket = ratelimit.Budget{Burst: 50, PerSecond: 10}
+	defaultAction = ratelimit.Budget{Burst: 50, PerSecond: 10}
+	actionBuckets = map[string]ratelimit.Budget{
+		"CreateHealthCheck":    {Burst: 50, PerSecond: 0.5},
+		"DeleteHealthCheck":    {Burst: 15, PerSecond: 3},
+		"GetHealthCheckStatus": {Burst: 4, PerSecond: 1},
+		"CreateHostedZone":     {Burst: 40, PerSecond: 2},
 	}
 )
 
@@ -32,10 +26,10 @@ type limiter struct {
 	buckets map[string]*ratelimit.Limiter // account \x00 action ("" = whole account)
 }
 
-func (l *limiter) bucket(key string, size bucketSize) *ratelimit.Limiter {
+func (l *limiter) bucket(key string, size ratelimit.Budget) *ratelimit.Limiter {
 	b := l.buckets[key]
 	if b == nil {
-		b = ratelimit.New(size.rate, size.burst, l.clock)
+		b = ratelimit.New(size, l.clock)
 		l.buckets[key] = b
 	}
 	return b
