@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cutover/cutover/internal/clock"
 	"github.com/cutover/cutover/internal/dns"
 	"github.com/cutover/cutover/internal/dns/memdns"
 	"github.com/cutover/cutover/internal/engine"
@@ -111,6 +112,6 @@ func (w *world) close() {
 // engine returns an engine on the real clock with the product's defaults
 // (Poll 2s, lease 30s) except for the options given.
 func (w *world) engine(o engine.Options) *engine.Engine {
-	o.Store, o.Provider, o.Clock = w.store, w.dns, engine.RealClock{}
+	o.Store, o.Provider, o.Clock = w.store, w.dns, clock.Real{}
 	return engine.New(o)
 }

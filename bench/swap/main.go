@@ -139,7 +139,7 @@ type watcher func(ctx context.Context, w *world) error
 
 // ours is cutover's way: the record read up front, WatchAlias, one CAS.
 func ours(ctx context.Context, w *world) error {
-	provider := r53.New(w.cfg, r53.Options{Limiter: r53.NewLimiter(r53.DefaultRatePerSecond, r53.DefaultBurst, nil, nil)})
+	provider := r53.New(w.cfg, r53.Options{Limiter: r53.NewLimiter(r53.DefaultRatePerSecond, r53.DefaultBurst, nil)})
 	recs, err := provider.Records(ctx, w.zone, hostname)
 	if err != nil {
 		return err

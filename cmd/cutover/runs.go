@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/cutover/cutover/internal/awsconfig"
+	"github.com/cutover/cutover/internal/clock"
 	"github.com/cutover/cutover/internal/dns"
 	"github.com/cutover/cutover/internal/dns/route53"
 	"github.com/cutover/cutover/internal/edge"
@@ -143,7 +144,7 @@ func engineFor(ctx context.Context, s store.Store, rb *runbook.Runbook, out io.W
 	if err != nil {
 		return nil, usageError(err)
 	}
-	o := engine.Options{Store: s, Provider: prov, Clock: engine.RealClock{}, Gates: gates, OnEvent: progress(ctx, out)}
+	o := engine.Options{Store: s, Provider: prov, Clock: clock.Real{}, Gates: gates, OnEvent: progress(ctx, out)}
 	if rb.UsesCDN() {
 		cf, err := cdnClient(ctx, rb.CDNRoleARN)
 		if err != nil {

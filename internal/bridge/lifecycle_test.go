@@ -16,12 +16,15 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/cutover/cutover/internal/clock/fakeclock"
 )
 
 func TestUpstreamHealthBeforeFirstRequestAndCooldown(t *testing.T) {
-	clk := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	clk := fakeclock.New(time.Unix(1_700_000_000, 0))
 	u, _ := url.Parse("http://127.0.0.1:1")
 	up := newUpstream(u, nil, HealthPolicy{Failures: 3, Cooldown: 10 * time.Second}, clk)
 	if !up.Healthy() {
@@ -70,7 +73,7 @@ func TestRoundRobinSkipsDownUpstreamAndAllDownIs502(t *testing.T) {
 	}()
 	deadURL := "http://" + dead.Addr().String()
 
-	clk := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	clk := fakeclock.New(time.Unix(1_700_000_000, 0))
 	cfg := baseConfig(a.URL, b.URL)
 	cfg.Health = HealthPolicy{Failures: 1, Cooldown: time.Minute}
 	s := startBridge(t, cfg, WithClock(clk))

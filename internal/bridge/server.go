@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/cutover/cutover/internal/clock"
 )
 
 var discardLog = log.New(io.Discard, "", 0)
@@ -30,7 +32,7 @@ var discardLog = log.New(io.Discard, "", 0)
 // atomically on Reload, and the upstreams with their pools and health.
 type Server struct {
 	cfg     *Config // listeners and limits are fixed at New
-	clock   Clock
+	clock   clock.Clock
 	logger  *slog.Logger
 	metrics *metrics
 	table   atomic.Pointer[table]
@@ -58,8 +60,9 @@ type Server struct {
 // Option adjusts a Server at construction.
 type Option func(*Server)
 
-// WithClock injects the time source used for upstream health cooldowns.
-func WithClock(c Clock) Option { return func(s *Server) { s.clock = c } }
+// WithClock injects the time source used for upstream health cooldowns;
+// tests inject a fake one.
+func WithClock(c clock.Clock) Option { return func(s *Server) { s.clock = c } }
 
 // WithLogger sets the logger for operational messages and the access log.
 func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.logger = l } }
@@ -76,7 +79,7 @@ func New(cfg *Config, opts ...Option) (*Server, error) {
 	}
 	s := &Server{
 		cfg:       c,
-		clock:     systemClock{},
+		clock:     clock.Real{},
 		logger:    slog.New(slog.NewJSONHandler(os.Stderr, nil)),
 		metrics:   newMetrics(),
 		upstreams: map[upstreamKey]*Upstream{},

@@ -10,14 +10,9 @@ import (
 	"os"
 	"sync/atomic"
 	"time"
+
+	"github.com/cutover/cutover/internal/clock"
 )
-
-// Clock is the time source for health cooldowns; tests inject a fake one.
-type Clock interface{ Now() time.Time }
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
 
 // Upstream is one forwarding target of a route. It owns its connection pool
 // and its passive health: it starts healthy (no evidence against it yet),
@@ -30,14 +25,14 @@ type Upstream struct {
 	conns     *connPool       // the lean path; nil in unit tests of health alone
 	timeout   time.Duration   // wait for response headers
 	policy    HealthPolicy
-	clock     Clock
+	clock     clock.Clock // health cooldowns
 
 	consecutive atomic.Int32
 	downUntil   atomic.Int64 // unix nanoseconds; 0 = never marked down
 }
 
-func newUpstream(u *url.URL, tr *http.Transport, policy HealthPolicy, clock Clock) *Upstream {
-	return &Upstream{URL: u, transport: tr, policy: policy, clock: clock}
+func newUpstream(u *url.URL, tr *http.Transport, policy HealthPolicy, clk clock.Clock) *Upstream {
+	return &Upstream{URL: u, transport: tr, policy: policy, clock: clk}
 }
 
 // closeIdle releases idle upstream connections of both forwarding paths;

@@ -1,6 +1,8 @@
-// Package clock is the source of time every waiting component takes by
-// injection — the engine, the CloudFront adapter, the Route 53 provider's
-// backoff — so tests run hours of waits on a fake clock in microseconds.
+// Package clock is the one source of time every component takes by
+// injection — the engine, the stores, the CloudFront and Route 53 adapters
+// and their rate limits, the bridge's health cooldowns, the lab's emulated
+// delays — so tests run hours of waits on a fake clock (package
+// clock/fakeclock) in microseconds.
 package clock
 
 import (

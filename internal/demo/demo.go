@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cutover/cutover/internal/clock"
 	"github.com/cutover/cutover/internal/dns/route53"
 	"github.com/cutover/cutover/internal/edge/cloudfront"
 	"github.com/cutover/cutover/internal/engine"
@@ -177,7 +178,7 @@ func newEngine(w *world.World, rb *runbook.Runbook, st store.Store, prov *route5
 	}
 	verifier := verify.New(verify.Options{Scheme: "http", Resolvers: []string{w.DNS}, NewMarker: "ok-new", OldMarker: "ok-old", Port: w.Sim.HTTPPort(), Path: "/ruok", Samples: 3, Timeout: 2 * time.Second})
 	return engine.New(engine.Options{
-		Store: st, Provider: prov, Clock: engine.RealClock{}, Gates: gates, Verifier: verifier, CDN: cloudfront.New(w.AWSConfig(), cloudfront.Options{}),
+		Store: st, Provider: prov, Clock: clock.Real{}, Gates: gates, Verifier: verifier, CDN: cloudfront.New(w.AWSConfig(), cloudfront.Options{}),
 		Poll: 100 * time.Millisecond, Owner: "demo",
 		OnEvent: onEvent,
 	}), nil

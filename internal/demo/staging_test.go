@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cf "github.com/aws/aws-sdk-go-v2/service/cloudfront"
 
+	"github.com/cutover/cutover/internal/clock"
 	"github.com/cutover/cutover/internal/dns/route53"
 	"github.com/cutover/cutover/internal/edge/cloudfront"
 	"github.com/cutover/cutover/internal/engine"
@@ -186,7 +187,7 @@ records:
 	var observeFrom, observeTo, doneAt time.Time
 	client := cloudfront.New(w.AWSConfig(), cloudfront.Options{DeployPoll: 100 * time.Millisecond})
 	e := engine.New(engine.Options{
-		Store: st, Provider: prov, Clock: engine.RealClock{}, CDN: client, Poll: 100 * time.Millisecond, Owner: "test",
+		Store: st, Provider: prov, Clock: clock.Real{}, CDN: client, Poll: 100 * time.Millisecond, Owner: "test",
 		Verifier: verify.New(verify.Options{Scheme: "http", Resolvers: []string{w.DNS}, NewMarker: "ok-new", OldMarker: "ok-old", Port: w.Sim.HTTPPort(), Path: "/ruok", Samples: 3, Timeout: 2 * time.Second}),
 		OnEvent: func(ev store.Event) {
 			t.Logf("%s %s", ev.Type, ev.Message)

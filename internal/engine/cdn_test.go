@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cutover/cutover/internal/clock/fakeclock"
 	"github.com/cutover/cutover/internal/dns"
 	"github.com/cutover/cutover/internal/dns/memdns"
 	"github.com/cutover/cutover/internal/edge/cdn"
@@ -93,7 +94,7 @@ type cdnWorld struct {
 
 func newCDNWorld(t *testing.T, mode string) *cdnWorld {
 	t.Helper()
-	w := &world{clock: NewFakeClock(t0), dns: memdns.New(), gates: map[string]gate.Gate{}}
+	w := &world{clock: fakeclock.New(t0), dns: memdns.New(), gates: map[string]gate.Gate{}}
 	w.store = memstore.New(memstore.Options{Clock: w.clock, OwnerGone: func(string) bool { return true }})
 	f := &fakeCDN{aliases: map[string][]string{"EOLD": {"cdn.example.com"}, "ENEW": nil}, domains: map[string]string{"EOLD": "dold.cloudfront.net", "ENEW": "dnew.cloudfront.net"}, dns: w.dns}
 	orig := dns.RecordSet{Name: "cdn.example.com.", Type: "A", Alias: &dns.AliasTarget{ZoneID: "Z2FDTNDATAQYW2", DNSName: "dold.cloudfront.net."}}

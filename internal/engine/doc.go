@@ -6,7 +6,7 @@
 // was not is reconciled against what the provider serves (never applied
 // twice), and every wait is a stored deadline (never restarted from zero).
 //
-// Time comes from an injected Clock; with a fake clock a 48-hour TTL wait
+// Time comes from an injected clock.Clock; with a fake clock a 48-hour TTL wait
 // takes microseconds. Gates return measurements; the engine decides what a
 // breach means (rollback or pause) from the gate's policy.
 package engine

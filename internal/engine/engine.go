@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/cutover/cutover/internal/clock"
 	"github.com/cutover/cutover/internal/dns"
 	"github.com/cutover/cutover/internal/gate"
 	"github.com/cutover/cutover/internal/runbook"
@@ -28,7 +29,7 @@ type VerifyResult = runbook.VerifyResult
 type Options struct {
 	Store    store.Store
 	Provider dns.Provider
-	Clock    Clock
+	Clock    clock.Clock
 	// Gates by name, built from the runbook's gate specs by the caller.
 	Gates map[string]gate.Gate
 	// CDN runs the CloudFront steps of the alias-move and bridge strategies.

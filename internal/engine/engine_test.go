@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cutover/cutover/internal/clock/fakeclock"
 	"github.com/cutover/cutover/internal/dns"
 	"github.com/cutover/cutover/internal/dns/memdns"
 	"github.com/cutover/cutover/internal/gate"
@@ -21,7 +22,7 @@ const zone = "Z1"
 var t0 = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
 type world struct {
-	clock *FakeClock
+	clock *fakeclock.Clock
 	store *memstore.Store
 	dns   *memdns.Provider
 	rb    *runbook.Runbook
@@ -34,7 +35,7 @@ func oldCNAME(ttl int64) dns.RecordSet {
 
 func newWorld(t *testing.T, spec runbook.Spec) *world {
 	t.Helper()
-	w := &world{clock: NewFakeClock(t0), dns: memdns.New(), gates: map[string]gate.Gate{}}
+	w := &world{clock: fakeclock.New(t0), dns: memdns.New(), gates: map[string]gate.Gate{}}
 	w.store = memstore.New(memstore.Options{Clock: w.clock, OwnerGone: func(string) bool { return true }})
 	w.dns.InSyncAfter = 2
 	w.dns.Put(zone, oldCNAME(300), dns.RecordSet{Name: "api.example.com.", Type: "TXT", TTL: 300, Values: []string{`"keep me"`}})

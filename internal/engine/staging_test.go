@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cutover/cutover/internal/clock/fakeclock"
 	"github.com/cutover/cutover/internal/dns"
 	"github.com/cutover/cutover/internal/dns/memdns"
 	"github.com/cutover/cutover/internal/edge/cdn"
@@ -267,7 +268,7 @@ var stagingRecord = dns.RecordSet{Name: "www.example.com.", Type: "A", Alias: &d
 
 func newStagingWorld(t *testing.T, st *runbook.StagingSpec, edit ...func(*runbook.Spec)) *stagingWorld {
 	t.Helper()
-	w := &world{clock: NewFakeClock(t0), dns: memdns.New(), gates: map[string]gate.Gate{}}
+	w := &world{clock: fakeclock.New(t0), dns: memdns.New(), gates: map[string]gate.Gate{}}
 	w.store = memstore.New(memstore.Options{Clock: w.clock, OwnerGone: func(string) bool { return true }})
 	w.dns.Put(zone, stagingRecord)
 	recs, _ := w.dns.Records(context.Background(), zone, "www.example.com")

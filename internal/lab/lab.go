@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cutover/cutover/internal/clock"
 	"github.com/cutover/cutover/internal/lab/acm"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/cloudfront"
@@ -22,7 +23,7 @@ import (
 // the defaults documented on each field.
 type Options struct {
 	// Clock measures every emulated delay. Default: the wall clock.
-	Clock awsapi.Clock
+	Clock clock.Clock
 	// Propagation is how long a Route 53 change stays PENDING (default 2s);
 	// PropagationMax > Propagation adds per-change jitter.
 	Propagation, PropagationMax time.Duration

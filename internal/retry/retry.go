@@ -1,7 +1,9 @@
 // Package retry runs an AWS call again when the answer says it may: full
 // jitter exponential backoff, an optional rate limiter before every
 // attempt, a bounded number of attempts, and an injected sleep so tests
-// run instantly.
+// run instantly. Retryable is the one classifier of what "may" means
+// (throttling always, transient faults for reads only), shared by the
+// Route 53 and CloudFront adapters.
 package retry
 
 import (

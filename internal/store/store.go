@@ -213,18 +213,6 @@ func (e *LockedError) Error() string {
 // Unwrap makes errors.Is(err, ErrLocked) true.
 func (e *LockedError) Unwrap() error { return ErrLocked }
 
-// Clock tells the store the time. Tests inject a fake one to control lease
-// expiry and the timestamps the store assigns.
-type Clock interface {
-	Now() time.Time
-}
-
-// SystemClock is the wall clock.
-type SystemClock struct{}
-
-// Now returns time.Now().
-func (SystemClock) Now() time.Time { return time.Now() }
-
 // Store keeps runs, their event logs and the per-hostname leases. Every
 // method is one atomic transaction; implementations are safe for concurrent
 // use by several goroutines and, for file-backed ones, several processes.

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cutover/cutover/internal/clock/fakeclock"
 	"github.com/cutover/cutover/internal/store"
 	"github.com/cutover/cutover/internal/store/memstore"
 	"github.com/cutover/cutover/internal/store/storetest"
@@ -89,7 +90,7 @@ func TestLockedErrorMessage(t *testing.T) {
 // its commit, so the request is seen, not overwritten.
 func TestUpdateRetriesStale(t *testing.T) {
 	ctx := context.Background()
-	s := memstore.New(memstore.Options{Clock: storetest.NewClock(storetest.Epoch)})
+	s := memstore.New(memstore.Options{Clock: fakeclock.New(storetest.Epoch)})
 	if _, err := s.CreateRun(ctx, store.Run{Name: "r", Hostname: "h.example.com", State: store.StateRunning}); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/cutover/cutover/internal/dnsquery"
 	"github.com/cutover/cutover/internal/gate/probe"
 )
 
@@ -109,15 +110,7 @@ func nsAddrs(ctx context.Context, server, ns string, timeout time.Duration) ([]s
 }
 
 func query(ctx context.Context, server, name string, qtype uint16, timeout time.Duration) (*dns.Msg, error) {
-	q := new(dns.Msg)
-	q.SetQuestion(name, qtype)
-	q.RecursionDesired = true
-	c := &dns.Client{Net: "udp", Timeout: timeout}
-	msg, _, err := c.ExchangeContext(ctx, q, server)
-	if err == nil && msg.Truncated {
-		c.Net = "tcp"
-		msg, _, err = c.ExchangeContext(ctx, q, server)
-	}
+	msg, err := dnsquery.Exchange(ctx, server, name, qtype, timeout)
 	if err != nil {
 		return nil, fmt.Errorf("querying %s %s: %w", strings.TrimSuffix(name, "."), dns.TypeToString[qtype], err)
 	}

@@ -35,7 +35,7 @@ func TestWireAgainstMoto(t *testing.T) {
 		t.Fatalf("creating zone: %v", err)
 	}
 	zoneID := aws.ToString(zone.HostedZone.Id) // "/hostedzone/…": the provider must cope
-	p := New(cfg, Options{Limiter: NewLimiter(1000, 1000, nil, nil), Sleep: func(context.Context, time.Duration) error { return nil }})
+	p := New(cfg, Options{Limiter: NewLimiter(1000, 1000, nil), Sleep: func(context.Context, time.Duration) error { return nil }})
 
 	if name, err := p.ZoneName(ctx, zoneID); err != nil || name != "example.com." {
 		t.Fatalf("ZoneName = %q, %v", name, err)

@@ -13,7 +13,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/cutover/cutover/internal/clock"
 	"github.com/cutover/cutover/internal/dns"
+	"github.com/cutover/cutover/internal/ratelimit"
+	"github.com/cutover/cutover/internal/retry"
 )
 
 // Options tune a Provider. The zero value is production-ready.
@@ -34,7 +37,7 @@ type Options struct {
 	RatePerSecond float64
 	Burst         int
 	// Limiter, when set, replaces the shared per-account bucket.
-	Limiter *Limiter
+	Limiter *ratelimit.Limiter
 
 	// Sleep waits between attempts; it must return early with ctx's error.
 	// Default: a timer.
@@ -48,7 +51,7 @@ type Options struct {
 type Provider struct {
 	api     route53API
 	opts    Options
-	limiter *Limiter
+	limiter *ratelimit.Limiter
 }
 
 var (
@@ -83,7 +86,7 @@ func newProvider(api route53API, opts Options) *Provider {
 		opts.MaxDelay = DefaultMaxDelay
 	}
 	if opts.Sleep == nil {
-		opts.Sleep = sleepCtx
+		opts.Sleep = clock.Sleep
 	}
 	if opts.Rand == nil {
 		opts.Rand = rand.Float64
@@ -105,7 +108,7 @@ func (p *Provider) Records(ctx context.Context, zone, name string) ([]dns.Record
 	var out []dns.RecordSet
 	for {
 		var page *route53.ListResourceRecordSetsOutput
-		err := p.call(ctx, readCall, func(ctx context.Context) error {
+		err := p.call(ctx, retry.Read, func(ctx context.Context) error {
 			var err error
 			page, err = p.api.ListResourceRecordSets(ctx, in)
 			return err
@@ -157,7 +160,7 @@ func (p *Provider) Apply(ctx context.Context, cs dns.ChangeSet) (string, error) 
 	}
 	in := &route53.ChangeResourceRecordSetsInput{HostedZoneId: aws.String(zoneID), ChangeBatch: batch}
 	var out *route53.ChangeResourceRecordSetsOutput
-	err := p.call(ctx, writeCall, func(ctx context.Context) error {
+	err := p.call(ctx, retry.Write, func(ctx context.Context) error {
 		var err error
 		out, err = p.api.ChangeResourceRecordSets(ctx, in)
 		return err
@@ -240,7 +243,7 @@ func containsAny(s string, subs []string) bool {
 func (p *Provider) InSync(ctx context.Context, changeID string) (bool, error) {
 	id := bareID(changeID)
 	var out *route53.GetChangeOutput
-	err := p.call(ctx, readCall, func(ctx context.Context) error {
+	err := p.call(ctx, retry.Read, func(ctx context.Context) error {
 		var err error
 		out, err = p.api.GetChange(ctx, &route53.GetChangeInput{Id: aws.String(id)})
 		return err
@@ -256,7 +259,7 @@ func (p *Provider) InSync(ctx context.Context, changeID string) (bool, error) {
 func (p *Provider) ZoneName(ctx context.Context, zone string) (string, error) {
 	zoneID := bareID(zone)
 	var out *route53.GetHostedZoneOutput
-	err := p.call(ctx, readCall, func(ctx context.Context) error {
+	err := p.call(ctx, retry.Read, func(ctx context.Context) error {
 		var err error
 		out, err = p.api.GetHostedZone(ctx, &route53.GetHostedZoneInput{Id: aws.String(zoneID)})
 		return err

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/cutover/cutover/internal/clock/fakeclock"
 	"github.com/cutover/cutover/internal/dns"
 )
 
@@ -36,7 +37,7 @@ func testProvider(f *fakeAPI, opts Options) (*Provider, *sleeps) {
 		opts.Rand = func() float64 { return 1 }
 	}
 	if opts.Limiter == nil {
-		opts.Limiter = NewLimiter(1e9, 1<<30, nil, func(context.Context, time.Duration) error { return nil })
+		opts.Limiter = NewLimiter(1e9, 1<<30, fakeclock.New(time.Unix(0, 0)))
 	}
 	return newProvider(f, opts), s
 }

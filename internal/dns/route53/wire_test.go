@@ -97,7 +97,7 @@ func wireProvider(t *testing.T, s *scripted, opts Options) *Provider {
 		BaseEndpoint: aws.String(srv.URL),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
 	}
-	opts.Limiter = NewLimiter(1e6, 1e6, nil, nil)
+	opts.Limiter = NewLimiter(1e6, 1e6, nil)
 	opts.Sleep = func(context.Context, time.Duration) error { return nil }
 	return New(cfg, opts)
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"slices"
 	"strings"
 	"time"
@@ -14,19 +13,12 @@ import (
 	cf "github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/cutover/cutover/internal/clock"
 	"github.com/cutover/cutover/internal/edge/cdn"
+	"github.com/cutover/cutover/internal/ratelimit"
 	"github.com/cutover/cutover/internal/retry"
 )
-
-// Clock is the adapter's source of time: every wait (deploy polls, backoff,
-// the watch loop, the rate limiter) goes through it.
-type Clock = clock.Clock
-
-// RealClock is the wall clock.
-type RealClock = clock.Real
 
 // Defaults for Options.
 const (
@@ -40,14 +32,15 @@ const (
 
 // Options tune a Client. The zero value is production-ready.
 type Options struct {
-	// Clock measures every wait; default the wall clock.
-	Clock Clock
+	// Clock measures every wait (deploy polls, backoff, the watch loop);
+	// default the wall clock.
+	Clock clock.Clock
 	// MaxAttempts bounds tries of one call (Throttling, transient faults
 	// on reads) and rounds of read-modify-write after a stale ETag; the
 	// first try included. Default DefaultMaxAttempts.
 	MaxAttempts int
 	// Limiter is the request budget; default SharedLimiter().
-	Limiter *Limiter
+	Limiter *ratelimit.Limiter
 	// DeployPoll is Abort's poll while the staging distribution deploys
 	// its disabling; default DefaultDeployPoll.
 	DeployPoll time.Duration
@@ -79,7 +72,7 @@ func New(cfg aws.Config, opts Options) *Client {
 
 func newClient(a api, opts Options) *Client {
 	if opts.Clock == nil {
-		opts.Clock = RealClock{}
+		opts.Clock = clock.Real{}
 	}
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = DefaultMaxAttempts
@@ -173,14 +166,12 @@ func (c *Client) WaitDeployed(ctx context.Context, id string, poll time.Duration
 	}
 }
 
-// retryKind says whether an operation may be repeated after an ambiguous
-// failure: a write that died on a 5xx or a broken connection may have been
-// applied, so only reads retry those.
-type retryKind int
-
+// readCall and writeCall say whether an operation may be repeated after an
+// ambiguous failure (see retry.Call): a write that died on a 5xx or a
+// broken connection may have been applied, so only reads retry those.
 const (
-	readCall retryKind = iota
-	writeCall
+	readCall  = retry.Read
+	writeCall = retry.Write
 )
 
 // errorCode returns the AWS error code in err, or "".
@@ -192,46 +183,15 @@ func errorCode(err error) string {
 	return ""
 }
 
-func isThrottling(err error) bool {
-	switch errorCode(err) {
-	case "Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded":
-		return true
-	}
-	return false
-}
-
-// transient reports a fault a read may safely repeat: a 5xx or a request
-// that never got an answer.
-func transient(err error) bool {
-	var status interface{ HTTPStatusCode() int }
-	if errors.As(err, &status) && status.HTTPStatusCode() >= 500 {
-		return true
-	}
-	var sendErr *smithyhttp.RequestSendError
-	if errors.As(err, &sendErr) {
-		return true
-	}
-	var netErr net.Error
-	return errors.As(err, &netErr)
-}
-
-func retryable(err error, kind retryKind) bool {
-	if isThrottling(err) {
-		// Refused before any effect: safe for writes too.
-		return true
-	}
-	return kind == readCall && transient(err)
-}
-
 // backoff is the ceiling of the jittered delay before attempt n+1.
 var backoff = retry.Exponential(DefaultBaseDelay, DefaultMaxDelay)
 
-// call runs op under the budget, retrying what retryable allows with
+// call runs op under the budget, retrying what retry.Retryable allows with
 // full-jitter backoff until MaxAttempts or ctx ends. The last error is
 // returned for the caller to wrap.
-func (c *Client) call(ctx context.Context, kind retryKind, op func(context.Context) error) error {
+func (c *Client) call(ctx context.Context, kind retry.Call, op func(context.Context) error) error {
 	err := retry.Do(ctx, retry.Policy{MaxAttempts: c.opts.MaxAttempts, Backoff: backoff, Rand: c.opts.Rand, Sleep: c.opts.Clock.Sleep, Wait: c.opts.Limiter.Wait},
-		op, func(err error) bool { return retryable(err, kind) })
+		op, func(err error) bool { return retry.Retryable(err, kind) })
 	return translate(err)
 }
 

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cf "github.com/aws/aws-sdk-go-v2/service/cloudfront"
 
+	"github.com/cutover/cutover/internal/clock/fakeclock"
 	"github.com/cutover/cutover/internal/dns"
 	r53 "github.com/cutover/cutover/internal/dns/route53"
 	"github.com/cutover/cutover/internal/lab"
@@ -22,39 +22,12 @@ import (
 	labr53 "github.com/cutover/cutover/internal/lab/route53"
 )
 
-// fakeClock moves only when slept on; onSleep lets a test act at a given
-// moment of the watched timeline. It also serves as the lab's clock, so
-// deploy delays and the adapter's waits share one timeline.
-type fakeClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	onSleep func(now time.Time)
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	if d > 0 {
-		c.now = c.now.Add(d)
-	}
-	now, hook := c.now, c.onSleep
-	c.mu.Unlock()
-	if hook != nil {
-		hook(now)
-	}
-	return nil
+// newFakeClock returns the tests' clock: it moves only when slept on, and
+// OnSleep lets a test act at a given moment of the watched timeline. It
+// also serves as the lab's clock, so deploy delays and the adapter's waits
+// share one timeline.
+func newFakeClock() *fakeclock.Clock {
+	return fakeclock.New(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
 }
 
 const baseSeed = `
@@ -90,7 +63,7 @@ type world struct {
 	lab    *lab.Lab
 	seeded *lab.Seeded
 	url    string
-	clock  *fakeClock
+	clock  *fakeclock.Clock
 	cfg    aws.Config
 	raw    *cf.Client
 	client *Client
@@ -139,7 +112,7 @@ func newWorld(t *testing.T, extraSeed string, deployDelay time.Duration) *world 
 // dnsProvider is the Route 53 provider on the lab, with a budget of its
 // own so tests never wait on the process-wide one.
 func (w *world) dnsProvider() *r53.Provider {
-	return r53.New(w.cfg, r53.Options{Limiter: r53.NewLimiter(1000, 1000, nil, nil)})
+	return r53.New(w.cfg, r53.Options{Limiter: r53.NewLimiter(1000, 1000, nil)})
 }
 
 func (w *world) history(op string) []awsapi.Change {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cf "github.com/aws/aws-sdk-go-v2/service/cloudfront"
+
+	"github.com/cutover/cutover/internal/retry"
 )
 
 // ErrSwapTimeout is returned by WatchAlias when the alias has not arrived
@@ -108,10 +110,10 @@ func (c *Client) WatchAlias(ctx context.Context, targetID, alias string, o Watch
 			p.Interval = max(o.Interval, p.Interval/2)
 		case ctx.Err() != nil:
 			return time.Time{}, fmt.Errorf("watching distribution %s for alias %s: %w", targetID, alias, ctx.Err())
-		case isThrottling(err):
+		case retry.Throttled(err):
 			p.Throttled++
 			p.Interval = min(o.MaxInterval, p.Interval*2)
-		case transient(err):
+		case retry.Transient(err):
 			p.Faults++
 			if p.Faults >= o.MaxFaults {
 				return time.Time{}, fmt.Errorf("watching distribution %s for alias %s: %d faults in a row: %w", targetID, alias, p.Faults, err)

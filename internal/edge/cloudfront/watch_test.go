@@ -17,7 +17,7 @@ func (w *world) swapAt(t *testing.T, at time.Time) func() time.Time {
 	t.Helper()
 	w.prove(t, "www.example.com", w.new())
 	var moved time.Time
-	w.clock.onSleep = func(now time.Time) {
+	w.clock.OnSleep = func(now time.Time) {
 		if !moved.IsZero() || now.Before(at) {
 			return
 		}
@@ -117,7 +117,7 @@ func TestWatchAliasStopsOnWhatRetryCannotFix(t *testing.T) {
 		t.Fatalf("after %d requests: %v", w.cfRequests.Load(), err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	w.clock.onSleep = func(now time.Time) { cancel() }
+	w.clock.OnSleep = func(now time.Time) { cancel() }
 	_, err = w.client.WatchAlias(ctx, w.new(), "www.example.com", WatchOptions{Timeout: time.Hour})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled watch: %v", err)

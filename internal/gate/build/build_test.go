@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/cutover/cutover/internal/clock/fakeclock"
 	"github.com/cutover/cutover/internal/gate"
 	"github.com/cutover/cutover/internal/gate/build"
 	"github.com/cutover/cutover/internal/gate/probe"
@@ -218,7 +219,7 @@ func TestGatesWorkAfterRoundTrip(t *testing.T) {
 		w.Header().Set("X-Edge", "new")
 		fmt.Fprintln(w, "ok")
 	}))
-	clock := awsapi.NewFakeClock(time.Date(2026, 11, 22, 10, 10, 0, 0, time.UTC))
+	clock := fakeclock.New(time.Date(2026, 11, 22, 10, 10, 0, 0, time.UTC))
 	svc := labcw.New(awsapi.NewEnv(clock), labcw.Options{})
 	srv := httptest.NewServer(svc)
 	t.Cleanup(srv.Close)

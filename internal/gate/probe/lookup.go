@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/cutover/cutover/internal/dnsquery"
 )
 
 // Answer is where one resolution of a name led.
@@ -76,15 +78,7 @@ func Lookup(ctx context.Context, server, host string, timeout time.Duration) (An
 }
 
 func exchange(ctx context.Context, server, name string, qtype uint16, timeout time.Duration) (*dns.Msg, error) {
-	q := new(dns.Msg)
-	q.SetQuestion(name, qtype)
-	q.RecursionDesired = true
-	c := &dns.Client{Net: "udp", Timeout: timeout}
-	msg, _, err := c.ExchangeContext(ctx, q, server)
-	if err == nil && msg.Truncated {
-		c.Net = "tcp"
-		msg, _, err = c.ExchangeContext(ctx, q, server)
-	}
+	msg, err := dnsquery.Exchange(ctx, server, name, qtype, timeout)
 	if err != nil {
 		return nil, fmt.Errorf("querying %s %s via %s: %w", trimDot(name), dns.TypeToString[qtype], server, err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/acm/types"
 
+	"github.com/cutover/cutover/internal/clock/fakeclock"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
 )
@@ -42,7 +43,7 @@ func (d *fakeDNS) set(name, value string) {
 }
 
 type lab struct {
-	clock *awsapi.FakeClock
+	clock *fakeclock.Clock
 	env   awsapi.Env
 	dns   *fakeDNS
 	svc   *Service
@@ -58,7 +59,7 @@ func jsonErrors(w http.ResponseWriter, err error) {
 
 func newLab(t *testing.T) *lab {
 	t.Helper()
-	l := &lab{clock: awsapi.NewFakeClock(t0), dns: &fakeDNS{records: map[string]string{}}, inUse: map[string][]string{}}
+	l := &lab{clock: fakeclock.New(t0), dns: &fakeDNS{records: map[string]string{}}, inUse: map[string][]string{}}
 	l.env = awsapi.NewEnv(l.clock)
 	l.svc = New(l.env, Options{DNS: l.dns, InUse: func(arn string) []string {
 		l.mu.Lock()

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cutover/cutover/internal/clock/fakeclock"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
 )
@@ -27,7 +28,7 @@ func FuzzRequest(f *testing.F) {
 	f.Add("ListTagsForCertificate", `[]`)
 	f.Fuzz(func(t *testing.T, op, body string) {
 		// A fresh service per input keeps executions independent and fast.
-		env := awsapi.NewEnv(awsapi.NewFakeClock(time.Unix(0, 0)))
+		env := awsapi.NewEnv(fakeclock.New(time.Unix(0, 0)))
 		svc := New(env, Options{DNS: staticDNS{}})
 		svc.Import(awsapi.DefaultAccountID, []string{"seed.example.com"})
 		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))

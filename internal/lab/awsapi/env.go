@@ -1,17 +1,23 @@
 package awsapi
 
+import "github.com/cutover/cutover/internal/clock"
+
 // Env is what every emulated service is built with: the clock all delays are
 // measured on, the shared change history, and the keyring of accepted keys.
+// Every delay the lab emulates (change propagation, distribution deployment,
+// certificate validation) is computed from Clock lazily, on read, so a test
+// can move a fake clock instead of sleeping.
 type Env struct {
-	Clock   Clock
+	Clock   clock.Clock
 	History *History
 	Keys    *Keyring
 }
 
-// NewEnv returns an Env on clock with an empty history and the built-in keys.
-func NewEnv(clock Clock) Env {
-	if clock == nil {
-		clock = RealClock{}
+// NewEnv returns an Env on clk (the wall clock when nil) with an empty
+// history and the built-in keys.
+func NewEnv(clk clock.Clock) Env {
+	if clk == nil {
+		clk = clock.Real{}
 	}
-	return Env{Clock: clock, History: NewHistory(clock), Keys: NewKeyring(clock)}
+	return Env{Clock: clk, History: NewHistory(clk), Keys: NewKeyring(clk)}
 }

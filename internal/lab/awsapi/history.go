@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"sync"
 	"time"
+
+	"github.com/cutover/cutover/internal/clock"
 )
 
 // Change is one accepted write to the lab's world: which account and caller
@@ -24,13 +26,13 @@ type Change struct {
 // recorded; a rejected request leaves no trace, as it leaves none in AWS.
 type History struct {
 	mu      sync.Mutex
-	clock   Clock
+	clock   clock.Clock
 	entries []Change
 	subs    []chan Change
 }
 
-// NewHistory returns an empty history stamped by clock.
-func NewHistory(clock Clock) *History { return &History{clock: clock} }
+// NewHistory returns an empty history stamped by clk.
+func NewHistory(clk clock.Clock) *History { return &History{clock: clk} }
 
 // Record appends a change. before and after are marshalled to JSON now, so
 // later mutation of the values cannot rewrite history. A nil value is

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"sync"
 	"time"
+
+	"github.com/cutover/cutover/internal/clock"
 )
 
 // Identity is who a request acts as: an account and a principal in it.
@@ -43,13 +45,13 @@ const (
 type Keyring struct {
 	mu    sync.RWMutex
 	keys  map[string]Credential
-	clock Clock
+	clock clock.Clock
 }
 
 // NewKeyring returns a keyring holding the admin keys of the two built-in
 // accounts.
-func NewKeyring(clock Clock) *Keyring {
-	k := &Keyring{keys: map[string]Credential{}, clock: clock}
+func NewKeyring(clk clock.Clock) *Keyring {
+	k := &Keyring{keys: map[string]Credential{}, clock: clk}
 	for _, c := range []Credential{
 		{AccessKeyID: DefaultAccessKeyID, SecretAccessKey: DefaultSecretAccessKey, Identity: Identity{AccountID: DefaultAccountID, ARN: "arn:aws:iam::" + DefaultAccountID + ":user/lab-admin", UserID: "AIDALAB1111ADMIN0001"}},
 		{AccessKeyID: OtherAccessKeyID, SecretAccessKey: OtherSecretAccessKey, Identity: Identity{AccountID: OtherAccountID, ARN: "arn:aws:iam::" + OtherAccountID + ":user/lab-admin", UserID: "AIDALAB2222ADMIN0002"}},

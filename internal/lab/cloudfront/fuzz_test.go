@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/cutover/cutover/internal/clock/fakeclock"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
 )
@@ -70,7 +71,7 @@ func FuzzPolicyConfig(f *testing.F) {
 func FuzzCreateDistributionHTTP(f *testing.F) {
 	f.Add([]byte(rawConfigXML("seed", "")), false)
 	f.Add([]byte(`<DistributionConfigWithTags><DistributionConfig></DistributionConfig><Tags><Items><Tag><Key>k</Key></Tag></Items></Tags></DistributionConfigWithTags>`), true)
-	svc := New(awsapi.NewEnv(awsapi.NewFakeClock(t0)), Options{Seed: 1})
+	svc := New(awsapi.NewEnv(fakeclock.New(t0)), Options{Seed: 1})
 	f.Fuzz(func(t *testing.T, body []byte, withTags bool) {
 		path := "/2020-05-31/distribution"
 		if withTags {

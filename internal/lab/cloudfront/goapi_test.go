@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cutover/cutover/internal/clock/fakeclock"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 )
 
@@ -61,7 +62,7 @@ func TestGoAPIResolveAndSeedPath(t *testing.T) {
 }
 
 func TestDeployJitterStaysInRange(t *testing.T) {
-	clock := awsapi.NewFakeClock(t0)
+	clock := fakeclock.New(t0)
 	svc := New(awsapi.NewEnv(clock), Options{DeployDelay: 10 * time.Second, DeployJitter: 5 * time.Second, Seed: 7})
 	for i := range 20 {
 		v, err := svc.CreateDistributionFor(awsapi.DefaultAccountID, DistributionInput{CallerReference: string(rune('a' + i)), Origins: []Origin{{ID: "o", DomainName: "o.test"}}})

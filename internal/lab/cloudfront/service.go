@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cutover/cutover/internal/clock"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 )
 
@@ -102,7 +103,7 @@ type Service struct {
 // New returns an empty CloudFront.
 func New(env awsapi.Env, opts Options) *Service {
 	if env.Clock == nil {
-		env.Clock = awsapi.RealClock{}
+		env.Clock = clock.Real{}
 	}
 	if env.History == nil {
 		env.History = awsapi.NewHistory(env.Clock)

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/cutover/cutover/internal/clock/fakeclock"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
 )
@@ -69,7 +70,7 @@ const (
 type lab struct {
 	svc    *Service
 	env    awsapi.Env
-	clock  *awsapi.FakeClock
+	clock  *fakeclock.Clock
 	certs  *fakeCerts
 	dns    *fakeDNS
 	url    string
@@ -80,7 +81,7 @@ type lab struct {
 
 func newLab(t testing.TB) *lab {
 	t.Helper()
-	clock := awsapi.NewFakeClock(t0)
+	clock := fakeclock.New(t0)
 	env := awsapi.NewEnv(clock)
 	certs := &fakeCerts{certs: map[string]CertInfo{
 		certA:       {AccountID: awsapi.DefaultAccountID, Status: "ISSUED", Domains: []string{"example.com", "*.example.com"}},

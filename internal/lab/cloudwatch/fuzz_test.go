@@ -9,6 +9,7 @@ import (
 
 	"github.com/fxamacker/cbor/v2"
 
+	"github.com/cutover/cutover/internal/clock/fakeclock"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 )
 
@@ -19,7 +20,7 @@ import (
 var fuzzOps = []string{"PutMetricData", "GetMetricData", "GetMetricStatistics", "ListMetrics", "PutMetricAlarm", "DescribeAlarms", "DeleteAlarms"}
 
 func fuzzService() *Service {
-	return New(awsapi.NewEnv(awsapi.NewFakeClock(t0)), Options{})
+	return New(awsapi.NewEnv(fakeclock.New(t0)), Options{})
 }
 
 func checkFuzzResponse(t *testing.T, rec *httptest.ResponseRecorder) {

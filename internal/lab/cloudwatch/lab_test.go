@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cutover/cutover/internal/clock/fakeclock"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
 )
@@ -17,7 +18,7 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 type lab struct {
 	svc   *Service
-	clock *awsapi.FakeClock
+	clock *fakeclock.Clock
 	env   awsapi.Env
 	url   string
 }
@@ -26,7 +27,7 @@ type lab struct {
 // server uses: SigV4 scope → keyring → identity in the context.
 func newLab(t *testing.T, opts Options) *lab {
 	t.Helper()
-	clock := awsapi.NewFakeClock(t0)
+	clock := fakeclock.New(t0)
 	env := awsapi.NewEnv(clock)
 	svc := New(env, opts)
 	srv := httptest.NewServer(awstest.Authenticate(env, awstest.XMLErrors(""), nil, svc))

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cutover/cutover/internal/clock"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 )
 
@@ -42,7 +43,7 @@ func New(env awsapi.Env, opts Options) *Service {
 		opts.Region = "us-east-1"
 	}
 	if env.Clock == nil {
-		env.Clock = awsapi.RealClock{}
+		env.Clock = clock.Real{}
 	}
 	if env.History == nil {
 		env.History = awsapi.NewHistory(env.Clock)

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
+	"github.com/cutover/cutover/internal/clock/fakeclock"
 	"github.com/cutover/cutover/internal/lab"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	labr53 "github.com/cutover/cutover/internal/lab/route53"
@@ -81,7 +82,7 @@ func FuzzLabEndpoint(f *testing.F) {
 		}
 		// A fresh lab per input, so that a failure replays from its input
 		// alone.
-		l := lab.New(lab.Options{Clock: awsapi.NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), RateLimit: labr53.RateLimitOff, Seed: 1})
+		l := lab.New(lab.Options{Clock: fakeclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), RateLimit: labr53.RateLimitOff, Seed: 1})
 		rec := httptest.NewRecorder()
 		l.ServeHTTP(rec, req)
 		if rec.Code >= 500 {

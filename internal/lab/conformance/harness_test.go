@@ -21,8 +21,8 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/cutover/cutover/internal/awsconfig/mototest"
+	"github.com/cutover/cutover/internal/clock/fakeclock"
 	"github.com/cutover/cutover/internal/lab"
-	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
 	labr53 "github.com/cutover/cutover/internal/lab/route53"
 )
@@ -201,7 +201,7 @@ func newLab(t *testing.T) *peer {
 	t.Helper()
 	// The fake clock starts at the wall time: CloudWatch data is stamped by
 	// the caller, and both peers must see it as recent.
-	clock := awsapi.NewFakeClock(time.Now().UTC())
+	clock := fakeclock.New(time.Now().UTC())
 	srv := httptest.NewServer(lab.New(lab.Options{Clock: clock, RateLimit: labr53.RateLimitOff, Seed: 1}))
 	t.Cleanup(srv.Close)
 	return newPeer("lab", srv.URL, func() { clock.Advance(time.Hour) })

@@ -12,6 +12,7 @@ import (
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 	"github.com/miekg/dns"
 
+	"github.com/cutover/cutover/internal/clock/fakeclock"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
 	"github.com/cutover/cutover/internal/lab/route53"
@@ -22,9 +23,9 @@ var _ Zones = (*route53.Service)(nil)
 const propagation = 30 * time.Second
 
 // realLab is the lab's Route 53 on a fake clock with one INSYNC zone.
-func realLab(t *testing.T) (*route53.Service, *awsapi.FakeClock, string) {
+func realLab(t *testing.T) (*route53.Service, *fakeclock.Clock, string) {
 	t.Helper()
-	clock := awsapi.NewFakeClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	clock := fakeclock.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	svc := route53.New(awsapi.NewEnv(clock), route53.Options{Propagation: propagation, RateLimit: route53.RateLimitOff, Seed: 1})
 	zid, err := svc.CreateZone("", "example.com", false)
 	if err != nil {
@@ -48,7 +49,7 @@ func upsert(rs route53.RecordSet) route53.Change {
 // A change is served only once the clock passes its INSYNC time; a zone
 // only once its creation is INSYNC.
 func TestPendingChangeServedOnlyWhenInsync(t *testing.T) {
-	clock := awsapi.NewFakeClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	clock := fakeclock.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	svc := route53.New(awsapi.NewEnv(clock), route53.Options{Propagation: propagation, RateLimit: route53.RateLimitOff, Seed: 1})
 	s := New(Options{Zones: svc, Rand: rand.New(rand.NewSource(1))})
 	zid, err := svc.CreateZone("", "example.com", false)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cutover/cutover/internal/clock/fakeclock"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/cloudfront"
 	"github.com/cutover/cutover/internal/lab/elbv2"
@@ -38,7 +39,7 @@ func TestStagingWeightHeaderAndStickiness(t *testing.T) {
 	stag := startOrigin(t, "staging", "127.0.0.1:0")
 	policy := &cloudfront.Policy{ID: "P1", Enabled: true, StagingDomainName: "dstaging.cloudfront.net", StagingDistributionID: "ESTAGING", Type: "SingleWeight", Weight: 0.15, ETag: "E1"}
 	fake := stagingPair(prim, stag, policy)
-	clock := awsapi.NewFakeClock(t0)
+	clock := fakeclock.New(t0)
 	sim := startSim(t, Options{Clock: clock, Distributions: fake, Edges: 1, EphemeralPorts: true, Seed: 3})
 	addr, port := sim.Addrs()[0], sim.HTTPPort()
 
@@ -177,7 +178,7 @@ func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
 func (r *recorder) WriteHeader(int)             {}
 
 func TestLoadBalancerRoutingHealthAndMetrics(t *testing.T) {
-	clock := awsapi.NewFakeClock(t0)
+	clock := fakeclock.New(t0)
 	elb := elbv2.New(awsapi.NewEnv(clock), elbv2.Options{})
 	a := startOrigin(t, "blue", "127.0.0.1:0")
 	b := startOrigin(t, "green", "127.0.0.2:0")

@@ -18,6 +18,7 @@ import (
 	cfsdk "github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 
+	"github.com/cutover/cutover/internal/clock/fakeclock"
 	"github.com/cutover/cutover/internal/lab/acm"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
@@ -53,7 +54,7 @@ func (cfCerts) Certificate(arn string) (cloudfront.CertInfo, bool) {
 
 // world is a CloudFront emulator on a fake clock with origins and edges.
 type world struct {
-	clock *awsapi.FakeClock
+	clock *fakeclock.Clock
 	cf    *cloudfront.Service
 	sdk   *cfsdk.Client
 	sim   *Sim
@@ -61,7 +62,7 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	clock := awsapi.NewFakeClock(t0)
+	clock := fakeclock.New(t0)
 	svc := cloudfront.New(awsapi.NewEnv(clock), cloudfront.Options{Certificates: cfCerts{}, DeployDelay: 6 * time.Second, Seed: 1})
 	srv := httptest.NewServer(svc)
 	t.Cleanup(srv.Close)

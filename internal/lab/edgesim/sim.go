@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/certs"
+	"github.com/cutover/cutover/internal/clock"
 	"github.com/cutover/cutover/internal/lab/acm"
-	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/cloudfront"
 	"github.com/cutover/cutover/internal/lab/elbv2"
 )
@@ -67,9 +67,9 @@ var (
 
 // Options configure a Sim. Only Distributions is required.
 type Options struct {
-	// Clock measures propagation delays and stamps metrics; RealClock by
-	// default. Tests move a FakeClock and call Sync.
-	Clock awsapi.Clock
+	// Clock measures propagation delays and stamps metrics; the wall clock by
+	// default. Tests move a fake clock and call Sync.
+	Clock clock.Clock
 	// Distributions and LoadBalancers are the control planes to follow.
 	Distributions Distributions
 	LoadBalancers LoadBalancers
@@ -118,7 +118,7 @@ func (o *Options) defaults() error {
 		return errors.New("edgesim: Options.Distributions is required")
 	}
 	if o.Clock == nil {
-		o.Clock = awsapi.RealClock{}
+		o.Clock = clock.Real{}
 	}
 	if o.Edges == 0 {
 		o.Edges = DefaultEdges

@@ -14,6 +14,7 @@ import (
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
+	"github.com/cutover/cutover/internal/clock/fakeclock"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
 )
@@ -21,7 +22,7 @@ import (
 var t0 = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
 type lab struct {
-	clock *awsapi.FakeClock
+	clock *fakeclock.Clock
 	env   awsapi.Env
 	svc   *Service
 	url   string
@@ -29,7 +30,7 @@ type lab struct {
 
 func newLab(t *testing.T) *lab {
 	t.Helper()
-	l := &lab{clock: awsapi.NewFakeClock(t0)}
+	l := &lab{clock: fakeclock.New(t0)}
 	l.env = awsapi.NewEnv(l.clock)
 	l.svc = New(l.env, Options{HealthyAfter: 20 * time.Second, DeregistrationDelay: time.Minute})
 	srv := httptest.NewServer(awstest.Authenticate(l.env, awstest.XMLErrors(Namespace), awstest.ErrMissingToken, l.svc))

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cutover/cutover/internal/clock/fakeclock"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
 )
@@ -28,7 +29,7 @@ func FuzzQuery(f *testing.F) {
 	f.Add("Action=DeleteLoadBalancer&LoadBalancerArn=LB")
 	f.Add("Action=DescribeTargetGroups&Marker=lab-elb-00000000000000000001&PageSize=400")
 	f.Fuzz(func(t *testing.T, body string) {
-		env := awsapi.NewEnv(awsapi.NewFakeClock(time.Unix(0, 0)))
+		env := awsapi.NewEnv(fakeclock.New(time.Unix(0, 0)))
 		svc := New(env, Options{})
 		lb, err := svc.CreateALB(awsapi.DefaultAccountID, "seed", "us-east-1")
 		if err != nil {

@@ -18,14 +18,10 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/cutover/cutover/internal/clock"
+	"github.com/cutover/cutover/internal/dnsquery"
 )
-
-// Clock is where TTL expiry is read; tests may inject one.
-type Clock interface{ Now() time.Time }
-
-type realClock struct{}
-
-func (realClock) Now() time.Time { return time.Now() }
 
 // Config describes one load run. Host and DNSServer are required, and at
 // least one of Duration and MaxRequests bounds the run.
@@ -62,7 +58,7 @@ type Config struct {
 	KeepAliveFraction float64 `json:"keepalive_fraction,omitempty"`
 
 	// Clock reads TTL expiry (real time by default).
-	Clock Clock `json:"-"`
+	Clock clock.Clock `json:"-"`
 	// Seed makes the choice of addresses reproducible.
 	Seed uint64 `json:"seed,omitempty"`
 	// OnResult, when set, sees every result as it happens (from many
@@ -119,7 +115,7 @@ func (c *Config) defaults() error {
 		}
 	}
 	if c.Clock == nil {
-		c.Clock = realClock{}
+		c.Clock = clock.Real{}
 	}
 	if c.Seed == 0 {
 		c.Seed = rand.Uint64()
@@ -445,22 +441,12 @@ const maxChain = 8
 // queries when the server does not chase them itself. The TTL is the
 // smallest along the chain, as a caching resolver would serve it.
 func lookup(ctx context.Context, server, name string, timeout time.Duration) ([]netip.Addr, time.Duration, error) {
-	cl := &dns.Client{Timeout: timeout}
 	qname := dns.Fqdn(name)
 	minTTL := uint32(1<<31 - 1)
 	for hop := 0; hop < maxChain; hop++ {
-		m := new(dns.Msg)
-		m.SetQuestion(qname, dns.TypeA)
-		m.RecursionDesired = true
-		in, _, err := cl.ExchangeContext(ctx, m, server)
+		in, err := dnsquery.Exchange(ctx, server, qname, dns.TypeA, timeout)
 		if err != nil {
 			return nil, 0, fmt.Errorf("querying %s for %s: %w", server, qname, err)
-		}
-		if in.Truncated {
-			tcp := &dns.Client{Net: "tcp", Timeout: timeout}
-			if in, _, err = tcp.ExchangeContext(ctx, m, server); err != nil {
-				return nil, 0, fmt.Errorf("querying %s over TCP for %s: %w", server, qname, err)
-			}
 		}
 		if in.Rcode != dns.RcodeSuccess {
 			return nil, 0, fmt.Errorf("resolving %s: %s", qname, dns.RcodeToString[in.Rcode])

@@ -13,6 +13,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/cutover/cutover/internal/clock/fakeclock"
 	"github.com/cutover/cutover/internal/lab/origin"
 )
 
@@ -230,17 +231,13 @@ func keys[V any](m map[string]V) []string {
 	return out
 }
 
-type fakeClock struct{ off atomic.Int64 }
-
-func (c *fakeClock) Now() time.Time { return time.Now().Add(time.Duration(c.off.Load())) }
-
 // Keep-alive clients stay on the old address after their cache moved on;
 // fresh-connection clients follow DNS. Watched through the live form.
 func TestKeepAliveOutlivesDNSChange(t *testing.T) {
 	oldO, _ := twoOrigins(t)
 	for _, keep := range []float64{1, 0} {
 		d := startDNS(t, netip.MustParseAddr("127.0.0.1"))
-		clock := &fakeClock{}
+		clock := fakeclock.New(time.Now())
 		var afterFlip, newAfterFlip atomic.Int64
 		var flipped atomic.Bool
 		live, err := Start(context.Background(), Config{
@@ -260,7 +257,7 @@ func TestKeepAliveOutlivesDNSChange(t *testing.T) {
 		}
 		waitFor(t, func() bool { return live.Snapshot().Summary.Total >= 10 })
 		d.current.Store(netip.MustParseAddr("127.0.0.2"))
-		clock.off.Store(int64(2 * time.Second)) // every cached answer is now stale
+		clock.Advance(2 * time.Second) // every cached answer is now stale
 		flipped.Store(true)
 		waitFor(t, func() bool { return afterFlip.Load() >= 30 })
 		rep := live.Stop()

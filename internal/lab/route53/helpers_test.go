@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cutover/cutover/internal/clock/fakeclock"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 )
 
@@ -12,9 +13,9 @@ var t0 = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 
 // newLab returns a service on a fake clock; unless opts say otherwise it
 // does not throttle and is seeded, so tests are deterministic.
-func newLab(t testing.TB, opts Options) (*Service, *awsapi.FakeClock) {
+func newLab(t testing.TB, opts Options) (*Service, *fakeclock.Clock) {
 	t.Helper()
-	clock := awsapi.NewFakeClock(t0)
+	clock := fakeclock.New(t0)
 	if opts.RateLimit == "" {
 		opts.RateLimit = RateLimitOff
 	}

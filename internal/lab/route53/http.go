@@ -150,7 +150,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var rep reply
 	if aerr = s.takeFault(op, faultZone); aerr == nil {
-		if !s.limiter.allow(who.AccountID, op, c.now) {
+		if !s.limiter.allow(who.AccountID, op) {
 			aerr = awsapi.ErrThrottling
 		} else {
 			rep, aerr = handlers[op](s, c)

@@ -1,62 +1,43 @@
 package route53
 
 import (
-	"time"
+	"github.com/cutover/cutover/internal/clock"
+	"github.com/cutover/cutover/internal/ratelimit"
 )
-
-// tokenBucket is a bucket of burst tokens refilled at rate per second,
-// measured on the service's clock.
-type tokenBucket struct {
-	burst, rate float64
-	tokens      float64
-	last        time.Time
-}
-
-func (b *tokenBucket) refill(now time.Time) {
-	if dt := now.Sub(b.last).Seconds(); dt > 0 {
-		b.tokens += dt * b.rate
-		if b.tokens > b.burst {
-			b.tokens = b.burst
-		}
-	}
-	b.last = now
-}
-
-// bucketSize is a bucket's burst and refill rate.
-type bucketSize struct{ burst, rate float64 }
 
 // Sizes from reference A4.
 var (
-	legacyBucket  = bucketSize{5, 5}
-	accountBucket = bucketSize{50, 10}
-	defaultAction = bucketSize{50, 10}
-	actionBuckets = map[string]bucketSize{
-		"CreateHealthCheck":    {50, 0.5},
-		"DeleteHealthCheck":    {15, 3},
-		"GetHealthCheckStatus": {4, 1},
-		"CreateHostedZone":     {40, 2},
+	legacyBucket  = ratelimit.Budget{Burst: 5, PerSecond: 5}
+	accountBucket = ratelimit.Budget{Burst: 50, PerSecond: 10}
+	defaultAction = ratelimit.Budget{Burst: 50, PerSecond: 10}
+	actionBuckets = map[string]ratelimit.Budget{
+		"CreateHealthCheck":    {Burst: 50, PerSecond: 0.5},
+		"DeleteHealthCheck":    {Burst: 15, PerSecond: 3},
+		"GetHealthCheckStatus": {Burst: 4, PerSecond: 1},
+		"CreateHostedZone":     {Burst: 40, PerSecond: 2},
 	}
 )
 
-// limiter holds every account's buckets. It is guarded by Service.mu.
+// limiter holds every account's buckets, refilled on the service's clock.
+// It is guarded by Service.mu.
 type limiter struct {
 	mode    RateLimit
-	buckets map[string]*tokenBucket // account \x00 action ("" = whole account)
+	clock   clock.Clock
+	buckets map[string]*ratelimit.Limiter // account \x00 action ("" = whole account)
 }
 
-func (l *limiter) bucket(key string, size bucketSize, now time.Time) *tokenBucket {
+func (l *limiter) bucket(key string, size ratelimit.Budget) *ratelimit.Limiter {
 	b := l.buckets[key]
 	if b == nil {
-		b = &tokenBucket{burst: size.burst, rate: size.rate, tokens: size.burst, last: now}
+		b = ratelimit.New(size, l.clock)
 		l.buckets[key] = b
 	}
-	b.refill(now)
 	return b
 }
 
 // allow takes a token for one call of action by account, or reports that
 // the call is throttled. A throttled call takes nothing.
-func (l *limiter) allow(account, action string, now time.Time) bool {
+func (l *limiter) allow(account, action string) bool {
 	switch l.mode {
 	case RateLimitOff:
 		return true
@@ -65,20 +46,13 @@ func (l *limiter) allow(account, action string, now time.Time) bool {
 		if !ok {
 			size = defaultAction
 		}
-		acct := l.bucket(account+"\x00", accountBucket, now)
-		act := l.bucket(account+"\x00"+action, size, now)
-		if acct.tokens < 1 || act.tokens < 1 {
+		acct := l.bucket(account+"\x00", accountBucket)
+		act := l.bucket(account+"\x00"+action, size)
+		if acct.Tokens() < 1 || act.Tokens() < 1 {
 			return false
 		}
-		acct.tokens--
-		act.tokens--
-		return true
+		return acct.Allow() && act.Allow()
 	default: // legacy
-		b := l.bucket(account+"\x00", legacyBucket, now)
-		if b.tokens < 1 {
-			return false
-		}
-		b.tokens--
-		return true
+		return l.bucket(account+"\x00", legacyBucket).Allow()
 	}
 }

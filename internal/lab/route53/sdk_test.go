@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/cutover/cutover/internal/clock/fakeclock"
 	"github.com/cutover/cutover/internal/lab/acm"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
@@ -29,7 +30,7 @@ var start = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 // operation path.
 type lab struct {
 	svc   *route53.Service
-	clock *awsapi.FakeClock
+	clock *fakeclock.Clock
 	url   string
 	lists atomic.Int64 // ListResourceRecordSets requests seen
 }
@@ -42,7 +43,7 @@ func newLab(t *testing.T, opts route53.Options) *lab {
 	if opts.Seed == 0 {
 		opts.Seed = 1
 	}
-	l := &lab{clock: awsapi.NewFakeClock(start)}
+	l := &lab{clock: fakeclock.New(start)}
 	l.svc = route53.New(awsapi.NewEnv(l.clock), opts)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/rrset") {

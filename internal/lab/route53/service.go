@@ -5,7 +5,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cutover/cutover/internal/clock"
 	"github.com/cutover/cutover/internal/lab/awsapi"
+	"github.com/cutover/cutover/internal/ratelimit"
 )
 
 // Namespace is the XML namespace of every Route 53 request and response.
@@ -43,7 +45,7 @@ type Options struct {
 	// INSYNC times still never go backwards within one zone.
 	PropagationMax time.Duration
 	// RateLimit selects the throttling model; "" means RateLimitLegacy.
-	// Buckets refill on the Env's clock: with a FakeClock that is not
+	// Buckets refill on the Env's clock: with a fake clock that is not
 	// advanced, spent tokens never come back.
 	RateLimit RateLimit
 	// SerializeChanges makes a ChangeResourceRecordSets (or
@@ -77,7 +79,7 @@ type Service struct {
 // New returns an empty Route 53 on env.
 func New(env awsapi.Env, opts Options) *Service {
 	if env.Clock == nil {
-		env.Clock = awsapi.RealClock{}
+		env.Clock = clock.Real{}
 	}
 	if env.History == nil {
 		env.History = awsapi.NewHistory(env.Clock)
@@ -100,7 +102,7 @@ func New(env awsapi.Env, opts Options) *Service {
 		checks:    map[string]*healthCheck{},
 		checkRefs: map[string]*healthCheck{},
 		health:    map[string]bool{},
-		limiter:   limiter{mode: mode, buckets: map[string]*tokenBucket{}},
+		limiter:   limiter{mode: mode, clock: env.Clock, buckets: map[string]*ratelimit.Limiter{}},
 	}
 }
 

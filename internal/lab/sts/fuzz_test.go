@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cutover/cutover/internal/clock/fakeclock"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
 )
@@ -22,7 +23,7 @@ func FuzzQuery(f *testing.F) {
 	f.Add("Action=%zz&&=")
 	f.Fuzz(func(t *testing.T, body string) {
 		// A fresh service per input keeps executions independent.
-		env := awsapi.NewEnv(awsapi.NewFakeClock(time.Unix(0, 0)))
+		env := awsapi.NewEnv(fakeclock.New(time.Unix(0, 0)))
 		svc := New(env, Options{Roles: []Role{
 			{ARN: "arn:aws:iam::222222222222:role/cutover-dns", TrustedAccounts: []string{"*"}},
 			{ARN: "arn:aws:iam::222222222222:role/path/partner", TrustedAccounts: []string{"111111111111"}, ExternalID: "abc"},

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
+	"github.com/cutover/cutover/internal/clock/fakeclock"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
 )
@@ -27,7 +28,7 @@ const (
 )
 
 type lab struct {
-	clock *awsapi.FakeClock
+	clock *fakeclock.Clock
 	env   awsapi.Env
 	svc   *Service
 	url   string
@@ -35,7 +36,7 @@ type lab struct {
 
 func newLab(t *testing.T) *lab {
 	t.Helper()
-	clock := awsapi.NewFakeClock(t0)
+	clock := fakeclock.New(t0)
 	env := awsapi.NewEnv(clock)
 	svc := New(env, Options{Roles: []Role{
 		{ARN: roleInOther, TrustedAccounts: []string{awsapi.DefaultAccountID}, MaxSessionDuration: 4 * time.Hour},

@@ -13,6 +13,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 
+	"github.com/cutover/cutover/internal/clock"
 	"github.com/cutover/cutover/internal/store"
 	"github.com/cutover/cutover/internal/store/internal/core"
 )
@@ -26,7 +27,7 @@ const DefaultTimeout = 5 * time.Second
 type Options struct {
 	// Clock stamps runs and events and decides lease expiry; the wall clock
 	// when nil.
-	Clock store.Clock
+	Clock clock.Clock
 	// Timeout bounds the wait for the file lock held by another process;
 	// DefaultTimeout when zero. A context deadline shortens it.
 	Timeout time.Duration
@@ -35,7 +36,7 @@ type Options struct {
 // Store is a store.Store backed by one bbolt file.
 type Store struct {
 	path    string
-	clock   store.Clock
+	clock   clock.Clock
 	timeout time.Duration
 	sem     chan struct{}
 	live    core.Liveness
@@ -91,7 +92,7 @@ func Open(path string, opts Options) (*Store, error) {
 		live:    newLiveness(),
 	}
 	if s.clock == nil {
-		s.clock = store.SystemClock{}
+		s.clock = clock.Real{}
 	}
 	if s.timeout <= 0 {
 		s.timeout = DefaultTimeout

@@ -12,6 +12,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/cutover/cutover/internal/clock"
 	"github.com/cutover/cutover/internal/store"
 	"github.com/cutover/cutover/internal/store/storetest"
 )
@@ -19,10 +20,10 @@ import (
 var ctx = context.Background()
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, clock store.Clock) storetest.Opener {
+	storetest.Run(t, func(t *testing.T, clk clock.Clock) storetest.Opener {
 		path := filepath.Join(t.TempDir(), "state.db")
 		return func() store.Store {
-			s, err := Open(path, Options{Clock: clock})
+			s, err := Open(path, Options{Clock: clk})
 			if err != nil {
 				t.Fatalf("Open: %v", err)
 			}

@@ -13,6 +13,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/cutover/cutover/internal/clock/fakeclock"
 	"github.com/cutover/cutover/internal/store"
 	"github.com/cutover/cutover/internal/store/storetest"
 )
@@ -52,7 +53,7 @@ func lockedInfo(t *testing.T, what string, err error) string {
 // next process on this machine takes it over at once, and the dead owner's
 // token is fenced off. The clock never moves in this test.
 func TestDeadProcessLeaseTakenOver(t *testing.T) {
-	clock := storetest.NewClock(storetest.Epoch)
+	clock := fakeclock.New(storetest.Epoch)
 	s := mustOpen(t, filepath.Join(t.TempDir(), "state.db"), Options{Clock: clock})
 	r, err := s.CreateRun(ctx, store.Run{Name: "r", Hostname: "h.example.com"})
 	if err != nil {
@@ -163,7 +164,7 @@ func TestReusedPidLeaseTakenOver(t *testing.T) {
 // Owners that are not processes of this machine keep their lease until it
 // expires: nothing here can tell whether they are alive.
 func TestRemoteOwnerWaitsForExpiry(t *testing.T) {
-	clock := storetest.NewClock(storetest.Epoch)
+	clock := fakeclock.New(storetest.Epoch)
 	s := mustOpen(t, filepath.Join(t.TempDir(), "state.db"), Options{Clock: clock})
 	// A pid that cannot exist here, on another machine, and an opaque name.
 	for i, owner := range []string{"elsewhere.invalid:999999", "engine-a"} {

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cutover/cutover/internal/clock"
 	"github.com/cutover/cutover/internal/store"
 	"github.com/cutover/cutover/internal/store/internal/core"
 )
@@ -16,7 +17,7 @@ import (
 type Options struct {
 	// Clock stamps runs and events and decides lease expiry; the wall clock
 	// when nil.
-	Clock store.Clock
+	Clock clock.Clock
 	// OwnerGone, when set, reports that a lease owner no longer exists, so
 	// Acquire by another owner takes the lease over before it expires. It
 	// lets engine tests model "the process was killed" the way boltstore
@@ -28,7 +29,7 @@ type Options struct {
 type data struct {
 	mu      sync.Mutex
 	buckets map[string]map[string][]byte
-	clock   store.Clock
+	clock   clock.Clock
 	live    core.Liveness
 }
 
@@ -44,7 +45,7 @@ var _ store.Store = (*Store)(nil)
 func New(opts Options) *Store {
 	d := &data{buckets: map[string]map[string][]byte{}, clock: opts.Clock}
 	if d.clock == nil {
-		d.clock = store.SystemClock{}
+		d.clock = clock.Real{}
 	}
 	if opts.OwnerGone != nil {
 		d.live = gone(opts.OwnerGone)

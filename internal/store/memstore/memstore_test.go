@@ -5,14 +5,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cutover/cutover/internal/clock"
+	"github.com/cutover/cutover/internal/clock/fakeclock"
 	"github.com/cutover/cutover/internal/store"
 	"github.com/cutover/cutover/internal/store/memstore"
 	"github.com/cutover/cutover/internal/store/storetest"
 )
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T, clock store.Clock) storetest.Opener {
-		s := memstore.New(memstore.Options{Clock: clock})
+	storetest.Run(t, func(t *testing.T, clk clock.Clock) storetest.Opener {
+		s := memstore.New(memstore.Options{Clock: clk})
 		return func() store.Store { return s.Handle() }
 	})
 }
@@ -23,7 +25,7 @@ func TestOwnerGoneTakeover(t *testing.T) {
 	ctx := context.Background()
 	dead := map[string]bool{"killed": true}
 	s := memstore.New(memstore.Options{
-		Clock:     storetest.NewClock(storetest.Epoch),
+		Clock:     fakeclock.New(storetest.Epoch),
 		OwnerGone: func(owner string) bool { return dead[owner] },
 	})
 	if _, err := s.Acquire(ctx, "h.example.com", "alive", time.Hour); err != nil {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cutover/cutover/internal/clock"
+	"github.com/cutover/cutover/internal/clock/fakeclock"
 	"github.com/cutover/cutover/internal/store"
 )
 
@@ -17,9 +19,9 @@ import (
 // `cutover pause`).
 type Opener func() store.Store
 
-// Factory makes a fresh, empty store whose handles all read time from clock.
+// Factory makes a fresh, empty store whose handles all read time from clk.
 // It registers any cleanup with t.
-type Factory func(t *testing.T, clock store.Clock) Opener
+type Factory func(t *testing.T, clk clock.Clock) Opener
 
 // Epoch is where every test clock starts.
 var Epoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -28,7 +30,7 @@ var Epoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 func Run(t *testing.T, newStore Factory) {
 	tests := []struct {
 		name string
-		fn   func(t *testing.T, clock *Clock, open Opener)
+		fn   func(t *testing.T, clock *fakeclock.Clock, open Opener)
 	}{
 		{"CreateGetList", testCreateGetList},
 		{"CreateInvalid", testCreateInvalid},
@@ -47,7 +49,7 @@ func Run(t *testing.T, newStore Factory) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			clock := NewClock(Epoch)
+			clock := fakeclock.New(Epoch)
 			tc.fn(t, clock, newStore(t, clock))
 		})
 	}
@@ -159,7 +161,7 @@ func sameRun(t *testing.T, what string, got, want store.Run) {
 	}
 }
 
-func testCreateGetList(t *testing.T, clock *Clock, open Opener) {
+func testCreateGetList(t *testing.T, clock *fakeclock.Clock, open Opener) {
 	s := open()
 	if runs, err := s.ListRuns(ctx); err != nil || len(runs) != 0 {
 		t.Fatalf("ListRuns on an empty store = %v, %v; want none", runs, err)
@@ -198,7 +200,7 @@ func testCreateGetList(t *testing.T, clock *Clock, open Opener) {
 	wantErr(t, "GetRun of a missing run", err, store.ErrNotFound)
 }
 
-func testCreateInvalid(t *testing.T, _ *Clock, open Opener) {
+func testCreateInvalid(t *testing.T, _ *fakeclock.Clock, open Opener) {
 	s := open()
 	cases := map[string]func(r *store.Run){
 		"empty name":      func(r *store.Run) { r.Name = "" },
@@ -220,7 +222,7 @@ func testCreateInvalid(t *testing.T, _ *Clock, open Opener) {
 	}
 }
 
-func testCommitCAS(t *testing.T, clock *Clock, open Opener) {
+func testCommitCAS(t *testing.T, clock *fakeclock.Clock, open Opener) {
 	s := open()
 	r := mustCreate(t, s, newRun("cas"))
 	created := r.CreatedAt
@@ -267,7 +269,7 @@ func testCommitCAS(t *testing.T, clock *Clock, open Opener) {
 	wantErr(t, "Commit of a missing run", err, store.ErrNotFound)
 }
 
-func testCommitFixedFields(t *testing.T, _ *Clock, open Opener) {
+func testCommitFixedFields(t *testing.T, _ *fakeclock.Clock, open Opener) {
 	s := open()
 	r := mustCreate(t, s, newRun("fixed"))
 	lease := mustAcquire(t, s, r.Hostname, "engine-1", time.Minute)
@@ -300,7 +302,7 @@ func testCommitFixedFields(t *testing.T, _ *Clock, open Opener) {
 	mustCommit(t, s, lease, next)
 }
 
-func testCommitAtomic(t *testing.T, _ *Clock, open Opener) {
+func testCommitAtomic(t *testing.T, _ *fakeclock.Clock, open Opener) {
 	s := open()
 	r := mustCreate(t, s, newRun("atomic"))
 	lease := mustAcquire(t, s, r.Hostname, "engine-1", time.Minute)
@@ -326,7 +328,7 @@ func testCommitAtomic(t *testing.T, _ *Clock, open Opener) {
 	}
 }
 
-func testEventsGapFree(t *testing.T, clock *Clock, open Opener) {
+func testEventsGapFree(t *testing.T, clock *fakeclock.Clock, open Opener) {
 	s := open()
 	r := mustCreate(t, s, newRun("log"))
 	other := mustCreate(t, s, newRun("other-log"))
@@ -383,7 +385,7 @@ func testEventsGapFree(t *testing.T, clock *Clock, open Opener) {
 	wantErr(t, "Events of a missing run", err, store.ErrNotFound)
 }
 
-func testRequestWhileLeased(t *testing.T, clock *Clock, open Opener) {
+func testRequestWhileLeased(t *testing.T, clock *fakeclock.Clock, open Opener) {
 	engine, operator := open(), open()
 	r := mustCreate(t, engine, newRun("req"))
 	lease := mustAcquire(t, engine, r.Hostname, "engine-1", time.Minute)
@@ -434,7 +436,7 @@ func testRequestWhileLeased(t *testing.T, clock *Clock, open Opener) {
 	}
 }
 
-func testRequestRules(t *testing.T, _ *Clock, open Opener) {
+func testRequestRules(t *testing.T, _ *fakeclock.Clock, open Opener) {
 	s := open()
 	r := mustCreate(t, s, newRun("rules"))
 	_, err := s.Request(ctx, "rules", "explode")
@@ -465,7 +467,7 @@ func lockedHolder(t *testing.T, what string, err error) store.Lease {
 	return le.Holder
 }
 
-func testLeaseLifecycle(t *testing.T, clock *Clock, open Opener) {
+func testLeaseLifecycle(t *testing.T, clock *fakeclock.Clock, open Opener) {
 	a, b := open(), open()
 	r := mustCreate(t, a, newRun("lease"))
 	host := r.Hostname
@@ -527,7 +529,7 @@ func testLeaseLifecycle(t *testing.T, clock *Clock, open Opener) {
 	wantErr(t, "Acquire with no owner", err, store.ErrInvalid)
 }
 
-func testLeaseRelease(t *testing.T, clock *Clock, open Opener) {
+func testLeaseRelease(t *testing.T, clock *fakeclock.Clock, open Opener) {
 	s := open()
 	r := mustCreate(t, s, newRun("release"))
 	host := r.Hostname
@@ -562,7 +564,7 @@ func testLeaseRelease(t *testing.T, clock *Clock, open Opener) {
 	}
 }
 
-func testLeasePerHostname(t *testing.T, _ *Clock, open Opener) {
+func testLeasePerHostname(t *testing.T, _ *fakeclock.Clock, open Opener) {
 	s := open()
 	l1 := mustAcquire(t, s, "a.example.com", "engine-a", time.Minute)
 	l2 := mustAcquire(t, s, "b.example.com", "engine-b", time.Minute)
@@ -571,7 +573,7 @@ func testLeasePerHostname(t *testing.T, _ *Clock, open Opener) {
 	}
 }
 
-func testConcurrentCommitters(t *testing.T, _ *Clock, open Opener) {
+func testConcurrentCommitters(t *testing.T, _ *fakeclock.Clock, open Opener) {
 	const writers = 6
 	handles := make([]store.Store, writers)
 	for i := range handles {
@@ -624,7 +626,7 @@ func testConcurrentCommitters(t *testing.T, _ *Clock, open Opener) {
 	}
 }
 
-func testConcurrentAcquire(t *testing.T, _ *Clock, open Opener) {
+func testConcurrentAcquire(t *testing.T, _ *fakeclock.Clock, open Opener) {
 	const owners = 6
 	var (
 		wg    sync.WaitGroup
@@ -654,7 +656,7 @@ func testConcurrentAcquire(t *testing.T, _ *Clock, open Opener) {
 	}
 }
 
-func testClosedAndCanceled(t *testing.T, _ *Clock, open Opener) {
+func testClosedAndCanceled(t *testing.T, _ *fakeclock.Clock, open Opener) {
 	s, other := open(), open()
 	mustCreate(t, s, newRun("closing"))
 	canceled, cancel := context.WithCancel(ctx)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cutover/cutover/internal/clock/fakeclock"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 )
 
@@ -19,7 +20,7 @@ func signedAs(akid string) *http.Request {
 }
 
 func TestAuthenticate(t *testing.T) {
-	env := awsapi.NewEnv(awsapi.NewFakeClock(time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)))
+	env := awsapi.NewEnv(fakeclock.New(time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)))
 	var seen []string
 	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		seen = append(seen, awsapi.IdentityFrom(r.Context()).AccountID)

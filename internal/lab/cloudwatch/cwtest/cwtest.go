@@ -7,6 +7,7 @@ import (
 
 	cw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 
+	"github.com/cutover/cutover/internal/clock/fakeclock"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
 	"github.com/cutover/cutover/internal/lab/cloudwatch"
@@ -17,7 +18,7 @@ type Lab struct {
 	// Service is the emulator; tests publish metrics through its Go API.
 	Service *cloudwatch.Service
 	// Clock is the emulator's clock; it starts at the time Start was given.
-	Clock *awsapi.FakeClock
+	Clock *fakeclock.Clock
 	// URL is the HTTP endpoint.
 	URL string
 	// Client is an SDK client signed with the default lab account's key.
@@ -28,7 +29,7 @@ type Lab struct {
 // it when the test ends.
 func Start(t testing.TB, now time.Time) *Lab {
 	t.Helper()
-	clock := awsapi.NewFakeClock(now)
+	clock := fakeclock.New(now)
 	env := awsapi.NewEnv(clock)
 	svc := cloudwatch.New(env, cloudwatch.Options{})
 	srv := httptest.NewServer(awstest.Authenticate(env, awstest.XMLErrors(""), nil, svc))
