@@ -433,9 +433,7 @@ func TestPlainClientClosingItsSideAbortsASlowExchange(t *testing.T) {
 	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: cdn.example.com\r\n\r\n"); err != nil {
 		t.Fatal(err)
 	}
-	for up.requests.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	eventually(t, "the upstream never received the request", func() bool { return up.requests.Load() > 0 })
 	if err := c.(*net.TCPConn).CloseWrite(); err != nil {
 		t.Fatal(err)
 	}
