@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"syscall"
 	"testing"
@@ -296,26 +295,6 @@ func TestPlainLoopCancelsWhenClientLeaves(t *testing.T) {
 	}
 	if s.fast[0].served.Load() != 1 || s.fast[0].handedOver.Load() != 0 {
 		t.Fatal("request did not take the plain loop")
-	}
-}
-
-func TestParseTargetMatchesParseRequestURI(t *testing.T) {
-	var fc fastConn
-	for _, target := range []string{
-		"/", "/ruok", "/a/b.c?x=1&y=2", "/p?", "/q?a=%20b", "/%41b", "/a%2Fb?c", "/x;y=1@z:~'()*+,!$",
-		"/sp%20ace", "/a?b#c", "/a#frag", "/caf\xc3\xa9", "//double/slash", "/x?y?z",
-	} {
-		want, werr := url.ParseRequestURI(target)
-		got, gerr := fc.parseTarget(target)
-		if (werr == nil) != (gerr == nil) {
-			t.Fatalf("%q: error %v, want %v", target, gerr, werr)
-		}
-		if werr != nil {
-			continue
-		}
-		if *got != *want || got.RequestURI() != want.RequestURI() {
-			t.Fatalf("%q: got %#v, want %#v", target, *got, *want)
-		}
 	}
 }
 
