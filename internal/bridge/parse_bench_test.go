@@ -42,3 +42,16 @@ func BenchmarkReadResponseHead(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkParseResponseHead(b *testing.B) {
+	head := []byte(benchResponseHead)
+	var w fastWriter
+	w.reset(nil, nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(w.header)
+		if _, _, err := parseResponseHead(head, w.header, "GET", w.values[:]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
