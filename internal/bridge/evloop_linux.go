@@ -40,8 +40,8 @@ import (
 // where needed), and an exchange whose response is large, chunked, interim
 // or read to close is finished there with both connections. The decisions,
 // the forwarded request and the response head are made by the same code as
-// on the goroutine path (admit, writeRequest, readResponseHead, fastWriter),
-// so the two paths answer alike.
+// on the goroutine path (admit, writeRequest, the response head parser,
+// fastWriter), so the two paths answer alike.
 
 // evMaxResponse bounds the responses (head and body) a loop relays itself.
 const evMaxResponse = 64 << 10
