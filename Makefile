@@ -1,6 +1,8 @@
 # cutover — build and test entry points.
 #
-#   make test     install what the tests need (Debian packages), then vet and run every test
+#   make test     install what the tests need (Debian packages), then vet and run every test;
+#                 a test whose peer (unbound, moto_server, the aws CLI) is missing fails there,
+#                 as in CI (a bare `go test ./...` skips it, with a message)
 #   make build    build ./bin/cutover
 #   make fuzz     run each fuzz target for FUZZTIME (default 30s)
 
@@ -14,7 +16,7 @@ DEB_PKGS  := ca-certificates unbound
 .PHONY: test deps vet build fuzz
 
 test: deps vet
-	$(GO) test -count=1 -timeout 20m ./...
+	CUTOVER_REQUIRE_PEERS=1 $(GO) test -count=1 -timeout 20m ./...
 
 deps:
 	@./scripts/deps.sh $(DEB_PKGS)

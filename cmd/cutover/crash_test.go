@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/store"
 	"github.com/cutover/cutover/internal/store/boltstore"
+	"github.com/cutover/cutover/internal/testseed"
 )
 
 // TestMain lets the test binary act as the cutover binary, so a test can
@@ -37,7 +37,8 @@ func cutoverProcess(args ...string) *exec.Cmd {
 // SIGKILL at 30+ random moments of a run against the lab, resuming after
 // each kill. The final records are the plan's end state, no change appears
 // twice in the event log, and the lab's history holds no write the log
-// does not account for.
+// does not account for. The kill moments come from a logged random seed;
+// CUTOVER_TEST_SEED=<seed> replays a failing run's moments exactly.
 func TestKill9AtRandomMomentsResumesExactlyOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes for ~30s")
@@ -53,7 +54,7 @@ func TestKill9AtRandomMomentsResumesExactlyOnce(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "state.db")
 	before := int64(len(l.Env.History.List(awsapi.Filter{})))
 
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
+	rng := testseed.Rand(t, 7)
 	kills, done := 0, false
 	for attempt := 0; attempt < 200 && !done; attempt++ {
 		args := []string{"apply", "-f", planPath, "--state", state, "--auto-approve", "--poll", "10ms", "--reconcile-wait", "100ms"}

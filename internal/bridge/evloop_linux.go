@@ -40,8 +40,8 @@ import (
 // where needed), and an exchange whose response is large, chunked, interim
 // or read to close is finished there with both connections. The decisions,
 // the forwarded request and the response head are made by the same code as
-// on the goroutine path (admit, writeRequest, readResponseHead, fastWriter),
-// so the two paths answer alike.
+// on the goroutine path (admit, writeRequest, the response head parser,
+// fastWriter), so the two paths answer alike.
 
 // evMaxResponse bounds the responses (head and body) a loop relays itself.
 const evMaxResponse = 64 << 10
@@ -243,8 +243,6 @@ type evLoop struct {
 	rb       *bufio.Writer
 	req      sliceSink // a request being assembled
 	qb       *bufio.Writer
-	hr       bytes.Reader
-	hbr      *bufio.Reader
 	now      time.Time
 	wakeAt   time.Time
 	draining bool
@@ -274,7 +272,6 @@ func newEvLoop(e *evServer) (*evLoop, error) {
 	}
 	l.rb = bufio.NewWriterSize(&l.resp, 16<<10)
 	l.qb = bufio.NewWriterSize(&l.req, 4<<10)
-	l.hbr = bufio.NewReaderSize(&l.hr, ioBufSize)
 	return l, nil
 }
 
@@ -1069,7 +1066,7 @@ func (l *evLoop) fail(c *evConn, err error) {
 
 // headEnd returns the length of the response head at the start of b (its
 // blank line included), or -1 when b does not hold all of it. Lines end in
-// LF with an optional CR before it, as readResponseHead reads them.
+// LF with an optional CR before it, as parseResponseHead reads them.
 func headEnd(b []byte) int {
 	i := bytes.IndexByte(b, '\n')
 	if i < 0 {
@@ -1103,9 +1100,7 @@ func (l *evLoop) response(c *evConn) {
 			}
 			return
 		}
-		l.hr.Reset(b[:end])
-		l.hbr.Reset(&l.hr)
-		h, err := readResponseHead(l.hbr, fc.w.header, fc.req.Method, fc.w.values[:])
+		h, _, err := parseResponseHead(b[:end], fc.w.header, fc.req.Method, fc.w.values[:])
 		if err != nil {
 			l.fail(c, err)
 			l.serve(c)

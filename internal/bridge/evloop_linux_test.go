@@ -118,9 +118,7 @@ func TestEventLoopPassesOnBodyStillArriving(t *testing.T) {
 	if _, err := io.WriteString(c, "POST /p HTTP/1.1\r\nHost: cdn.example.com\r\nContent-Length: 10\r\n\r\nhello"); err != nil {
 		t.Fatal(err)
 	}
-	for s.fast[0].escaped.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	eventually(t, "the event loop never passed the connection on", func() bool { return s.fast[0].escaped.Load() > 0 })
 	if _, err := io.WriteString(c, "world"); err != nil {
 		t.Fatal(err)
 	}
@@ -183,9 +181,7 @@ func TestEventLoopShutdownDrains(t *testing.T) {
 	if _, err := io.WriteString(busy, "GET /slow HTTP/1.1\r\nHost: cdn.example.com\r\n\r\n"); err != nil {
 		t.Fatal(err)
 	}
-	for up.requests.Load() < 2 {
-		time.Sleep(time.Millisecond)
-	}
+	eventually(t, "the upstream never received both requests", func() bool { return up.requests.Load() >= 2 })
 	done := make(chan error, 1)
 	go func() { done <- s.Shutdown() }()
 	// The idle connection is closed without an answer.

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -190,13 +189,11 @@ type fastConn struct {
 	cancel   context.CancelFunc
 	remote   string
 
-	req    *http.Request
-	url    url.URL
-	hdr    http.Header
-	values [16]string
-	body   fastBody
-	w      fastWriter
-	sw     statusWriter
+	req  *http.Request
+	head requestHead // the parsed head fc.req is built from
+	body fastBody
+	w    fastWriter
+	sw   statusWriter
 
 	// Watching for a client that leaves while a request runs.
 	watchMu    sync.Mutex
@@ -417,133 +414,9 @@ func isTimeout(err error) bool {
 // buildRequest fills fc.req from a complete head (ending in CRLF CRLF), or
 // returns errNotFast for anything outside the narrow accepted shape.
 func (fc *fastConn) buildRequest(head []byte) error {
-	line, rest, _ := bytes.Cut(head, []byte("\r\n"))
-	sp1 := bytes.IndexByte(line, ' ')
-	if sp1 <= 0 {
-		return errNotFast
-	}
-	method := line[:sp1]
-	line = line[sp1+1:]
-	sp2 := bytes.IndexByte(line, ' ')
-	if sp2 <= 0 || !bytes.Equal(line[sp2+1:], []byte("HTTP/1.1")) {
-		return errNotFast
-	}
-	target := line[:sp2]
-	if target[0] != '/' {
-		return errNotFast // absolute form, "*" and authority form
-	}
-	for _, c := range method {
-		if !isTokenByte(c) {
-			return errNotFast
-		}
-	}
-	for _, c := range target {
-		if c <= 0x20 || c >= 0x7f {
-			return errNotFast
-		}
-	}
-	var m string
-	switch string(method) { // no allocation for the usual methods
-	case http.MethodGet:
-		m = http.MethodGet
-	case http.MethodHead:
-		m = http.MethodHead
-	case http.MethodPost:
-		m = http.MethodPost
-	case http.MethodPut:
-		m = http.MethodPut
-	case http.MethodDelete:
-		m = http.MethodDelete
-	case http.MethodOptions:
-		m = http.MethodOptions
-	case http.MethodPatch:
-		m = http.MethodPatch
-	case http.MethodConnect:
-		return errNotFast
-	default:
-		m = string(method)
-	}
-
-	if fc.hdr == nil {
-		fc.hdr = make(http.Header, 16)
-	}
-	h := fc.hdr
-	clear(h)
-	var (
-		host       string
-		hosts, cls int
-		length     int64
-		closeConn  bool
-		used       int
-	)
-	// Single values share one per-connection backing array: the header map
-	// is cleared for every request and nothing keeps its values beyond
-	// the request.
-	clear(fc.values[:])
-	values := fc.values[:]
-	rest = rest[:len(rest)-2] // the final CRLF
-	for len(rest) > 0 {
-		var l []byte
-		l, rest, _ = bytes.Cut(rest, []byte("\r\n"))
-		colon := bytes.IndexByte(l, ':')
-		if colon <= 0 {
-			return errNotFast // includes obs-fold and bare LF
-		}
-		name, value := l[:colon], bytes.Trim(l[colon+1:], " \t")
-		for _, c := range name {
-			if !isTokenByte(c) {
-				return errNotFast
-			}
-		}
-		for _, c := range value {
-			if (c < 0x20 && c != '\t') || c == 0x7f {
-				return errNotFast
-			}
-		}
-		key := canonicalKey(name)
-		switch key {
-		case "Host":
-			hosts++
-			host = string(value)
-			if !validHost(value) {
-				return errNotFast
-			}
-			continue
-		case "Content-Length":
-			cls++
-			n, ok := parseDecimal(value)
-			if !ok || n > maxLeanBody || cls > 1 {
-				return errNotFast
-			}
-			length = n
-		case "Transfer-Encoding", "Upgrade", "Expect", "Trailer":
-			return errNotFast
-		case "Connection":
-			if containsFold(value, []byte("upgrade")) {
-				return errNotFast
-			}
-			if containsFold(value, []byte("close")) && valuesContainToken([]string{string(value)}, "close") {
-				closeConn = true
-			}
-		}
-		v := string(value)
-		if old, ok := h[key]; ok {
-			h[key] = append(old, v)
-		} else if used < len(values) {
-			values[used] = v
-			h[key] = values[used : used+1 : used+1]
-			used++
-		} else {
-			h[key] = []string{v}
-		}
-	}
-	if hosts != 1 {
-		return errNotFast
-	}
-	uri := string(target)
-	u, err := fc.parseTarget(uri)
-	if err != nil {
-		return errNotFast
+	p := &fc.head
+	if err := parseRequestHead(head, p); err != nil {
+		return err
 	}
 	if fc.req == nil {
 		// One request value per connection, bound to the connection's
@@ -556,70 +429,17 @@ func (fc *fastConn) buildRequest(head []byte) error {
 		fc.req = (&http.Request{}).WithContext(fc.ctx)
 	}
 	r := fc.req
-	r.Method, r.URL, r.Header, r.Host = m, u, h, host
+	r.Method, r.URL, r.Header, r.Host = p.method, p.url, p.header, p.host
 	r.Proto, r.ProtoMajor, r.ProtoMinor = "HTTP/1.1", 1, 1
-	r.ContentLength, r.Close, r.Body = length, closeConn, http.NoBody
-	r.RemoteAddr, r.RequestURI = fc.remote, uri
+	r.ContentLength, r.Close, r.Body = p.length, p.close, http.NoBody
+	r.RemoteAddr, r.RequestURI = fc.remote, p.target
 	r.TransferEncoding, r.Trailer, r.GetBody = nil, nil, nil
 	r.Form, r.PostForm, r.MultipartForm = nil, nil, nil
-	if length > 0 {
-		fc.body = fastBody{br: fc.br, remain: length}
+	if p.length > 0 {
+		fc.body = fastBody{br: fc.br, remain: p.length}
 		r.Body = &fc.body
 	}
 	return nil
-}
-
-// parseTarget parses an origin-form target. The common target (a path of
-// characters that need no escaping, an optional query) is split in place
-// into the connection's URL; anything else goes through url.ParseRequestURI.
-func (fc *fastConn) parseTarget(uri string) (*url.URL, error) {
-	path, query, hasQuery := uri, "", false
-	for i := 0; i < len(uri); i++ {
-		c := uri[i]
-		if c == '?' {
-			path, query, hasQuery = uri[:i], uri[i+1:], true
-			break
-		}
-		if !plainPathByte(c) {
-			return url.ParseRequestURI(uri)
-		}
-	}
-	for i := 0; i < len(query); i++ {
-		if query[i] == '#' {
-			return url.ParseRequestURI(uri)
-		}
-	}
-	fc.url = url.URL{Path: path, RawQuery: query, ForceQuery: hasQuery && query == ""}
-	return &fc.url, nil
-}
-
-// plainPathByte reports whether c stands for itself in a path the way
-// net/url escapes one (it escapes some sub-delims RFC 3986 would allow), so
-// that RequestURI gives the target back unchanged.
-func plainPathByte(c byte) bool {
-	switch {
-	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		return true
-	}
-	switch c {
-	case '-', '.', '_', '~', '$', '&', '+', ',', ';', '=', ':', '@', '/':
-		return true
-	}
-	return false
-}
-
-// validHost accepts the characters a Host header may carry (reg-name,
-// IPv4, bracketed IPv6, port).
-func validHost(v []byte) bool {
-	for _, c := range v {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case bytes.IndexByte([]byte("-._~:[]%!$&'()*+,;="), c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // fastBody is a request body of known length read from the connection.

@@ -230,3 +230,16 @@ func get(t *testing.T, client *http.Client, url, host string) (*http.Response, s
 	b, _ := io.ReadAll(resp.Body)
 	return resp, string(b)
 }
+
+// eventually polls cond until it holds, and fails the test with what did not
+// happen when it still does not after 5 s: a wait in a test never hangs.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 5s, %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

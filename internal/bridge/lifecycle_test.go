@@ -211,9 +211,9 @@ func TestReloadOnSignalReadsFileAndKeepsOldOnError(t *testing.T) {
 	sig <- syscall.SIGHUP
 	// The reload reads the file after taking the signal: the good file is
 	// written only once the bad one was refused.
-	for testutil.ToFloat64(s.metrics.reloads.WithLabelValues("error")) < 1 {
-		time.Sleep(time.Millisecond)
-	}
+	eventually(t, "the bad file was never refused", func() bool {
+		return testutil.ToFloat64(s.metrics.reloads.WithLabelValues("error")) >= 1
+	})
 	write(yamlFor(b.URL)) // only read on the next signal
 	if _, body := get(t, http.DefaultClient, base, "cdn.example.com"); body != "old" {
 		t.Fatalf("a bad file replaced the running config: %q", body)

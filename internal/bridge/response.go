@@ -118,140 +118,208 @@ func validValue(v []byte) bool {
 	return true
 }
 
-// readResponseHead parses one response head from br, adding its end-to-end
-// fields to dst (hop-by-hop fields and those named in Connection are left
-// out). method is the request's, for the HEAD rule. Single field values are
-// stored in values when it has room: a caller that reuses dst per
-// connection passes a backing it also reuses, so the usual few fields cost
-// no allocation beyond their strings.
+// readResponseHead reads one response head from br and parses it as
+// parseResponseHead does, line by line as the lines arrive: a malformed line
+// fails the read at once, without waiting for the rest of the head.
 func readResponseHead(br *bufio.Reader, dst http.Header, method string, values []string) (respHead, error) {
-	var h respHead
-	line, err := readLine(br)
-	if err != nil {
-		return h, err
+	var p respHeadParser
+	p.start(dst, method, values)
+	for {
+		line, err := readLine(br)
+		if err != nil {
+			return p.h, err
+		}
+		if done, err := p.line(line); err != nil || done {
+			return p.h, err
+		}
 	}
-	// HTTP/1.x SP 3DIGIT [SP reason]
+}
+
+// parseResponseHead parses the response head at the start of b: the status
+// line, the fields and the blank line that ends them, lines ending in LF
+// with an optional CR before it. It adds the head's end-to-end fields to
+// dst (hop-by-hop fields and those named in Connection are left out) and
+// returns what the relay needs and the head's length; io.ErrUnexpectedEOF
+// when b ends before the head does. method is the request's, for the HEAD
+// rule. Single field values are stored in values when it has room: a
+// caller that reuses dst per connection passes a backing it also reuses,
+// so the usual few fields cost no allocation beyond their strings.
+//
+// It reads nothing but b. Where it accepts a head, net/http's
+// http.ReadResponse accepts it too with the same status and framing; it
+// refuses more than net/http, where leniency could let two readers
+// disagree about the response (FuzzResponseHead lists each difference).
+func parseResponseHead(b []byte, dst http.Header, method string, values []string) (respHead, int, error) {
+	var p respHeadParser
+	p.start(dst, method, values)
+	n := 0
+	for {
+		i := bytes.IndexByte(b[n:], '\n')
+		if i < 0 {
+			return p.h, n, io.ErrUnexpectedEOF
+		}
+		line := b[n : n+i]
+		n += i + 1
+		if k := len(line); k > 0 && line[k-1] == '\r' {
+			line = line[:k-1]
+		}
+		if done, err := p.line(line); err != nil || done {
+			return p.h, n, err
+		}
+	}
+}
+
+// respHeadParser parses a response head fed to it one line at a time
+// (without its line ending). It does no I/O: readResponseHead feeds it
+// from a connection, parseResponseHead from bytes.
+type respHeadParser struct {
+	h      respHead
+	dst    http.Header
+	method string
+	values []string
+	status bool // the status line was read
+	http10 bool
+
+	used      int
+	length    int64
+	chunked   bool
+	connClose bool
+	keepAlive bool
+	connNamed []string
+}
+
+func (p *respHeadParser) start(dst http.Header, method string, values []string) {
+	*p = respHeadParser{dst: dst, method: method, values: values, length: -1}
+}
+
+// line takes the head's next line; done is true after the blank line that
+// ends the head, when p.h is complete.
+func (p *respHeadParser) line(line []byte) (done bool, err error) {
+	if !p.status {
+		return false, p.statusLine(line)
+	}
+	if len(line) == 0 {
+		p.finish()
+		return true, nil
+	}
+	return false, p.field(line)
+}
+
+// statusLine parses HTTP/1.x SP 3DIGIT [SP reason].
+func (p *respHeadParser) statusLine(line []byte) error {
 	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[8] != ' ' ||
 		(line[7] != '0' && line[7] != '1') || (len(line) > 12 && line[12] != ' ') {
-		return h, errMalformedResponse
+		return errMalformedResponse
 	}
 	for _, c := range line[9:12] {
 		if c < '0' || c > '9' {
-			return h, errMalformedResponse
+			return errMalformedResponse
 		}
-		h.code = h.code*10 + int(c-'0')
+		p.h.code = p.h.code*10 + int(c-'0')
 	}
-	if h.code < 100 {
-		return h, errMalformedResponse
+	if p.h.code < 100 {
+		return errMalformedResponse
 	}
-	http10 := line[7] == '0'
-	if values == nil {
-		values = make([]string, 8)
+	p.http10 = line[7] == '0'
+	if p.values == nil {
+		p.values = make([]string, 8)
 	}
-	clear(values)
+	clear(p.values)
+	p.status = true
+	return nil
+}
 
-	var (
-		used      int
-		length    int64 = -1
-		chunked   bool
-		connClose bool
-		keepAlive bool
-		connNamed []string
-	)
-	for {
-		line, err = readLine(br)
-		if err != nil {
-			return h, err
-		}
-		if len(line) == 0 {
-			break
-		}
-		colon := bytes.IndexByte(line, ':')
-		if colon <= 0 {
-			// Includes obs-fold continuation lines, which a proxy may
-			// refuse (RFC 9112 5.2).
-			return h, errMalformedResponse
-		}
-		name, value := line[:colon], bytes.TrimSpace(line[colon+1:])
-		for _, c := range name {
-			if !isTokenByte(c) {
-				return h, errMalformedResponse
-			}
-		}
-		if !validValue(value) {
-			return h, errMalformedResponse
-		}
-		key := canonicalKey(name)
-		switch key {
-		case "Content-Length":
-			n, ok := parseDecimal(value)
-			if !ok || (length >= 0 && n != length) {
-				return h, errMalformedResponse
-			}
-			if length >= 0 {
-				continue // an identical repeat
-			}
-			length = n
-		case "Transfer-Encoding":
-			if !bytes.EqualFold(value, []byte("chunked")) || chunked {
-				return h, errUnsupportedCoding
-			}
-			chunked = true
-			continue
-		case "Connection":
-			for _, t := range strings.Split(string(value), ",") {
-				t = strings.TrimSpace(t)
-				switch {
-				case strings.EqualFold(t, "close"):
-					connClose = true
-				case strings.EqualFold(t, "keep-alive"):
-					keepAlive = true
-				case t != "":
-					connNamed = append(connNamed, http.CanonicalHeaderKey(t))
-				}
-			}
-			continue
-		}
-		if isHopByHop(key) {
-			continue
-		}
-		v := string(value)
-		if old, ok := dst[key]; ok {
-			dst[key] = append(old, v)
-		} else if used < len(values) {
-			values[used] = v
-			dst[key] = values[used : used+1 : used+1]
-			used++
-		} else {
-			dst[key] = []string{v}
+func (p *respHeadParser) field(line []byte) error {
+	colon := bytes.IndexByte(line, ':')
+	if colon <= 0 {
+		// Includes obs-fold continuation lines, which a proxy may
+		// refuse (RFC 9112 5.2).
+		return errMalformedResponse
+	}
+	name, value := line[:colon], bytes.Trim(line[colon+1:], " \t")
+	for _, c := range name {
+		if !isTokenByte(c) {
+			return errMalformedResponse
 		}
 	}
-	for _, k := range connNamed {
+	if !validValue(value) {
+		return errMalformedResponse
+	}
+	key := canonicalKey(name)
+	switch key {
+	case "Content-Length":
+		n, ok := parseDecimal(value)
+		if !ok || (p.length >= 0 && n != p.length) {
+			return errMalformedResponse
+		}
+		if p.length >= 0 {
+			return nil // an identical repeat
+		}
+		p.length = n
+	case "Transfer-Encoding":
+		if !bytes.EqualFold(value, []byte("chunked")) || p.chunked {
+			return errUnsupportedCoding
+		}
+		p.chunked = true
+		return nil
+	case "Connection":
+		for _, t := range strings.Split(string(value), ",") {
+			t = strings.TrimSpace(t)
+			switch {
+			case strings.EqualFold(t, "close"):
+				p.connClose = true
+			case strings.EqualFold(t, "keep-alive"):
+				p.keepAlive = true
+			case t != "":
+				p.connNamed = append(p.connNamed, http.CanonicalHeaderKey(t))
+			}
+		}
+		return nil
+	}
+	if isHopByHop(key) {
+		return nil
+	}
+	v := string(value)
+	dst := p.dst
+	if old, ok := dst[key]; ok {
+		dst[key] = append(old, v)
+	} else if p.used < len(p.values) {
+		p.values[p.used] = v
+		dst[key] = p.values[p.used : p.used+1 : p.used+1]
+		p.used++
+	} else {
+		dst[key] = []string{v}
+	}
+	return nil
+}
+
+// finish decides the framing once every field is in.
+func (p *respHeadParser) finish() {
+	dst, h := p.dst, &p.h
+	for _, k := range p.connNamed {
 		delete(dst, k)
 	}
-
-	h.close = connClose || (http10 && !keepAlive)
+	h.close = p.connClose || (p.http10 && !p.keepAlive)
 	switch {
-	case method == http.MethodHead || h.code < 200 || h.code == http.StatusNoContent || h.code == http.StatusNotModified:
+	case p.method == http.MethodHead || h.code < 200 || h.code == http.StatusNoContent || h.code == http.StatusNotModified:
 		h.kind = bodyNone
 		if h.code < 200 {
 			// An interim response's fields are not the final response's.
 			delete(dst, "Content-Length")
 		}
-	case chunked:
+	case p.chunked:
 		h.kind = bodyChunked
-		if length >= 0 {
+		if p.length >= 0 {
 			// Both framings: chunked wins (RFC 9112 6.3), and the
 			// connection is not trusted with another exchange.
 			delete(dst, "Content-Length")
 			h.close = true
 		}
-	case length >= 0:
-		h.kind, h.length = bodyLength, length
+	case p.length >= 0:
+		h.kind, h.length = bodyLength, p.length
 	default:
 		h.kind, h.close = bodyToClose, true
 	}
-	return h, nil
 }
 
 // bodyReader reads one response body from an upstream connection.

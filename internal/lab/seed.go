@@ -149,55 +149,16 @@ func (l *Lab) Apply(s *Seed) (*Seeded, error) {
 		out.Certificates[c.Name] = l.ACM.Import(acct(c.Account), c.Domains)
 	}
 	for _, d := range s.Distributions {
-		in := cloudfront.DistributionInput{
-			CallerReference: "seed-" + d.Name,
-			Comment:         d.Comment,
-			Enabled:         d.Enabled == nil || *d.Enabled,
-			Aliases:         d.Aliases,
-		}
-		if d.Certificate != "" {
-			arn, ok := out.Certificates[d.Certificate]
-			if !ok {
-				return nil, fmt.Errorf("seed distribution %s: no certificate named %q", d.Name, d.Certificate)
-			}
-			in.CertificateArn = arn
-		}
-		proto := d.Origin.Protocol
-		if proto == "" {
-			proto = "http-only"
-		}
-		in.Origins = []cloudfront.Origin{{ID: "origin-" + d.Name, DomainName: d.Origin.Domain, OriginPath: d.Origin.Path, HTTPPort: orDefault(d.Origin.HTTPPort, 80), HTTPSPort: orDefault(d.Origin.HTTPSPort, 443), ProtocolPolicy: proto}}
-		v, err := l.CloudFront.CreateDistributionFor(acct(d.Account), in)
+		v, err := l.applyDistribution(out, d)
 		if err != nil {
-			return nil, fmt.Errorf("seed distribution %s: %w", d.Name, err)
+			return nil, err
 		}
 		out.Distributions[d.Name] = v
 	}
 	for _, lb := range s.LoadBalancers {
-		region := lb.Region
-		if region == "" {
-			region = "us-east-1"
-		}
-		created, err := l.ELB.CreateALB(acct(lb.Account), lb.Name, region)
+		created, err := l.applyLoadBalancer(lb)
 		if err != nil {
-			return nil, fmt.Errorf("seed load balancer %s: %w", lb.Name, err)
-		}
-		var targets []elbv2.Target
-		for _, t := range lb.Targets {
-			host, port, err := net.SplitHostPort(t)
-			if err != nil {
-				return nil, fmt.Errorf("seed load balancer %s: target %q: want host:port", lb.Name, t)
-			}
-			p, _ := strconv.Atoi(port)
-			targets = append(targets, elbv2.Target{ID: host, Port: p})
-		}
-		if len(targets) > 0 {
-			if _, err := l.ELB.AddTargetGroup(created.ARN, lb.Name+"-tg", targets[0].Port, targets); err != nil {
-				return nil, fmt.Errorf("seed load balancer %s: %w", lb.Name, err)
-			}
-		}
-		if lbs, ok := l.ELB.ByDNSName(created.DNSName); ok {
-			created = lbs
+			return nil, err
 		}
 		out.LoadBalancers[lb.Name] = created
 	}
@@ -216,6 +177,8 @@ func (l *Lab) Apply(s *Seed) (*Seeded, error) {
 		out.Zones[key] = id
 		zoneAccount[key] = acct(z.Account)
 	}
+	// Records go in one batch per zone, zones in the order their first
+	// record appears.
 	byZone := map[string][]route53.Change{}
 	var order []string
 	for _, r := range s.Records {
@@ -223,30 +186,9 @@ func (l *Lab) Apply(s *Seed) (*Seeded, error) {
 		if _, ok := out.Zones[key]; !ok {
 			return nil, fmt.Errorf("seed record %s: no zone named %q", r.Name, r.Zone)
 		}
-		rs := route53.RecordSet{Name: r.Name, Type: strings.ToUpper(r.Type), SetIdentifier: r.SetIdentifier, Weight: r.Weight, Failover: r.Failover}
-		if r.Alias != nil {
-			at, err := l.aliasTarget(out, *r.Alias)
-			if err != nil {
-				return nil, fmt.Errorf("seed record %s: %w", r.Name, err)
-			}
-			if rs.Type == "CNAME" {
-				// A CNAME to a seed distribution or load balancer: its
-				// DNS name is the value.
-				ttl := r.TTL
-				if ttl == 0 {
-					ttl = 300
-				}
-				rs.TTL, rs.Records = route53.Int64(ttl), []string{at.DNSName}
-			} else {
-				rs.AliasTarget = at
-			}
-		} else {
-			ttl := r.TTL
-			if ttl == 0 {
-				ttl = 300
-			}
-			rs.TTL = route53.Int64(ttl)
-			rs.Records = r.Values
+		rs, err := l.recordSet(out, r)
+		if err != nil {
+			return nil, err
 		}
 		if _, seen := byZone[key]; !seen {
 			order = append(order, key)
@@ -259,6 +201,95 @@ func (l *Lab) Apply(s *Seed) (*Seeded, error) {
 		}
 	}
 	return out, nil
+}
+
+// applyDistribution creates a seed distribution, with its certificate from
+// those out already holds.
+func (l *Lab) applyDistribution(out *Seeded, d SeedDistribution) (cloudfront.View, error) {
+	in := cloudfront.DistributionInput{
+		CallerReference: "seed-" + d.Name,
+		Comment:         d.Comment,
+		Enabled:         d.Enabled == nil || *d.Enabled,
+		Aliases:         d.Aliases,
+	}
+	if d.Certificate != "" {
+		arn, ok := out.Certificates[d.Certificate]
+		if !ok {
+			return cloudfront.View{}, fmt.Errorf("seed distribution %s: no certificate named %q", d.Name, d.Certificate)
+		}
+		in.CertificateArn = arn
+	}
+	proto := d.Origin.Protocol
+	if proto == "" {
+		proto = "http-only"
+	}
+	in.Origins = []cloudfront.Origin{{ID: "origin-" + d.Name, DomainName: d.Origin.Domain, OriginPath: d.Origin.Path, HTTPPort: orDefault(d.Origin.HTTPPort, 80), HTTPSPort: orDefault(d.Origin.HTTPSPort, 443), ProtocolPolicy: proto}}
+	v, err := l.CloudFront.CreateDistributionFor(acct(d.Account), in)
+	if err != nil {
+		return cloudfront.View{}, fmt.Errorf("seed distribution %s: %w", d.Name, err)
+	}
+	return v, nil
+}
+
+// applyLoadBalancer creates a seed load balancer and its target group.
+func (l *Lab) applyLoadBalancer(lb SeedLoadBalancer) (elbv2.LB, error) {
+	region := lb.Region
+	if region == "" {
+		region = "us-east-1"
+	}
+	created, err := l.ELB.CreateALB(acct(lb.Account), lb.Name, region)
+	if err != nil {
+		return elbv2.LB{}, fmt.Errorf("seed load balancer %s: %w", lb.Name, err)
+	}
+	var targets []elbv2.Target
+	for _, t := range lb.Targets {
+		host, port, err := net.SplitHostPort(t)
+		if err != nil {
+			return elbv2.LB{}, fmt.Errorf("seed load balancer %s: target %q: want host:port", lb.Name, t)
+		}
+		p, _ := strconv.Atoi(port)
+		targets = append(targets, elbv2.Target{ID: host, Port: p})
+	}
+	if len(targets) > 0 {
+		if _, err := l.ELB.AddTargetGroup(created.ARN, lb.Name+"-tg", targets[0].Port, targets); err != nil {
+			return elbv2.LB{}, fmt.Errorf("seed load balancer %s: %w", lb.Name, err)
+		}
+	}
+	if lbs, ok := l.ELB.ByDNSName(created.DNSName); ok {
+		created = lbs
+	}
+	return created, nil
+}
+
+// recordSet is the record set of a seed record: its values, or the alias
+// (a CNAME for a CNAME record) of a seed distribution or load balancer.
+func (l *Lab) recordSet(out *Seeded, r SeedRecord) (route53.RecordSet, error) {
+	rs := route53.RecordSet{Name: r.Name, Type: strings.ToUpper(r.Type), SetIdentifier: r.SetIdentifier, Weight: r.Weight, Failover: r.Failover}
+	if r.Alias != nil {
+		at, err := l.aliasTarget(out, *r.Alias)
+		if err != nil {
+			return route53.RecordSet{}, fmt.Errorf("seed record %s: %w", r.Name, err)
+		}
+		if rs.Type == "CNAME" {
+			// A CNAME to a seed distribution or load balancer: its
+			// DNS name is the value.
+			ttl := r.TTL
+			if ttl == 0 {
+				ttl = 300
+			}
+			rs.TTL, rs.Records = route53.Int64(ttl), []string{at.DNSName}
+		} else {
+			rs.AliasTarget = at
+		}
+	} else {
+		ttl := r.TTL
+		if ttl == 0 {
+			ttl = 300
+		}
+		rs.TTL = route53.Int64(ttl)
+		rs.Records = r.Values
+	}
+	return rs, nil
 }
 
 func (l *Lab) aliasTarget(out *Seeded, a SeedAlias) (*route53.AliasTarget, error) {

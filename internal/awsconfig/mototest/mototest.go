@@ -22,7 +22,8 @@ const startTimeout = 30 * time.Second
 
 // Start launches moto_server on a free loopback port and returns its base
 // URL. The server is stopped when t ends. Without moto_server on PATH the
-// test is skipped (or failed under CI=true).
+// test fails or is skipped, as awstest.Required decides (`make test` fails
+// it).
 func Start(t testing.TB) string {
 	t.Helper()
 	bin, err := exec.LookPath("moto_server")

@@ -131,52 +131,98 @@ func (s *Service) evalQueries(account string, qs []metricDataQuery, start, end t
 	start = roundStart(start, now)
 	visible := s.visibleAt(now)
 
-	byID := map[string]int{}
-	parsed := make([]exprNode, len(qs))
-	var defaultPeriod int64
+	byID, parsed, defaultPeriod, err := parseQueries(qs)
+	if err != nil {
+		return nil, err
+	}
+	order, err := evalOrder(qs, parsed, byID)
+	if err != nil {
+		return nil, err
+	}
+
+	env := &exprEnv{results: map[string]exprValue{}}
+	results := make([]queryResult, len(qs))
+	for i, q := range qs {
+		if q.MetricStat == nil {
+			continue
+		}
+		series := s.metricSeries(account, q, start, end, visible)
+		results[i] = queryResult{id: q.Id, label: series.label, series: []ts{series}}
+		env.results[q.Id] = exprValue{kind: seriesKind, series: []ts{series}}
+		env.metrics = append(env.metrics, series)
+	}
+	for _, i := range order {
+		if parsed[i] == nil {
+			continue
+		}
+		r, v, err := env.expression(qs[i], parsed[i], start, end, defaultPeriod)
+		if err != nil {
+			return nil, err
+		}
+		results[i] = r
+		env.results[qs[i].Id] = v
+	}
+	for i, q := range qs {
+		results[i].returnData = q.ReturnData == nil || bool(*q.ReturnData)
+	}
+	return results, nil
+}
+
+// parseQueries validates each query in request order, first failure wins,
+// and parses the expressions. It returns the index of each query by id,
+// the parsed expression of each expression query (nil for a MetricStat),
+// and the period of expressions that set none: the longest MetricStat
+// period, 60 s without one.
+func parseQueries(qs []metricDataQuery) (byID map[string]int, parsed []exprNode, defaultPeriod int64, err error) {
+	byID = map[string]int{}
+	parsed = make([]exprNode, len(qs))
 	for i, q := range qs {
 		p := fmt.Sprintf("MetricDataQueries.member.%d", i+1)
 		if q.Id == "" {
-			return nil, errMissing(p + ".Id")
+			return nil, nil, 0, errMissing(p + ".Id")
 		}
 		if len(q.Id) > 255 || !idRE.MatchString(q.Id) {
-			return nil, errInvalid("The value %s for parameter %s.Id is invalid. Ids must start with a lowercase letter and contain only letters, numbers and underscores.", q.Id, p)
+			return nil, nil, 0, errInvalid("The value %s for parameter %s.Id is invalid. Ids must start with a lowercase letter and contain only letters, numbers and underscores.", q.Id, p)
 		}
 		if _, dup := byID[q.Id]; dup {
-			return nil, errInvalid("The value %s for parameter %s.Id is not unique.", q.Id, p)
+			return nil, nil, 0, errInvalid("The value %s for parameter %s.Id is not unique.", q.Id, p)
 		}
 		byID[q.Id] = i
 		switch {
 		case q.MetricStat != nil && q.Expression != "":
-			return nil, errCombination("The parameters %[1]s.MetricStat and %[1]s.Expression are mutually exclusive and you have specified both.", p)
+			return nil, nil, 0, errCombination("The parameters %[1]s.MetricStat and %[1]s.Expression are mutually exclusive and you have specified both.", p)
 		case q.MetricStat == nil && q.Expression == "":
-			return nil, errCombination("Exactly one of %[1]s.MetricStat and %[1]s.Expression must be specified.", p)
+			return nil, nil, 0, errCombination("Exactly one of %[1]s.MetricStat and %[1]s.Expression must be specified.", p)
 		case q.MetricStat != nil:
 			if err := validateMetricStat(q.MetricStat, p+".MetricStat"); err != nil {
-				return nil, err
+				return nil, nil, 0, err
 			}
 			if per := int64(*q.MetricStat.Period); per > defaultPeriod {
 				defaultPeriod = per
 			}
 		default:
 			if len(q.Expression) > 2048 {
-				return nil, errInvalidValue("(expression)", p+".Expression")
+				return nil, nil, 0, errInvalidValue("(expression)", p+".Expression")
 			}
 			n, err := parseExpr(q.Expression)
 			if err != nil {
-				return nil, errExpression(q.Id, "%v", err)
+				return nil, nil, 0, errExpression(q.Id, "%v", err)
 			}
 			parsed[i] = n
 		}
 		if q.Period != nil && !validPeriod(int64(*q.Period)) {
-			return nil, errInvalid("The parameter %s.Period must be 1, 5, 10, 20, 30, or a multiple of 60.", p)
+			return nil, nil, 0, errInvalid("The parameter %s.Period must be 1, 5, 10, 20, 30, or a multiple of 60.", p)
 		}
 	}
 	if defaultPeriod == 0 {
 		defaultPeriod = 60
 	}
+	return byID, parsed, defaultPeriod, nil
+}
 
-	// Order: every MetricStat first, then expressions by dependency.
+// evalOrder is the order of evaluation: every MetricStat first, then
+// expressions by dependency (an expression after the ids it reads).
+func evalOrder(qs []metricDataQuery, parsed []exprNode, byID map[string]int) ([]int, error) {
 	order := make([]int, 0, len(qs))
 	state := make([]int, len(qs)) // 0 new, 1 visiting, 2 done
 	var visit func(i int) error
@@ -222,76 +268,66 @@ func (s *Service) evalQueries(account string, qs []metricDataQuery, start, end t
 			return nil, err
 		}
 	}
+	return order, nil
+}
 
-	env := &exprEnv{results: map[string]exprValue{}}
-	results := make([]queryResult, len(qs))
-	for i, q := range qs {
-		if q.MetricStat == nil {
-			continue
-		}
-		ms := q.MetricStat
-		label := q.Label
-		if label == "" {
-			label = ms.Metric.MetricName
-		}
-		owner := account
-		if q.AccountId != "" {
-			owner = q.AccountId
-		}
-		series := ts{label: label}
-		if a := s.accounts[owner]; a != nil {
-			if sr := a.Series[metricKey(ms.Metric.Namespace, ms.Metric.MetricName, sortDims(ms.Metric.Dimensions))]; sr != nil {
-				for _, b := range sr.aggregate(start, end, int64(*ms.Period), ms.Unit, visible) {
-					if v, ok := b.value(ms.Stat); ok {
-						series.t = append(series.t, b.start)
-						series.v = append(series.v, v)
-					}
+// metricSeries is the series of one MetricStat query: the statistic of each
+// period of [start, end) of the metric, as visible at visible, in the
+// query's account (account unless it names another).
+func (s *Service) metricSeries(account string, q metricDataQuery, start, end, visible time.Time) ts {
+	ms := q.MetricStat
+	label := q.Label
+	if label == "" {
+		label = ms.Metric.MetricName
+	}
+	owner := account
+	if q.AccountId != "" {
+		owner = q.AccountId
+	}
+	series := ts{label: label}
+	if a := s.accounts[owner]; a != nil {
+		if sr := a.Series[metricKey(ms.Metric.Namespace, ms.Metric.MetricName, sortDims(ms.Metric.Dimensions))]; sr != nil {
+			for _, b := range sr.aggregate(start, end, int64(*ms.Period), ms.Unit, visible) {
+				if v, ok := b.value(ms.Stat); ok {
+					series.t = append(series.t, b.start)
+					series.v = append(series.v, v)
 				}
 			}
 		}
-		results[i] = queryResult{id: q.Id, label: label, series: []ts{series}}
-		env.results[q.Id] = exprValue{kind: seriesKind, series: []ts{series}}
-		env.metrics = append(env.metrics, series)
 	}
-	for _, i := range order {
-		q := qs[i]
-		if parsed[i] == nil {
-			continue
-		}
-		period := defaultPeriod
-		if q.Period != nil {
-			period = int64(*q.Period)
-		}
-		env.grid = grid(start, end, period)
-		v, err := env.eval(parsed[i])
-		if err != nil {
-			return nil, errExpression(q.Id, "%v", err)
-		}
-		label := q.Label
-		if label == "" {
-			label = q.Id
-		}
-		r := queryResult{id: q.Id, label: label}
-		switch v.kind {
-		case scalarKind:
-			r.series = []ts{fill(ts{label: label}, env.grid, v.scalar)}
-		case seriesKind:
-			sr := v.series[0]
-			sr.label = label
-			r.series = []ts{sr}
-		default:
-			r.series = v.series
-			if len(r.series) == 1 && q.Label != "" {
-				r.series[0].label = q.Label
-			}
-		}
-		results[i] = r
-		env.results[q.Id] = v
+	return series
+}
+
+// expression evaluates one expression query on the results so far.
+func (env *exprEnv) expression(q metricDataQuery, n exprNode, start, end time.Time, defaultPeriod int64) (queryResult, exprValue, error) {
+	period := defaultPeriod
+	if q.Period != nil {
+		period = int64(*q.Period)
 	}
-	for i, q := range qs {
-		results[i].returnData = q.ReturnData == nil || bool(*q.ReturnData)
+	env.grid = grid(start, end, period)
+	v, err := env.eval(n)
+	if err != nil {
+		return queryResult{}, exprValue{}, errExpression(q.Id, "%v", err)
 	}
-	return results, nil
+	label := q.Label
+	if label == "" {
+		label = q.Id
+	}
+	r := queryResult{id: q.Id, label: label}
+	switch v.kind {
+	case scalarKind:
+		r.series = []ts{fill(ts{label: label}, env.grid, v.scalar)}
+	case seriesKind:
+		sr := v.series[0]
+		sr.label = label
+		r.series = []ts{sr}
+	default:
+		r.series = v.series
+		if len(r.series) == 1 && q.Label != "" {
+			r.series[0].label = q.Label
+		}
+	}
+	return r, v, nil
 }
 
 // grid lists the bucket starts of [start, end) for period seconds.

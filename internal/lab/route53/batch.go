@@ -46,72 +46,15 @@ func invalidChangeBatch(msgs []string) *awsapi.Error {
 // first the model constraints (one "N validation errors detected" message),
 // then the "Invalid request: …" shape rules, first failure wins.
 func validateInput(changes []Change, comment string) *awsapi.Error {
-	var model []string
-	bad := func(path, value, constraint string) {
-		model = append(model, fmt.Sprintf("Value '%s' at '%s' failed to satisfy constraint: %s", value, path, constraint))
-	}
+	var model violations
 	if len(comment) > 256 {
-		bad("changeBatch.comment", comment, "Member must have length less than or equal to 256")
+		model.add("changeBatch.comment", comment, "Member must have length less than or equal to 256")
 	}
 	if len(changes) == 0 {
-		bad("changeBatch.changes", "[]", "Member must have length greater than or equal to 1")
+		model.add("changeBatch.changes", "[]", "Member must have length greater than or equal to 1")
 	}
 	for i, c := range changes {
-		p := fmt.Sprintf("changeBatch.changes.%d.member", i+1)
-		rs := c.Set
-		if !oneOf(c.Action, []string{ActionCreate, ActionDelete, ActionUpsert}) {
-			bad(p+".action", c.Action, "Member must satisfy enum value set: [CREATE, DELETE, UPSERT]")
-		}
-		p += ".resourceRecordSet"
-		if !oneOf(rs.Type, rrTypes) {
-			bad(p+".type", rs.Type, "Member must satisfy enum value set: ["+strings.Join(rrTypes, ", ")+"]")
-		}
-		if len(rs.Name) > 1024 {
-			bad(p+".name", rs.Name, "Member must have length less than or equal to 1024")
-		}
-		if len(rs.SetIdentifier) > 128 {
-			bad(p+".setIdentifier", rs.SetIdentifier, "Member must have length less than or equal to 128")
-		}
-		if rs.Weight != nil && *rs.Weight < 0 {
-			bad(p+".weight", strconv.FormatInt(*rs.Weight, 10), "Member must have value greater than or equal to 0")
-		}
-		if rs.Weight != nil && *rs.Weight > 255 {
-			bad(p+".weight", strconv.FormatInt(*rs.Weight, 10), "Member must have value less than or equal to 255")
-		}
-		if rs.TTL != nil && *rs.TTL < 0 {
-			bad(p+".tTL", strconv.FormatInt(*rs.TTL, 10), "Member must have value greater than or equal to 0")
-		}
-		if rs.TTL != nil && *rs.TTL > 2147483647 {
-			bad(p+".tTL", strconv.FormatInt(*rs.TTL, 10), "Member must have value less than or equal to 2147483647")
-		}
-		if rs.Region != "" && !oneOf(rs.Region, latencyRegions) {
-			bad(p+".region", rs.Region, "Member must satisfy enum value set: ["+strings.Join(latencyRegions, ", ")+"]")
-		}
-		if rs.Failover != "" && rs.Failover != FailoverPrimary && rs.Failover != FailoverSecondary {
-			bad(p+".failover", rs.Failover, "Member must satisfy enum value set: [PRIMARY, SECONDARY]")
-		}
-		if len(rs.HealthCheckID) > 64 {
-			bad(p+".healthCheckId", rs.HealthCheckID, "Member must have length less than or equal to 64")
-		}
-		for j, v := range rs.Records {
-			if len(v) > 4000 {
-				bad(fmt.Sprintf("%s.resourceRecords.%d.member.value", p, j+1), v, "Member must have length less than or equal to 4000")
-			}
-		}
-		if g := rs.GeoLocation; g != nil {
-			if g.ContinentCode != "" && len(g.ContinentCode) != 2 {
-				bad(p+".geoLocation.continentCode", g.ContinentCode, "Member must have length less than or equal to 2")
-			}
-			if len(g.CountryCode) > 2 {
-				bad(p+".geoLocation.countryCode", g.CountryCode, "Member must have length less than or equal to 2")
-			}
-			if len(g.SubdivisionCode) > 3 {
-				bad(p+".geoLocation.subdivisionCode", g.SubdivisionCode, "Member must have length less than or equal to 3")
-			}
-		}
-		if a := rs.AliasTarget; a != nil && len(canonicalID(a.HostedZoneID)) > 32 {
-			bad(p+".aliasTarget.hostedZoneId", a.HostedZoneID, "Member must have length less than or equal to 32")
-		}
+		model.change(i, c)
 	}
 	if len(model) == 1 {
 		return errInvalidInput("1 validation error detected: %s", model[0])
@@ -119,51 +62,125 @@ func validateInput(changes []Change, comment string) *awsapi.Error {
 	if len(model) > 1 {
 		return errInvalidInput("%d validation errors detected: %s", len(model), strings.Join(model, "; "))
 	}
-
 	for _, c := range changes {
-		rs := c.Set
-		setID := "null"
-		if rs.SetIdentifier != "" {
-			setID = rs.SetIdentifier
+		if err := shapeError(c); err != nil {
+			return err
 		}
-		where := fmt.Sprintf("in Change with [Action=%s, Name=%s, Type=%s, SetIdentifier=%s]", c.Action, rs.Name, rs.Type, setID)
-		if rs.Name == "" {
-			return errInvalidInput("Invalid request: Missing field 'Name' %s", where)
+	}
+	return nil
+}
+
+// violations are the model-constraint messages of one request, in order.
+type violations []string
+
+func (v *violations) add(path, value, constraint string) {
+	*v = append(*v, fmt.Sprintf("Value '%s' at '%s' failed to satisfy constraint: %s", value, path, constraint))
+}
+
+// change checks the model constraints of the i-th change of the batch.
+func (v *violations) change(i int, c Change) {
+	bad := v.add
+	p := fmt.Sprintf("changeBatch.changes.%d.member", i+1)
+	rs := c.Set
+	if !oneOf(c.Action, []string{ActionCreate, ActionDelete, ActionUpsert}) {
+		bad(p+".action", c.Action, "Member must satisfy enum value set: [CREATE, DELETE, UPSERT]")
+	}
+	p += ".resourceRecordSet"
+	if !oneOf(rs.Type, rrTypes) {
+		bad(p+".type", rs.Type, "Member must satisfy enum value set: ["+strings.Join(rrTypes, ", ")+"]")
+	}
+	if len(rs.Name) > 1024 {
+		bad(p+".name", rs.Name, "Member must have length less than or equal to 1024")
+	}
+	if len(rs.SetIdentifier) > 128 {
+		bad(p+".setIdentifier", rs.SetIdentifier, "Member must have length less than or equal to 128")
+	}
+	if rs.Weight != nil && *rs.Weight < 0 {
+		bad(p+".weight", strconv.FormatInt(*rs.Weight, 10), "Member must have value greater than or equal to 0")
+	}
+	if rs.Weight != nil && *rs.Weight > 255 {
+		bad(p+".weight", strconv.FormatInt(*rs.Weight, 10), "Member must have value less than or equal to 255")
+	}
+	if rs.TTL != nil && *rs.TTL < 0 {
+		bad(p+".tTL", strconv.FormatInt(*rs.TTL, 10), "Member must have value greater than or equal to 0")
+	}
+	if rs.TTL != nil && *rs.TTL > 2147483647 {
+		bad(p+".tTL", strconv.FormatInt(*rs.TTL, 10), "Member must have value less than or equal to 2147483647")
+	}
+	if rs.Region != "" && !oneOf(rs.Region, latencyRegions) {
+		bad(p+".region", rs.Region, "Member must satisfy enum value set: ["+strings.Join(latencyRegions, ", ")+"]")
+	}
+	if rs.Failover != "" && rs.Failover != FailoverPrimary && rs.Failover != FailoverSecondary {
+		bad(p+".failover", rs.Failover, "Member must satisfy enum value set: [PRIMARY, SECONDARY]")
+	}
+	if len(rs.HealthCheckID) > 64 {
+		bad(p+".healthCheckId", rs.HealthCheckID, "Member must have length less than or equal to 64")
+	}
+	for j, v := range rs.Records {
+		if len(v) > 4000 {
+			bad(fmt.Sprintf("%s.resourceRecords.%d.member.value", p, j+1), v, "Member must have length less than or equal to 4000")
 		}
-		// Exactly one of AliasTarget / (TTL and ResourceRecords). A lone TTL
-		// or lone ResourceRecords completes none of the alternatives.
-		n := 0
-		if rs.AliasTarget != nil {
-			n++
+	}
+	if g := rs.GeoLocation; g != nil {
+		if g.ContinentCode != "" && len(g.ContinentCode) != 2 {
+			bad(p+".geoLocation.continentCode", g.ContinentCode, "Member must have length less than or equal to 2")
 		}
-		if rs.TTL != nil && rs.Records != nil {
-			n++
-		} else if rs.AliasTarget != nil && (rs.TTL != nil || rs.Records != nil) {
-			n++ // alias plus a partial value set: still "more than one"
+		if len(g.CountryCode) > 2 {
+			bad(p+".geoLocation.countryCode", g.CountryCode, "Member must have length less than or equal to 2")
 		}
-		switch {
-		case n == 0:
-			return errInvalidInput("Invalid request: Expected exactly one of [AliasTarget, all of [TTL, and ResourceRecords], or TrafficPolicyInstanceId], but found none %s", where)
-		case n > 1:
-			return errInvalidInput("Invalid request: Expected exactly one of [AliasTarget, all of [TTL, and ResourceRecords], or TrafficPolicyInstanceId], but found more than one %s", where)
+		if len(g.SubdivisionCode) > 3 {
+			bad(p+".geoLocation.subdivisionCode", g.SubdivisionCode, "Member must have length less than or equal to 3")
 		}
-		policies := 0
-		for _, set := range []bool{rs.Weight != nil, rs.Region != "", rs.Failover != "", rs.GeoLocation != nil, rs.MultiValueAnswer != nil} {
-			if set {
-				policies++
-			}
+	}
+	if a := rs.AliasTarget; a != nil && len(canonicalID(a.HostedZoneID)) > 32 {
+		bad(p+".aliasTarget.hostedZoneId", a.HostedZoneID, "Member must have length less than or equal to 32")
+	}
+}
+
+// shapeError is the first "Invalid request: …" rule a change breaks, or nil.
+func shapeError(c Change) *awsapi.Error {
+	rs := c.Set
+	setID := "null"
+	if rs.SetIdentifier != "" {
+		setID = rs.SetIdentifier
+	}
+	where := fmt.Sprintf("in Change with [Action=%s, Name=%s, Type=%s, SetIdentifier=%s]", c.Action, rs.Name, rs.Type, setID)
+	if rs.Name == "" {
+		return errInvalidInput("Invalid request: Missing field 'Name' %s", where)
+	}
+	// Exactly one of AliasTarget / (TTL and ResourceRecords). A lone TTL
+	// or lone ResourceRecords completes none of the alternatives.
+	n := 0
+	if rs.AliasTarget != nil {
+		n++
+	}
+	if rs.TTL != nil && rs.Records != nil {
+		n++
+	} else if rs.AliasTarget != nil && (rs.TTL != nil || rs.Records != nil) {
+		n++ // alias plus a partial value set: still "more than one"
+	}
+	switch {
+	case n == 0:
+		return errInvalidInput("Invalid request: Expected exactly one of [AliasTarget, all of [TTL, and ResourceRecords], or TrafficPolicyInstanceId], but found none %s", where)
+	case n > 1:
+		return errInvalidInput("Invalid request: Expected exactly one of [AliasTarget, all of [TTL, and ResourceRecords], or TrafficPolicyInstanceId], but found more than one %s", where)
+	}
+	policies := 0
+	for _, set := range []bool{rs.Weight != nil, rs.Region != "", rs.Failover != "", rs.GeoLocation != nil, rs.MultiValueAnswer != nil} {
+		if set {
+			policies++
 		}
-		switch {
-		case policies > 0 && rs.SetIdentifier == "":
-			return errInvalidInput("Invalid request: Missing field 'SetIdentifier' %s", where)
-		case policies == 0 && rs.SetIdentifier != "":
-			return errInvalidInput("Invalid request: Expected exactly one of [Weight, Region, Failover, GeoLocation, MultiValueAnswer, or CidrRoutingConfig], but found none %s", where)
-		case policies > 1:
-			return errInvalidInput("Invalid request: Expected exactly one of [Weight, Region, Failover, GeoLocation, MultiValueAnswer, or CidrRoutingConfig], but found more than one %s", where)
-		}
-		if a := rs.AliasTarget; a != nil && (a.HostedZoneID == "" || a.DNSName == "") {
-			return errInvalidInput("Invalid request: Missing field 'AliasTarget.HostedZoneId' or 'AliasTarget.DNSName' %s", where)
-		}
+	}
+	switch {
+	case policies > 0 && rs.SetIdentifier == "":
+		return errInvalidInput("Invalid request: Missing field 'SetIdentifier' %s", where)
+	case policies == 0 && rs.SetIdentifier != "":
+		return errInvalidInput("Invalid request: Expected exactly one of [Weight, Region, Failover, GeoLocation, MultiValueAnswer, or CidrRoutingConfig], but found none %s", where)
+	case policies > 1:
+		return errInvalidInput("Invalid request: Expected exactly one of [Weight, Region, Failover, GeoLocation, MultiValueAnswer, or CidrRoutingConfig], but found more than one %s", where)
+	}
+	if a := rs.AliasTarget; a != nil && (a.HostedZoneID == "" || a.DNSName == "") {
+		return errInvalidInput("Invalid request: Missing field 'AliasTarget.HostedZoneId' or 'AliasTarget.DNSName' %s", where)
 	}
 	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/cutover/cutover/internal/store"
+	"github.com/cutover/cutover/internal/testseed"
 )
 
 // The test binary doubles as the child processes of the crash and lease
@@ -102,6 +102,8 @@ func commitLoop(path string) error {
 // that completed: the revision matches the number of event batches, every
 // batch is whole, and sequences have no gap. Each new child also has to take
 // over the lease of the killed one without waiting for its hour to pass.
+// The kill moments come from a logged random seed; CUTOVER_TEST_SEED=<seed>
+// replays a failing run's moments exactly.
 func TestCrashKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns 20 processes")
@@ -111,7 +113,7 @@ func TestCrashKill(t *testing.T) {
 	if _, err := s.CreateRun(ctx, store.Run{Name: crashRun, Hostname: crashHost, State: store.StateRunning}); err != nil {
 		t.Fatal(err)
 	}
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	rng := testseed.Rand(t, 1)
 	var lastRev int64 = 1
 	for kill := 1; kill <= 20; kill++ {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")

@@ -37,14 +37,26 @@ func ConfigAs(endpoint, akid, secret, token string) aws.Config {
 	}
 }
 
-// Required reports a missing external dependency: with CI=true it fails the
-// test, otherwise it skips it.
+// RequirePeersEnv is the environment variable with which a test run demands
+// its external peers: `make test` sets it to 1, so that a developer's run of
+// the suite fails, as CI's does, instead of skipping what it cannot drive.
+const RequirePeersEnv = "CUTOVER_REQUIRE_PEERS"
+
+// PeersRequired tells whether a missing external dependency fails the test
+// (CI=true, or CUTOVER_REQUIRE_PEERS=1 as `make test` sets) rather than
+// skipping it.
+func PeersRequired() bool {
+	return os.Getenv("CI") == "true" || os.Getenv(RequirePeersEnv) == "1"
+}
+
+// Required reports a missing external dependency: it fails the test when
+// PeersRequired, and otherwise skips it, saying that `make test` would not.
 func Required(t testing.TB, what string) {
 	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is required (CI=true); install it with `make deps`", what)
+	if PeersRequired() {
+		t.Fatalf("%s is required (CI=true or %s=1, as `make test` sets); install it with `make deps`", what, RequirePeersEnv)
 	}
-	t.Skipf("%s not available; install it with `make deps`", what)
+	t.Skipf("%s not available, test skipped (`make test` requires it); install it with `make deps`", what)
 }
 
 // CLIResult is the outcome of one aws CLI invocation.
@@ -54,7 +66,8 @@ type CLIResult struct {
 }
 
 // CLI runs `aws --endpoint-url endpoint --output json args...` with the lab's
-// default credentials. It fails (CI) or skips the test when aws is missing.
+// default credentials. When aws is missing it fails or skips the test, as
+// Required decides.
 func CLI(t testing.TB, endpoint string, args ...string) CLIResult {
 	t.Helper()
 	return CLIEnv(t, endpoint, nil, args...)

@@ -25,8 +25,8 @@ const readyName = "ready.unboundtest."
 // forwardZones to upstream ("host:port"), and returns its address
 // ("127.0.0.1:port"). unbound caches as configured by default except that
 // cache-min-ttl is 0, so answers expire exactly on their TTLs. It is
-// stopped when the test ends. Without unbound installed the test is
-// skipped (or fails under CI=true).
+// stopped when the test ends. Without unbound installed the test fails or
+// is skipped, as awstest.Required decides (`make test` fails it).
 func Start(t testing.TB, forwardZones []string, upstream string) string {
 	t.Helper()
 	bin := lookPath()
