@@ -14,16 +14,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-
-	"github.com/cutover/cutover/internal/awsconfig"
-	"github.com/cutover/cutover/internal/clock"
-	"github.com/cutover/cutover/internal/dns"
-	"github.com/cutover/cutover/internal/dns/route53"
-	"github.com/cutover/cutover/internal/edge"
-	"github.com/cutover/cutover/internal/edge/cloudfront"
+	"github.com/cutover/cutover/internal/connect"
 	"github.com/cutover/cutover/internal/engine"
-	"github.com/cutover/cutover/internal/gate/build"
 	"github.com/cutover/cutover/internal/observe"
 	"github.com/cutover/cutover/internal/plan"
 	"github.com/cutover/cutover/internal/runbook"
@@ -36,23 +28,6 @@ import (
 type compiled struct {
 	*observe.Compiled
 	digest string
-}
-
-// awsConfig loads the AWS configuration for region and an optional role.
-func awsConfig(ctx context.Context, region, roleARN string) (aws.Config, error) {
-	if region == "" {
-		region = "us-east-1"
-	}
-	return awsconfig.Load(ctx, awsconfig.Options{Region: region, RoleARN: roleARN})
-}
-
-// zoneProvider returns the DNS provider for a plan's zone.
-func zoneProvider(ctx context.Context, roleARN string) (dns.Provider, error) {
-	cfg, err := awsConfig(ctx, "us-east-1", roleARN)
-	if err != nil {
-		return nil, fmt.Errorf("zone credentials: %w", err)
-	}
-	return route53.New(cfg, route53.Options{}), nil
 }
 
 // loadPlan reads and validates a plan file; problems are usage errors.
@@ -75,7 +50,7 @@ func compilePlan(ctx context.Context, path string) (*compiled, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := observe.Compile(ctx, p, observeDeps())
+	c, err := observe.Compile(ctx, p, connect.ObserveDeps())
 	if err != nil {
 		var pe *observe.PlanError
 		if errors.As(err, &pe) {
@@ -84,25 +59,6 @@ func compilePlan(ctx context.Context, path string) (*compiled, error) {
 		return nil, err
 	}
 	return &compiled{Compiled: c, digest: digest}, nil
-}
-
-// observeDeps reach the world through the AWS APIs.
-func observeDeps() observe.Deps {
-	return observe.Deps{
-		Edges: edge.Resolver{Config: awsConfig},
-		Zone:  zoneProvider,
-		CDN: func(ctx context.Context, roleARN string) (observe.Distributions, error) {
-			return cdnClient(ctx, roleARN)
-		},
-	}
-}
-
-func cdnClient(ctx context.Context, roleARN string) (*cloudfront.Client, error) {
-	cfg, err := awsConfig(ctx, "us-east-1", roleARN)
-	if err != nil {
-		return nil, fmt.Errorf("CloudFront credentials: %w", err)
-	}
-	return cloudfront.New(cfg, cloudfront.Options{}), nil
 }
 
 func printPlan(w io.Writer, c *compiled, output string) error {
@@ -134,33 +90,18 @@ func confirm(in io.Reader, out io.Writer, question string) bool {
 }
 
 // engineFor builds the engine for a stored run: the zone's provider, its
-// gates and a verifier when the runbook asks for one.
+// gates and CloudFront clients (package connect), this terminal's progress
+// lines, and what extra adds.
 func engineFor(ctx context.Context, s store.Store, rb *runbook.Runbook, out io.Writer, extra func(*engine.Options)) (*engine.Engine, error) {
-	prov, err := zoneProvider(ctx, rb.ZoneRoleARN)
+	o, err := connect.EngineOptions(ctx, rb)
 	if err != nil {
+		var ge *connect.GateConfigError
+		if errors.As(err, &ge) {
+			return nil, usageError(err)
+		}
 		return nil, err
 	}
-	gates, err := build.Gates(rb, build.Deps{AWSConfig: func(region, roleARN string) (aws.Config, error) { return awsConfig(ctx, region, roleARN) }})
-	if err != nil {
-		return nil, usageError(err)
-	}
-	o := engine.Options{Store: s, Provider: prov, Clock: clock.Real{}, Gates: gates, OnEvent: progress(ctx, out)}
-	if rb.UsesCDN() {
-		cf, err := cdnClient(ctx, rb.CDNRoleARN)
-		if err != nil {
-			return nil, err
-		}
-		o.CDN = cf
-		if len(rb.DistributionRoles) > 0 {
-			by := map[string]*cloudfront.Client{}
-			for id, role := range rb.DistributionRoles {
-				if by[id], err = cdnClient(ctx, role); err != nil {
-					return nil, err
-				}
-			}
-			o.CDN = cloudfront.NewAccounts(cf, by)
-		}
-	}
+	o.Store, o.OnEvent = s, progress(ctx, out)
 	if extra != nil {
 		extra(&o)
 	}

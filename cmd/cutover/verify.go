@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/cutover/cutover/internal/connect"
 	"github.com/cutover/cutover/internal/verify"
 )
 
@@ -223,7 +224,7 @@ func reachedOtherSide(m *verify.Matrix) bool {
 func diagnoseAlias(ctx context.Context, f verifyFlags, domains []string) *verify.Diagnosis {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	cfg, err := awsConfig(ctx, "us-east-1", f.roleARN)
+	cfg, err := connect.Config(ctx, "", f.roleARN)
 	if err != nil {
 		return &verify.Diagnosis{Hostname: f.host, Target: f.distributionNew, Errors: []string{"loading AWS configuration: " + err.Error()}}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cutover/cutover/internal/connect"
 	"github.com/cutover/cutover/internal/edge/cloudfront"
 	"github.com/cutover/cutover/internal/watchswap"
 )
@@ -88,11 +89,11 @@ func runWatchSwap(ctx context.Context, out, progress io.Writer, o watchSwapOptio
 	if o.timeout <= 0 || o.poll <= 0 || o.maxRPS <= 0 {
 		return usageError(errors.New("--timeout, --poll and --max-rps must be positive"))
 	}
-	provider, err := zoneProvider(ctx, o.zoneRole)
+	provider, err := connect.ZoneProvider(ctx, o.zoneRole)
 	if err != nil {
 		return err
 	}
-	cfg, err := awsConfig(ctx, "us-east-1", o.role)
+	cfg, err := connect.Config(ctx, "", o.role)
 	if err != nil {
 		return fmt.Errorf("cloudfront credentials: %w", err)
 	}
