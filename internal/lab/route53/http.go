@@ -14,12 +14,13 @@ import (
 
 // call is one parsed API request.
 type call struct {
-	op    string // API operation name
-	id    string // path id (zone, change or health check), canonical
-	query url.Values
-	body  []byte
-	who   awsapi.Identity
-	now   time.Time
+	op      string // API operation name
+	id      string // path id (zone, change or health check), canonical
+	tagType string // tags paths: the resource type (healthcheck, hostedzone)
+	query   url.Values
+	body    []byte
+	who     awsapi.Identity
+	now     time.Time
 }
 
 // reply is a handler's answer.
@@ -45,6 +46,9 @@ func route(method, escapedPath string) (op, id string, ok bool) {
 		return "", "", false
 	}
 	seg = seg[1:]
+	if seg[0] == "tags" {
+		return tagsRoute(method, seg)
+	}
 	if len(seg) >= 3 && seg[1] == seg[0] {
 		seg = append(seg[:1], seg[2:]...)
 	}
@@ -71,6 +75,7 @@ func route(method, escapedPath string) (op, id string, ok bool) {
 		op = map[string]string{
 			"GET hostedzone":     "GetHostedZone",
 			"DELETE hostedzone":  "DeleteHostedZone",
+			"POST hostedzone":    "UpdateHostedZoneComment",
 			"GET change":         "GetChange",
 			"GET healthcheck":    "GetHealthCheck",
 			"POST healthcheck":   "UpdateHealthCheck",
@@ -81,6 +86,7 @@ func route(method, escapedPath string) (op, id string, ok bool) {
 			"POST hostedzone rrset":  "ChangeResourceRecordSets",
 			"GET hostedzone rrset":   "ListResourceRecordSets",
 			"GET healthcheck status": "GetHealthCheckStatus",
+			"GET hostedzone dnssec":  "GetDNSSEC",
 		}[key+" "+seg[2]]
 	}
 	return op, id, op != ""
@@ -103,10 +109,42 @@ var handlers = map[string]handler{
 	"UpdateHealthCheck":        (*Service).handleUpdateHealthCheck,
 	"DeleteHealthCheck":        (*Service).handleDeleteHealthCheck,
 	"GetHealthCheckStatus":     (*Service).handleGetHealthCheckStatus,
+	"UpdateHostedZoneComment":  (*Service).handleUpdateHostedZoneComment,
+	"GetDNSSEC":                (*Service).handleGetDNSSEC,
+	"ChangeTagsForResource":    (*Service).handleChangeTags,
+	"ListTagsForResource":      (*Service).handleListTags,
+	"ListTagsForResources":     (*Service).handleListTagsForResources,
 }
 
+// tagsRoute maps /tags/{ResourceType}[/{ResourceId}]; the resource type
+// comes back as the id's prefix so ServeHTTP can split them.
+func tagsRoute(method string, seg []string) (op, id string, ok bool) {
+	switch {
+	case len(seg) == 3 && method == http.MethodPost:
+		op = "ChangeTagsForResource"
+	case len(seg) == 3 && method == http.MethodGet:
+		op = "ListTagsForResource"
+	case len(seg) == 2 && method == http.MethodPost:
+		op = "ListTagsForResources"
+	default:
+		return "", "", false
+	}
+	id = seg[1] + "/"
+	if len(seg) == 3 {
+		raw, err := url.PathUnescape(seg[2])
+		if err != nil {
+			return "", "", false
+		}
+		id += canonicalID(raw)
+	}
+	return op, id, true
+}
+
+// tagOps are the operations on /tags paths.
+var tagOps = map[string]bool{"ChangeTagsForResource": true, "ListTagsForResource": true, "ListTagsForResources": true}
+
 // zoneOps are the operations whose path id is a hosted zone (for faults).
-var zoneOps = map[string]bool{"GetHostedZone": true, "DeleteHostedZone": true, "ChangeResourceRecordSets": true, "ListResourceRecordSets": true}
+var zoneOps = map[string]bool{"GetHostedZone": true, "DeleteHostedZone": true, "ChangeResourceRecordSets": true, "ListResourceRecordSets": true, "UpdateHostedZoneComment": true, "GetDNSSEC": true}
 
 // identify returns who is calling: the owner of the SigV4 access key when
 // the request is signed with a key the keyring knows, else whatever
@@ -141,6 +179,9 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &call{op: op, id: id, query: r.URL.Query(), body: body, who: who}
+	if tagOps[op] {
+		c.tagType, c.id, _ = strings.Cut(id, "/")
+	}
 
 	s.mu.Lock()
 	c.now = s.env.Clock.Now()

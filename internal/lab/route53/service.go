@@ -70,8 +70,9 @@ type Service struct {
 	zoneRefs  map[string]string // account \x00 CallerReference → zone id
 	changes   map[string]*changeRecord
 	checks    map[string]*healthCheck
-	checkRefs map[string]*healthCheck // account \x00 CallerReference, deleted ones kept
-	health    map[string]bool         // probe results set by the data plane
+	checkRefs map[string]*healthCheck      // account \x00 CallerReference, deleted ones kept
+	health    map[string]bool              // probe results set by the data plane
+	tags      map[string]map[string]string // "hostedzone/ID" or "healthcheck/ID" → key → value
 	limiter   limiter
 	faults    []*Fault
 }
@@ -102,6 +103,7 @@ func New(env awsapi.Env, opts Options) *Service {
 		checks:    map[string]*healthCheck{},
 		checkRefs: map[string]*healthCheck{},
 		health:    map[string]bool{},
+		tags:      map[string]map[string]string{},
 		limiter:   limiter{mode: mode, clock: env.Clock, buckets: map[string]*ratelimit.Limiter{}},
 	}
 }

@@ -33,17 +33,18 @@ type snapshotCheck struct {
 }
 
 type snapshotState struct {
-	Zones  []snapshotZone  `json:"zones"`
-	Checks []snapshotCheck `json:"healthChecks,omitempty"`
-	Health map[string]bool `json:"health,omitempty"`
-	IDSeq  uint64          `json:"idSeq"`
+	Zones  []snapshotZone               `json:"zones"`
+	Checks []snapshotCheck              `json:"healthChecks,omitempty"`
+	Health map[string]bool              `json:"health,omitempty"`
+	Tags   map[string]map[string]string `json:"tags,omitempty"`
+	IDSeq  uint64                       `json:"idSeq"`
 }
 
 // Snapshot returns the zones, records and health checks as JSON.
 func (s *Service) Snapshot() (json.RawMessage, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := snapshotState{Health: s.health, IDSeq: s.idSeq}
+	st := snapshotState{Health: s.health, Tags: s.tags, IDSeq: s.idSeq}
 	for _, z := range s.zones {
 		st.Zones = append(st.Zones, snapshotZone{
 			ID: z.id, Name: z.name, Account: z.account, CallerRef: z.callerRef, Comment: z.comment,
@@ -78,6 +79,10 @@ func (s *Service) Restore(raw json.RawMessage) error {
 	s.checks = map[string]*healthCheck{}
 	s.checkRefs = map[string]*healthCheck{}
 	s.health = map[string]bool{}
+	s.tags = map[string]map[string]string{}
+	for k, v := range st.Tags {
+		s.tags[k] = v
+	}
 	for k, v := range st.Health {
 		s.health[k] = v
 	}
