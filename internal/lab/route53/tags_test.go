@@ -136,7 +136,9 @@ func TestCLITagsAndComment(t *testing.T) {
 	if tags.ResourceTagSet.ResourceId != bare || len(tags.ResourceTagSet.Tags) != 1 || tags.ResourceTagSet.Tags[0].Value != "platform" {
 		t.Fatalf("list-tags-for-resource: %+v", tags)
 	}
-	var up struct{ HostedZone struct{ Config struct{ Comment string } } }
+	var up struct {
+		HostedZone struct{ Config struct{ Comment string } }
+	}
 	l.cli(t, &up, "route53", "update-hosted-zone-comment", "--id", zone.HostedZone.Id, "--comment", "moved by cutover")
 	if up.HostedZone.Config.Comment != "moved by cutover" {
 		t.Fatalf("update-hosted-zone-comment: %+v", up)
