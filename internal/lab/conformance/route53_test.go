@@ -219,6 +219,7 @@ func route53Basics(r *run) {
 	}
 	r.record("r53/get-zone", gv, err)
 	r.zoneMetadata(zone)
+	r.delegationSets()
 	r.list("r53/default-records", &route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(zone)})
 
 	r.changes("r53/create-records", zone,
@@ -312,6 +313,26 @@ func (r *run) zoneMetadata(zone string) {
 		uv = map[string]string{"comment": str(up.HostedZone.Config.Comment)}
 	}
 	r.record("r53/update-comment", uv, err)
+}
+
+// delegationSets creates a reusable delegation set and a zone that uses it,
+// then tries to delete the set while the zone still uses it.
+func (r *run) delegationSets() {
+	c := r.p.r53
+	set, err := c.CreateReusableDelegationSet(r.ctx, &route53.CreateReusableDelegationSetInput{CallerReference: aws.String("ds-1")})
+	r.need("create delegation set", err)
+	z, err := c.CreateHostedZone(r.ctx, &route53.CreateHostedZoneInput{Name: aws.String("shared.example.net"), CallerReference: aws.String("ref-ds"), DelegationSetId: set.DelegationSet.Id})
+	var zv any
+	if err == nil {
+		zv = map[string]any{
+			"setIdPrefix": strings.HasPrefix(str(set.DelegationSet.Id), "/delegationset/"),
+			"servers":     len(set.DelegationSet.NameServers),
+			"sameServers": strings.Join(z.DelegationSet.NameServers, ",") == strings.Join(set.DelegationSet.NameServers, ","),
+		}
+	}
+	r.record("r53/zone-with-delegation-set", zv, err)
+	_, err = c.DeleteReusableDelegationSet(r.ctx, &route53.DeleteReusableDelegationSetInput{Id: set.DelegationSet.Id})
+	r.recordCode("r53/delete-delegation-set-in-use", map[string]string{"status": "deleted"}, err)
 }
 
 func (r *run) nameServers(ds *types.DelegationSet) []string {

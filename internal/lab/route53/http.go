@@ -70,16 +70,20 @@ func route(method, escapedPath string) (op, id string, ok bool) {
 			"POST healthcheck":      "CreateHealthCheck",
 			"GET healthcheck":       "ListHealthChecks",
 			"GET healthcheckcount":  "GetHealthCheckCount",
+			"POST delegationset":    "CreateReusableDelegationSet",
+			"GET delegationset":     "ListReusableDelegationSets",
 		}[key]
 	case 2:
 		op = map[string]string{
-			"GET hostedzone":     "GetHostedZone",
-			"DELETE hostedzone":  "DeleteHostedZone",
-			"POST hostedzone":    "UpdateHostedZoneComment",
-			"GET change":         "GetChange",
-			"GET healthcheck":    "GetHealthCheck",
-			"POST healthcheck":   "UpdateHealthCheck",
-			"DELETE healthcheck": "DeleteHealthCheck",
+			"GET hostedzone":       "GetHostedZone",
+			"DELETE hostedzone":    "DeleteHostedZone",
+			"POST hostedzone":      "UpdateHostedZoneComment",
+			"GET delegationset":    "GetReusableDelegationSet",
+			"DELETE delegationset": "DeleteReusableDelegationSet",
+			"GET change":           "GetChange",
+			"GET healthcheck":      "GetHealthCheck",
+			"POST healthcheck":     "UpdateHealthCheck",
+			"DELETE healthcheck":   "DeleteHealthCheck",
 		}[key]
 	case 3:
 		op = map[string]string{
@@ -93,27 +97,31 @@ func route(method, escapedPath string) (op, id string, ok bool) {
 }
 
 var handlers = map[string]handler{
-	"CreateHostedZone":         (*Service).handleCreateHostedZone,
-	"GetHostedZone":            (*Service).handleGetHostedZone,
-	"ListHostedZones":          (*Service).handleListHostedZones,
-	"ListHostedZonesByName":    (*Service).handleListHostedZonesByName,
-	"GetHostedZoneCount":       (*Service).handleGetHostedZoneCount,
-	"DeleteHostedZone":         (*Service).handleDeleteHostedZone,
-	"ChangeResourceRecordSets": (*Service).handleChangeResourceRecordSets,
-	"ListResourceRecordSets":   (*Service).handleListResourceRecordSets,
-	"GetChange":                (*Service).handleGetChange,
-	"CreateHealthCheck":        (*Service).handleCreateHealthCheck,
-	"GetHealthCheck":           (*Service).handleGetHealthCheck,
-	"ListHealthChecks":         (*Service).handleListHealthChecks,
-	"GetHealthCheckCount":      (*Service).handleGetHealthCheckCount,
-	"UpdateHealthCheck":        (*Service).handleUpdateHealthCheck,
-	"DeleteHealthCheck":        (*Service).handleDeleteHealthCheck,
-	"GetHealthCheckStatus":     (*Service).handleGetHealthCheckStatus,
-	"UpdateHostedZoneComment":  (*Service).handleUpdateHostedZoneComment,
-	"GetDNSSEC":                (*Service).handleGetDNSSEC,
-	"ChangeTagsForResource":    (*Service).handleChangeTags,
-	"ListTagsForResource":      (*Service).handleListTags,
-	"ListTagsForResources":     (*Service).handleListTagsForResources,
+	"CreateHostedZone":            (*Service).handleCreateHostedZone,
+	"GetHostedZone":               (*Service).handleGetHostedZone,
+	"ListHostedZones":             (*Service).handleListHostedZones,
+	"ListHostedZonesByName":       (*Service).handleListHostedZonesByName,
+	"GetHostedZoneCount":          (*Service).handleGetHostedZoneCount,
+	"DeleteHostedZone":            (*Service).handleDeleteHostedZone,
+	"ChangeResourceRecordSets":    (*Service).handleChangeResourceRecordSets,
+	"ListResourceRecordSets":      (*Service).handleListResourceRecordSets,
+	"GetChange":                   (*Service).handleGetChange,
+	"CreateHealthCheck":           (*Service).handleCreateHealthCheck,
+	"GetHealthCheck":              (*Service).handleGetHealthCheck,
+	"ListHealthChecks":            (*Service).handleListHealthChecks,
+	"GetHealthCheckCount":         (*Service).handleGetHealthCheckCount,
+	"UpdateHealthCheck":           (*Service).handleUpdateHealthCheck,
+	"DeleteHealthCheck":           (*Service).handleDeleteHealthCheck,
+	"GetHealthCheckStatus":        (*Service).handleGetHealthCheckStatus,
+	"UpdateHostedZoneComment":     (*Service).handleUpdateHostedZoneComment,
+	"GetDNSSEC":                   (*Service).handleGetDNSSEC,
+	"CreateReusableDelegationSet": (*Service).handleCreateDelegationSet,
+	"GetReusableDelegationSet":    (*Service).handleGetDelegationSet,
+	"ListReusableDelegationSets":  (*Service).handleListDelegationSets,
+	"DeleteReusableDelegationSet": (*Service).handleDeleteDelegationSet,
+	"ChangeTagsForResource":       (*Service).handleChangeTags,
+	"ListTagsForResource":         (*Service).handleListTags,
+	"ListTagsForResources":        (*Service).handleListTagsForResources,
 }
 
 // tagsRoute maps /tags/{ResourceType}[/{ResourceId}]; the resource type
@@ -253,8 +261,12 @@ func (s *Service) handleCreateHostedZone(c *call) (reply, *awsapi.Error) {
 	if req.CallerReference == "" || len(req.CallerReference) > 128 {
 		return reply{}, errInvalidInput("1 validation error detected: Value '%s' at 'callerReference' failed to satisfy constraint: Member must have length between 1 and 128", req.CallerReference)
 	}
+	var set *delegationSet
 	if req.DelegationSetID != "" {
-		return reply{}, awsapi.Errorf(http.StatusBadRequest, "NoSuchDelegationSet", "The lab has no reusable delegation set %s", req.DelegationSetID)
+		var aerr *awsapi.Error
+		if set, aerr = s.delegationSetFor(c.who, req.DelegationSetID); aerr != nil {
+			return reply{}, aerr
+		}
 	}
 	private, comment := false, ""
 	if req.HostedZoneConfig != nil {
@@ -275,13 +287,16 @@ func (s *Service) handleCreateHostedZone(c *call) (reply, *awsapi.Error) {
 	if vpc != nil {
 		region, vpcID = vpc.VPCRegion, vpc.VPCId
 	}
-	z, ch, err := s.createZone(c.who, req.Name, req.CallerReference, comment, private, region, vpcID)
+	if set != nil && private {
+		return reply{}, errInvalidInput("A reusable delegation set cannot be used with a private hosted zone.")
+	}
+	z, ch, err := s.createZone(c.who, req.Name, req.CallerReference, comment, private, region, vpcID, set)
 	if err != nil {
 		return reply{}, err
 	}
 	resp := createHostedZoneResponse{Xmlns: Namespace, HostedZone: hostedZoneXML(z), ChangeInfo: changeInfo(ch, c.now), VPC: vpc}
 	if !z.private {
-		resp.DelegationSet.NameServers = z.nameServers
+		resp.DelegationSet = zoneDelegationSet(z)
 	}
 	return reply{status: http.StatusCreated, body: resp, location: endpoint + "/hostedzone/" + z.id}, nil
 }
@@ -297,7 +312,8 @@ func (s *Service) handleGetHostedZone(c *call) (reply, *awsapi.Error) {
 			Items []xmlVPC `xml:"VPC"`
 		}{Items: []xmlVPC{{VPCRegion: z.vpcRegion, VPCId: z.vpcID}}}
 	} else {
-		resp.DelegationSet = &xmlDelegationSet{NameServers: z.nameServers}
+		ds := zoneDelegationSet(z)
+		resp.DelegationSet = &ds
 	}
 	return reply{body: resp}, nil
 }
