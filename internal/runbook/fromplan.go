@@ -14,7 +14,8 @@ func SpecFromPlan(p *plan.Plan, compileGate GateCompiler) (Spec, error) {
 	s := Spec{
 		Name:       p.Name,
 		Hostname:   p.Hostname,
-		Zone:       p.Zone.ID,
+		Zone:       p.Zone.Ref(),
+		PlainDNS:   p.Zone.Provider == plan.ProviderRFC2136,
 		Strategy:   string(p.Strategy),
 		CutoverTTL: p.TTL.Cutover,
 		RestoreTTL: p.TTL.Restore,
