@@ -37,7 +37,7 @@ var (
 	statRE        = regexp.MustCompile(`^(Sum|Average|Minimum|Maximum|SampleCount|IQM|(p|tm|tc|ts|wm|pr)(100|[0-9]{1,2}(\.[0-9]{1,2})?))$`)
 	headerTokenRE = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 	envNameRE     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	externalIDRE  = regexp.MustCompile(`^[\w+=,.@:/-]{2,1000}$`)
+	externalIDRE  = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
 	sessionNameRE = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
 )
 
@@ -118,6 +118,7 @@ func (v *validator) run() {
 	}
 	v.zone()
 	v.edges()
+	v.sameRoleSameWay()
 	v.strategy()
 	v.ttl()
 	gates := v.gates()
@@ -305,6 +306,32 @@ func (v *validator) tsig(t *TSIG) {
 	}
 }
 
+// sameRoleSameWay reports a role named by two blocks that assume it
+// differently: a run assumes each role once, one way.
+func (v *validator) sameRoleSameWay() {
+	p := v.p
+	type use struct {
+		id   Identity
+		ptr  *string
+		pos  Pos
+		path string
+	}
+	uses := []use{{p.From.Identity, &p.From.RoleARN, p.From.Pos, "from"}, {p.To.Identity, &p.To.RoleARN, p.To.Pos, "to"}}
+	if p.Zone.Provider == ProviderRoute53 {
+		uses = append([]use{{p.Zone.Identity(), &p.Zone.RoleARN, p.Zone.Pos, "zone"}}, uses...)
+	}
+	for i, a := range uses {
+		for _, b := range uses[i+1:] {
+			if a.id.RoleARN == "" || a.id.RoleARN != b.id.RoleARN {
+				continue
+			}
+			if a.id.ExternalID != b.id.ExternalID || a.id.SessionName != b.id.SessionName || strings.Join(a.id.RoleChain, " ") != strings.Join(b.id.RoleChain, " ") {
+				v.errf(b.ptr, b.pos, "`%s.role_arn` %s is also `%s.role_arn`, with a different role_chain, external_id or session_name: a run assumes each role one way; write the same keys on both", b.path, b.id.RoleARN, a.path)
+			}
+		}
+	}
+}
+
 // checkServer returns what is wrong with a host[:port], or "".
 func checkServer(s string) string {
 	host, port, err := net.SplitHostPort(s)
@@ -341,8 +368,8 @@ func (v *validator) identity(role *string, chain *[]string, externalID, session 
 			}
 		}
 	}
-	if *externalID != "" && !externalIDRE.MatchString(*externalID) {
-		v.errf(externalID, fallback, "`%s.external_id` must be 2-1000 letters, digits or +=,.@:/- (AWS STS), got %q", path, *externalID)
+	if n := len(*externalID); n > 0 && (n < 2 || n > 1224 || !externalIDRE.MatchString(*externalID)) {
+		v.errf(externalID, fallback, "`%s.external_id` must be 2-1224 letters, digits or +=,.@:/- (AWS STS), got %q", path, *externalID)
 	}
 	if *session != "" && !sessionNameRE.MatchString(*session) {
 		v.errf(session, fallback, "`%s.session_name` must be 2-64 letters, digits or +=,.@- (AWS STS), got %q", path, *session)
