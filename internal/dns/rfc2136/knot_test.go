@@ -211,3 +211,50 @@ func TestWeightsAreRefused(t *testing.T) {
 		t.Errorf("weighted record: got %v", err)
 	}
 }
+
+// TestInSyncFollowsRealReplication: a primary notifies its secondary,
+// which transfers the change; InSync turns true once the secondary serves
+// the update's serial, and the secondary then answers with the new record.
+func TestInSyncFollowsRealReplication(t *testing.T) {
+	primary, secondary := knottest.StartPair(t, knottest.Options{Zone: "example.com", Records: []string{"api 300 IN CNAME old.edge.test."}})
+	p, err := rfc2136.New(rfc2136.Options{Server: primary.Addr, Nameservers: []string{primary.Addr, secondary.Addr},
+		TSIG: &rfc2136.TSIG{Name: knottest.KeyName, Secret: primary.Secret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	old := dns.RecordSet{Name: "api.example.com.", Type: "CNAME", TTL: 300, Values: []string{"old.edge.test."}}
+	nw := dns.RecordSet{Name: "api.example.com.", Type: "CNAME", TTL: 30, Values: []string{"new.edge.test."}}
+	start := time.Now()
+	id, err := p.Apply(ctx, dns.ChangeSet{Zone: "example.com", Changes: []dns.Change{{Old: &old, New: &nw}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		ok, err := p.InSync(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("the secondary never served the update's serial")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	t.Logf("update to INSYNC on both servers: %s", time.Since(start))
+	onSecondary, err := rfc2136.New(rfc2136.Options{Server: secondary.Addr, TSIG: &rfc2136.TSIG{Name: knottest.KeyName, Secret: secondary.Secret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sets, err := onSecondary.Records(ctx, "example.com", "api.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sets) != 1 || !sets[0].Equal(nw) {
+		t.Fatalf("secondary serves %v after INSYNC", sets)
+	}
+}

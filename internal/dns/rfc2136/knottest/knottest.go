@@ -42,6 +42,15 @@ type Options struct {
 	NoTransfer bool
 	// Secret is the TSIG key, base64; default a random one.
 	Secret string
+	// Port is the port to listen on; default a free one. StartPair picks
+	// both ports ahead, so each server can name the other.
+	Port int
+	// Notify are secondaries (host:port) told of every change.
+	Notify []string
+	// Primary, when set, makes this server a secondary of that address
+	// (host:port): it transfers the zone with the key instead of loading
+	// Records.
+	Primary string
 }
 
 // Server is a running knotd.
@@ -76,18 +85,23 @@ func Start(t testing.TB, o Options) *Server {
 	if err := os.Mkdir(filepath.Join(s.Dir, "db"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(s.Dir, strings.TrimSuffix(s.Zone, ".")+".zone"), []byte(zoneFile(s.Zone, o.Records)), 0o600); err != nil {
-		t.Fatal(err)
+	if o.Primary == "" {
+		if err := os.WriteFile(filepath.Join(s.Dir, strings.TrimSuffix(s.Zone, ".")+".zone"), []byte(zoneFile(s.Zone, o.Records)), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var lastOut string
 	for range 3 {
-		port, err := freePort()
-		if err != nil {
-			t.Fatalf("knottest: finding a free port: %v", err)
+		port := o.Port
+		if port == 0 {
+			var err error
+			if port, err = freePort(); err != nil {
+				t.Fatalf("knottest: finding a free port: %v", err)
+			}
 		}
 		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 		conf := filepath.Join(s.Dir, "knot.conf")
-		if err := os.WriteFile(conf, []byte(config(s, port, !o.NoTransfer)), 0o600); err != nil {
+		if err := os.WriteFile(conf, []byte(config(s, port, o)), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		out, ok := run(t, bin, conf, s)
@@ -95,6 +109,9 @@ func Start(t testing.TB, o Options) *Server {
 			return s
 		}
 		lastOut = out
+		if o.Port != 0 {
+			break // a fixed port will not come free by retrying
+		}
 	}
 	t.Fatalf("knottest: knotd did not start:\n%s", lastOut)
 	return nil
@@ -111,10 +128,31 @@ func zoneFile(zone string, records []string) string {
 	return b.String()
 }
 
-func config(s *Server, port int, transfer bool) string {
-	actions := "update"
-	if transfer {
-		actions = "[update, transfer]"
+func config(s *Server, port int, o Options) string {
+	actions := "[update, transfer]"
+	if o.NoTransfer {
+		actions = "update"
+	}
+	var remotes, zoneExtra strings.Builder
+	var notify []string
+	for i, addr := range o.Notify {
+		host, p, _ := net.SplitHostPort(addr)
+		fmt.Fprintf(&remotes, "  - id: notify%d\n    address: %s@%s\n    key: %s\n", i, host, p, KeyName)
+		notify = append(notify, fmt.Sprintf("notify%d", i))
+	}
+	acls := "cutover"
+	if o.Primary != "" {
+		host, p, _ := net.SplitHostPort(o.Primary)
+		fmt.Fprintf(&remotes, "  - id: primary\n    address: %s@%s\n    key: %s\n", host, p, KeyName)
+		zoneExtra.WriteString("    master: primary\n")
+		acls = "[cutover, notify]"
+	}
+	if len(notify) > 0 {
+		fmt.Fprintf(&zoneExtra, "    notify: [%s]\n", strings.Join(notify, ", "))
+	}
+	remoteSection := ""
+	if remotes.Len() > 0 {
+		remoteSection = "remote:\n" + remotes.String()
 	}
 	return fmt.Sprintf(`server:
     listen: 127.0.0.1@%d
@@ -131,21 +169,51 @@ key:
   - id: %s
     algorithm: %s
     secret: %s
-acl:
+%sacl:
   - id: cutover
     key: %s
     action: %s
+  - id: notify
+    key: %s
+    action: notify
 zone:
   - domain: %s
     storage: %q
     file: %q
-    acl: cutover
+    acl: %s
     zonefile-load: whole
     zonefile-sync: -1
     journal-content: changes
     semantic-checks: off
-`, port, s.Dir, filepath.Join(s.Dir, "db"), KeyName, Algorithm, s.Secret, KeyName, actions,
-		s.Zone, s.Dir, strings.TrimSuffix(s.Zone, ".")+".zone")
+%s`, port, s.Dir, filepath.Join(s.Dir, "db"), KeyName, Algorithm, s.Secret, remoteSection, KeyName, actions, KeyName,
+		s.Zone, s.Dir, strings.TrimSuffix(s.Zone, ".")+".zone", acls, zoneExtra.String())
+}
+
+// StartPair runs a primary for o and a secondary that it notifies of
+// every change, which then transfers the zone from it (IXFR or AXFR, with
+// the key), as a zone's name servers do.
+func StartPair(t testing.TB, o Options) (primary, secondary *Server) {
+	t.Helper()
+	pp, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := freePort()
+	for err == nil && sp == pp {
+		sp, err = freePort()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	po := o
+	po.Port, po.Notify = pp, []string{net.JoinHostPort("127.0.0.1", strconv.Itoa(sp))}
+	primary = Start(t, po)
+	if primary == nil {
+		return nil, nil
+	}
+	so := Options{Zone: o.Zone, Secret: primary.Secret, Port: sp, Primary: primary.Addr}
+	secondary = Start(t, so)
+	return primary, secondary
 }
 
 // run starts knotd and waits until it answers the zone's SOA.
