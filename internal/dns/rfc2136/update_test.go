@@ -1,11 +1,13 @@
 package rfc2136
 
 import (
+	"strings"
 	"testing"
 
 	mdns "github.com/miekg/dns"
 
 	"github.com/cutover/cutover/internal/dns"
+	"github.com/cutover/cutover/internal/plan"
 )
 
 // The UPDATE for a replace and a create: RFC 2136 §2.4.2 "RRset exists
@@ -76,5 +78,12 @@ func TestNewChecksOptions(t *testing.T) {
 	p, err := New(Options{Server: "ns1.example.com", TSIG: &TSIG{Name: "k", Secret: "c2VjcmV0"}})
 	if err != nil || p.opts.Server != "ns1.example.com:53" || p.opts.TSIG.Algorithm != DefaultAlgorithm {
 		t.Fatalf("defaults: %+v, %v", p.opts, err)
+	}
+}
+
+// The plan accepts exactly the algorithms the provider signs with.
+func TestPlanAlgorithmsAreTheProvidersOwn(t *testing.T) {
+	if got, want := strings.Join(plan.TSIGAlgorithms, ","), strings.Join(AlgorithmNames(), ","); got != want {
+		t.Fatalf("plan accepts %s, the provider signs with %s", got, want)
 	}
 }
