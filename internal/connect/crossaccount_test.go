@@ -13,15 +13,20 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/cutover/cutover/internal/clock/fakeclock"
 	"github.com/cutover/cutover/internal/connect"
 	"github.com/cutover/cutover/internal/edge/cloudfront"
+	"github.com/cutover/cutover/internal/engine"
 	"github.com/cutover/cutover/internal/lab"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/route53"
 	"github.com/cutover/cutover/internal/observe"
 	"github.com/cutover/cutover/internal/plan"
 	"github.com/cutover/cutover/internal/runbook"
+	"github.com/cutover/cutover/internal/store"
+	"github.com/cutover/cutover/internal/store/memstore"
 )
 
 // Three accounts and a hub: the zone lives in A, the old distribution in
@@ -134,6 +139,7 @@ to:
   role_arn: %s
   role_chain: [%s]
 strategy: bridge
+hold: 10m
 bridge:
   endpoint: bridge.example.net
   rewrite_host: shop-new.example.com
@@ -219,6 +225,67 @@ func TestCrossAccountRoleChains(t *testing.T) {
 	for role, want := range map[string]int{zoneRole: 1, oldRole: 1, newRole: 1, hubRole: 3} {
 		if got := after[role] - before[role]; got != want {
 			t.Errorf("AssumeRole %s: %d calls for the engine's adapters, want %d", role, got, want)
+		}
+	}
+}
+
+// TestCrossAccountBridgeRuns runs the cross-account move to the end on the
+// engine (fake clock; the lab answers at once): every write — the zone's
+// weights in A, the alias leaving B's distribution and landing on C's —
+// goes through its own role chain, and the hostname ends on the new
+// distribution.
+func TestCrossAccountBridgeRuns(t *testing.T) {
+	seeded, counter := startCrossAccountLab(t)
+	ctx := context.Background()
+	p := crossPlan(t, seeded)
+	c, err := observe.Compile(ctx, p, connect.ObserveDeps(observe.Access(p)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := connect.EngineOptions(ctx, c.Runbook)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := fakeclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	st := memstore.New(memstore.Options{Clock: clk})
+	o.Clock, o.Store = clk, st
+	if _, err := engine.Create(ctx, st, c.Runbook, "plan.yaml", "digest", clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	before := counter.counts()
+	run, err := engine.New(o).Run(ctx, c.Runbook.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.State != store.StateDone {
+		evs, _ := st.Events(ctx, c.Runbook.Name, 0)
+		for _, ev := range evs {
+			t.Logf("%s %s", ev.Type, ev.Message)
+		}
+		t.Fatalf("run %s: %s", run.State, run.Reason)
+	}
+	recs, err := o.Provider.Records(ctx, c.Runbook.Zone, "shop.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	newDomain := seeded.Distributions["new"].DomainName
+	if len(recs) != 1 || recs[0].Alias == nil || !strings.EqualFold(strings.TrimSuffix(recs[0].Alias.DNSName, "."), newDomain) {
+		t.Fatalf("shop.example.com after the run: %v, want an alias to %s", recs, newDomain)
+	}
+	acc := o.CDN.(*cloudfront.Accounts)
+	newID, oldID := seeded.Distributions["new"].ID, seeded.Distributions["old"].ID
+	nd, err := acc.For(newID).Distribution(ctx, newID)
+	if err != nil || !nd.HasAlias("shop.example.com") {
+		t.Fatalf("new distribution %v, %v: want it to hold shop.example.com", nd.Aliases, err)
+	}
+	od, err := acc.For(oldID).Distribution(ctx, oldID)
+	if err != nil || od.HasAlias("shop.example.com") {
+		t.Fatalf("old distribution %v, %v: want the alias gone", od.Aliases, err)
+	}
+	after := counter.counts()
+	for role, want := range map[string]int{zoneRole: 1, oldRole: 1, newRole: 1} {
+		if got := after[role] - before[role]; got > want {
+			t.Errorf("AssumeRole %s: %d calls during the run, want at most %d (credentials resolved once)", role, got, want)
 		}
 	}
 }
