@@ -1,6 +1,7 @@
 package runbook
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -19,9 +20,43 @@ type Call struct {
 // DefaultIdentity describes the credentials used when no role is named.
 const DefaultIdentity = "the default AWS credentials (environment, profile, SSO)"
 
-// Calls lists the identity each call of the run uses: the zone's, then
-// each distribution's (when a step calls CloudFront), sorted by id.
+// Calls lists the identity each call of the run uses: the zone's, each
+// distribution's (when a step calls CloudFront) sorted by id, then each
+// CloudWatch-reading gate's.
 func (rb *Runbook) Calls() []Call {
+	out := rb.zoneAndCDNCalls()
+	for _, g := range rb.Gates {
+		if role, ok := gateRole(g); ok {
+			out = append(out, Call{What: "gate " + g.Name, As: "CloudWatch as " + rb.identity(role)})
+		}
+	}
+	return out
+}
+
+// gateRole is the role a gate reads CloudWatch with, and whether it reads
+// CloudWatch at all (probe gates call no AWS API).
+func gateRole(g Gate) (string, bool) {
+	var spec struct {
+		RoleARN    string `json:"role_arn"`
+		CloudWatch *struct {
+			RoleARN string `json:"role_arn"`
+		} `json:"cloudwatch"`
+	}
+	if json.Unmarshal(g.Spec, &spec) != nil {
+		return "", false
+	}
+	switch g.Kind {
+	case "cloudwatch":
+		return spec.RoleARN, true
+	case KindDrain:
+		if spec.CloudWatch != nil {
+			return spec.CloudWatch.RoleARN, true
+		}
+	}
+	return "", false
+}
+
+func (rb *Runbook) zoneAndCDNCalls() []Call {
 	var out []Call
 	if zs := rb.ZoneServer; zs != nil {
 		as := "rfc2136 at " + zs.Server + ", unsigned"
