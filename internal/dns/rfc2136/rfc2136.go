@@ -205,7 +205,7 @@ func (p *Provider) transfer(ctx context.Context, zone string) ([]mdns.RR, error)
 	var out []mdns.RR
 	for env := range ch {
 		if env.Error != nil {
-			if errors.Is(env.Error, mdns.ErrAuth) || strings.Contains(env.Error.Error(), "REFUSED") || strings.Contains(env.Error.Error(), "NOTAUTH") || strings.Contains(env.Error.Error(), "NOTAUTHORITATIVE") {
+			if refusedTransfer(env.Error) {
 				err = errRefused
 			} else if err == nil {
 				err = env.Error
@@ -221,6 +221,20 @@ func (p *Provider) transfer(ctx context.Context, zone string) ([]mdns.RR, error)
 		return nil, ctx.Err()
 	}
 	return out, nil
+}
+
+// refusedTransfer reports whether a transfer failed because the server
+// does not give this key the zone (REFUSED, NOTAUTH, NOTIMP, or a TSIG
+// rejection, which Knot sends unsigned), rather than on the way.
+func refusedTransfer(err error) bool {
+	if errors.Is(err, mdns.ErrAuth) {
+		return true
+	}
+	var rcode int
+	if _, scanErr := fmt.Sscanf(err.Error(), "dns: bad xfr rcode: %d", &rcode); scanErr == nil {
+		return rcode == mdns.RcodeRefused || rcode == mdns.RcodeNotAuth || rcode == mdns.RcodeNotImplemented
+	}
+	return false
 }
 
 // group turns the RRs owned by name into record sets, one per type,

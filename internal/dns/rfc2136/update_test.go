@@ -1,6 +1,8 @@
 package rfc2136
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -85,5 +87,24 @@ func TestNewChecksOptions(t *testing.T) {
 func TestPlanAlgorithmsAreTheProvidersOwn(t *testing.T) {
 	if got, want := strings.Join(plan.TSIGAlgorithms, ","), strings.Join(AlgorithmNames(), ","); got != want {
 		t.Fatalf("plan accepts %s, the provider signs with %s", got, want)
+	}
+}
+
+// miekg/dns reports a refused transfer by its rcode in the message; the
+// provider then reads by queries instead.
+func TestRefusedTransferIsRecognised(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{fmt.Errorf("dns: bad xfr rcode: %d", mdns.RcodeRefused), true},
+		{fmt.Errorf("dns: bad xfr rcode: %d", mdns.RcodeNotAuth), true},
+		{fmt.Errorf("dns: bad xfr rcode: %d", mdns.RcodeServerFailure), false},
+		{mdns.ErrAuth, true},
+		{errors.New("read tcp: connection reset"), false},
+	} {
+		if got := refusedTransfer(c.err); got != c.want {
+			t.Errorf("refusedTransfer(%v) = %v", c.err, got)
+		}
 	}
 }
