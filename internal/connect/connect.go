@@ -33,6 +33,7 @@ import (
 	"github.com/cutover/cutover/internal/gate/build"
 	"github.com/cutover/cutover/internal/observe"
 	"github.com/cutover/cutover/internal/runbook"
+	"github.com/cutover/cutover/internal/verify"
 )
 
 // globalRegion is where the global services (Route 53, CloudFront) are
@@ -191,9 +192,10 @@ func ObserveDeps(access *runbook.Runbook) observe.Deps {
 }
 
 // EngineOptions returns the engine options a stored runbook needs: its
-// zone's provider, its gates, the wall clock and, when a step calls
-// CloudFront, a client that reaches every distribution with its own role.
-// The caller adds the store, the verifier and the event subscriber. A gate
+// zone's provider, its gates, the wall clock, the verifier of its verify
+// steps and, when a step calls CloudFront, a client that reaches every
+// distribution with its own role. The caller adds the store and the event
+// subscriber. A gate
 // that cannot be built is a *GateConfigError.
 func EngineOptions(ctx context.Context, rb *runbook.Runbook) (engine.Options, error) {
 	creds := NewCredentials(rb.Identities)
@@ -205,13 +207,27 @@ func EngineOptions(ctx context.Context, rb *runbook.Runbook) (engine.Options, er
 	if err != nil {
 		return engine.Options{}, &GateConfigError{Err: err}
 	}
-	o := engine.Options{Provider: prov, Clock: clock.Real{}, Gates: gates}
+	o := engine.Options{Provider: prov, Clock: clock.Real{}, Gates: gates, Verifier: verifier(rb)}
 	if rb.UsesCDN() {
 		if o.CDN, err = distributions(ctx, rb, creds); err != nil {
 			return engine.Options{}, err
 		}
 	}
 	return o, nil
+}
+
+// verifier checks the runbook's verify steps as its plan's verify block
+// says: the markers, through the listed resolvers and the system's, over
+// HTTPS with the real Host and SNI. Nil (the engine then pauses at a
+// verify step) when the runbook carries no markers, as runbooks stored
+// before they did.
+func verifier(rb *runbook.Runbook) engine.Verifier {
+	for _, s := range rb.Steps {
+		if v := s.Verify; v != nil && v.NewMarker != "" {
+			return verify.New(verify.Options{System: true, Resolvers: v.Resolvers, NewMarker: v.NewMarker, OldMarker: v.OldMarker, Header: v.Header})
+		}
+	}
+	return nil
 }
 
 // distributions is the runbook's CloudFront client: the CDN role's, and

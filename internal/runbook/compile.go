@@ -442,7 +442,9 @@ func (b *builder) finish() {
 	// the new one must answer, before done and again before the hold ends.
 	b.drain("wait for the old edge to drain")
 	if v := b.spec.Verify; v != nil {
-		b.add(Step{Title: "verify the new edge serves the hostname", Verify: &Verify{Expect: "new", Path: v.Path, Samples: v.Samples}})
+		vv := *v
+		vv.Expect = "new"
+		b.add(Step{Title: "verify the new edge serves the hostname", Verify: &vv})
 	}
 	if b.spec.Hold > 0 {
 		b.add(Step{Title: "hold: keep the old edge alive, rollback one command away", Hold: &Hold{Duration: Duration(b.spec.Hold), Gates: b.gateNames()}})

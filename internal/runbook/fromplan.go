@@ -55,7 +55,9 @@ func SpecFromPlan(p *plan.Plan, compileGate GateCompiler) (Spec, error) {
 		}
 	}
 	if p.Verify != nil {
-		s.Verify = &Verify{Expect: "new", Path: p.Verify.Path, Samples: p.Verify.Samples}
+		v := p.Verify
+		s.Verify = &Verify{Expect: "new", Path: v.Path, Samples: v.Samples,
+			NewMarker: v.Expect.New, OldMarker: v.Expect.Old, Header: v.Header, Resolvers: v.Resolvers}
 	}
 	return s, nil
 }

@@ -21,6 +21,11 @@ func TestPlainDNSFlipUsesCNAMEs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, st := range rb.Steps {
+		if v := st.Verify; v != nil && (v.NewMarker != "new-edge" || v.OldMarker != "old-edge") {
+			t.Errorf("verify step without the plan's markers: %+v", v)
+		}
+	}
 	rb.ZoneServer = &ZoneServer{Server: "ns1.example.com:53", TSIG: &TSIGRef{Name: "cutover-key", Algorithm: "hmac-sha256", SecretFile: "/etc/cutover/key"}}
 	for _, cs := range rb.Changes() {
 		for _, c := range cs.Changes {

@@ -189,6 +189,14 @@ type Verify struct {
 	Expect  string `json:"expect"` // "new" or "old"
 	Path    string `json:"path,omitempty"`
 	Samples int    `json:"samples,omitempty"`
+	// NewMarker and OldMarker identify each side's answers, Header the
+	// response header carrying them (the body when empty), Resolvers the
+	// DNS servers asked besides the system's: the plan's verify block,
+	// stored so that a resumed run verifies the same way.
+	NewMarker string   `json:"new_marker,omitempty"`
+	OldMarker string   `json:"old_marker,omitempty"`
+	Header    string   `json:"header,omitempty"`
+	Resolvers []string `json:"resolvers,omitempty"`
 }
 
 // Hold keeps the old edge alive for Duration with gates still evaluated, so
