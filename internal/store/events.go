@@ -29,7 +29,9 @@ const (
 	// EventRequested is appended by the store itself when Request records
 	// an operator request, so the log shows when the request arrived and
 	// not only when the engine acted on it. Its Message is the action and
-	// its Data is {"action": "<action>"}.
+	// its Data is {"action": "<action>", "by": "<who>"}: who is the
+	// context's actor (WithActor), user@host of the requesting process
+	// by default.
 	EventRequested EventType = "operator.requested"
 	// EventRequestIgnored is emitted when the engine drops an operator
 	// request that does not apply in the run's state (pause while paused, …).
