@@ -36,6 +36,11 @@ type Runbook struct {
 	// DistributionRoles overrides CDNRoleARN per distribution id, when the
 	// two distributions live in different accounts (seed 000).
 	DistributionRoles map[string]string `json:"distribution_roles,omitempty"`
+	// From and To are the edges as observed at compile time; the observed
+	// split reads their request metrics. Nil in runbooks compiled before
+	// they were recorded.
+	From *Target `json:"from,omitempty"`
+	To   *Target `json:"to,omitempty"`
 	// Gates are the checks steps refer to by name.
 	Gates []Gate `json:"gates,omitempty"`
 	Steps []Step `json:"steps"`
