@@ -47,8 +47,8 @@ func fixture() (store.Run, *runbook.Runbook, []store.Event, []split.Point) {
 	back := dns.ChangeSet{Zone: "Z1", Changes: []dns.Change{{Old: &fromLeg}, {Old: &toLeg}, {New: &oldCNAME}}}
 	rb := &runbook.Runbook{
 		Name: "api-move", Hostname: "api.example.com.", Zone: "Z1", Strategy: "weighted",
-		From: &runbook.Target{Kind: runbook.TargetALB, ID: "api-old", DNSName: "api-old-1.us-east-1.elb.amazonaws.com"},
-		To:   &runbook.Target{Kind: runbook.TargetALB, ID: "api-new", DNSName: "api-new-1.us-east-1.elb.amazonaws.com"},
+		From:  &runbook.Target{Kind: runbook.TargetALB, ID: "api-old", DNSName: "api-old-1.us-east-1.elb.amazonaws.com"},
+		To:    &runbook.Target{Kind: runbook.TargetALB, ID: "api-new", DNSName: "api-new-1.us-east-1.elb.amazonaws.com"},
 		Gates: []runbook.Gate{{Name: "errors", Kind: "cloudwatch"}},
 		Steps: []runbook.Step{
 			{ID: "s1", Title: "shift 10% to api-new", Change: &runbook.Change{Set: shift, Weights: &runbook.Weights{Old: 90, New: 10}}},
