@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,11 +10,16 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cutover/cutover/internal/dns"
+	"github.com/cutover/cutover/internal/engine"
 	"github.com/cutover/cutover/internal/lab"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/report"
+	"github.com/cutover/cutover/internal/runbook"
+	"github.com/cutover/cutover/internal/store"
+	"github.com/cutover/cutover/internal/store/boltstore"
 )
 
 // historyEntry is one entry of the lab's /_lab/history, with the parts of
@@ -263,5 +269,33 @@ func TestReportBadInput(t *testing.T) {
 	}
 	if _, err := runCLI(t, "", "report"); exitCode(err) != exitUsage {
 		t.Fatalf("no name: %v, want exit 2", err)
+	}
+}
+
+func TestReportNamesWhoPausedARun(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state.db")
+	s, err := boltstore.Open(state, boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb := &runbook.Runbook{Name: "held", Hostname: "api.example.com.", Zone: "Z1", Strategy: "flip",
+		Steps: []runbook.Step{{ID: "w1", Title: "wait", Wait: &runbook.Wait{Duration: runbook.Duration(time.Hour), Reason: "test"}}}}
+	if _, err := engine.Create(context.Background(), s, rb, "plan.yaml", "d", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if out, err := runCLI(t, "", "pause", "held", "--state", state); err != nil {
+		t.Fatalf("pause: %v\n%s", err, out)
+	}
+	out, err := runCLI(t, "", "report", "held", "--state", state, "--format", "json", "--metrics=false")
+	if err != nil {
+		t.Fatalf("report: %v\n%s", err, out)
+	}
+	var r report.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(r.Operators) != 1 || r.Operators[0].Action != "pause" || r.Operators[0].By != store.LocalActor() || r.Operators[0].At.IsZero() {
+		t.Fatalf("operator actions %+v, want one pause by %s", r.Operators, store.LocalActor())
 	}
 }
