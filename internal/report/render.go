@@ -134,6 +134,13 @@ func Markdown(w io.Writer, r *Report) error {
 		}
 	}
 
+	if len(r.Staging) > 0 {
+		fmt.Fprintf(&b, "\n## Continuous deployment operations (%d)\n\n| time | step | operation | detail |\n| --- | --- | --- | --- |\n", len(r.Staging))
+		for _, o := range r.Staging {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", stamp(o.At), md(o.Step), o.Type, md(o.Message))
+		}
+	}
+
 	b.WriteString("\n## Split: intended against observed share of the new edge\n\n")
 	if r.SplitNote != "" {
 		fmt.Fprintf(&b, "%s\n\n", md(r.SplitNote))

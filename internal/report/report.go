@@ -18,8 +18,12 @@ import (
 // Report is everything an audit of one run needs, in the order a reader
 // wants it.
 type Report struct {
-	Run       Summary        `json:"run"`
-	Changes   []Change       `json:"changes"`
+	Run     Summary  `json:"run"`
+	Changes []Change `json:"changes"`
+	// Staging lists the CloudFront continuous deployment operations of a
+	// staging run (copy, policy, traffic, promote, abort). Each may be
+	// several API writes, so they are listed apart from Changes.
+	Staging   []Operation    `json:"staging_operations"`
 	Timeline  []Entry        `json:"timeline"`
 	Gates     []GateValue    `json:"gates"`
 	Verify    []Verification `json:"verifications"`
@@ -83,6 +87,21 @@ type Change struct {
 	After  []string `json:"after"`
 }
 
+// Operation is one continuous deployment operation of a staging run.
+type Operation struct {
+	At      time.Time       `json:"at"`
+	Step    string          `json:"step"`
+	Type    store.EventType `json:"type"`
+	Message string          `json:"message"`
+}
+
+// stagingOps are the events that record a continuous deployment write.
+var stagingOps = map[store.EventType]bool{
+	store.EventStagingCopied: true, store.EventStagingPolicy: true, store.EventStagingAttached: true,
+	store.EventStagingTraffic: true, store.EventStagingPromoted: true, store.EventStagingDisabled: true,
+	store.EventStagingAborted: true,
+}
+
 // Entry is one event of the timeline.
 type Entry struct {
 	At        time.Time       `json:"at"`
@@ -134,6 +153,7 @@ func Build(run store.Run, rb *runbook.Runbook, events []store.Event, points []sp
 	r := &Report{
 		Run:       summary(run, rb, len(events)),
 		Changes:   []Change{},
+		Staging:   []Operation{},
 		Timeline:  []Entry{},
 		Gates:     []GateValue{},
 		Verify:    []Verification{},
@@ -174,6 +194,9 @@ func Build(run store.Run, rb *runbook.Runbook, events []store.Event, points []sp
 				return steps[step].ID
 			}
 			return ""
+		}
+		if stagingOps[e.Type] {
+			r.Staging = append(r.Staging, Operation{At: e.Time, Step: stepID(), Type: e.Type, Message: e.Message})
 		}
 		switch e.Type {
 		case store.EventChangeApplied, store.EventChangeReconciled:

@@ -189,6 +189,23 @@ func TestChangesOperatorsAndSteps(t *testing.T) {
 	}
 }
 
+func TestStagingOperationsAreListed(t *testing.T) {
+	run, rb, events, _ := fixture()
+	rb.Steps = append(rb.Steps, runbook.Step{ID: "s6", Title: "send 5% to staging", Staging: &runbook.Staging{Op: runbook.StagingTraffic, Primary: "E2NEW", Weight: 0.05}})
+	events = append(events[:13:13], store.Event{Seq: 99, Time: t0.Add(time.Hour), Type: store.EventStagingTraffic, Step: 6, Message: "step s6: policy P1 now sends 5% of viewers to staging"})
+	r, err := report.Build(run, rb, events, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Staging) != 1 || r.Staging[0].Step != "s6" || r.Staging[0].Type != store.EventStagingTraffic {
+		t.Fatalf("staging operations %+v", r.Staging)
+	}
+	var b bytes.Buffer
+	if err := report.Markdown(&b, r); err != nil || !strings.Contains(b.String(), "## Continuous deployment operations (1)") {
+		t.Fatalf("markdown (%v):\n%s", err, b.String())
+	}
+}
+
 func TestHTMLIsSelfContained(t *testing.T) {
 	var b bytes.Buffer
 	if err := report.HTML(&b, build(t)); err != nil {
