@@ -116,6 +116,19 @@ func Markdown(w io.Writer, r *Report) error {
 	row("last update", stamp(s.Updated))
 	row("steps / events", fmt.Sprintf("%d / %d", s.Steps, s.Events))
 
+	b.WriteString("\n## Split: intended against observed share of the new edge\n\n")
+	if r.SplitNote != "" {
+		fmt.Fprintf(&b, "%s\n\n", md(r.SplitNote))
+	}
+	if len(r.Split) == 0 {
+		b.WriteString("No data.\n")
+	} else {
+		b.WriteString("| time | intended | observed |\n| --- | --- | --- |\n")
+		for _, p := range r.Split {
+			fmt.Fprintf(&b, "| %s | %s %% | %s |\n", stamp(p.At), strconv.FormatFloat(p.IntendedNew, 'f', 1, 64), pctOf(p.ObservedNew))
+		}
+	}
+
 	fmt.Fprintf(&b, "\n## Changes (%d)\n\n", len(r.Changes))
 	if len(r.Changes) == 0 {
 		b.WriteString("No change was made.\n")
@@ -138,19 +151,6 @@ func Markdown(w io.Writer, r *Report) error {
 		fmt.Fprintf(&b, "\n## Continuous deployment operations (%d)\n\n| time | step | operation | detail |\n| --- | --- | --- | --- |\n", len(r.Staging))
 		for _, o := range r.Staging {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", stamp(o.At), md(o.Step), o.Type, md(o.Message))
-		}
-	}
-
-	b.WriteString("\n## Split: intended against observed share of the new edge\n\n")
-	if r.SplitNote != "" {
-		fmt.Fprintf(&b, "%s\n\n", md(r.SplitNote))
-	}
-	if len(r.Split) == 0 {
-		b.WriteString("No data.\n")
-	} else {
-		b.WriteString("| time | intended | observed |\n| --- | --- | --- |\n")
-		for _, p := range r.Split {
-			fmt.Fprintf(&b, "| %s | %s %% | %s |\n", stamp(p.At), strconv.FormatFloat(p.IntendedNew, 'f', 1, 64), pctOf(p.ObservedNew))
 		}
 	}
 

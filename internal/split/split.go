@@ -18,8 +18,10 @@ import (
 type Point struct {
 	At          time.Time `json:"at"`
 	IntendedNew float64   `json:"intended_new"`
-	// ObservedNew is nil when neither edge reported a request for the
-	// period starting at At, or when the edges' metrics cannot be read.
+	// ObservedNew is the share of the period starting at At. It is nil
+	// when neither edge reported a request then, when the edges' metrics
+	// cannot be read, and on the points that mark a change of the
+	// intended split between period starts.
 	ObservedNew *float64 `json:"observed_new"`
 }
 
@@ -65,7 +67,7 @@ func series(ctx context.Context, run store.Run, rb *runbook.Runbook, events []st
 	for t := first; !t.After(end); t = t.Add(period) {
 		points = append(points, Point{At: t.UTC(), IntendedNew: at(steps, t)})
 	}
-	for _, s := range steps {
+	for _, s := range steps[1:] { // steps[0] is the start, at 0 %
 		if !s.At.Before(first) && !s.At.After(end) {
 			points = append(points, Point{At: s.At.UTC(), IntendedNew: s.New})
 		}
@@ -208,7 +210,10 @@ func observe(ctx context.Context, rb *runbook.Runbook, m Metrics, points []Point
 		return fmt.Errorf("requests of the new edge %s: %w", rb.To.ID, err)
 	}
 	for i := range points {
-		k := points[i].At.Truncate(period).Unix()
+		if !points[i].At.Equal(points[i].At.Truncate(period)) {
+			continue // a change of the intended split; counts are per period
+		}
+		k := points[i].At.Unix()
 		o, n := old[k], nw[k]
 		if o+n > 0 {
 			v := 100 * n / (o + n)

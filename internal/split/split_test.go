@@ -91,7 +91,7 @@ func TestSeriesIntendedAgainstObserved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "0s 0/10 10s 10/10 1m0s 10/50 1m10s 50/50 2m0s 50/- "
+	want := "0s 0/10 10s 10/- 1m0s 10/50 1m10s 50/- 2m0s 50/- "
 	if got := render(points); got != want {
 		t.Fatalf("series\n got %s\nwant %s", got, want)
 	}
