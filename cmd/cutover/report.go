@@ -28,7 +28,8 @@ change-review board or an incident record.
 The report holds:
   - every DNS and CDN change the run made, with the provider's change id (Route 53's
     change id, CloudFront's ETag after the change) and the records or aliases
-    before and after;
+    before and after (a staging run's continuous deployment operations are listed
+    on their own: each may be several CloudFront calls);
   - a chart of the share of traffic intended for the new edge against the share
     the edges actually served, read from their CloudWatch request metrics
     (CloudFront Requests, ALB RequestCount; --metrics=false skips them);
