@@ -299,3 +299,28 @@ func TestReportNamesWhoPausedARun(t *testing.T) {
 		t.Fatalf("operator actions %+v, want one pause by %s", r.Operators, store.LocalActor())
 	}
 }
+
+func TestReportOfARolledBackRunListsTheRollbackChanges(t *testing.T) {
+	l, seeded := labWorld(t)
+	// No datapoint is a breach: the gate fails as soon as traffic moved.
+	planPath := writePlan(t, seeded.Zones["example.com"], `gates:
+  - name: errors
+    interval: 1s
+    on_failure: rollback
+    cloudwatch:
+      metric: {namespace: AWS/ApplicationELB, name: HTTPCode_Target_5XX_Count, dimensions: {LoadBalancer: app/none/0}, stat: Sum}
+      threshold: 1
+      missing: breach
+`)
+	state := filepath.Join(t.TempDir(), "state.db")
+	since := len(l.Env.History.List(awsapi.Filter{}))
+	out, err := runCLI(t, "", "apply", "-f", planPath, "--state", state, "--auto-approve", "--poll", "20ms")
+	if exitCode(err) != exitFailure || !strings.Contains(out, "rollback.started") {
+		t.Fatalf("apply: %v, want a rollback\n%s", err, out)
+	}
+	changes := reportChanges(t, state, "api-move")
+	compareWithHistory(t, changes, labHistory(t, since))
+	if last := changes[len(changes)-1]; !last.Rollback || changes[0].Rollback {
+		t.Fatalf("rollback marks: first %v, last %v", changes[0].Rollback, last.Rollback)
+	}
+}
