@@ -46,6 +46,9 @@ type Target struct {
 	ID          string // distribution id, load balancer name, or the endpoint itself
 	DNSName     string
 	AliasZoneID string // the hosted zone Route 53 aliases it through; "" for an endpoint
+	// ARN of a distribution or load balancer; "" for an endpoint. A load
+	// balancer's CloudWatch dimension is read from it.
+	ARN string
 }
 
 // Config returns the AWS configuration to reach an edge, given its role.
@@ -83,7 +86,7 @@ func cloudFrontTarget(ctx context.Context, api cloudfrontAPI, id string) (Target
 	if err != nil {
 		return Target{}, fmt.Errorf("reading distribution %s: %w", id, err)
 	}
-	return Target{Kind: KindCloudFront, ID: id, DNSName: aws.ToString(out.Distribution.DomainName), AliasZoneID: route53.AliasZoneForCloudFront}, nil
+	return Target{Kind: KindCloudFront, ID: id, DNSName: aws.ToString(out.Distribution.DomainName), AliasZoneID: route53.AliasZoneForCloudFront, ARN: aws.ToString(out.Distribution.ARN)}, nil
 }
 
 // albTarget finds a load balancer by ARN or by DNS name and takes its
@@ -103,7 +106,7 @@ func albTarget(ctx context.Context, api elbAPI, ref string) (Target, error) {
 		}
 		for _, lb := range page.LoadBalancers {
 			if byARN || strings.EqualFold(aws.ToString(lb.DNSName), want) {
-				return Target{Kind: KindALB, ID: aws.ToString(lb.LoadBalancerName), DNSName: strings.ToLower(aws.ToString(lb.DNSName)), AliasZoneID: aws.ToString(lb.CanonicalHostedZoneId)}, nil
+				return Target{Kind: KindALB, ID: aws.ToString(lb.LoadBalancerName), DNSName: strings.ToLower(aws.ToString(lb.DNSName)), AliasZoneID: aws.ToString(lb.CanonicalHostedZoneId), ARN: aws.ToString(lb.LoadBalancerArn)}, nil
 			}
 		}
 	}

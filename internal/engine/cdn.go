@@ -35,6 +35,9 @@ func (e *Engine) execAliases(ctx context.Context, rb *runbook.Runbook, run *stor
 		return e.pause(ctx, run, store.EventAliasesFailed, "%v", err)
 	}
 	a := s.Aliases
+	// The distribution before the change, for the audit trail; a failed
+	// read only leaves it out.
+	before, berr := edge.Distribution(ctx, a.Distribution)
 	d, err := edge.UpdateAliases(ctx, a.Distribution, a.Add, a.Remove)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -46,7 +49,35 @@ func (e *Engine) execAliases(ctx context.Context, rb *runbook.Runbook, run *stor
 	if now == "" {
 		now = "no aliases"
 	}
-	return e.advance(ctx, run, evData(store.EventAliasesUpdated, mustJSON(d), "step %s: %s (now %s)", s.ID, s.Title, now))
+	data := aliasesData{Distribution: d}
+	if berr == nil {
+		data.Before = &before
+	}
+	return e.advance(ctx, run, evData(store.EventAliasesUpdated, mustJSON(data), "step %s: %s (now %s)", s.ID, s.Title, now))
+}
+
+// aliasesData is the Data of EventAliasesUpdated: the distribution after
+// the change (its fields at the top level) and, when it could be read,
+// the distribution before it.
+type aliasesData struct {
+	cdn.Distribution
+	Before *cdn.Distribution `json:"before,omitempty"`
+}
+
+// associateData is the Data of EventAssociateDone.
+type associateData struct {
+	Alias  string `json:"alias"`
+	From   string `json:"from,omitempty"`
+	Target string `json:"target"`
+	// Changes holds each distribution AssociateAlias changed, source first.
+	Changes []cdnChange `json:"changes,omitempty"`
+}
+
+// cdnChange is one distribution before and after a CloudFront call.
+type cdnChange struct {
+	Distribution string           `json:"distribution"`
+	Before       cdn.Distribution `json:"before"`
+	After        cdn.Distribution `json:"after"`
 }
 
 // execAssociate moves an alias with AssociateAlias, unless the target
@@ -57,9 +88,15 @@ func (e *Engine) execAssociate(ctx context.Context, rb *runbook.Runbook, run *st
 		return e.pause(ctx, run, store.EventAssociateFailed, "%v", err)
 	}
 	a := s.Associate
-	d, err := edge.Distribution(ctx, a.Target)
-	if err == nil && d.HasAlias(a.Alias) {
+	d, terr := edge.Distribution(ctx, a.Target)
+	if terr == nil && d.HasAlias(a.Alias) {
 		return e.advance(ctx, run, ev(store.EventAssociateSkipped, "step %s: %s already on %s", s.ID, a.Alias, a.Target))
+	}
+	data := associateData{Alias: a.Alias, From: a.From, Target: a.Target}
+	var fromBefore cdn.Distribution
+	var ferr error
+	if a.From != "" {
+		fromBefore, ferr = edge.Distribution(ctx, a.From)
 	}
 	if err := edge.AssociateAlias(ctx, a.Target, a.Alias); err != nil {
 		if ctx.Err() != nil {
@@ -67,7 +104,19 @@ func (e *Engine) execAssociate(ctx context.Context, rb *runbook.Runbook, run *st
 		}
 		return e.pause(ctx, run, store.EventAssociateFailed, "step %s: moving %s to %s: %v", s.ID, a.Alias, a.Target, err)
 	}
-	return e.advance(ctx, run, ev(store.EventAssociateDone, "step %s: alias %s moved from %s to %s", s.ID, a.Alias, a.From, a.Target))
+	// AssociateAlias returns nothing: read both distributions after it so
+	// the log holds each one's aliases and ETag before and after the move.
+	if a.From != "" && ferr == nil && fromBefore.HasAlias(a.Alias) {
+		if after, err := edge.Distribution(ctx, a.From); err == nil {
+			data.Changes = append(data.Changes, cdnChange{Distribution: a.From, Before: fromBefore, After: after})
+		}
+	}
+	if terr == nil {
+		if after, err := edge.Distribution(ctx, a.Target); err == nil {
+			data.Changes = append(data.Changes, cdnChange{Distribution: a.Target, Before: d, After: after})
+		}
+	}
+	return e.advance(ctx, run, evData(store.EventAssociateDone, mustJSON(data), "step %s: alias %s moved from %s to %s", s.ID, a.Alias, a.From, a.Target))
 }
 
 // execWatchAlias waits for someone else to move the alias. The deadline is

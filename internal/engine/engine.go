@@ -423,8 +423,28 @@ func (e *Engine) changeDone(ctx context.Context, run *store.Run, s runbook.Step,
 	run.Data[keyLive] = live
 	cid, _ := json.Marshal(id)
 	run.Data[keyChangeID] = cid
-	data, _ := json.Marshal(map[string]any{"change_id": id, "weights": s.Change.Weights, "live": after})
+	// before/after are the record sets the change set replaced and
+	// created (its Olds and News): what the provider's own change log
+	// shows for this change id, for the audit report.
+	var olds, news []dns.RecordSet
+	for _, c := range s.Change.Set.Changes {
+		if c.Old != nil {
+			olds = append(olds, *c.Old)
+		}
+		if c.New != nil {
+			news = append(news, *c.New)
+		}
+	}
+	data, _ := json.Marshal(map[string]any{"change_id": id, "weights": s.Change.Weights, "live": after,
+		"step_id": s.ID, "zone": s.Change.Set.Zone, "before": nonNilSets(olds), "after": nonNilSets(news)})
 	return e.advance(ctx, run, evData(typ, data, format, args...))
+}
+
+func nonNilSets(s []dns.RecordSet) []dns.RecordSet {
+	if s == nil {
+		return []dns.RecordSet{}
+	}
+	return s
 }
 
 func (e *Engine) execInSync(ctx context.Context, rb *runbook.Runbook, run *store.Run, s runbook.Step) error {

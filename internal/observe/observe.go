@@ -74,7 +74,7 @@ func Observe(ctx context.Context, p *plan.Plan, d Deps) (runbook.Observed, error
 
 // targetOf is the runbook's view of an edge target.
 func targetOf(t edge.Target) runbook.Target {
-	return runbook.Target{Kind: runbook.TargetKind(t.Kind), ID: t.ID, DNSName: t.DNSName, AliasZoneID: t.AliasZoneID}
+	return runbook.Target{Kind: runbook.TargetKind(t.Kind), ID: t.ID, DNSName: t.DNSName, AliasZoneID: t.AliasZoneID, ARN: t.ARN}
 }
 
 // CDNRole is the role that reaches the distributions of a plan.

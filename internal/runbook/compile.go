@@ -77,6 +77,9 @@ type Target struct {
 	ID          string     `json:"id"`
 	DNSName     string     `json:"dns_name"`
 	AliasZoneID string     `json:"alias_zone_id,omitempty"`
+	// ARN of a distribution or load balancer, when observed: where its
+	// request metrics are read from (a load balancer's dimension).
+	ARN string `json:"arn,omitempty"`
 }
 
 // Observed is the state of the world the runbook is computed from.
@@ -93,6 +96,15 @@ type Observed struct {
 	ToAliases []string
 	// ToAccount is the to distribution's account, when known.
 	ToAccount string
+}
+
+// edgeOf keeps an observed edge in the runbook, or nil when none was
+// observed.
+func edgeOf(t Target) *Target {
+	if t == (Target{}) {
+		return nil
+	}
+	return &t
 }
 
 // AliasTTL is the TTL resolvers see for an alias record: Route 53 answers
@@ -175,6 +187,8 @@ func Compile(spec Spec, obs Observed) (*Runbook, error) {
 		Gates:       spec.Gates,
 		Steps:       b.steps,
 		Notes:       b.notes,
+		From:        edgeOf(obs.From),
+		To:          edgeOf(obs.To),
 	}
 	if err := rb.Validate(); err != nil {
 		return nil, fmt.Errorf("compiling %s: %w", spec.Name, err)

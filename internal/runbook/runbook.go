@@ -43,6 +43,11 @@ type Runbook struct {
 	// before the role, an external id, a session name), by role ARN. A role
 	// absent here is assumed directly with the caller's credentials.
 	Identities map[string]Identity `json:"identities,omitempty"`
+	// From and To are the edges as observed at compile time; the observed
+	// split reads their request metrics. Nil in runbooks compiled before
+	// they were recorded.
+	From *Target `json:"from,omitempty"`
+	To   *Target `json:"to,omitempty"`
 	// Gates are the checks steps refer to by name.
 	Gates []Gate `json:"gates,omitempty"`
 	Steps []Step `json:"steps"`

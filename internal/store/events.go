@@ -29,7 +29,9 @@ const (
 	// EventRequested is appended by the store itself when Request records
 	// an operator request, so the log shows when the request arrived and
 	// not only when the engine acted on it. Its Message is the action and
-	// its Data is {"action": "<action>"}.
+	// its Data is {"action": "<action>", "by": "<who>"}: who is the
+	// context's actor (WithActor), user@host of the requesting process
+	// by default.
 	EventRequested EventType = "operator.requested"
 	// EventRequestIgnored is emitted when the engine drops an operator
 	// request that does not apply in the run's state (pause while paused, …).
@@ -45,7 +47,9 @@ const (
 	// its Data is the change set.
 	EventChangeIntent EventType = "change.intent"
 	// EventChangeApplied is emitted when the provider accepted a change set;
-	// its Data holds change_id, weights and the live records after it.
+	// its Data holds change_id, weights and the live records after it, and
+	// for the audit trail step_id, zone, and before/after: the record sets
+	// the change replaced and created.
 	EventChangeApplied EventType = "change.applied"
 	// EventChangeReconciled is emitted instead of EventChangeApplied when a
 	// resumed run finds its interrupted change already applied; same Data.
@@ -101,13 +105,15 @@ const (
 // CloudFront aliases and deployments.
 const (
 	// EventAliasesUpdated is emitted when a distribution's aliases were
-	// changed; its Data is the distribution after the change.
+	// changed; its Data is the distribution after the change, with the
+	// distribution before it under "before".
 	EventAliasesUpdated EventType = "aliases.updated"
 	// EventAliasesFailed pauses the run: a distribution's aliases could not
 	// be changed.
 	EventAliasesFailed EventType = "aliases.failed"
 	// EventAssociateDone is emitted when AssociateAlias moved an alias from
-	// one distribution to another.
+	// one distribution to another; its Data holds alias, from, target and
+	// changes: each distribution the call changed, before and after.
 	EventAssociateDone EventType = "associate.done"
 	// EventAssociateSkipped is emitted when an AssociateAlias step finds the
 	// alias already on its target (an interrupted step, resumed) and makes

@@ -134,3 +134,12 @@ func TestUpdateRetriesStale(t *testing.T) {
 		t.Fatalf("Update with a failing fn: %v, want boom", err)
 	}
 }
+
+func TestActorDefaultsToTheLocalUserAtHost(t *testing.T) {
+	if got := store.ActorFrom(context.Background()); got != store.LocalActor() || !strings.Contains(got, "@") {
+		t.Fatalf("default actor %q, want user@host %q", got, store.LocalActor())
+	}
+	if got := store.ActorFrom(store.WithActor(context.Background(), "bob@ci")); got != "bob@ci" {
+		t.Fatalf("actor %q, want bob@ci", got)
+	}
+}

@@ -137,7 +137,11 @@ func New(o Options) *Verifier {
 // the side the step expects.
 func (v *Verifier) Verify(ctx context.Context, rb *runbook.Runbook, s runbook.Verify) runbook.VerifyResult {
 	m := v.Check(ctx, rb.Hostname, s.Path, s.Samples, s.Expect)
-	return runbook.VerifyResult{OK: m.OK, Detail: m.Summary, Shares: m.Shares}
+	res := runbook.VerifyResult{OK: m.OK, Detail: m.Summary, Shares: m.Shares}
+	for _, c := range m.Cells {
+		res.Cells = append(res.Cells, runbook.VerifyCell{Resolver: c.Resolver, Edge: c.Edge, Share: c.Share, Side: c.Side, Status: c.Status, Error: c.Error})
+	}
+	return res
 }
 
 // resolver answers one query for a name.

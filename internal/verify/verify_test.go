@@ -96,6 +96,10 @@ func TestVerifyAllNew(t *testing.T) {
 	if res.Shares["new"] != 1 || len(res.Shares) != 1 {
 		t.Errorf("shares %v", res.Shares)
 	}
+	// The result carries the matrix, for the run's events and its report.
+	if len(res.Cells) != 4 || res.Cells[0].Side != "new" || res.Cells[0].Status != 200 || res.Cells[0].Resolver != w.a.Addr {
+		t.Errorf("cells %+v, want 2 resolvers × 2 edges, all new", res.Cells)
+	}
 	// The edges saw the real hostname as SNI; the old edge saw nothing.
 	for _, e := range w.edges[1:3] {
 		sni := e.ServerNames()

@@ -13,8 +13,11 @@ import (
 	"github.com/cutover/cutover/internal/gate"
 )
 
-// metricOf returns the CloudWatch metric a source reads and a name for it.
-func metricOf(c *CloudWatchSource) (*types.Metric, string) {
+// RequestMetric returns the request count metric of the edge a source
+// names, and a name for it: AWS/CloudFront Requests with DistributionId and
+// Region=Global, or AWS/ApplicationELB RequestCount with the LoadBalancer
+// dimension (app/<name>/<id>, read from an ARN).
+func RequestMetric(c *CloudWatchSource) (*types.Metric, string) {
 	if c.DistributionID != "" {
 		return &types.Metric{
 			Namespace:  aws.String("AWS/CloudFront"),
@@ -48,10 +51,10 @@ func (g *Gate) Window(now time.Time) (start, end time.Time) {
 func (g *Gate) measureCloudWatch(ctx context.Context, now time.Time) gate.Measurement {
 	m := gate.Measurement{At: now}
 	src := g.spec.CloudWatch
-	metric, name := metricOf(src)
+	metric, name := RequestMetric(src)
 	start, end := g.Window(now)
 	win := fmt.Sprintf("%s–%s", start.Format("15:04"), end.Format("15:04"))
-	sums, err := g.sums(ctx, metric, start, end)
+	sums, err := SumByPeriod(ctx, g.cw, metric, int32(src.Period), start, end)
 	if err != nil {
 		m.Phase, m.Detail = gate.Error, fmt.Sprintf("drain: %s over %s: %v", name, win, err)
 		return m
@@ -94,12 +97,15 @@ func (g *Gate) measureCloudWatch(ctx context.Context, now time.Time) gate.Measur
 	return m
 }
 
-// sums returns the Sum of each period in [start, end), by period start.
-func (g *Gate) sums(ctx context.Context, metric *types.Metric, start, end time.Time) (map[int64]float64, error) {
+// SumByPeriod returns the Sum of metric over each period (seconds) of
+// [start, end), keyed by the period's start in Unix seconds, reading every
+// page of GetMetricData. A period without a datapoint is absent: neither
+// CloudFront nor ALB publish a zero.
+func SumByPeriod(ctx context.Context, api metricsAPI, metric *types.Metric, period int32, start, end time.Time) (map[int64]float64, error) {
 	in := &cw.GetMetricDataInput{
 		MetricDataQueries: []types.MetricDataQuery{{
 			Id:         aws.String("requests"),
-			MetricStat: &types.MetricStat{Metric: metric, Period: aws.Int32(int32(g.spec.CloudWatch.Period)), Stat: aws.String("Sum")},
+			MetricStat: &types.MetricStat{Metric: metric, Period: aws.Int32(period), Stat: aws.String("Sum")},
 			ReturnData: aws.Bool(true),
 		}},
 		StartTime: aws.Time(start),
@@ -108,7 +114,7 @@ func (g *Gate) sums(ctx context.Context, metric *types.Metric, start, end time.T
 	}
 	out := map[int64]float64{}
 	for range 100 {
-		resp, err := g.cw.GetMetricData(ctx, in)
+		resp, err := api.GetMetricData(ctx, in)
 		if err != nil {
 			return nil, fmt.Errorf("GetMetricData: %w", err)
 		}

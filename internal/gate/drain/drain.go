@@ -41,7 +41,10 @@ const (
 const DefaultWindow = drainspec.DefaultWindow
 
 // metricsAPI is the one CloudWatch call the gate makes.
-type metricsAPI interface {
+type metricsAPI = MetricsAPI
+
+// MetricsAPI is the one CloudWatch call the gate and SumByPeriod make.
+type MetricsAPI interface {
 	GetMetricData(ctx context.Context, in *cw.GetMetricDataInput, optFns ...func(*cw.Options)) (*cw.GetMetricDataOutput, error)
 }
 

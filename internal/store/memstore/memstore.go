@@ -131,8 +131,9 @@ func (s *Store) Commit(ctx context.Context, lease store.Lease, r store.Run, even
 
 // Request implements store.Store.
 func (s *Store) Request(ctx context.Context, name, action string) (out store.Run, err error) {
+	actor := store.ActorFrom(ctx)
 	err = s.do(ctx, func(tx core.Tx, now time.Time) error {
-		out, err = core.Request(tx, name, action, now)
+		out, err = core.Request(tx, name, action, actor, now)
 		return err
 	})
 	return out, err

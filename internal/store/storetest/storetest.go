@@ -431,6 +431,16 @@ func testRequestWhileLeased(t *testing.T, clock *fakeclock.Clock, open Opener) {
 		return r
 	}
 	mustRequest(store.RequestResume)
+	// The request event names who asked: the context's actor.
+	if _, err := operator.Request(store.WithActor(ctx, "alice@ops-1"), "req", store.RequestPause); err != nil {
+		t.Fatalf("Request(pause) as alice: %v", err)
+	}
+	evs = mustEvents(t, engine, "req", 0)
+	last := evs[len(evs)-1]
+	var by struct{ Action, By string }
+	if err := json.Unmarshal(last.Data, &by); err != nil || last.Type != store.EventRequested || by.Action != "pause" || by.By != "alice@ops-1" {
+		t.Fatalf("request event %s %s: want action pause by alice@ops-1 (%v)", last.Type, last.Data, err)
+	}
 	if got := mustRequest(store.RequestRollback); got.Requested != store.RequestRollback {
 		t.Fatalf("second request left %q, want rollback", got.Requested)
 	}

@@ -325,8 +325,8 @@ func Commit(tx Tx, lease store.Lease, r store.Run, events []store.Event, now tim
 	return saved, evs, nil
 }
 
-// Request records an operator request and logs it.
-func Request(tx Tx, name, action string, now time.Time) (store.Run, error) {
+// Request records an operator request by actor and logs it.
+func Request(tx Tx, name, action, actor string, now time.Time) (store.Run, error) {
 	if !store.ValidRequest(action) {
 		return store.Run{}, fmt.Errorf("requesting %q on run %s: unknown action (want one of %s): %w",
 			action, name, strings.Join(store.Requests, ", "), store.ErrInvalid)
@@ -339,7 +339,7 @@ func Request(tx Tx, name, action string, now time.Time) (store.Run, error) {
 		return store.Run{}, fmt.Errorf("requesting %s on run %s: the run is %s: %w", action, name, r.State, store.ErrInvalid)
 	}
 	r.Requested, r.UpdatedAt, r.Revision = action, now, r.Revision+1
-	data, _ := json.Marshal(map[string]string{"action": action})
+	data, _ := json.Marshal(map[string]string{"action": action, "by": actor})
 	ev := store.Event{Type: store.EventRequested, Step: r.Step, Message: action, Data: data}
 	if _, err := appendEvents(tx, name, []store.Event{ev}, now); err != nil {
 		return store.Run{}, fmt.Errorf("requesting %s: %w", action, err)
