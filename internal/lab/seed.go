@@ -9,9 +9,11 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/cutover/cutover/internal/lab/acm"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/cloudfront"
 	"github.com/cutover/cutover/internal/lab/elbv2"
@@ -38,11 +40,18 @@ type SeedZone struct {
 	Private bool   `yaml:"private"`
 }
 
-// SeedCertificate is an ACM certificate, created ISSUED.
+// SeedCertificate is an ACM certificate, created ISSUED unless Status
+// says PENDING_VALIDATION.
 type SeedCertificate struct {
 	Name    string   `yaml:"name"`
 	Account string   `yaml:"account"`
 	Domains []string `yaml:"domains"`
+	// Status is ISSUED (default) or PENDING_VALIDATION: requested, its
+	// validation records not published yet.
+	Status string `yaml:"status"`
+	// ValidFor, when set, puts NotAfter that long from now (a certificate
+	// about to expire) instead of ACM's 395 days.
+	ValidFor time.Duration `yaml:"valid_for"`
 }
 
 // SeedDistribution is a CloudFront distribution.
@@ -146,7 +155,16 @@ func acct(a string) string {
 func (l *Lab) Apply(s *Seed) (*Seeded, error) {
 	out := &Seeded{Zones: map[string]string{}, Certificates: map[string]string{}, Distributions: map[string]cloudfront.View{}, LoadBalancers: map[string]elbv2.LB{}}
 	for _, c := range s.Certificates {
-		out.Certificates[c.Name] = l.ACM.Import(acct(c.Account), c.Domains)
+		var o acm.ImportOptions
+		switch c.Status {
+		case "", acm.StatusIssued:
+		case acm.StatusPendingValidation:
+			o.Pending = true
+		default:
+			return nil, fmt.Errorf("seed certificate %s: status %q: want ISSUED or PENDING_VALIDATION", c.Name, c.Status)
+		}
+		o.ValidFor = c.ValidFor
+		out.Certificates[c.Name] = l.ACM.ImportWith(acct(c.Account), c.Domains, o)
 	}
 	for _, d := range s.Distributions {
 		v, err := l.applyDistribution(out, d)
