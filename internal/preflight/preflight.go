@@ -129,6 +129,12 @@ func (r Report) WriteText(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	_, err := fmt.Fprintf(w, "  %s\n", r.Summary())
+	return err
+}
+
+// Summary counts the verdicts: "9 passed, 1 warned, 1 failed (0 waived)".
+func (r Report) Summary() string {
 	var pass, warn, fail int
 	for _, res := range r.Results {
 		switch res.Status {
@@ -140,8 +146,7 @@ func (r Report) WriteText(w io.Writer) error {
 			fail++
 		}
 	}
-	_, err := fmt.Fprintf(w, "  %d passed, %d warned, %d failed (%d waived)\n", pass, warn, fail, len(r.Waived()))
-	return err
+	return fmt.Sprintf("%d passed, %d warned, %d failed (%d waived)", pass, warn, fail, len(r.Waived()))
 }
 
 // Certificate is what DescribeCertificate says of a certificate.
