@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cutover/cutover/internal/connect"
 	"github.com/cutover/cutover/internal/engine"
 	"github.com/cutover/cutover/internal/preflight"
 	"github.com/cutover/cutover/internal/store"
@@ -198,6 +199,11 @@ func execute(ctx context.Context, cmd *cobra.Command, s store.Store, name string
 	e, err := engineFor(ctx, s, rb, cmd.OutOrStdout(), func(o *engine.Options) {
 		o.Poll = pollInterval
 		o.UnknownChangeSettle = reconcileWait
+		// The end of the hold runs the decommission checklist of the plan
+		// the run was created from, while that file is unchanged.
+		if p, digest, err := loadPlan(run.PlanPath); err == nil && digest == run.PlanDigest {
+			o.Decommission = connect.Decommissioner(p, preflight.Options{})
+		}
 	})
 	if err != nil {
 		return err

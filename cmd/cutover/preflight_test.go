@@ -35,6 +35,9 @@ func TestApplyRefusesOnPreflightFailAndProceedsWithWaiver(t *testing.T) {
 		t.Fatal(err)
 	}
 	planPath := writePlan(t, zone, "")
+	// A short hold, whose end runs the decommission checklist.
+	body, _ := os.ReadFile(planPath)
+	os.WriteFile(planPath, []byte(strings.Replace(string(body), "hold: 0s", "hold: 1s", 1)), 0o644)
 	state := filepath.Join(t.TempDir(), "state.db")
 	before := len(l.Env.History.List(awsapi.Filter{Service: "route53"}))
 
@@ -90,8 +93,24 @@ func TestApplyRefusesOnPreflightFailAndProceedsWithWaiver(t *testing.T) {
 	if passed == nil || json.Unmarshal(passed.Data, &rep) != nil || len(rep.Waived()) != 1 || rep.Waived()[0].Name != preflight.CheckRecordOwner {
 		t.Fatalf("preflight.passed does not carry the checklist with its waiver: %+v", passed)
 	}
-	if passed.Seq > evs[len(evs)-1].Seq || evs[0].Type != store.EventPreflightWaived {
+	if evs[0].Type != store.EventPreflightWaived {
 		t.Fatalf("the preflight events do not open the run's log: first %s", evs[0].Type)
+	}
+	// The end of the hold recorded the decommission checklist: the record
+	// now points at the new endpoint only.
+	var checked *store.Event
+	for i, e := range evs {
+		if e.Type == store.EventDecommissionChecked {
+			checked = &evs[i]
+		}
+	}
+	if checked == nil || json.Unmarshal(checked.Data, &rep) != nil || rep.Kind != "decommission" {
+		t.Fatalf("no decommission checklist in the run's events: %+v", checked)
+	}
+	for _, r := range rep.Results {
+		if r.Name == preflight.CheckOldRecords && r.Status != preflight.Pass {
+			t.Fatalf("old-records after the move: %+v", r)
+		}
 	}
 }
 
