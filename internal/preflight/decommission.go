@@ -107,7 +107,7 @@ func (c *checker) oldRecords(ctx context.Context, o old) {
 	}
 	ev := fmt.Sprintf("route53 ListResourceRecordSets over %d zones: ", len(zones))
 	if len(left) > 0 {
-		c.add(CheckOldRecords, Fail, ev+strings.Join(left, "; "), fmt.Sprintf("%d record sets still point at %s: remove them before destroying it", len(left), o.dnsName))
+		c.add(CheckOldRecords, Fail, ev+strings.Join(left, "; "), fmt.Sprintf("%s still pointing at %s: remove before destroying it", plural(len(left), "record set"), o.dnsName))
 		return
 	}
 	c.add(CheckOldRecords, Pass, ev+"no record points at "+o.dnsName, "")
@@ -229,4 +229,11 @@ func dimString(d map[string]string) string {
 		}
 	}
 	return strings.Join(parts, ",")
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
