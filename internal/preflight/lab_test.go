@@ -4,15 +4,21 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
+	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
+
 	"github.com/cutover/cutover/internal/connect"
 	"github.com/cutover/cutover/internal/lab"
 	"github.com/cutover/cutover/internal/lab/awsapi"
+	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
 	labr53 "github.com/cutover/cutover/internal/lab/route53"
 	"github.com/cutover/cutover/internal/lab/world"
 	"github.com/cutover/cutover/internal/plan"
@@ -338,4 +344,79 @@ func TestPreflightMarkerNotServed(t *testing.T) {
 	if !strings.Contains(result(t, rep, preflight.CheckMarker).Detail, "ok-green") {
 		t.Fatal("the marker's detail does not name the marker wanted")
 	}
+}
+
+// TestDecommissionOldDistributionStillInUse: the old distribution still
+// answers viewers (its Requests metric, from the edges), a forgotten
+// CNAME in the zone and a health check still lead to it: three failing
+// items, the first two of which pass once removed over the wire.
+func TestDecommissionOldDistributionStillInUse(t *testing.T) {
+	seed := strings.NewReplacer("$ALIAS", "cdn.example.com", "$SQUAT", "other.example.com").Replace(cdnSeed)
+	e := start(t, lab.Options{}, seed, nil)
+	old := e.seeded.Distributions["old"]
+	legacy := labr53.RecordSet{Name: "legacy.example.com", Type: "CNAME", TTL: labr53.Int64(300), Records: []string{old.DomainName}}
+	// The move itself is done: the hostname's record leads to the new
+	// distribution.
+	moved := []labr53.Change{{Action: "CREATE", Set: legacy}}
+	recs, _ := e.w.Lab.Route53.Records(e.zone)
+	for _, r := range recs {
+		if r.Name == "cdn.example.com." && r.Type == "CNAME" {
+			now := r
+			now.Records = []string{e.seeded.Distributions["new"].DomainName}
+			moved = append(moved, labr53.Change{Action: "DELETE", Set: r}, labr53.Change{Action: "CREATE", Set: now})
+		}
+	}
+	if _, err := e.w.Lab.Route53.ApplyChanges(awsapi.DefaultAccountID, e.zone, moved); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	r53 := route53.NewFromConfig(awstest.Config(e.w.API))
+	hc, err := r53.CreateHealthCheck(ctx, &route53.CreateHealthCheckInput{CallerReference: aws.String("legacy"), HealthCheckConfig: &r53types.HealthCheckConfig{
+		Type: r53types.HealthCheckTypeHttp, FullyQualifiedDomainName: aws.String(old.DomainName), Port: aws.Int32(80), ResourcePath: aws.String("/ruok")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Viewers still reach the old distribution by its alias.
+	e.w.Sim.Sync()
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 2 * time.Second}
+	edge := net.JoinHostPort(e.w.EdgeAddrs()[0].String(), strconv.Itoa(e.w.HTTPPort()))
+	for range 5 {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+edge+"/ruok", nil)
+		req.Host = "cdn.example.com"
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if err := e.w.Sim.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	in := e.cdnPlan(t, "cdn.example.com", "old", "new")
+	check := func() preflight.Report {
+		w, err := connect.CheckWorld(ctx, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep := preflight.Decommission(ctx, in, w, preflight.Options{})
+		var b strings.Builder
+		_ = rep.WriteText(&b)
+		t.Logf("%s", b.String())
+		return rep
+	}
+	rep := check()
+	expect(t, rep, preflight.CheckOldRecords, preflight.Fail, "legacy.example.com.", old.DomainName)
+	expect(t, rep, preflight.CheckOldHealthChecks, preflight.Fail, "route53 ListHealthChecks", aws.ToString(hc.HealthCheck.Id))
+	expect(t, rep, preflight.CheckOldTraffic, preflight.Fail, "AWS/CloudFront Requests DistributionId="+old.ID, "5 requests")
+	expect(t, rep, preflight.CheckOldAlarms, preflight.Pass, "DescribeAlarms")
+
+	if _, err := e.w.Lab.Route53.ApplyChanges(awsapi.DefaultAccountID, e.zone, []labr53.Change{{Action: "DELETE", Set: legacy}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r53.DeleteHealthCheck(ctx, &route53.DeleteHealthCheckInput{HealthCheckId: hc.HealthCheck.Id}); err != nil {
+		t.Fatal(err)
+	}
+	rep = check()
+	expect(t, rep, preflight.CheckOldRecords, preflight.Pass)
+	expect(t, rep, preflight.CheckOldHealthChecks, preflight.Pass)
 }
