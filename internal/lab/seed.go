@@ -16,6 +16,7 @@ import (
 	"github.com/cutover/cutover/internal/lab/acm"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/cloudfront"
+	"github.com/cutover/cutover/internal/lab/cloudwatch"
 	"github.com/cutover/cutover/internal/lab/elbv2"
 	"github.com/cutover/cutover/internal/lab/route53"
 	"github.com/cutover/cutover/internal/lab/sts"
@@ -31,6 +32,25 @@ type Seed struct {
 	LoadBalancers []SeedLoadBalancer `yaml:"load_balancers"`
 	Roles         []SeedRole         `yaml:"roles"`
 	Records       []SeedRecord       `yaml:"records"`
+	Alarms        []SeedAlarm        `yaml:"alarms"`
+}
+
+// SeedAlarm is a CloudWatch metric alarm, scoped by its dimensions; naming
+// a seed load balancer or distribution adds the dimensions AWS metrics of
+// that resource carry (LoadBalancer=app/<name>/<id>; DistributionId and
+// Region=Global).
+type SeedAlarm struct {
+	Name         string            `yaml:"name"`
+	Account      string            `yaml:"account"`
+	Namespace    string            `yaml:"namespace"`
+	Metric       string            `yaml:"metric"`
+	Dimensions   map[string]string `yaml:"dimensions"`
+	LoadBalancer string            `yaml:"load_balancer"`
+	Distribution string            `yaml:"distribution"`
+	Statistic    string            `yaml:"statistic"`  // default Sum
+	Period       time.Duration     `yaml:"period"`     // default 60s
+	Threshold    float64           `yaml:"threshold"`  // default 0
+	Comparison   string            `yaml:"comparison"` // default GreaterThanThreshold
 }
 
 // SeedZone is a public (or private) hosted zone.
@@ -179,6 +199,11 @@ func (l *Lab) Apply(s *Seed) (*Seeded, error) {
 			return nil, err
 		}
 		out.LoadBalancers[lb.Name] = created
+	}
+	for _, a := range s.Alarms {
+		if err := l.applyAlarm(out, a); err != nil {
+			return nil, err
+		}
 	}
 	for _, r := range s.Roles {
 		if err := l.STS.AddRole(sts.Role{ARN: r.ARN, TrustedAccounts: r.Trust, ExternalID: r.ExternalID}); err != nil {
@@ -335,4 +360,42 @@ func orDefault(v, d int) int {
 		return d
 	}
 	return v
+}
+
+// applyAlarm creates a seed alarm through PutMetricAlarm's validation.
+func (l *Lab) applyAlarm(out *Seeded, a SeedAlarm) error {
+	dims := map[string]string{}
+	for k, v := range a.Dimensions {
+		dims[k] = v
+	}
+	if a.LoadBalancer != "" {
+		lb, ok := out.LoadBalancers[a.LoadBalancer]
+		if !ok {
+			return fmt.Errorf("seed alarm %s: no load balancer named %q", a.Name, a.LoadBalancer)
+		}
+		_, dim, _ := strings.Cut(lb.ARN, ":loadbalancer/")
+		dims["LoadBalancer"] = dim
+	}
+	if a.Distribution != "" {
+		d, ok := out.Distributions[a.Distribution]
+		if !ok {
+			return fmt.Errorf("seed alarm %s: no distribution named %q", a.Name, a.Distribution)
+		}
+		dims["DistributionId"], dims["Region"] = d.ID, "Global"
+	}
+	c := cloudwatch.AlarmConfig{Name: a.Name, Namespace: a.Namespace, MetricName: a.Metric, Dimensions: dims,
+		Statistic: a.Statistic, Period: a.Period, EvaluationPeriods: 1, Threshold: a.Threshold, ComparisonOperator: a.Comparison}
+	if c.Statistic == "" {
+		c.Statistic = "Sum"
+	}
+	if c.Period == 0 {
+		c.Period = time.Minute
+	}
+	if c.ComparisonOperator == "" {
+		c.ComparisonOperator = "GreaterThanThreshold"
+	}
+	if err := l.CloudWatch.PutAlarm(acct(a.Account), c); err != nil {
+		return fmt.Errorf("seed alarm %s: %w", a.Name, err)
+	}
+	return nil
 }
