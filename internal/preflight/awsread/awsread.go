@@ -119,15 +119,20 @@ func (a ACM) Covering(ctx context.Context, region, host string) ([]preflight.Cer
 			return nil, err
 		}
 		for _, s := range page.CertificateSummaryList {
+			// The summary's names may be cut short (or, from some
+			// emulators, missing): then only the description tells.
 			names := append([]string{aws.ToString(s.DomainName)}, s.SubjectAlternativeNameSummaries...)
-			if !mentions(names, host) {
+			partial := len(s.SubjectAlternativeNameSummaries) == 0 || aws.ToBool(s.HasAdditionalSubjectAlternativeNames)
+			if !partial && !mentions(names, host) {
 				continue
 			}
 			c, err := describe(ctx, api, aws.ToString(s.CertificateArn))
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, c)
+			if mentions(c.Domains, host) {
+				out = append(out, c)
+			}
 		}
 	}
 	return out, nil
