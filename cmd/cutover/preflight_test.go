@@ -136,6 +136,14 @@ func TestPreflightCommandExitAndJSON(t *testing.T) {
 	if out, err = runCLI(t, "", "preflight", "-f", planPath, "--waive", "record-owner"); err != nil {
 		t.Fatalf("waived preflight: %v\n%s", err, out)
 	}
+	out, err = runCLI(t, "", "plan", "-f", planPath, "-o", "json")
+	var pj struct {
+		Runbook   json.RawMessage   `json:"runbook"`
+		Preflight *preflight.Report `json:"preflight"`
+	}
+	if err != nil || json.Unmarshal([]byte(out), &pj) != nil || len(pj.Runbook) == 0 || pj.Preflight == nil || pj.Preflight.OK() {
+		t.Fatalf("plan -o json lacks the runbook or the failing preflight: %v\n%s", err, out)
+	}
 	// plan shows the same checklist after the runbook.
 	out, err = runCLI(t, "", "plan", "-f", planPath)
 	if err != nil || !strings.Contains(out, "preflight checks for api.example.com") || !strings.Contains(out, "FAIL  record-owner") {
