@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/cutover/cutover/internal/connect"
+	"github.com/cutover/cutover/internal/gate/probe"
 	"github.com/cutover/cutover/internal/observe"
 	"github.com/cutover/cutover/internal/preflight"
 )
@@ -44,7 +45,7 @@ func (f *checkFlags) options() (preflight.Options, error) {
 		return o, usageError(fmt.Errorf("--preflight-scheme %q: want http or https", f.scheme))
 	}
 	if f.resolver != "" {
-		o.Resolver = withDNSPort(f.resolver)
+		o.Resolver = probe.WithPort(f.resolver)
 	}
 	if f.caFile != "" {
 		pem, err := os.ReadFile(f.caFile)
@@ -57,13 +58,6 @@ func (f *checkFlags) options() (preflight.Options, error) {
 		}
 	}
 	return o, nil
-}
-
-func withDNSPort(addr string) string {
-	if strings.Contains(addr, ":") && !strings.HasSuffix(addr, "]") {
-		return addr
-	}
-	return addr + ":53"
 }
 
 // runChecks compiles the plan and runs its preflight (or, with

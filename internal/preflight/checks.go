@@ -269,13 +269,15 @@ func (c *checker) expiry(ev string, crt Certificate) {
 		c.add(CheckCertExpiry, Warn, ev+"no NotAfter", "not issued yet, so no expiry to check")
 		return
 	}
+	// The run's TTL prep comes before the hold: the certificate must last
+	// through both.
 	hold := c.in.Plan.Hold.Std()
-	end := c.o.Now.Add(hold)
+	end := c.o.Now.Add(c.in.Plan.TTL.Prepare.Std() + hold)
 	left := crt.NotAfter.Sub(c.o.Now).Truncate(time.Minute)
 	e := fmt.Sprintf("%sNotAfter=%s (%s from now)", ev, crt.NotAfter.UTC().Format(time.RFC3339), formatDays(left))
 	switch {
 	case !crt.NotAfter.After(end):
-		c.add(CheckCertExpiry, Fail, e, fmt.Sprintf("expires before the hold of %s ends: renew it before the cutover", hold))
+		c.add(CheckCertExpiry, Fail, e, fmt.Sprintf("expires before the run's TTL prep and hold of %s end: renew it before the cutover", hold))
 	case crt.NotAfter.Before(end.Add(30 * 24 * time.Hour)):
 		c.add(CheckCertExpiry, Warn, e, fmt.Sprintf("expires within 30 days after the hold of %s ends", hold))
 	default:
