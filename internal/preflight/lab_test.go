@@ -2,6 +2,7 @@ package preflight_test
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/http"
@@ -419,4 +420,27 @@ func TestDecommissionOldDistributionStillInUse(t *testing.T) {
 	rep = check()
 	expect(t, rep, preflight.CheckOldRecords, preflight.Pass)
 	expect(t, rep, preflight.CheckOldHealthChecks, preflight.Pass)
+}
+
+// TestPreflightMarkerOverTLSWithSNI fetches the marker over HTTPS from the
+// new load balancer's address with api.example.com as SNI: trusted with
+// the lab's CA it passes, and without it the handshake's refusal is the
+// evidence.
+func TestPreflightMarkerOverTLSWithSNI(t *testing.T) {
+	e := startALB(t, "")
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(e.w.Sim.CA()) {
+		t.Fatal("no lab CA")
+	}
+	w, err := connect.CheckWorld(context.Background(), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := e.albPlan(t, "ok-new")
+	o := preflight.Options{Scheme: "https", Port: e.w.HTTPSPort(), RootCAs: pool, Timeout: 2 * time.Second}
+	rep := preflight.Preflight(context.Background(), in, w, o)
+	expect(t, rep, preflight.CheckMarker, preflight.Pass, "GET https://api.example.com:", `body "ok-new"`)
+	o.RootCAs = nil
+	rep = preflight.Preflight(context.Background(), in, w, o)
+	expect(t, rep, preflight.CheckMarker, preflight.Fail, "certificate")
 }
