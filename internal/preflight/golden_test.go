@@ -8,6 +8,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -245,5 +246,28 @@ func TestCovers(t *testing.T) {
 func TestMaskedMatch(t *testing.T) {
 	if !maskedMatch("******5LVBHXZ", "E2QWRU5LVBHXZ") || maskedMatch("******5LVBHXZ", "E2QWRUAAAAAAA") || !maskedMatch("EOLD", "EOLD") || maskedMatch("EOLD", "XEOLD") {
 		t.Fatal("masked ids compared wrongly")
+	}
+}
+
+// TestTTLAtApexIgnoresNSAndSOA: at a zone apex the run moves the address
+// records; the NS set's two-day TTL forces no wait.
+func TestTTLAtApexIgnoresNSAndSOA(t *testing.T) {
+	f := seed004()
+	f.records["Z1"] = append(f.records["Z1"],
+		dns.RecordSet{Name: "example.com.", Type: "SOA", TTL: 900, Values: []string{"ns-1.awsdns-01.com. awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400"}},
+		dns.RecordSet{Name: "example.com.", Type: "A", Alias: &dns.AliasTarget{ZoneID: "Z35SXDOTRQ7X7K", DNSName: "api-old-1.us-east-1.elb.amazonaws.com."}})
+	p := mustPlan(t, strings.Replace(seed004Plan, "hostname: api.example.com", "hostname: example.com", 1))
+	rep := Preflight(context.Background(), Input{Plan: p}, World{Zones: f}, Options{Now: now})
+	found := false
+	for _, r := range rep.Results {
+		if r.Name == CheckTTL {
+			found = true
+			if !strings.Contains(r.Detail, "waits 1m0s") {
+				t.Fatalf("ttl at the apex: %+v", r)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no ttl check")
 	}
 }
