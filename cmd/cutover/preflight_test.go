@@ -133,6 +133,9 @@ func TestPreflightCommandExitAndJSON(t *testing.T) {
 	if exitCode(err) != exitFailure || !strings.Contains(out, "FAIL  record-owner") {
 		t.Fatalf("failing preflight: exit %d (%v)\n%s", exitCode(err), err, out)
 	}
+	if _, err := runCLI(t, "", "preflight", "-f", planPath, "--preflight-scheme", "ftp"); exitCode(err) != exitUsage {
+		t.Fatalf("a bad scheme: exit %d (%v)", exitCode(err), err)
+	}
 	if out, err = runCLI(t, "", "preflight", "-f", planPath, "--waive", "record-owner"); err != nil {
 		t.Fatalf("waived preflight: %v\n%s", err, out)
 	}
