@@ -72,7 +72,7 @@ func runChecks(ctx context.Context, c *compiled, f checkFlags, decommission bool
 	if decommission {
 		role = p.From.RoleARN
 	}
-	w, err := connect.CheckWorld(ctx, p.Zone.RoleARN, role)
+	w, err := connect.CheckWorld(ctx, p, role)
 	if err != nil {
 		return preflight.Report{}, err
 	}
@@ -228,7 +228,7 @@ func resolvePlan(ctx context.Context, file string) (*compiled, error) {
 	if err != nil {
 		return nil, err
 	}
-	from, to, err := observe.Targets(ctx, p, connect.ObserveDeps())
+	from, to, err := observe.Targets(ctx, p, connect.ObserveDeps(observe.Access(p)))
 	if err != nil {
 		return nil, err
 	}

@@ -17,32 +17,40 @@ import (
 )
 
 // CheckWorld returns the readers the preflight and decommission checks
-// use: Route 53 with the zone's role, and the edge's services (ACM, ELBv2,
-// CloudFront, CloudWatch) with edgeRole ("" for the caller's own
-// credentials). Preflight passes the new edge's role, the decommission
+// use for plan p: Route 53 with the zone's identity (none for a zone on an
+// RFC 2136 server: those checks then warn that they were skipped), and the
+// edge's services (ACM, ELBv2, CloudFront, CloudWatch) with edgeRole (""
+// for the caller's own credentials), each role assumed as the plan's
+// identities say. Preflight passes the new edge's role, the decommission
 // checks the old edge's.
-func CheckWorld(ctx context.Context, zoneRole, edgeRole string) (preflight.World, error) {
-	zcfg, err := Config(ctx, globalRegion, zoneRole)
-	if err != nil {
-		return preflight.World{}, fmt.Errorf("zone credentials: %w", err)
-	}
-	cf, err := CloudFront(ctx, edgeRole)
+func CheckWorld(ctx context.Context, p *plan.Plan, edgeRole string) (preflight.World, error) {
+	access := observe.Access(p)
+	creds := NewCredentials(access.Identities)
+	cf, err := cloudFront(ctx, creds, edgeRole)
 	if err != nil {
 		return preflight.World{}, err
 	}
-	edgeCfg := func(ctx context.Context, region string) (aws.Config, error) { return Config(ctx, region, edgeRole) }
-	r53 := awsread.NewRoute53(zcfg, route53.New(zcfg, route53.Options{}))
-	return preflight.World{
+	edgeCfg := func(ctx context.Context, region string) (aws.Config, error) {
+		return creds.Config(ctx, region, edgeRole)
+	}
+	w := preflight.World{
 		Certificates:  awsread.ACM{Config: edgeCfg},
 		LoadBalancers: awsread.ELB{Config: edgeCfg},
 		Distributions: cf,
 		DistributionsFor: func(ctx context.Context, roleARN string) (preflight.Distributions, error) {
-			return CloudFront(ctx, roleARN)
+			return cloudFront(ctx, creds, roleARN)
 		},
-		Zones:        r53,
-		HealthChecks: r53,
-		Metrics:      awsread.CloudWatch{Config: edgeCfg},
-	}, nil
+		Metrics: awsread.CloudWatch{Config: edgeCfg},
+	}
+	if access.ZoneServer == nil {
+		zcfg, err := creds.Config(ctx, globalRegion, access.ZoneRoleARN)
+		if err != nil {
+			return preflight.World{}, fmt.Errorf("zone credentials: %w", err)
+		}
+		r53 := awsread.NewRoute53(zcfg, route53.New(zcfg, route53.Options{}))
+		w.Zones, w.HealthChecks = r53, r53
+	}
+	return w, nil
 }
 
 // Decommissioner returns the engine's end-of-hold checklist for the plan
@@ -58,11 +66,11 @@ type decommissioner struct {
 }
 
 func (d decommissioner) Decommission(ctx context.Context, _ *runbook.Runbook) store.Event {
-	from, to, err := observe.Targets(ctx, d.p, ObserveDeps())
+	from, to, err := observe.Targets(ctx, d.p, ObserveDeps(observe.Access(d.p)))
 	if err != nil {
 		return store.Event{Type: store.EventDecommissionChecked, Message: "decommission checks not run: " + err.Error()}
 	}
-	w, err := CheckWorld(ctx, d.p.Zone.RoleARN, d.p.From.RoleARN)
+	w, err := CheckWorld(ctx, d.p, d.p.From.RoleARN)
 	if err != nil {
 		return store.Event{Type: store.EventDecommissionChecked, Message: "decommission checks not run: " + err.Error()}
 	}

@@ -340,6 +340,7 @@ func join(parts ...string) string {
 // wait) and whether another controller owns them.
 func (c *checker) record(ctx context.Context) {
 	if c.w.Zones == nil {
+		c.add(CheckTTL, Warn, "no Route 53 reader for zone "+c.in.Plan.Zone.ID, "the TTL and ownership of the record not checked")
 		return
 	}
 	zone := c.in.Plan.Zone.ID

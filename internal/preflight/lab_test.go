@@ -130,7 +130,7 @@ func (e *env) input(t *testing.T, body string, from, to runbook.Target) prefligh
 
 func (e *env) preflight(t *testing.T, in preflight.Input) preflight.Report {
 	t.Helper()
-	w, err := connect.CheckWorld(context.Background(), "", "")
+	w, err := connect.CheckWorld(context.Background(), in.Plan, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,7 +395,7 @@ func TestDecommissionOldDistributionStillInUse(t *testing.T) {
 	}
 	in := e.cdnPlan(t, "cdn.example.com", "old", "new")
 	check := func() preflight.Report {
-		w, err := connect.CheckWorld(ctx, "", "")
+		w, err := connect.CheckWorld(ctx, in.Plan, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -432,11 +432,11 @@ func TestPreflightMarkerOverTLSWithSNI(t *testing.T) {
 	if !pool.AppendCertsFromPEM(e.w.Sim.CA()) {
 		t.Fatal("no lab CA")
 	}
-	w, err := connect.CheckWorld(context.Background(), "", "")
+	in := e.albPlan(t, "ok-new")
+	w, err := connect.CheckWorld(context.Background(), in.Plan, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := e.albPlan(t, "ok-new")
 	o := preflight.Options{Scheme: "https", Port: e.w.HTTPSPort(), RootCAs: pool, Timeout: 2 * time.Second}
 	rep := preflight.Preflight(context.Background(), in, w, o)
 	expect(t, rep, preflight.CheckMarker, preflight.Pass, "GET https://api.example.com:", `body "ok-new"`)

@@ -25,7 +25,7 @@ func withPort(addr string) string { return probe.WithPort(addr) }
 // delegates to the zone's own name servers.
 func (c *checker) zone(ctx context.Context) {
 	if c.w.Zones == nil {
-		c.add(CheckZoneContains, Warn, "no Route 53 reader", "zone not checked")
+		c.add(CheckZoneContains, Warn, "no Route 53 reader for zone "+c.in.Plan.Zone.ID, "zone not checked (a zone on an RFC 2136 server is not in the account)")
 		return
 	}
 	zones, err := c.w.Zones.HostedZones(ctx)
