@@ -271,3 +271,17 @@ func TestTTLAtApexIgnoresNSAndSOA(t *testing.T) {
 		t.Fatal("no ttl check")
 	}
 }
+
+// TestZoneOutsideRoute53Warns: a zone on an RFC 2136 server has no Route
+// 53 reader; its checks say so instead of passing or failing.
+func TestZoneOutsideRoute53Warns(t *testing.T) {
+	f := seed004()
+	rep := Preflight(context.Background(), Input{Plan: mustPlan(t, seed004Plan)}, World{LoadBalancers: f, Certificates: f}, Options{Now: now})
+	got := map[string]Status{}
+	for _, r := range rep.Results {
+		got[r.Name] = r.Status
+	}
+	if got[CheckZoneContains] != Warn || got[CheckTTL] != Warn || got[CheckTargetsHealthy] != Fail {
+		t.Fatalf("verdicts %v", got)
+	}
+}
