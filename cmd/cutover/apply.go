@@ -15,7 +15,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cutover/cutover/internal/connect"
 	"github.com/cutover/cutover/internal/engine"
+	"github.com/cutover/cutover/internal/preflight"
 	"github.com/cutover/cutover/internal/store"
 )
 
@@ -48,6 +50,7 @@ func checkOutput(o string) error {
 
 func newPlanCmd() *cobra.Command {
 	var file, output string
+	var checks checkFlags
 	cmd := &cobra.Command{
 		Use:   "plan -f PLAN",
 		Short: "Show what a plan would do, step by step, without changing anything",
@@ -56,8 +59,9 @@ edges' DNS names and alias zones), and print the runbook it compiles to: the
 identity each call uses (the caller's credentials, a role and the chain that
 reaches it, or an RFC 2136 server and its TSIG key), every record change with
 its before and after, every wait with its reason and duration, the predicted
-total time and the worst-case rollback time (detection + propagation + TTL).
-Nothing is written anywhere.`,
+total time and the worst-case rollback time (detection + propagation + TTL),
+then the preflight checklist ('cutover preflight'). Nothing is written
+anywhere.`,
 		Example: `  cutover plan -f examples/weighted.yaml
   cutover plan -f examples/rfc2136-flip.yaml     # a zone on your own DNS servers
   cutover plan -f plan.yaml -o json | jq .runbook.steps
@@ -71,22 +75,31 @@ Nothing is written anywhere.`,
 			if err != nil {
 				return err
 			}
-			return printPlan(cmd.OutOrStdout(), c, output)
+			rep, err := runChecks(cmd.Context(), c, checks, false)
+			if err != nil {
+				return err
+			}
+			return printPlan(cmd.OutOrStdout(), c, &rep, output)
 		},
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", "", "plan file (required)")
 	_ = cmd.MarkFlagRequired("file")
 	outputFlag(cmd, &output)
+	checks.register(cmd.Flags(), false)
 	return cmd
 }
 
 func newApplyCmd() *cobra.Command {
 	var file, statePath string
 	var autoApprove bool
+	var checks checkFlags
 	cmd := &cobra.Command{
 		Use:   "apply -f PLAN",
 		Short: "Execute a plan: TTL prep, gated shifts, verify, hold, TTL restore",
-		Long: `Show the plan, ask for confirmation (unless --auto-approve), then execute it.
+		Long: `Show the plan and its preflight checklist, ask for confirmation (unless
+--auto-approve), then execute it. A failing preflight check stops apply before
+anything changes, unless it is waived by name with --waive NAME; the waiver is
+recorded in the run's events.
 
 Every transition is saved to the state file before it takes effect, so the
 process can be stopped at any moment — Ctrl-C, kill -9, a reboot — and
@@ -95,15 +108,17 @@ position: no change is applied twice and no wait restarts from zero.
 
 A breached gate rolls back on its own (or pauses, per the gate's on_failure).
 
-Exit codes: 0 done, 1 rolled back or failed, 2 bad plan (nothing changed),
+Exit codes: 0 done, 1 preflight failed, rolled back or failed, 2 bad plan (nothing changed),
 3 declined, 4 paused (waits for 'cutover resume' or 'cutover rollback').`,
 		Example: `  cutover apply -f examples/weighted.yaml
-  cutover apply -f plan.yaml --auto-approve --state /var/lib/cutover/state.db`,
+  cutover apply -f plan.yaml --auto-approve --state /var/lib/cutover/state.db
+  cutover apply -f plan.yaml --waive record-owner   # external-dns is stopped for the window`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runApply(cmd, file, statePath, autoApprove)
+			return runApply(cmd, file, statePath, autoApprove, checks)
 		},
 	}
+	checks.register(cmd.Flags(), true)
 	cmd.Flags().StringVarP(&file, "file", "f", "", "plan file (required)")
 	_ = cmd.MarkFlagRequired("file")
 	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "skip the confirmation prompt")
@@ -115,7 +130,7 @@ Exit codes: 0 done, 1 rolled back or failed, 2 bad plan (nothing changed),
 
 // runApply starts the plan's run, or continues it when one of that name
 // is in progress with the same plan.
-func runApply(cmd *cobra.Command, file, statePath string, autoApprove bool) error {
+func runApply(cmd *cobra.Command, file, statePath string, autoApprove bool, checks checkFlags) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	out := cmd.OutOrStdout()
@@ -138,7 +153,7 @@ func runApply(cmd *cobra.Command, file, statePath string, autoApprove bool) erro
 		}
 		fmt.Fprintf(out, "resuming run %s at step %d (%s)\n", existing.Name, existing.Step+1, existing.State)
 	case isNotFound(err):
-		if err := createRun(ctx, cmd, s, file, autoApprove); err != nil {
+		if err := createRun(ctx, cmd, s, file, autoApprove, checks); err != nil {
 			return err
 		}
 	default:
@@ -147,16 +162,24 @@ func runApply(cmd *cobra.Command, file, statePath string, autoApprove bool) erro
 	return execute(ctx, cmd, s, p.Name)
 }
 
-// createRun shows the compiled plan, asks for confirmation and records
-// the new run.
-func createRun(ctx context.Context, cmd *cobra.Command, s store.Store, file string, autoApprove bool) error {
+// createRun shows the compiled plan and its preflight, stops on a failing
+// check not waived, asks for confirmation and records the new run with its
+// preflight events.
+func createRun(ctx context.Context, cmd *cobra.Command, s store.Store, file string, autoApprove bool, checks checkFlags) error {
 	out := cmd.OutOrStdout()
 	c, err := compilePlan(ctx, file)
 	if err != nil {
 		return err
 	}
-	if err := printPlan(out, c, "text"); err != nil {
+	rep, err := runChecks(ctx, c, checks, false)
+	if err != nil {
 		return err
+	}
+	if err := printPlan(out, c, &rep, "text"); err != nil {
+		return err
+	}
+	if err := reportExit(rep); err != nil {
+		return &exitError{code: exitFailure, err: fmt.Errorf("%w; nothing was changed (waive a check with --waive NAME)", err)}
 	}
 	if !autoApprove && !confirm(cmd.InOrStdin(), out, "Apply this runbook to "+c.Runbook.Hostname+"?") {
 		return &exitError{code: exitCanceled, err: errors.New("apply declined; nothing was changed")}
@@ -164,7 +187,7 @@ func createRun(ctx context.Context, cmd *cobra.Command, s store.Store, file stri
 	if _, err := engine.Create(ctx, s, c.Runbook, file, c.digest, time.Now()); err != nil {
 		return fmt.Errorf("creating run %s: %w", c.Runbook.Name, err)
 	}
-	return nil
+	return engine.Record(ctx, s, c.Runbook.Name, preflight.Events(rep)...)
 }
 
 // execute runs a stored run to its end (or pause) in this process.
@@ -180,6 +203,11 @@ func execute(ctx context.Context, cmd *cobra.Command, s store.Store, name string
 	e, err := engineFor(ctx, s, rb, cmd.OutOrStdout(), func(o *engine.Options) {
 		o.Poll = pollInterval
 		o.UnknownChangeSettle = reconcileWait
+		// The end of the hold runs the decommission checklist of the plan
+		// the run was created from, while that file is unchanged.
+		if p, digest, err := loadPlan(run.PlanPath); err == nil && digest == run.PlanDigest {
+			o.Decommission = connect.Decommissioner(p, preflight.Options{})
+		}
 	})
 	if err != nil {
 		return err

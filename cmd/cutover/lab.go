@@ -126,7 +126,7 @@ access_keys: entries add static keys of your own.`,
 func (f *labFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.api, "api", "127.0.0.1:4566", "address of the AWS API endpoint")
 	fl.StringVar(&f.dns, "dns", "127.0.0.1:5353", "address (UDP and TCP) of the authoritative DNS server")
-	fl.StringVar(&f.seed, "seed", "", "YAML file creating zones, records, certificates, distributions, load balancers and roles at start")
+	fl.StringVar(&f.seed, "seed", "", "YAML file creating zones, records, certificates (ISSUED, or status: PENDING_VALIDATION; valid_for: 48h for one about to expire), distributions, load balancers, alarms and roles at start")
 	fl.StringVar(&f.envFile, "env-file", "", "write the environment (AWS_*, CUTOVER_LAB_*) to this file once ready")
 	fl.StringVar(&f.snapshot, "snapshot", "", "load control-plane state from this file at start (if it exists) and save it on exit")
 	fl.StringVar(&f.ca, "ca", "", "write the lab CA (which signs the edges' certificates) to this file; default: a temporary file")

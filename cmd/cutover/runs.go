@@ -18,6 +18,7 @@ import (
 	"github.com/cutover/cutover/internal/engine"
 	"github.com/cutover/cutover/internal/observe"
 	"github.com/cutover/cutover/internal/plan"
+	"github.com/cutover/cutover/internal/preflight"
 	"github.com/cutover/cutover/internal/runbook"
 	"github.com/cutover/cutover/internal/store"
 	"github.com/cutover/cutover/internal/store/boltstore"
@@ -61,16 +62,26 @@ func compilePlan(ctx context.Context, path string) (*compiled, error) {
 	return &compiled{Compiled: c, digest: digest}, nil
 }
 
-func printPlan(w io.Writer, c *compiled, output string) error {
+// planJSON is `cutover plan -o json`: the compiled plan and its preflight.
+type planJSON struct {
+	observe.Report
+	Preflight *preflight.Report `json:"preflight,omitempty"`
+}
+
+func printPlan(w io.Writer, c *compiled, checks *preflight.Report, output string) error {
 	if output == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(c.Report())
+		return enc.Encode(planJSON{Report: c.Report(), Preflight: checks})
 	}
 	for _, d := range c.Plan.Warnings() {
 		fmt.Fprintf(w, "%s\n", d)
 	}
 	runbook.Render(w, c.Runbook, c.From, c.To, observe.AssumedInSync)
+	if checks != nil {
+		fmt.Fprintln(w)
+		return checks.WriteText(w)
+	}
 	return nil
 }
 

@@ -58,6 +58,9 @@ type Options struct {
 	WaitWhenPaused bool
 	// OnEvent receives every committed event (progress output).
 	OnEvent func(store.Event)
+	// Decommission, when set, runs the decommission checklist as each
+	// hold ends and records it (EventDecommissionChecked).
+	Decommission Decommissioner
 }
 
 // Engine executes runs.
@@ -352,7 +355,7 @@ func (e *Engine) exec(ctx context.Context, rb *runbook.Runbook, run *store.Run, 
 	case s.Observe != nil:
 		return e.execWait(ctx, rb, run, s, s.Observe.Duration.D(), s.Observe.Gates, "observe")
 	case s.Hold != nil:
-		return e.execWait(ctx, rb, run, s, s.Hold.Duration.D(), s.Hold.Gates, "hold")
+		return e.execHold(ctx, rb, run, s)
 	case s.Verify != nil:
 		return e.execVerify(ctx, rb, run, s)
 	case s.Aliases != nil:

@@ -9,11 +9,14 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/cutover/cutover/internal/lab/acm"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/cloudfront"
+	"github.com/cutover/cutover/internal/lab/cloudwatch"
 	"github.com/cutover/cutover/internal/lab/elbv2"
 	"github.com/cutover/cutover/internal/lab/route53"
 	"github.com/cutover/cutover/internal/lab/sts"
@@ -29,7 +32,26 @@ type Seed struct {
 	LoadBalancers []SeedLoadBalancer `yaml:"load_balancers"`
 	Roles         []SeedRole         `yaml:"roles"`
 	Records       []SeedRecord       `yaml:"records"`
+	Alarms        []SeedAlarm        `yaml:"alarms"`
 	AccessKeys    []SeedAccessKey    `yaml:"access_keys"`
+}
+
+// SeedAlarm is a CloudWatch metric alarm, scoped by its dimensions; naming
+// a seed load balancer or distribution adds the dimensions AWS metrics of
+// that resource carry (LoadBalancer=app/<name>/<id>; DistributionId and
+// Region=Global).
+type SeedAlarm struct {
+	Name         string            `yaml:"name"`
+	Account      string            `yaml:"account"`
+	Namespace    string            `yaml:"namespace"`
+	Metric       string            `yaml:"metric"`
+	Dimensions   map[string]string `yaml:"dimensions"`
+	LoadBalancer string            `yaml:"load_balancer"`
+	Distribution string            `yaml:"distribution"`
+	Statistic    string            `yaml:"statistic"`  // default Sum
+	Period       time.Duration     `yaml:"period"`     // default 60s
+	Threshold    float64           `yaml:"threshold"`  // default 0
+	Comparison   string            `yaml:"comparison"` // default GreaterThanThreshold
 }
 
 // SeedAccessKey is a static key the lab accepts, acting as the admin user
@@ -47,11 +69,18 @@ type SeedZone struct {
 	Private bool   `yaml:"private"`
 }
 
-// SeedCertificate is an ACM certificate, created ISSUED.
+// SeedCertificate is an ACM certificate, created ISSUED unless Status
+// says PENDING_VALIDATION.
 type SeedCertificate struct {
 	Name    string   `yaml:"name"`
 	Account string   `yaml:"account"`
 	Domains []string `yaml:"domains"`
+	// Status is ISSUED (default) or PENDING_VALIDATION: requested, its
+	// validation records not published yet.
+	Status string `yaml:"status"`
+	// ValidFor, when set, puts NotAfter that long from now (a certificate
+	// about to expire) instead of ACM's 395 days.
+	ValidFor time.Duration `yaml:"valid_for"`
 }
 
 // SeedDistribution is a CloudFront distribution.
@@ -155,7 +184,16 @@ func acct(a string) string {
 func (l *Lab) Apply(s *Seed) (*Seeded, error) {
 	out := &Seeded{Zones: map[string]string{}, Certificates: map[string]string{}, Distributions: map[string]cloudfront.View{}, LoadBalancers: map[string]elbv2.LB{}}
 	for _, c := range s.Certificates {
-		out.Certificates[c.Name] = l.ACM.Import(acct(c.Account), c.Domains)
+		var o acm.ImportOptions
+		switch c.Status {
+		case "", acm.StatusIssued:
+		case acm.StatusPendingValidation:
+			o.Pending = true
+		default:
+			return nil, fmt.Errorf("seed certificate %s: status %q: want ISSUED or PENDING_VALIDATION", c.Name, c.Status)
+		}
+		o.ValidFor = c.ValidFor
+		out.Certificates[c.Name] = l.ACM.ImportWith(acct(c.Account), c.Domains, o)
 	}
 	for _, d := range s.Distributions {
 		v, err := l.applyDistribution(out, d)
@@ -170,6 +208,11 @@ func (l *Lab) Apply(s *Seed) (*Seeded, error) {
 			return nil, err
 		}
 		out.LoadBalancers[lb.Name] = created
+	}
+	for _, a := range s.Alarms {
+		if err := l.applyAlarm(out, a); err != nil {
+			return nil, err
+		}
 	}
 	for _, r := range s.Roles {
 		if err := l.STS.AddRole(sts.Role{ARN: r.ARN, TrustedAccounts: r.Trust, ExternalID: r.ExternalID}); err != nil {
@@ -335,4 +378,42 @@ func orDefault(v, d int) int {
 		return d
 	}
 	return v
+}
+
+// applyAlarm creates a seed alarm through PutMetricAlarm's validation.
+func (l *Lab) applyAlarm(out *Seeded, a SeedAlarm) error {
+	dims := map[string]string{}
+	for k, v := range a.Dimensions {
+		dims[k] = v
+	}
+	if a.LoadBalancer != "" {
+		lb, ok := out.LoadBalancers[a.LoadBalancer]
+		if !ok {
+			return fmt.Errorf("seed alarm %s: no load balancer named %q", a.Name, a.LoadBalancer)
+		}
+		_, dim, _ := strings.Cut(lb.ARN, ":loadbalancer/")
+		dims["LoadBalancer"] = dim
+	}
+	if a.Distribution != "" {
+		d, ok := out.Distributions[a.Distribution]
+		if !ok {
+			return fmt.Errorf("seed alarm %s: no distribution named %q", a.Name, a.Distribution)
+		}
+		dims["DistributionId"], dims["Region"] = d.ID, "Global"
+	}
+	c := cloudwatch.AlarmConfig{Name: a.Name, Namespace: a.Namespace, MetricName: a.Metric, Dimensions: dims,
+		Statistic: a.Statistic, Period: a.Period, EvaluationPeriods: 1, Threshold: a.Threshold, ComparisonOperator: a.Comparison}
+	if c.Statistic == "" {
+		c.Statistic = "Sum"
+	}
+	if c.Period == 0 {
+		c.Period = time.Minute
+	}
+	if c.ComparisonOperator == "" {
+		c.ComparisonOperator = "GreaterThanThreshold"
+	}
+	if err := l.CloudWatch.PutAlarm(acct(a.Account), c); err != nil {
+		return fmt.Errorf("seed alarm %s: %w", a.Name, err)
+	}
+	return nil
 }

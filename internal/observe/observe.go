@@ -249,3 +249,18 @@ func (c *Compiled) Report() Report {
 	}
 	return r
 }
+
+// Targets resolves the plan's from and to edges alone, for checks that
+// need to know the edges but not the records (decommission, after the
+// move, when the runbook would no longer compile from the zone).
+func Targets(ctx context.Context, p *plan.Plan, d Deps) (from, to runbook.Target, err error) {
+	f, err := d.Edges.Target(ctx, p.From)
+	if err != nil {
+		return from, to, err
+	}
+	t, err := d.Edges.Target(ctx, p.To)
+	if err != nil {
+		return from, to, err
+	}
+	return targetOf(f), targetOf(t), nil
+}

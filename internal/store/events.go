@@ -189,6 +189,22 @@ const (
 	EventStagingLost EventType = "staging.lost"
 )
 
+// Preflight and decommission checks.
+const (
+	// EventPreflightPassed is emitted once, right after the run is created,
+	// when its preflight checks found no FAIL left unwaived; its Data is the
+	// checklist (every check's status and evidence).
+	EventPreflightPassed EventType = "preflight.passed"
+	// EventPreflightWaived is emitted for each failing preflight check an
+	// operator waived by name (--waive); its Message names the check and
+	// its evidence, its Data is the check's result.
+	EventPreflightWaived EventType = "preflight.waived"
+	// EventDecommissionChecked is emitted when a hold ends, with the
+	// decommission checklist as its Data; its Message names the items that
+	// fail. It does not pause the run: the checklist informs the teardown.
+	EventDecommissionChecked EventType = "decommission.checked"
+)
+
 // EventTypes lists every EventType, grouped as above.
 var EventTypes = []EventType{
 	EventRunStarted, EventRunResumed, EventRunPaused, EventRunPromoted,
@@ -216,6 +232,8 @@ var EventTypes = []EventType{
 	EventStagingAttached, EventStagingTraffic, EventStagingPromoted,
 	EventStagingDisabled, EventStagingAborted, EventStagingFailed,
 	EventStagingLost,
+
+	EventPreflightPassed, EventPreflightWaived, EventDecommissionChecked,
 }
 
 // Known reports whether t is one of EventTypes.

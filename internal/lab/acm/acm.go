@@ -180,6 +180,41 @@ type Info struct {
 // is already ISSUED in account's us-east-1, as one requested and validated
 // before the lab started. It returns the ARN.
 func (s *Service) Import(account string, domains []string) string {
+	return s.ImportWith(account, domains, ImportOptions{})
+}
+
+// ImportOptions shape a certificate Import adds.
+type ImportOptions struct {
+	// Pending leaves the certificate PENDING_VALIDATION, as one requested
+	// whose validation records nobody published yet: DescribeCertificate
+	// shows no NotBefore/NotAfter, and it is issued once its records are
+	// served (or times out after 72 hours), as RequestCertificate's are.
+	Pending bool
+	// ValidFor, when positive, sets NotAfter that long after now instead of
+	// the default validity: a certificate close to expiry.
+	ValidFor time.Duration
+}
+
+// ImportWith is Import with options.
+func (s *Service) ImportWith(account string, domains []string, o ImportOptions) string {
+	c := s.importCert(account, domains)
+	if o.ValidFor > 0 {
+		c.NotAfter = c.NotBefore.Add(o.ValidFor)
+	}
+	if o.Pending {
+		c.Status = StatusPendingValidation
+		c.Validated = map[string]bool{}
+		c.IssuedAt, c.NotBefore, c.NotAfter = time.Time{}, time.Time{}, time.Time{}
+	}
+	s.mu.Lock()
+	s.seq++
+	c.Seq = s.seq
+	s.certs[c.ARN] = c
+	s.mu.Unlock()
+	return c.ARN
+}
+
+func (s *Service) importCert(account string, domains []string) *cert {
 	now := s.env.Clock.Now().UTC()
 	c := &cert{
 		ARN:        fmt.Sprintf("arn:aws:acm:%s:%s:certificate/%s", DefaultRegion, account, newUUID()),
@@ -203,12 +238,7 @@ func (s *Service) Import(account string, domains []string) string {
 	for _, d := range c.SANs {
 		c.Validated[strings.ToLower(d)] = true
 	}
-	s.mu.Lock()
-	s.seq++
-	c.Seq = s.seq
-	s.certs[c.ARN] = c
-	s.mu.Unlock()
-	return c.ARN
+	return c
 }
 
 // Certificate returns a certificate's current state.
