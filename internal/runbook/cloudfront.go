@@ -329,7 +329,9 @@ func Unwind(rb *Runbook, done int, live []dns.RecordSet, exact bool) []Step {
 	}
 	// A staging run never changes DNS, so its rollback restores the
 	// records exactly: lowering their TTL would be a change of its own.
-	exact = exact || rb.Strategy == "staging"
+	// Nor does a maintenance run's (or its off run's) rollback: it puts
+	// back exactly what was there.
+	exact = exact || rb.Strategy == "staging" || rb.Strategy == "maintenance" || rb.Strategy == StrategyMaintenanceOff
 	stagingUnwound := false
 	for i := done - 1; i >= 0; i-- {
 		s := rb.Steps[i]

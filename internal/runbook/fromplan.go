@@ -53,6 +53,9 @@ func SpecFromPlan(p *plan.Plan, compileGate GateCompiler) (Spec, error) {
 			s.Staging.Steps = append(s.Staging.Steps, StagingStep{Weight: x.Weight, Pause: x.Pause.Std(), Gates: x.Gates})
 		}
 	}
+	if m := p.Maintenance; m != nil {
+		s.Maintenance = &MaintenanceSpec{Mode: m.Mode, HealthCheck: m.HealthCheck}
+	}
 	if p.Verify != nil {
 		s.Verify = &Verify{Expect: "new", Path: p.Verify.Path, Samples: p.Verify.Samples}
 	}

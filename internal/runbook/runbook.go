@@ -21,6 +21,8 @@ type Runbook struct {
 	// run reaches the zone the same way.
 	ZoneRoleARN string `json:"zone_role_arn,omitempty"`
 	Strategy    string `json:"strategy"`
+	// MaintenanceOf names the maintenance run a maintenance-off run ends.
+	MaintenanceOf string `json:"maintenance_of,omitempty"`
 	// Original is what the zone held at the hostname when the runbook was
 	// compiled; rollback restores it (with the TTL kept low).
 	Original []dns.RecordSet `json:"original"`
