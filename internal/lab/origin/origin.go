@@ -88,16 +88,16 @@ type Origin struct {
 
 // Start listens on addr (host:port; port 0 picks one) and serves until
 // Close.
-func Start(name, addr string) (*Origin, error) { return start(name, addr, false) }
+func Start(name, addr string) (*Origin, error) { return startOrigin(name, addr, false) }
 
 // StartPage starts a maintenance page origin: every path, the marker path
 // included, answers 503 Service Unavailable with Retry-After and an HTML
 // page that carries the marker, the way a maintenance page behind
 // CloudFront answers (seed 002: an S3 page whose status CloudFront turns
 // into 503). Faults apply as to any origin.
-func StartPage(name, addr string) (*Origin, error) { return start(name, addr, true) }
+func StartPage(name, addr string) (*Origin, error) { return startOrigin(name, addr, true) }
 
-func start(name, addr string, page bool) (*Origin, error) {
+func startOrigin(name, addr string, page bool) (*Origin, error) {
 	if name == "" {
 		return nil, errors.New("starting origin: empty name")
 	}
