@@ -240,6 +240,18 @@ func (e *Engine) finish(ctx context.Context, rb *runbook.Runbook, run *store.Run
 		return e.commit(ctx, run, ev(store.EventRunRolledBack, "run %s rolled back: %s serves the original records", run.Name, rb.Hostname))
 	}
 	run.State = store.StateDone
+	switch rb.Strategy {
+	case "maintenance":
+		data := mustJSON(map[string]any{"run": run.Name, "original": rb.Original})
+		return e.commit(ctx, run,
+			evData(store.EventMaintenanceOn, data, "maintenance on: %s answers with the maintenance page; `cutover maintenance off` restores its %d record sets", rb.Hostname, len(rb.Original)),
+			ev(store.EventRunDone, "run %s done: %s is behind the maintenance page", run.Name, rb.Hostname))
+	case runbook.StrategyMaintenanceOff:
+		data := mustJSON(map[string]any{"maintenance_run": rb.MaintenanceOf, "restored": rb.EndState()})
+		return e.commit(ctx, run,
+			evData(store.EventMaintenanceOff, data, "maintenance off: %s serves the records from before run %s again", rb.Hostname, rb.MaintenanceOf),
+			ev(store.EventRunDone, "run %s done: %s is out of maintenance", run.Name, rb.Hostname))
+	}
 	return e.commit(ctx, run, ev(store.EventRunDone, "run %s done: %s moved to the new edge", run.Name, rb.Hostname))
 }
 

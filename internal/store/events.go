@@ -183,6 +183,18 @@ const (
 	EventStagingLost EventType = "staging.lost"
 )
 
+// Maintenance mode.
+const (
+	// EventMaintenanceOn is emitted when a maintenance run is done: the
+	// hostname answers with the maintenance page. Its Data holds the run
+	// name and the record sets it found (what switching off restores).
+	EventMaintenanceOn EventType = "maintenance.on"
+	// EventMaintenanceOff is emitted when a maintenance-off run is done:
+	// the records from before the maintenance are back, byte for byte. Its
+	// Data holds the maintenance run it ended and the restored sets.
+	EventMaintenanceOff EventType = "maintenance.off"
+)
+
 // EventTypes lists every EventType, grouped as above.
 var EventTypes = []EventType{
 	EventRunStarted, EventRunResumed, EventRunPaused, EventRunPromoted,
@@ -210,6 +222,8 @@ var EventTypes = []EventType{
 	EventStagingAttached, EventStagingTraffic, EventStagingPromoted,
 	EventStagingDisabled, EventStagingAborted, EventStagingFailed,
 	EventStagingLost,
+
+	EventMaintenanceOn, EventMaintenanceOff,
 }
 
 // Known reports whether t is one of EventTypes.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -213,6 +214,15 @@ func (o *Origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(status)
 		fmt.Fprintf(w, "origin %s: injected %d\n", o.name, status)
+		return
+	}
+	if o.page && strings.HasPrefix(r.UserAgent(), "ELB-HealthChecker/") {
+		// The page server is up: its load balancer's health check must
+		// pass, or the load balancer would answer 503 itself with no
+		// page (on AWS: a health check path or a matcher that accepts
+		// the page's server).
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("maintenance page up\n"))
 		return
 	}
 	if o.page {

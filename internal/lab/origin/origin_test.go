@@ -250,3 +250,21 @@ func TestPageAnswers503WithThePageOnEveryPath(t *testing.T) {
 		t.Errorf("a plain origin answers %d with %v", resp.StatusCode, resp.Header)
 	}
 }
+
+func TestPagePassesLoadBalancerHealthChecks(t *testing.T) {
+	o, err := StartPage("maintenance", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { o.Close() })
+	req, _ := http.NewRequest("GET", "http://"+o.Addr()+"/", nil)
+	req.Header.Set("User-Agent", "ELB-HealthChecker/2.0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("health check got %d, want 200", resp.StatusCode)
+	}
+}
