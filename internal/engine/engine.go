@@ -244,7 +244,7 @@ func (e *Engine) finish(ctx context.Context, rb *runbook.Runbook, run *store.Run
 	case "maintenance":
 		data := mustJSON(map[string]any{"run": run.Name, "original": rb.Original})
 		return e.commit(ctx, run,
-			evData(store.EventMaintenanceOn, data, "maintenance on: %s answers with the maintenance page; `cutover maintenance off` restores its %d record sets", rb.Hostname, len(rb.Original)),
+			evData(store.EventMaintenanceOn, data, "maintenance on: %s answers with the maintenance page; `cutover maintenance off` restores the record sets it found (%d)", rb.Hostname, len(rb.Original)),
 			ev(store.EventRunDone, "run %s done: %s is behind the maintenance page", run.Name, rb.Hostname))
 	case runbook.StrategyMaintenanceOff:
 		data := mustJSON(map[string]any{"maintenance_run": rb.MaintenanceOf, "restored": rb.EndState()})
