@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -99,5 +100,34 @@ func TestMaintenanceBadInputExits2(t *testing.T) {
 		if exitCode(err) != exitUsage {
 			t.Errorf("%v: exit %d, want %d (%v)\n%s", args, exitCode(err), exitUsage, err, out)
 		}
+	}
+}
+
+// A plan with strategy maintenance compiles through `cutover plan` like
+// any other: the to edge is the page, the from edge is checked.
+func TestPlanStrategyMaintenance(t *testing.T) {
+	_, seeded := labWorld(t)
+	p := filepath.Join(t.TempDir(), "maintenance.yaml")
+	body := "apiVersion: cutover/v1\nkind: Cutover\nname: api-maintenance\nhostname: api.example.com\nzone: {id: " + seeded.Zones["example.com"] + "}\n" +
+		"from: {endpoint: old.example.net}\nto: {endpoint: maint.example.net}\nstrategy: maintenance\n"
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCLI(t, "", "plan", "-f", p, "-o", "json")
+	if err != nil {
+		t.Fatalf("plan: %v\n%s", err, out)
+	}
+	for _, want := range []string{`"strategy": "maintenance"`, `"set_identifier": "cutover-maintenance"`, `"weight": 255`, `"maint.example.net."`} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("plan output lacks %s:\n%s", want, out)
+		}
+	}
+	// A from edge the record does not point at is refused before anything
+	// changes.
+	if err := os.WriteFile(p, []byte(strings.Replace(body, "old.example.net", "other.example.net", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := runCLI(t, "", "plan", "-f", p); err == nil || !strings.Contains(err.Error(), "not at the plan's from edge") {
+		t.Fatalf("plan with a wrong from: %v\n%s", err, out)
 	}
 }

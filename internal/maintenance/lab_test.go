@@ -316,3 +316,53 @@ func TestMaintenanceOffRefusesARecordEditedMeanwhile(t *testing.T) {
 		t.Fatal("a refused off changed the zone")
 	}
 }
+
+// Durable: the process stops right after the change is applied (before
+// the outcome is seen by anyone else); a new engine resumes the run, sees
+// the change already applied, and finishes; off still restores exactly.
+func TestMaintenanceOnSurvivesAnInterruption(t *testing.T) {
+	lw := startLab(t)
+	ctx := context.Background()
+	before := lw.listed(t)
+	on, err := On(ctx, Request{Host: host, Zone: lw.zone, Page: lw.page, AliasTTL: 1}, lw.deps(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := engine.Create(ctx, lw.st, on, "", "maintenance", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	stopCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	first := engine.New(engine.Options{Store: lw.st, Provider: lw.prov, Clock: clock.Real{}, Poll: 50 * time.Millisecond, Owner: "first",
+		OnEvent: func(e store.Event) {
+			if e.Type == store.EventChangeApplied {
+				stop()
+			}
+		}})
+	run, err := first.Run(stopCtx, on.Name)
+	if err == nil || run.State == store.StateDone {
+		t.Fatalf("first process was not interrupted: %v, %s", err, run.State)
+	}
+	second := engine.New(engine.Options{Store: lw.st, Provider: lw.prov, Clock: clock.Real{}, Poll: 50 * time.Millisecond, Owner: "second"})
+	if run, err = second.Run(ctx, on.Name); err != nil || run.State != store.StateDone {
+		t.Fatalf("resume: %v, %s %s", err, run.State, run.Reason)
+	}
+	evs, _ := lw.st.Events(ctx, on.Name, 0)
+	applied := 0
+	for _, e := range evs {
+		if e.Type == store.EventChangeApplied {
+			applied++
+		}
+	}
+	if applied != 1 {
+		t.Fatalf("%d changes applied, want 1 (the resumed run must not apply it twice)", applied)
+	}
+	off, err := Off(ctx, lw.st, lw.prov, host, "", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lw.execute(t, off)
+	if after := lw.listed(t); !bytes.Equal(after, before) {
+		t.Fatalf("records after off differ:\nbefore %s\nafter  %s", before, after)
+	}
+}
