@@ -679,7 +679,7 @@ func gateSpec(rb *runbook.Runbook, name string) (runbook.Gate, bool) {
 
 func (e *Engine) execVerify(ctx context.Context, rb *runbook.Runbook, run *store.Run, s runbook.Step) error {
 	if e.o.Verifier == nil {
-		return e.pause(ctx, run, store.EventVerifyUnavailable, "step %s: no verifier configured: cannot prove %s reaches the %s edge; check by hand, then resume", s.ID, rb.Hostname, s.Verify.Expect)
+		return e.pause(ctx, run, store.EventVerifyUnavailable, "step %s: no verifier configured: cannot prove %s reaches the %s; check by hand, then resume", s.ID, rb.Hostname, rb.Side(s.Verify.Expect))
 	}
 	key := e.timerKey(*run, s)
 	deadline, ok := run.Timers[key]
@@ -707,7 +707,7 @@ func (e *Engine) execVerify(ctx context.Context, rb *runbook.Runbook, run *store
 			}
 		}
 		if !e.o.Clock.Now().Before(deadline) {
-			return e.pause(ctx, run, store.EventVerifyTimeout, "step %s: %s still not served only by the %s edge after %s: %s", s.ID, rb.Hostname, s.Verify.Expect, e.o.VerifyTimeout, res.Detail)
+			return e.pause(ctx, run, store.EventVerifyTimeout, "step %s: %s still not served only by the %s after %s: %s", s.ID, rb.Hostname, rb.Side(s.Verify.Expect), e.o.VerifyTimeout, res.Detail)
 		}
 		if err := e.sleepUntil(ctx, rb, run, e.o.Clock.Now().Add(e.o.Poll), nil); err != nil {
 			return err

@@ -218,6 +218,19 @@ func (b *builder) maintenanceFailover(healthCheck string) ([]dns.RecordSet, erro
 	return want, nil
 }
 
+// Side names the side a verify step expects, for messages: "new" or
+// "old" edge, and for the maintenance strategies the maintenance page
+// (new) or the live edge (old).
+func (rb *Runbook) Side(expect string) string {
+	if rb.Strategy == "maintenance" || rb.Strategy == StrategyMaintenanceOff {
+		if expect == "new" {
+			return "maintenance page"
+		}
+		return "live edge"
+	}
+	return expect + " edge"
+}
+
 // typesOf lists the record types of sets, sorted, once each.
 func typesOf(sets []dns.RecordSet) []string {
 	seen := map[string]bool{}

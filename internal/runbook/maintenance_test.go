@@ -200,3 +200,13 @@ func TestCompileMaintenanceRefuses(t *testing.T) {
 		})
 	}
 }
+
+func TestSideNamesThePageAndTheLiveEdge(t *testing.T) {
+	for _, c := range []struct{ strategy, expect, want string }{
+		{"maintenance", "new", "maintenance page"}, {StrategyMaintenanceOff, "old", "live edge"}, {"weighted", "new", "new edge"}, {"flip", "old", "old edge"},
+	} {
+		if got := (&Runbook{Strategy: c.strategy}).Side(c.expect); got != c.want {
+			t.Errorf("%s %s: %q, want %q", c.strategy, c.expect, got, c.want)
+		}
+	}
+}
