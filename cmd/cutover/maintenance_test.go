@@ -106,7 +106,9 @@ func TestMaintenanceBadInputExits2(t *testing.T) {
 // A plan with strategy maintenance compiles through `cutover plan` like
 // any other: the to edge is the page, the from edge is checked.
 func TestPlanStrategyMaintenance(t *testing.T) {
-	_, seeded := labWorld(t)
+	l, seeded := labWorld(t)
+	before := zoneJSON(t, l, seeded.Zones["example.com"])
+	state := filepath.Join(t.TempDir(), "state.db")
 	p := filepath.Join(t.TempDir(), "maintenance.yaml")
 	body := "apiVersion: cutover/v1\nkind: Cutover\nname: api-maintenance\nhostname: api.example.com\nzone: {id: " + seeded.Zones["example.com"] + "}\n" +
 		"from: {endpoint: old.example.net}\nto: {endpoint: maint.example.net}\nstrategy: maintenance\n"
@@ -121,6 +123,19 @@ func TestPlanStrategyMaintenance(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Fatalf("plan output lacks %s:\n%s", want, out)
 		}
+	}
+	// apply switches it on; `maintenance off` ends a plan's run too.
+	if out, err := runCLI(t, "", "apply", "-f", p, "--auto-approve", "--state", state, "--poll", "20ms"); err != nil {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	if zoneJSON(t, l, seeded.Zones["example.com"]) == before {
+		t.Fatal("apply left the zone unchanged")
+	}
+	if out, err := runCLI(t, "", "maintenance", "off", "--host", "api.example.com", "--auto-approve", "--state", state, "--poll", "20ms"); err != nil {
+		t.Fatalf("off: %v\n%s", err, out)
+	}
+	if after := zoneJSON(t, l, seeded.Zones["example.com"]); after != before {
+		t.Fatalf("after off:\n%s\nbefore:\n%s", after, before)
 	}
 	// A from edge the record does not point at is refused before anything
 	// changes.
