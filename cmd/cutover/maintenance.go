@@ -34,7 +34,8 @@ puts the page edge next to them:
       the change is live, for every client.
   --mode failover: the live record becomes the PRIMARY of a failover pair with
       --health-check, the page the SECONDARY: the page answers while that
-      health check fails (take the backend down, or invert the check).
+      health check fails (take the backend down), or at once with
+      --invert-health-check (off puts the flag back).
 Then it waits for INSYNC and the TTL resolvers may hold, and, given
 --expect-page, verifies through real resolvers that the page answers.
 The run keeps the exact record sets it found.
@@ -56,7 +57,7 @@ const maintenanceExample = `  cutover maintenance on --host api.example.com --zo
       --page alb:maint-123.us-east-1.elb.amazonaws.com --expect-page "Down for maintenance"
   cutover maintenance on --host api.example.com --zone Z0123456789ABCDEFGHIJ \
       --page endpoint:maint.example.com.s3-website-us-east-1.amazonaws.com \
-      --mode failover --health-check 0e1d5f3c-6a7b-4c8d-9e0f-123456789abc --auto-approve
+      --mode failover --health-check 0e1d5f3c-6a7b-4c8d-9e0f-123456789abc --invert-health-check --auto-approve
   cutover maintenance status --host api.example.com -o json
   cutover maintenance off --host api.example.com`
 
@@ -171,6 +172,7 @@ func newMaintenanceOnCmd() *cobra.Command {
 	cmd.Flags().StringVar(&from, "from", "", "the edge the hostname must point at now, KIND:VALUE (checked when given)")
 	cmd.Flags().StringVar(&req.Mode, "mode", runbook.MaintenanceWeight, "weight or failover")
 	cmd.Flags().StringVar(&req.HealthCheck, "health-check", "", "Route 53 health check id of the live record (mode failover)")
+	cmd.Flags().BoolVar(&req.InvertHealthCheck, "invert-health-check", false, "invert the health check once the failover pair is live, so the page answers now; off puts it back (mode failover)")
 	cmd.Flags().Int64Var(&req.CutoverTTL, "ttl", 30, "TTL of the page's CNAME in mode failover")
 	return cmd
 }

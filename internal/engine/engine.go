@@ -25,6 +25,29 @@ type Verifier interface {
 // Verifier without importing the engine.
 type VerifyResult = runbook.VerifyResult
 
+// HealthChecks sets the Inverted flag of a Route 53 health check, with a
+// compare-and-swap on its version (the route53 provider implements it).
+type HealthChecks interface {
+	SetHealthCheckInverted(ctx context.Context, id string, inverted bool) error
+}
+
+// execHealthCheck sets a health check's Inverted flag; doing it twice
+// (after an interruption) is harmless.
+func (e *Engine) execHealthCheck(ctx context.Context, run *store.Run, s runbook.Step) error {
+	hc := s.HealthCheck
+	if e.o.HealthChecks == nil {
+		return e.pause(ctx, run, store.EventHealthCheckFailed, "step %s: no health check client configured: set health check %s inverted=%v by hand, then resume", s.ID, hc.ID, hc.Inverted)
+	}
+	if err := e.o.HealthChecks.SetHealthCheckInverted(ctx, hc.ID, hc.Inverted); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return e.pause(ctx, run, store.EventHealthCheckFailed, "step %s: setting health check %s inverted=%v: %v", s.ID, hc.ID, hc.Inverted, err)
+	}
+	data := mustJSON(hc)
+	return e.advance(ctx, run, evData(store.EventHealthCheckUpdated, data, "step %s: health check %s inverted=%v", s.ID, hc.ID, hc.Inverted))
+}
+
 // Options configure an Engine. Store, Provider and Clock are required.
 type Options struct {
 	Store    store.Store
@@ -34,6 +57,9 @@ type Options struct {
 	Gates map[string]gate.Gate
 	// CDN runs the CloudFront steps of the alias-move and bridge strategies.
 	CDN CDN
+	// HealthChecks runs HealthCheck steps (maintenance in failover mode);
+	// without it such a step pauses the run.
+	HealthChecks HealthChecks
 	// Verifier checks Verify steps; without one a Verify step pauses the
 	// run: the engine never calls a cutover done on faith.
 	Verifier Verifier
@@ -375,6 +401,8 @@ func (e *Engine) exec(ctx context.Context, rb *runbook.Runbook, run *store.Run, 
 		return e.execWatchAlias(ctx, rb, run, s)
 	case s.Deployed != nil:
 		return e.execDeployed(ctx, rb, run, s)
+	case s.HealthCheck != nil:
+		return e.execHealthCheck(ctx, run, s)
 	case s.Drain != nil:
 		return e.execDrain(ctx, rb, run, s)
 	case s.Staging != nil:

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/cutover/cutover/internal/edge"
 	"github.com/cutover/cutover/internal/engine"
 	"github.com/cutover/cutover/internal/lab"
+	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/load"
 	labr53 "github.com/cutover/cutover/internal/lab/route53"
 	"github.com/cutover/cutover/internal/lab/world"
@@ -120,7 +122,7 @@ func (lw *labWorld) execute(t *testing.T, rb *runbook.Runbook) store.Run {
 	if _, err := engine.Create(ctx, lw.st, rb, "", "maintenance", time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	e := engine.New(engine.Options{Store: lw.st, Provider: lw.prov, Clock: clock.Real{}, Verifier: lw.verifier, Poll: 50 * time.Millisecond, Owner: "test", VerifyTimeout: 15 * time.Second})
+	e := engine.New(engine.Options{Store: lw.st, Provider: lw.prov, HealthChecks: lw.prov, Clock: clock.Real{}, Verifier: lw.verifier, Poll: 50 * time.Millisecond, Owner: "test", VerifyTimeout: 15 * time.Second})
 	run, err := e.Run(ctx, rb.Name)
 	if err != nil {
 		t.Fatal(err)
@@ -203,8 +205,9 @@ func TestMaintenanceOnOffUnderLoad(t *testing.T) {
 			before := lw.listed(t)
 			req := Request{Host: host, Zone: lw.zone, Page: lw.page, Mode: mode, AliasTTL: 1, Verify: &runbook.Verify{Path: "/ruok", Samples: 3}}
 			if mode == runbook.MaintenanceFailover {
-				req.HealthCheck = hcID
-				lw.w.Lab.Route53.SetHealthCheckStatus(hcID, false)
+				// The backend stays up (its check passes): inverting the
+				// check is what sends clients to the page.
+				req.HealthCheck, req.InvertHealthCheck = hcID, true
 			}
 			on, err := On(ctx, req, lw.deps(), time.Now())
 			if err != nil {
@@ -248,6 +251,12 @@ func TestMaintenanceOnOffUnderLoad(t *testing.T) {
 			for _, r := range clients.since(back) {
 				if r.Class != load.ClassOK || r.Origin != "api" {
 					t.Fatalf("after off a client got %s %d from %q", r.Class, r.Status, r.Origin)
+				}
+			}
+			if mode == runbook.MaintenanceFailover {
+				got, err := awsr53.NewFromConfig(lw.w.AWSConfig()).GetHealthCheck(ctx, &awsr53.GetHealthCheckInput{HealthCheckId: aws.String(hcID)})
+				if err != nil || aws.ToBool(got.HealthCheck.HealthCheckConfig.Inverted) || !lw.w.Lab.Route53.HealthCheckHealthy(hcID) {
+					t.Fatalf("health check after off: %v %+v", err, got)
 				}
 			}
 			if _, _, err := Active(ctx, lw.st, host); err == nil {
@@ -364,5 +373,45 @@ func TestMaintenanceOnSurvivesAnInterruption(t *testing.T) {
 	lw.execute(t, off)
 	if after := lw.listed(t); !bytes.Equal(after, before) {
 		t.Fatalf("records after off differ:\nbefore %s\nafter  %s", before, after)
+	}
+}
+
+// SetHealthCheckInverted over the wire: the flag is set with the check's
+// version, Route 53 acts on it, and setting it again writes nothing.
+func TestSetHealthCheckInvertedIsIdempotent(t *testing.T) {
+	lw := startLab(t)
+	ctx := context.Background()
+	hc, err := awsr53.NewFromConfig(lw.w.AWSConfig()).CreateHealthCheck(ctx, &awsr53.CreateHealthCheckInput{
+		CallerReference:   aws.String("idempotent"),
+		HealthCheckConfig: &r53types.HealthCheckConfig{Type: r53types.HealthCheckTypeHttp, FullyQualifiedDomainName: aws.String(host)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(hc.HealthCheck.Id)
+	updates := func() (n int) {
+		for _, c := range lw.w.Lab.Env.History.List(awsapi.Filter{Service: "route53"}) {
+			if c.Operation == "UpdateHealthCheck" {
+				n++
+			}
+		}
+		return n
+	}
+	for i, want := range []struct {
+		inverted bool
+		updates  int
+	}{{true, 1}, {true, 1}, {false, 2}} {
+		if err := lw.prov.SetHealthCheckInverted(ctx, id, want.inverted); err != nil {
+			t.Fatal(err)
+		}
+		if got := updates(); got != want.updates {
+			t.Fatalf("call %d: %d UpdateHealthCheck calls, want %d", i, got, want.updates)
+		}
+		if healthy := lw.w.Lab.Route53.HealthCheckHealthy(id); healthy == want.inverted {
+			t.Fatalf("call %d: healthy=%v with inverted=%v", i, healthy, want.inverted)
+		}
+	}
+	if err := lw.prov.SetHealthCheckInverted(ctx, "00000000-0000-0000-0000-000000000000", true); err == nil || !strings.Contains(err.Error(), "NoSuchHealthCheck") {
+		t.Fatalf("unknown check: %v", err)
 	}
 }

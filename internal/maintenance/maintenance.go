@@ -38,6 +38,9 @@ type Request struct {
 	// Mode is runbook.MaintenanceWeight (default) or MaintenanceFailover;
 	// HealthCheck is the PRIMARY's Route 53 health check in failover mode.
 	Mode, HealthCheck string
+	// InvertHealthCheck inverts HealthCheck once the failover pair is
+	// live, so the page answers at once; off puts it back.
+	InvertHealthCheck bool
 	// CutoverTTL is the TTL of the page's CNAME in failover mode (default
 	// 30).
 	CutoverTTL int64
@@ -76,6 +79,8 @@ func (r Request) Validate() error {
 		return bad("mode %q: want weight or failover", r.Mode)
 	case r.Mode == runbook.MaintenanceFailover && r.HealthCheck == "":
 		return bad("mode failover needs the health check of the live record (the PRIMARY); the page answers while it fails")
+	case r.Mode != runbook.MaintenanceFailover && r.InvertHealthCheck:
+		return bad("inverting the health check goes with mode failover")
 	case r.Mode != runbook.MaintenanceFailover && r.HealthCheck != "":
 		return bad("a health check is used only by mode failover")
 	case r.HealthCheck != "" && !healthCheckRE.MatchString(r.HealthCheck):
@@ -131,7 +136,7 @@ func On(ctx context.Context, r Request, d Deps, now time.Time) (*runbook.Runbook
 		ttl = 30
 	}
 	spec := runbook.Spec{Name: name, Hostname: host, Zone: r.Zone, Strategy: string(plan.StrategyMaintenance), CutoverTTL: ttl,
-		AliasTTL: r.AliasTTL, Maintenance: &runbook.MaintenanceSpec{Mode: r.Mode, HealthCheck: r.HealthCheck}, Verify: r.Verify}
+		AliasTTL: r.AliasTTL, Maintenance: &runbook.MaintenanceSpec{Mode: r.Mode, HealthCheck: r.HealthCheck, Invert: r.InvertHealthCheck}, Verify: r.Verify}
 	rb, err := runbook.Compile(spec, obs)
 	if err != nil {
 		return nil, err

@@ -441,6 +441,11 @@ type Maintenance struct {
 	// HealthCheck is the Route 53 health check id of the live record, the
 	// failover PRIMARY. Required by mode failover, refused by mode weight.
 	HealthCheck string `yaml:"health_check"`
+	// InvertHealthCheck inverts HealthCheck once the failover pair is
+	// live, so the page answers at once instead of when the backend goes
+	// down; switching off puts the flag back. Mode failover only. Default
+	// false.
+	InvertHealthCheck bool `yaml:"invert_health_check"`
 }
 
 func (m *Maintenance) setDefaults() { m.Mode = MaintenanceWeight }

@@ -54,8 +54,9 @@ var fieldDocs = map[string]fieldMeta{
 	"Plan.staging":     {desc: "Settings for strategy staging (CloudFront continuous deployment)."},
 	"Plan.maintenance": {desc: "Settings for strategy maintenance, whose `to` is the maintenance page."},
 
-	"Maintenance.mode":         {desc: "weight: every live record gets weight 0 and the page 255; failover: the live record becomes the PRIMARY with health_check, the page the SECONDARY.", enum: MaintenanceModes, def: MaintenanceWeight},
-	"Maintenance.health_check": {desc: "Route 53 health check id of the live record; required by mode failover.", pattern: `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`},
+	"Maintenance.mode":                {desc: "weight: every live record gets weight 0 and the page 255; failover: the live record becomes the PRIMARY with health_check, the page the SECONDARY.", enum: MaintenanceModes, def: MaintenanceWeight},
+	"Maintenance.invert_health_check": {desc: "Invert the health check once the failover pair is live, so the page answers at once; off puts it back. Mode failover only.", def: false},
+	"Maintenance.health_check":        {desc: "Route 53 health check id of the live record; required by mode failover.", pattern: `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`},
 
 	"Zone.provider": {desc: "DNS provider.", enum: []string{"route53"}, def: "route53"},
 	"Zone.id":       {desc: "Hosted zone id, with or without /hostedzone/. Required for route53."},

@@ -146,6 +146,8 @@ func (v *validator) maintenance() {
 	switch {
 	case m.Mode == MaintenanceFailover && m.HealthCheck == "":
 		v.errf(&m.Mode, m.Pos, "`maintenance.mode` failover needs `maintenance.health_check`: the Route 53 health check of the live record (the PRIMARY); the page answers while it fails")
+	case m.Mode == MaintenanceWeight && m.InvertHealthCheck:
+		v.errf(&m.InvertHealthCheck, m.Pos, "`maintenance.invert_health_check` is used only by mode failover; mode weight needs no health check")
 	case m.Mode == MaintenanceWeight && m.HealthCheck != "":
 		v.errf(&m.HealthCheck, m.Pos, "`maintenance.health_check` is used only by mode failover; mode weight sends every client to the page without one")
 	case m.HealthCheck != "" && !healthCheckIDRE.MatchString(m.HealthCheck):

@@ -346,6 +346,9 @@ func Unwind(rb *Runbook, done int, live []dns.RecordSet, exact bool) []Step {
 					b.add(st)
 				}
 			}
+		case s.HealthCheck != nil:
+			hc := s.HealthCheck
+			b.add(Step{Title: fmt.Sprintf("put health check %s back (inverted %v)", hc.ID, !hc.Inverted), HealthCheck: &HealthCheck{ID: hc.ID, Inverted: !hc.Inverted}})
 		case s.Aliases != nil:
 			a := s.Aliases
 			b.change("roll back the records to before the alias change", states[i], nil)

@@ -54,7 +54,7 @@ func SpecFromPlan(p *plan.Plan, compileGate GateCompiler) (Spec, error) {
 		}
 	}
 	if m := p.Maintenance; m != nil {
-		s.Maintenance = &MaintenanceSpec{Mode: m.Mode, HealthCheck: m.HealthCheck}
+		s.Maintenance = &MaintenanceSpec{Mode: m.Mode, HealthCheck: m.HealthCheck, Invert: m.InvertHealthCheck}
 	}
 	if p.Verify != nil {
 		s.Verify = &Verify{Expect: "new", Path: p.Verify.Path, Samples: p.Verify.Samples}

@@ -48,6 +48,9 @@ type MaintenanceSpec struct {
 	// HealthCheck is the Route 53 health check id of the PRIMARY in
 	// failover mode.
 	HealthCheck string
+	// Invert inverts HealthCheck once the failover pair is live, so the
+	// page answers at once (failover mode); off puts the flag back.
+	Invert bool
 }
 
 // prepareMaintenance takes every A, AAAA or CNAME set at the hostname as
@@ -121,13 +124,24 @@ func compileMaintenance(b *builder) error {
 		return err
 	}
 	title := fmt.Sprintf("put the maintenance page %s in front of %s (%s)", b.obs.To.ID, b.hostNoDot(), mode)
-	b.change(title, want, &Weights{Old: 0, New: 100})
+	if mode == MaintenanceFailover && m.Invert {
+		// The pair goes live first with the primary still healthy:
+		// nothing changes for clients until the check is inverted.
+		b.change(strings.Replace(title, "put", "arm", 1), want, nil)
+		b.add(Step{Title: fmt.Sprintf("invert health check %s: the primary fails, the page answers", m.HealthCheck), HealthCheck: &HealthCheck{ID: m.HealthCheck, Inverted: true}})
+		b.note("Route 53 acts on an inverted check once its checkers report (request interval × failure threshold); the verify step waits for it")
+	} else {
+		b.change(title, want, &Weights{Old: 0, New: 100})
+	}
 	wait := time.Duration(b.oldTTL) * time.Second
 	b.add(Step{Title: "wait out the TTL resolvers may hold", Wait: &Wait{Duration: Duration(wait), Reason: fmt.Sprintf("TTL %ds: resolvers may keep sending clients to the live edge that long", b.oldTTL)}})
 	if v := b.spec.Verify; v != nil {
 		b.add(Step{Title: "verify the maintenance page answers", Verify: &Verify{Expect: "new", Path: v.Path, Samples: v.Samples}})
 	}
-	if mode == MaintenanceFailover {
+	switch {
+	case m.Invert && mode != MaintenanceFailover:
+		return errors.New("inverting the health check goes with maintenance mode failover")
+	case mode == MaintenanceFailover && !m.Invert:
 		b.note("failover: the page answers only while health check %s fails; while it passes the live edge keeps serving", m.HealthCheck)
 	}
 	b.note("the records found are kept in the run: `cutover maintenance off` restores them byte for byte")
@@ -301,6 +315,11 @@ func CompileMaintenanceOff(name string, on *Runbook, current []dns.RecordSet) (*
 	}
 	b := &builder{spec: Spec{Name: name, Zone: on.Zone, CutoverTTL: on.CutoverTTL, AliasTTL: on.AliasTTL}, host: on.Hostname, live: cloneSets(live)}
 	b.change(fmt.Sprintf("restore the records of %s from before the maintenance (run %s)", strings.TrimSuffix(on.Hostname, "."), on.Name), on.Original, &Weights{Old: 100, New: 0})
+	for _, s := range on.Steps {
+		if hc := s.HealthCheck; hc != nil {
+			b.add(Step{Title: fmt.Sprintf("put health check %s back (inverted %v)", hc.ID, !hc.Inverted), HealthCheck: &HealthCheck{ID: hc.ID, Inverted: !hc.Inverted}})
+		}
+	}
 	var ttl int64
 	for _, r := range live {
 		if r.Alias != nil {

@@ -41,6 +41,11 @@ func TestCompileMaintenanceGolden(t *testing.T) {
 	}{
 		{"maintenance-failover", loadExample(t, "maintenance.yaml"), albOld, albPage, []dns.RecordSet{aliasA(albOld, "", nil)}},
 		{"maintenance-weight-cname", maintSpec("weight", ""), epOld, epPage, []dns.RecordSet{{Name: "api.example.com.", Type: "CNAME", TTL: 300, Values: []string{"old.example.net."}}}},
+		{"maintenance-failover-invert", func() Spec {
+			s := maintSpec("failover", "0e1d5f3c-6a7b-4c8d-9e0f-123456789abc")
+			s.Maintenance.Invert = true
+			return s
+		}(), albOld, albPage, []dns.RecordSet{aliasA(albOld, "", nil)}},
 		{"maintenance-weight-weighted", maintSpec("", ""), albOld, albPage, []dns.RecordSet{aliasA(albOld, "blue", ptr(90)), aliasA(albNew, "green", ptr(10))}},
 	}
 	for _, c := range cases {
@@ -208,5 +213,40 @@ func TestSideNamesThePageAndTheLiveEdge(t *testing.T) {
 		if got := (&Runbook{Strategy: c.strategy}).Side(c.expect); got != c.want {
 			t.Errorf("%s %s: %q, want %q", c.strategy, c.expect, got, c.want)
 		}
+	}
+}
+
+// Inverting the check is undone by off (after the records are back) and
+// by a rollback of the on run.
+func TestMaintenanceInvertIsUndone(t *testing.T) {
+	spec := maintSpec("failover", "0e1d5f3c-6a7b-4c8d-9e0f-123456789abc")
+	spec.Maintenance.Invert = true
+	on, err := Compile(spec, Observed{Records: []dns.RecordSet{aliasA(albOld, "", nil)}, To: albPage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, s := range on.Steps {
+		kinds = append(kinds, s.Kind())
+	}
+	if got := strings.Join(kinds, " "); got != "change insync health-check wait verify" {
+		t.Fatalf("on steps: %s", got)
+	}
+	if on.Steps[2].HealthCheck.ID != spec.Maintenance.HealthCheck || !on.Steps[2].HealthCheck.Inverted {
+		t.Fatalf("invert step %+v", on.Steps[2].HealthCheck)
+	}
+	off, err := CompileMaintenanceOff("off", on, on.EndState())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hc := off.Steps[2].HealthCheck; off.Steps[0].Change == nil || hc == nil || hc.Inverted {
+		t.Fatalf("off must restore the records, then un-invert: %+v", off.Steps)
+	}
+	steps := Unwind(on, 3, on.EndState(), false)
+	if hc := steps[0].HealthCheck; hc == nil || hc.Inverted || steps[len(steps)-2].Change == nil {
+		t.Fatalf("rollback must un-invert and restore: %+v", steps)
+	}
+	if _, err := Compile(func() Spec { s := maintSpec("weight", ""); s.Maintenance.Invert = true; return s }(), Observed{Records: []dns.RecordSet{aliasA(albOld, "", nil)}, To: albPage}); err == nil {
+		t.Fatal("invert accepted with mode weight")
 	}
 }

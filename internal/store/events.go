@@ -193,6 +193,12 @@ const (
 	// the records from before the maintenance are back, byte for byte. Its
 	// Data holds the maintenance run it ended and the restored sets.
 	EventMaintenanceOff EventType = "maintenance.off"
+	// EventHealthCheckUpdated is emitted when a health check's Inverted
+	// flag was set; its Data is {"id", "inverted"}.
+	EventHealthCheckUpdated EventType = "healthcheck.updated"
+	// EventHealthCheckFailed pauses the run: a health check could not be
+	// updated (or no client was configured for it).
+	EventHealthCheckFailed EventType = "healthcheck.failed"
 )
 
 // EventTypes lists every EventType, grouped as above.
@@ -223,7 +229,8 @@ var EventTypes = []EventType{
 	EventStagingDisabled, EventStagingAborted, EventStagingFailed,
 	EventStagingLost,
 
-	EventMaintenanceOn, EventMaintenanceOff,
+	EventMaintenanceOn, EventMaintenanceOff, EventHealthCheckUpdated,
+	EventHealthCheckFailed,
 }
 
 // Known reports whether t is one of EventTypes.
