@@ -37,7 +37,12 @@ Scenarios:
   bridge     seed 001: the new distribution cannot take cdn.example.com yet,
              so traffic shifts to a host-rewriting bridge (cutover bridge, run
              in-process), the old distribution drains, the alias moves, and
-             traffic shifts from the bridge to the new distribution directly`
+             traffic shifts from the bridge to the new distribution directly
+  maintenance seed 002: api.example.com goes behind the lab's maintenance page
+             (a 503 with a page) by a Route 53 weight override, stays a few
+             seconds, and comes back; exit 0 only if no request failed (the
+             page's 503 is an answer) and the records after off equal those
+             before on, byte for byte`
 
 func newDemoCmd() *cobra.Command {
 	var scenario, output string
@@ -49,6 +54,7 @@ func newDemoCmd() *cobra.Command {
 		Long:  demoLong,
 		Example: `  cutover demo
   cutover demo --scenario rollback
+  cutover demo --scenario maintenance
   cutover demo -o json | jq .load`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {

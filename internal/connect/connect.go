@@ -208,6 +208,9 @@ func EngineOptions(ctx context.Context, rb *runbook.Runbook) (engine.Options, er
 		return engine.Options{}, &GateConfigError{Err: err}
 	}
 	o := engine.Options{Provider: prov, Clock: clock.Real{}, Gates: gates, Verifier: verifier(rb)}
+	if hc, ok := prov.(engine.HealthChecks); ok {
+		o.HealthChecks = hc
+	}
 	if rb.UsesCDN() {
 		if o.CDN, err = distributions(ctx, rb, creds); err != nil {
 			return engine.Options{}, err

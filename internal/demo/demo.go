@@ -45,7 +45,7 @@ const (
 )
 
 // Scenarios lists every scenario the demo knows.
-var Scenarios = []string{ScenarioWeighted, ScenarioRollback, ScenarioAliasMove, ScenarioBridge}
+var Scenarios = []string{ScenarioWeighted, ScenarioRollback, ScenarioAliasMove, ScenarioBridge, ScenarioMaintenance}
 
 // Options tune the demo.
 type Options struct {
@@ -89,6 +89,9 @@ type Report struct {
 	// change being submitted; RollbackBound the plan's worst case.
 	RollbackAfter time.Duration `json:"rollback_after,omitempty"`
 	RollbackBound time.Duration `json:"rollback_bound,omitempty"`
+	// RecordsRestored says, for the maintenance scenario, whether the
+	// records after off equal those before on, byte for byte.
+	RecordsRestored bool `json:"records_restored,omitempty"`
 	// OK is the demo's verdict: no failed request (weighted), or a rollback
 	// within its bound whose only failures came from the fault (rollback).
 	OK bool `json:"ok"`
@@ -107,6 +110,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	defer w.Close()
+	if o.Scenario == ScenarioMaintenance {
+		return runMaintenance(ctx, o, w, say, start)
+	}
 	oldOrigin, _ := w.Origins.Get("old")
 	newOrigin, _ := w.Origins.Get("new")
 	sc, err := setup(w, o.Scenario, oldOrigin, newOrigin)
@@ -242,7 +248,7 @@ func startLab(ctx context.Context) (*world.World, error) {
 		MetricsPeriod:  time.Second,
 		HealthInterval: 500 * time.Millisecond,
 		TargetTTL:      1,
-		Origins:        []world.OriginSpec{{Name: "old", Addr: "127.0.3.1:0"}, {Name: "new", Addr: "127.0.3.2:0"}},
+		Origins:        []world.OriginSpec{{Name: "old", Addr: "127.0.3.1:0"}, {Name: "new", Addr: "127.0.3.2:0"}, {Name: pageOrigin, Addr: "127.0.3.3:0", Page: true}},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("starting the lab: %w", err)
@@ -321,7 +327,12 @@ func (r *Report) WriteText(w io.Writer) {
 	if r.Reason != "" {
 		fmt.Fprintf(w, "   reason: %s\n", r.Reason)
 	}
-	fmt.Fprintf(w, "   client requests: %d total — served by old %d, by new %d — failed %d\n", r.Load.Total, r.Load.ByOrigin["old"], r.Load.ByOrigin["new"], r.Failed)
+	if r.Scenario == ScenarioMaintenance {
+		fmt.Fprintf(w, "   client requests: %d total — served by old %d, by the maintenance page (503) %d — failed %d\n", r.Load.Total, r.Load.ByOrigin["old"], r.Load.ByOrigin[pageOrigin], r.Failed)
+		fmt.Fprintf(w, "   records after off equal those before on, byte for byte: %v\n", r.RecordsRestored)
+	} else {
+		fmt.Fprintf(w, "   client requests: %d total — served by old %d, by new %d — failed %d\n", r.Load.Total, r.Load.ByOrigin["old"], r.Load.ByOrigin["new"], r.Failed)
+	}
 	if r.Scenario == ScenarioAliasMove || r.Scenario == ScenarioBridge {
 		fmt.Fprintf(w, "   served by the old origin after the run reported done: %d\n", r.OldAfterDone)
 	}

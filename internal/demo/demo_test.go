@@ -5,6 +5,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/cutover/cutover/internal/lab/load"
 )
 
 // TestWeightedDemoMovesTrafficWithoutFailures runs the whole demo: lab,
@@ -76,5 +78,21 @@ func TestBridgeDemoIsSeed001WithoutFailures(t *testing.T) {
 	}
 	if rep.Outcome != "done" || !rep.OK {
 		t.Fatalf("outcome %s ok=%v failed %d (%v) old-after-done %d", rep.Outcome, rep.OK, rep.Failed, rep.Load.Errors, rep.OldAfterDone)
+	}
+}
+
+// TestMaintenanceDemoServesThePageAndRestoresTheRecords is seed 002 under
+// load: clients get the 503 page while on, none fails, and off puts the
+// records back byte for byte.
+func TestMaintenanceDemoServesThePageAndRestoresTheRecords(t *testing.T) {
+	rep, err := Run(context.Background(), Options{Scenario: ScenarioMaintenance, Clients: 10, Rate: 60})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Outcome != "done" || !rep.OK || !rep.RecordsRestored || rep.Failed != 0 {
+		t.Fatalf("outcome %s ok=%v restored=%v failed %d (%v)", rep.Outcome, rep.OK, rep.RecordsRestored, rep.Failed, rep.Load.Errors)
+	}
+	if rep.Load.ByOrigin["old"] == 0 || rep.Load.ByOrigin[pageOrigin] == 0 || rep.Load.ByClass[load.ClassMaintenance] != rep.Load.ByOrigin[pageOrigin] {
+		t.Fatalf("served by origin %v, by class %v", rep.Load.ByOrigin, rep.Load.ByClass)
 	}
 }

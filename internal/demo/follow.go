@@ -124,7 +124,12 @@ func (f *follower) event(ev store.Event) {
 	switch ev.Type {
 	case store.EventChangeApplied, store.EventWaitDone, store.EventVerifyPassed, store.EventChangeInSync:
 		snap := f.live.Snapshot().Summary
-		f.say("                   clients so far: %d requests, old %d, new %d, failed %d", snap.Total, snap.ByOrigin["old"], snap.ByOrigin["new"], snap.Total-snap.ByClass[load.ClassOK])
+		failed := snap.Total - snap.ByClass[load.ClassOK] - snap.ByClass[load.ClassMaintenance]
+		if page := snap.ByOrigin[pageOrigin]; page > 0 {
+			f.say("                   clients so far: %d requests, old %d, maintenance page %d, failed %d", snap.Total, snap.ByOrigin["old"], page, failed)
+			return
+		}
+		f.say("                   clients so far: %d requests, old %d, new %d, failed %d", snap.Total, snap.ByOrigin["old"], snap.ByOrigin["new"], failed)
 	}
 }
 

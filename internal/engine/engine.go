@@ -25,6 +25,29 @@ type Verifier interface {
 // Verifier without importing the engine.
 type VerifyResult = runbook.VerifyResult
 
+// HealthChecks sets the Inverted flag of a Route 53 health check, with a
+// compare-and-swap on its version (the route53 provider implements it).
+type HealthChecks interface {
+	SetHealthCheckInverted(ctx context.Context, id string, inverted bool) error
+}
+
+// execHealthCheck sets a health check's Inverted flag; doing it twice
+// (after an interruption) is harmless.
+func (e *Engine) execHealthCheck(ctx context.Context, run *store.Run, s runbook.Step) error {
+	hc := s.HealthCheck
+	if e.o.HealthChecks == nil {
+		return e.pause(ctx, run, store.EventHealthCheckFailed, "step %s: no health check client configured: set health check %s inverted=%v by hand, then resume", s.ID, hc.ID, hc.Inverted)
+	}
+	if err := e.o.HealthChecks.SetHealthCheckInverted(ctx, hc.ID, hc.Inverted); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return e.pause(ctx, run, store.EventHealthCheckFailed, "step %s: setting health check %s inverted=%v: %v", s.ID, hc.ID, hc.Inverted, err)
+	}
+	data := mustJSON(hc)
+	return e.advance(ctx, run, evData(store.EventHealthCheckUpdated, data, "step %s: health check %s inverted=%v", s.ID, hc.ID, hc.Inverted))
+}
+
 // Options configure an Engine. Store, Provider and Clock are required.
 type Options struct {
 	Store    store.Store
@@ -34,6 +57,9 @@ type Options struct {
 	Gates map[string]gate.Gate
 	// CDN runs the CloudFront steps of the alias-move and bridge strategies.
 	CDN CDN
+	// HealthChecks runs HealthCheck steps (maintenance in failover mode);
+	// without it such a step pauses the run.
+	HealthChecks HealthChecks
 	// Verifier checks Verify steps; without one a Verify step pauses the
 	// run: the engine never calls a cutover done on faith.
 	Verifier Verifier
@@ -243,6 +269,18 @@ func (e *Engine) finish(ctx context.Context, rb *runbook.Runbook, run *store.Run
 		return e.commit(ctx, run, ev(store.EventRunRolledBack, "run %s rolled back: %s serves the original records", run.Name, rb.Hostname))
 	}
 	run.State = store.StateDone
+	switch rb.Strategy {
+	case "maintenance":
+		data := mustJSON(map[string]any{"run": run.Name, "original": rb.Original})
+		return e.commit(ctx, run,
+			evData(store.EventMaintenanceOn, data, "maintenance on: %s answers with the maintenance page; `cutover maintenance off` restores the record sets it found (%d)", rb.Hostname, len(rb.Original)),
+			ev(store.EventRunDone, "run %s done: %s is behind the maintenance page", run.Name, rb.Hostname))
+	case runbook.StrategyMaintenanceOff:
+		data := mustJSON(map[string]any{"maintenance_run": rb.MaintenanceOf, "restored": rb.EndState()})
+		return e.commit(ctx, run,
+			evData(store.EventMaintenanceOff, data, "maintenance off: %s serves the records from before run %s again", rb.Hostname, rb.MaintenanceOf),
+			ev(store.EventRunDone, "run %s done: %s is out of maintenance", run.Name, rb.Hostname))
+	}
 	return e.commit(ctx, run, ev(store.EventRunDone, "run %s done: %s moved to the new edge", run.Name, rb.Hostname))
 }
 
@@ -366,6 +404,8 @@ func (e *Engine) exec(ctx context.Context, rb *runbook.Runbook, run *store.Run, 
 		return e.execWatchAlias(ctx, rb, run, s)
 	case s.Deployed != nil:
 		return e.execDeployed(ctx, rb, run, s)
+	case s.HealthCheck != nil:
+		return e.execHealthCheck(ctx, run, s)
 	case s.Drain != nil:
 		return e.execDrain(ctx, rb, run, s)
 	case s.Staging != nil:
@@ -690,7 +730,7 @@ func gateSpec(rb *runbook.Runbook, name string) (runbook.Gate, bool) {
 
 func (e *Engine) execVerify(ctx context.Context, rb *runbook.Runbook, run *store.Run, s runbook.Step) error {
 	if e.o.Verifier == nil {
-		return e.pause(ctx, run, store.EventVerifyUnavailable, "step %s: no verifier configured: cannot prove %s reaches the %s edge; check by hand, then resume", s.ID, rb.Hostname, s.Verify.Expect)
+		return e.pause(ctx, run, store.EventVerifyUnavailable, "step %s: no verifier configured: cannot prove %s reaches the %s; check by hand, then resume", s.ID, rb.Hostname, rb.Side(s.Verify.Expect))
 	}
 	key := e.timerKey(*run, s)
 	deadline, ok := run.Timers[key]
@@ -718,7 +758,7 @@ func (e *Engine) execVerify(ctx context.Context, rb *runbook.Runbook, run *store
 			}
 		}
 		if !e.o.Clock.Now().Before(deadline) {
-			return e.pause(ctx, run, store.EventVerifyTimeout, "step %s: %s still not served only by the %s edge after %s: %s", s.ID, rb.Hostname, s.Verify.Expect, e.o.VerifyTimeout, res.Detail)
+			return e.pause(ctx, run, store.EventVerifyTimeout, "step %s: %s still not served only by the %s after %s: %s", s.ID, rb.Hostname, rb.Side(s.Verify.Expect), e.o.VerifyTimeout, res.Detail)
 		}
 		if err := e.sleepUntil(ctx, rb, run, e.o.Clock.Now().Add(e.o.Poll), nil); err != nil {
 			return err

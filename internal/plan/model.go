@@ -30,10 +30,14 @@ const (
 	// StrategyStaging uses CloudFront continuous deployment on one
 	// distribution: a staging copy takes a share of traffic, then is promoted.
 	StrategyStaging Strategy = "staging"
+	// StrategyMaintenance puts a maintenance page, the to edge, in front
+	// of the hostname (Route 53 weight override or failover) and keeps the
+	// records it found, so switching it off restores them byte for byte.
+	StrategyMaintenance Strategy = "maintenance"
 )
 
 // Strategies lists every accepted strategy, in the order the docs present them.
-var Strategies = []Strategy{StrategyFlip, StrategyWeighted, StrategyAliasMove, StrategyBridge, StrategyStaging, StrategyAuto}
+var Strategies = []Strategy{StrategyFlip, StrategyWeighted, StrategyAliasMove, StrategyBridge, StrategyStaging, StrategyMaintenance, StrategyAuto}
 
 // usesSteps reports whether the strategy shifts traffic by DNS weights.
 func (s Strategy) usesSteps() bool {
@@ -131,6 +135,9 @@ type Plan struct {
 	// Staging configures the staging strategy. Default when that strategy is
 	// used: one step at weight 0.05 with a 10m pause.
 	Staging *Staging `yaml:"staging"`
+	// Maintenance configures the maintenance strategy, whose to edge is
+	// the page. Default when that strategy is used: mode weight.
+	Maintenance *Maintenance `yaml:"maintenance"`
 
 	file      string
 	warnings  Diagnostics
@@ -490,6 +497,37 @@ type Staging struct {
 	Steps []StagingStep `yaml:"steps"`
 }
 
+// Maintenance modes.
+const (
+	// MaintenanceWeight gives every live record set weight 0 and the page
+	// weight 255: the page answers as soon as the change is live.
+	MaintenanceWeight = "weight"
+	// MaintenanceFailover makes the live record the PRIMARY of a failover
+	// pair, with HealthCheck, and the page the SECONDARY: the page answers
+	// while the health check fails.
+	MaintenanceFailover = "failover"
+)
+
+// MaintenanceModes lists the accepted maintenance modes.
+var MaintenanceModes = []string{MaintenanceWeight, MaintenanceFailover}
+
+// Maintenance configures the maintenance strategy.
+type Maintenance struct {
+	Pos Pos `yaml:"-"`
+	// Mode is weight or failover. Default weight.
+	Mode string `yaml:"mode"`
+	// HealthCheck is the Route 53 health check id of the live record, the
+	// failover PRIMARY. Required by mode failover, refused by mode weight.
+	HealthCheck string `yaml:"health_check"`
+	// InvertHealthCheck inverts HealthCheck once the failover pair is
+	// live, so the page answers at once instead of when the backend goes
+	// down; switching off puts the flag back. Mode failover only. Default
+	// false.
+	InvertHealthCheck bool `yaml:"invert_health_check"`
+}
+
+func (m *Maintenance) setDefaults() { m.Mode = MaintenanceWeight }
+
 // StagingHeader is CloudFront's SingleHeader traffic config.
 type StagingHeader struct {
 	Pos Pos `yaml:"-"`
@@ -618,6 +656,10 @@ func (p *Plan) complete() {
 	if p.Strategy == StrategyAliasMove && p.AliasMove == nil {
 		p.AliasMove = &AliasMove{}
 		p.AliasMove.setDefaults()
+	}
+	if p.Strategy == StrategyMaintenance && p.Maintenance == nil {
+		p.Maintenance = &Maintenance{}
+		p.Maintenance.setDefaults()
 	}
 	if p.Strategy == StrategyStaging && p.Staging == nil {
 		p.Staging = &Staging{}

@@ -53,6 +53,12 @@ var fieldDocs = map[string]fieldMeta{
 	"Plan.bridge":     {desc: "Settings for strategy bridge (required by it)."},
 	"Plan.staging":    {desc: "Settings for strategy staging (CloudFront continuous deployment)."},
 
+	// Strategy maintenance.
+	"Plan.maintenance":                {desc: "Settings for strategy maintenance, whose `to` is the maintenance page."},
+	"Maintenance.mode":                {desc: "weight: every live record gets weight 0 and the page 255; failover: the live record becomes the PRIMARY with health_check, the page the SECONDARY.", enum: MaintenanceModes, def: MaintenanceWeight},
+	"Maintenance.health_check":        {desc: "Route 53 health check id of the live record; required by mode failover.", pattern: `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`},
+	"Maintenance.invert_health_check": {desc: "Invert the health check once the failover pair is live, so the page answers at once; off puts it back. Mode failover only.", def: false},
+
 	"Zone.provider":     {desc: "DNS provider: route53, or rfc2136 for any server taking dynamic updates with TSIG (flip and staging only: plain DNS has no weights).", enum: Providers, def: ProviderRoute53},
 	"Zone.id":           {desc: "Hosted zone id, with or without /hostedzone/. Required for route53."},
 	"Zone.name":         {desc: "Zone apex; when set, the hostname must lie inside it. Required for rfc2136."},

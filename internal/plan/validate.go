@@ -132,6 +132,35 @@ func (v *validator) run() {
 	v.aliasMove()
 	v.bridge(gates)
 	v.staging(gates)
+	v.maintenance()
+}
+
+// healthCheckIDRE is a Route 53 health check id: a UUID.
+var healthCheckIDRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+func (v *validator) maintenance() {
+	m := v.p.Maintenance
+	if m == nil {
+		return
+	}
+	if !contains(MaintenanceModes, m.Mode) {
+		msg := fmt.Sprintf("`maintenance.mode` must be weight or failover, got %q", m.Mode)
+		if s := suggest(m.Mode, MaintenanceModes); s != "" {
+			msg += fmt.Sprintf("; did you mean %q?", s)
+		}
+		v.errf(&m.Mode, m.Pos, "%s", msg)
+		return
+	}
+	switch {
+	case m.Mode == MaintenanceFailover && m.HealthCheck == "":
+		v.errf(&m.Mode, m.Pos, "`maintenance.mode` failover needs `maintenance.health_check`: the Route 53 health check of the live record (the PRIMARY); the page answers while it fails")
+	case m.Mode == MaintenanceWeight && m.InvertHealthCheck:
+		v.errf(&m.InvertHealthCheck, m.Pos, "`maintenance.invert_health_check` is used only by mode failover; mode weight needs no health check")
+	case m.Mode == MaintenanceWeight && m.HealthCheck != "":
+		v.errf(&m.HealthCheck, m.Pos, "`maintenance.health_check` is used only by mode failover; mode weight sends every client to the page without one")
+	case m.HealthCheck != "" && !healthCheckIDRE.MatchString(m.HealthCheck):
+		v.errf(&m.HealthCheck, m.Pos, "`maintenance.health_check` must be a Route 53 health check id like 0e1d5f3c-6a7b-4c8d-9e0f-123456789abc, got %q", m.HealthCheck)
+	}
 }
 
 // normalize puts names in the form the rest of the tool compares: no
@@ -480,6 +509,10 @@ func (v *validator) strategy() {
 		if p.Bridge == nil {
 			v.errf(&p.Strategy, p.Pos, "strategy bridge needs a `bridge` block with endpoint and rewrite_host")
 		}
+	case StrategyMaintenance:
+		if bothCF {
+			v.errf(&p.To, p.To.Pos, "strategy maintenance cannot put a CloudFront page (%s) in front of a hostname a CloudFront distribution serves (%s): the alternate domain name lives on one distribution only and CloudFront routes by Host, so the page would never answer; host the page on a load balancer, or an S3 website as an endpoint", p.To.Value, p.From.Value)
+		}
 	case StrategyStaging:
 		if from != EdgeCloudFront || p.From.Value != p.To.Value || to != EdgeCloudFront {
 			v.errf(&p.Strategy, p.Pos, "strategy staging changes one CloudFront distribution's configuration through continuous deployment: `from` must be cloudfront and `to` the same distribution (or left out), got %s", pair)
@@ -494,6 +527,7 @@ func (v *validator) strategy() {
 		{&p.AliasMove, p.has(&p.AliasMove), "alias_move", StrategyAliasMove},
 		{&p.Bridge, p.has(&p.Bridge), "bridge", StrategyBridge},
 		{&p.Staging, p.has(&p.Staging), "staging", StrategyStaging},
+		{&p.Maintenance, p.has(&p.Maintenance), "maintenance", StrategyMaintenance},
 	}
 	for _, b := range blocks {
 		if b.set && p.Strategy != b.want && p.Strategy != StrategyAuto {

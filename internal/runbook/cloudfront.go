@@ -329,7 +329,9 @@ func Unwind(rb *Runbook, done int, live []dns.RecordSet, exact bool) []Step {
 	}
 	// A staging run never changes DNS, so its rollback restores the
 	// records exactly: lowering their TTL would be a change of its own.
-	exact = exact || rb.Strategy == "staging"
+	// Nor does a maintenance run's (or its off run's) rollback: it puts
+	// back exactly what was there.
+	exact = exact || rb.Strategy == "staging" || rb.Strategy == "maintenance" || rb.Strategy == StrategyMaintenanceOff
 	stagingUnwound := false
 	for i := done - 1; i >= 0; i-- {
 		s := rb.Steps[i]
@@ -344,6 +346,9 @@ func Unwind(rb *Runbook, done int, live []dns.RecordSet, exact bool) []Step {
 					b.add(st)
 				}
 			}
+		case s.HealthCheck != nil:
+			hc := s.HealthCheck
+			b.add(Step{Title: fmt.Sprintf("put health check %s back (inverted %v)", hc.ID, !hc.Inverted), HealthCheck: &HealthCheck{ID: hc.ID, Inverted: !hc.Inverted}})
 		case s.Aliases != nil:
 			a := s.Aliases
 			b.change("roll back the records to before the alias change", states[i], nil)

@@ -34,6 +34,8 @@ type Spec struct {
 	AliasMove AliasMoveSpec
 	Bridge    *BridgeSpec
 	Staging   *StagingSpec
+	// Maintenance configures the maintenance strategy.
+	Maintenance *MaintenanceSpec
 	// Settle is how long edges get after an alias move is Deployed
 	// (default DefaultSettle).
 	Settle time.Duration
@@ -134,6 +136,9 @@ var strategies = map[string]func(*builder) error{
 	"alias-move": compileAliasMove,
 	"bridge":     compileBridge,
 	"staging":    compileStaging,
+	// maintenance puts a page in front of the hostname; its off side is
+	// CompileMaintenanceOff, compiled from the stored run, not a plan.
+	"maintenance": compileMaintenance,
 }
 
 // plainDNSStrategies are those a zone without weights or aliases can run.
@@ -169,7 +174,11 @@ func Compile(spec Spec, obs Observed) (*Runbook, error) {
 		return nil, fmt.Errorf("compiling %s: strategy %q: %w (this build supports %s)", spec.Name, spec.Strategy, ErrUnsupported, strings.Join(Strategies(), ", "))
 	}
 	b := &builder{spec: spec, obs: obs, host: dns.Fqdn(spec.Hostname), notes: notes}
-	if err := b.prepare(); err != nil {
+	prepare := b.prepare
+	if spec.Strategy == "maintenance" {
+		prepare = b.prepareMaintenance
+	}
+	if err := prepare(); err != nil {
 		return nil, fmt.Errorf("compiling %s: %w", spec.Name, err)
 	}
 	if err := fn(b); err != nil {

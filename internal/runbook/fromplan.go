@@ -54,6 +54,9 @@ func SpecFromPlan(p *plan.Plan, compileGate GateCompiler) (Spec, error) {
 			s.Staging.Steps = append(s.Staging.Steps, StagingStep{Weight: x.Weight, Pause: x.Pause.Std(), Gates: x.Gates})
 		}
 	}
+	if m := p.Maintenance; m != nil {
+		s.Maintenance = &MaintenanceSpec{Mode: m.Mode, HealthCheck: m.HealthCheck, Invert: m.InvertHealthCheck}
+	}
 	if p.Verify != nil {
 		v := p.Verify
 		s.Verify = &Verify{Expect: "new", Path: v.Path, Samples: v.Samples,

@@ -15,7 +15,14 @@ import (
 // propagation time assumed per change.
 func Render(w io.Writer, rb *Runbook, from, to Target, insync time.Duration) {
 	fmt.Fprintf(w, "cutover plan %s: %s %s in zone %s\n\n", rb.Name, rb.Strategy, strings.TrimSuffix(rb.Hostname, "."), rb.Zone)
-	fmt.Fprintf(w, "  from  %s\n  to    %s\n", describeTarget(from), describeTarget(to))
+	// A maintenance run compiled from flags names no edges: its change
+	// titles say where the records point.
+	if from.Kind != "" {
+		fmt.Fprintf(w, "  from  %s\n", describeTarget(from))
+	}
+	if to.Kind != "" {
+		fmt.Fprintf(w, "  to    %s\n", describeTarget(to))
+	}
 	for i, c := range rb.Calls() {
 		label := "        "
 		if i == 0 {

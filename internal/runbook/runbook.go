@@ -21,6 +21,8 @@ type Runbook struct {
 	// run reaches the zone the same way.
 	ZoneRoleARN string `json:"zone_role_arn,omitempty"`
 	Strategy    string `json:"strategy"`
+	// MaintenanceOf names the maintenance run a maintenance-off run ends.
+	MaintenanceOf string `json:"maintenance_of,omitempty"`
 	// Original is what the zone held at the hostname when the runbook was
 	// compiled; rollback restores it (with the TTL kept low).
 	Original []dns.RecordSet `json:"original"`
@@ -108,6 +110,9 @@ type Step struct {
 	Staging *Staging `json:"staging,omitempty"`
 	// Drain waits for the old edge to go quiet (drain gates).
 	Drain *Drain `json:"drain,omitempty"`
+	// HealthCheck sets a Route 53 health check's Inverted flag
+	// (maintenance in failover mode).
+	HealthCheck *HealthCheck `json:"health_check,omitempty"`
 }
 
 // UsesCDN reports whether the runbook (and so its rollback, which unwinds
@@ -150,6 +155,8 @@ func (s Step) Kind() string {
 		return "staging"
 	case s.Drain != nil:
 		return "drain"
+	case s.HealthCheck != nil:
+		return "health-check"
 	}
 	return "empty"
 }
@@ -272,6 +279,15 @@ type Staging struct {
 	Max         Duration `json:"max,omitempty"`
 }
 
+// HealthCheck sets the Inverted flag of Route 53 health check ID, with a
+// compare-and-swap on the check's version. Inverting the PRIMARY's check
+// of a failover pair sends clients to the SECONDARY without touching the
+// backend; setting the flag it already has is harmless.
+type HealthCheck struct {
+	ID       string `json:"id"`
+	Inverted bool   `json:"inverted"`
+}
+
 // Gate is a compiled gate: its name, cadence, policy, and provider config
 // (kept as JSON so the runbook stays independent of gate implementations).
 type Gate struct {
@@ -326,7 +342,8 @@ func (rb *Runbook) Validate() error {
 	for i, s := range rb.Steps {
 		n := 0
 		for _, set := range []bool{s.Change != nil, s.InSync != nil, s.Wait != nil, s.Observe != nil, s.Verify != nil, s.Hold != nil,
-			s.Aliases != nil, s.Associate != nil, s.WatchAlias != nil, s.Deployed != nil, s.Staging != nil, s.Drain != nil} {
+			s.Aliases != nil, s.Associate != nil, s.WatchAlias != nil, s.Deployed != nil, s.Staging != nil, s.Drain != nil,
+			s.HealthCheck != nil} {
 			if set {
 				n++
 			}

@@ -205,6 +205,24 @@ const (
 	EventDecommissionChecked EventType = "decommission.checked"
 )
 
+// Maintenance mode.
+const (
+	// EventMaintenanceOn is emitted when a maintenance run is done: the
+	// hostname answers with the maintenance page. Its Data holds the run
+	// name and the record sets it found (what switching off restores).
+	EventMaintenanceOn EventType = "maintenance.on"
+	// EventMaintenanceOff is emitted when a maintenance-off run is done:
+	// the records from before the maintenance are back, byte for byte. Its
+	// Data holds the maintenance run it ended and the restored sets.
+	EventMaintenanceOff EventType = "maintenance.off"
+	// EventHealthCheckUpdated is emitted when a health check's Inverted
+	// flag was set; its Data is {"id", "inverted"}.
+	EventHealthCheckUpdated EventType = "healthcheck.updated"
+	// EventHealthCheckFailed pauses the run: a health check could not be
+	// updated (or no client was configured for it).
+	EventHealthCheckFailed EventType = "healthcheck.failed"
+)
+
 // EventTypes lists every EventType, grouped as above.
 var EventTypes = []EventType{
 	EventRunStarted, EventRunResumed, EventRunPaused, EventRunPromoted,
@@ -234,6 +252,8 @@ var EventTypes = []EventType{
 	EventStagingLost,
 
 	EventPreflightPassed, EventPreflightWaived, EventDecommissionChecked,
+	EventMaintenanceOn, EventMaintenanceOff, EventHealthCheckUpdated,
+	EventHealthCheckFailed,
 }
 
 // Known reports whether t is one of EventTypes.

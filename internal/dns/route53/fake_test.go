@@ -194,3 +194,11 @@ func sdkWeighted(name, typ, id string, weight, ttl int64, value string) types.Re
 		ResourceRecords: []types.ResourceRecord{{Value: aws.String(value)}},
 	}
 }
+
+func (f *fakeAPI) GetHealthCheck(context.Context, *route53.GetHealthCheckInput, ...func(*route53.Options)) (*route53.GetHealthCheckOutput, error) {
+	return nil, fmt.Errorf("fake: GetHealthCheck not modelled")
+}
+
+func (f *fakeAPI) UpdateHealthCheck(context.Context, *route53.UpdateHealthCheckInput, ...func(*route53.Options)) (*route53.UpdateHealthCheckOutput, error) {
+	return nil, fmt.Errorf("fake: UpdateHealthCheck not modelled")
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
+	"github.com/aws/aws-sdk-go-v2/service/route53/types"
 
 	"github.com/cutover/cutover/internal/awsconfig/mototest"
 	"github.com/cutover/cutover/internal/dns"
@@ -133,5 +134,36 @@ func TestWireAgainstMoto(t *testing.T) {
 		t.Log("moto now refuses a stale DELETE as Route 53 does; update the note above")
 	default:
 		t.Errorf("stale DELETE: err = %v; a refusal must be a conflict", err)
+	}
+}
+
+// SetHealthCheckInverted against moto_server: the flag round-trips through
+// GetHealthCheck/UpdateHealthCheck on the real wire format, and setting it
+// again is a no-op.
+func TestSetHealthCheckInvertedAgainstMoto(t *testing.T) {
+	endpoint := mototest.Start(t)
+	cfg := awstest.Config(endpoint)
+	ctx := context.Background()
+	client := route53.NewFromConfig(cfg)
+	out, err := client.CreateHealthCheck(ctx, &route53.CreateHealthCheckInput{
+		CallerReference:   aws.String("invert-test"),
+		HealthCheckConfig: &types.HealthCheckConfig{Type: types.HealthCheckTypeHttp, FullyQualifiedDomainName: aws.String("api.example.com"), Port: aws.Int32(80), ResourcePath: aws.String("/")},
+	})
+	if err != nil {
+		t.Fatalf("creating health check: %v", err)
+	}
+	id := aws.ToString(out.HealthCheck.Id)
+	p := New(cfg, Options{Limiter: NewLimiter(1000, 1000, nil), Sleep: func(context.Context, time.Duration) error { return nil }})
+	for _, want := range []bool{true, true, false} {
+		if err := p.SetHealthCheckInverted(ctx, id, want); err != nil {
+			t.Fatalf("SetHealthCheckInverted(%v): %v", want, err)
+		}
+		got, err := client.GetHealthCheck(ctx, &route53.GetHealthCheckInput{HealthCheckId: aws.String(id)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if inv := aws.ToBool(got.HealthCheck.HealthCheckConfig.Inverted); inv != want {
+			t.Fatalf("inverted = %v after setting %v", inv, want)
+		}
 	}
 }

@@ -178,3 +178,46 @@ func TestRealRoute53Failover(t *testing.T) {
 		t.Fatalf("recovered primary: answered %s", got)
 	}
 }
+
+// Maintenance in failover mode is switched on by making the PRIMARY's
+// health check fail; inverting the check (UpdateHealthCheck Inverted) does
+// that without touching the backend, and un-inverting brings the primary
+// back, as Route 53 acts on the inverted status.
+func TestFailoverFollowsAnInvertedHealthCheck(t *testing.T) {
+	svc, clock, zid := realLab(t)
+	hs := httptest.NewServer(svc)
+	defer hs.Close()
+	client := r53sdk.NewFromConfig(awstest.Config(hs.URL))
+	ctx := context.Background()
+	out, err := client.CreateHealthCheck(ctx, &r53sdk.CreateHealthCheckInput{
+		CallerReference:   aws.String("live"),
+		HealthCheckConfig: &r53types.HealthCheckConfig{Type: r53types.HealthCheckTypeHttp, FullyQualifiedDomainName: aws.String("origin.example.com"), Port: aws.Int32(80)},
+	})
+	if err != nil {
+		t.Fatalf("CreateHealthCheck: %v", err)
+	}
+	hc := aws.ToString(out.HealthCheck.Id)
+	s := New(Options{Zones: svc, Rand: rand.New(rand.NewSource(1))})
+	live := rset("www.example.com", "A", 60, "192.0.2.1")
+	live.SetIdentifier, live.Failover, live.HealthCheckID = "cutover-live", route53.FailoverPrimary, hc
+	page := rset("www.example.com", "A", 60, "192.0.2.9")
+	page.SetIdentifier, page.Failover = "cutover-maintenance", route53.FailoverSecondary
+	apply(t, svc, zid, upsert(live), upsert(page))
+	clock.Advance(propagation)
+	version := out.HealthCheck.HealthCheckVersion
+	for _, st := range []struct {
+		inverted bool
+		want     string
+	}{{false, "192.0.2.1"}, {true, "192.0.2.9"}, {false, "192.0.2.1"}} {
+		upd, err := client.UpdateHealthCheck(ctx, &r53sdk.UpdateHealthCheckInput{HealthCheckId: aws.String(hc), HealthCheckVersion: version, Inverted: aws.Bool(st.inverted)})
+		if err != nil {
+			t.Fatalf("UpdateHealthCheck inverted=%v: %v", st.inverted, err)
+		}
+		version = upd.HealthCheck.HealthCheckVersion
+		for range 10 {
+			if got := firstA(t, ask(t, s, "www.example.com.", dns.TypeA)); got != st.want {
+				t.Fatalf("inverted=%v: answered %s, want %s", st.inverted, got, st.want)
+			}
+		}
+	}
+}

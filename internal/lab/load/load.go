@@ -135,6 +135,9 @@ const (
 	ClassConn     Class = "conn_error"
 	ClassDNS      Class = "dns_error"
 	ClassRejected Class = "rejected" // resolved to a non-loopback address
+	// ClassMaintenance is a planned 503 from a maintenance page (it sends
+	// X-Lab-Maintenance): an answer, not a failure.
+	ClassMaintenance Class = "maintenance"
 )
 
 // Result is one request's outcome.
@@ -370,6 +373,11 @@ func (c *client) once(ctx context.Context) Result {
 		}
 	}
 	switch {
+	case resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("X-Lab-Maintenance") != "":
+		res.Class = ClassMaintenance
+		if res.Origin == "" {
+			res.Origin = "maintenance"
+		}
 	case resp.StatusCode >= 500:
 		res.Class = Class5xx
 	case resp.StatusCode >= 400:

@@ -288,3 +288,30 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// A maintenance page's 503 is an answer: counted by origin, not as a
+// failure; the same status from a faulty origin is one.
+func TestMaintenancePageIsAnAnswer(t *testing.T) {
+	page, err := origin.StartPage("maintenance", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { page.Close() })
+	d := startDNS(t, netip.MustParseAddr("127.0.0.1"))
+	rep, err := Run(context.Background(), Config{Host: "www.example.com", DNSServer: d.addr, Port: page.Port(), Clients: 2, Rate: 200, MaxRequests: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := rep.Summary
+	if s.ByClass[ClassMaintenance] != 20 || s.ByOrigin["maintenance"] != 20 || s.ByStatus[503] != 20 || len(s.Errors) != 0 {
+		t.Fatalf("page run: %+v", s)
+	}
+	for _, sec := range rep.Series {
+		if sec.Failures != 0 {
+			t.Fatalf("second %d counts %d failures", sec.Second, sec.Failures)
+		}
+	}
+	if ClassMaintenance.Failed() || !Class5xx.Failed() {
+		t.Fatal("maintenance must not count as failed, 5xx must")
+	}
+}

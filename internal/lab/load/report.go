@@ -41,8 +41,9 @@ type Report struct {
 	Overstay float64       `json:"overstay_fraction"`
 }
 
-// Failed reports whether the class is a failure (anything but ok).
-func (c Class) Failed() bool { return c != ClassOK }
+// Failed reports whether the class is a failure: anything but ok and a
+// maintenance page, which is the answer a planned outage gives.
+func (c Class) Failed() bool { return c != ClassOK && c != ClassMaintenance }
 
 // latency histogram: log-spaced buckets from 50 µs to ~60 s keep the
 // percentiles within a few percent without storing every sample.

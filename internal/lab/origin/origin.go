@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,6 +25,13 @@ const MarkerPath = "/ruok"
 
 // Marker returns the body an origin named name serves at MarkerPath.
 func Marker(name string) string { return "ok-" + name }
+
+// HeaderMaintenance marks a response as a maintenance page: a planned 503,
+// an answer rather than a failure (load clients classify it so).
+const HeaderMaintenance = "X-Lab-Maintenance"
+
+// PageRetryAfter is the Retry-After, in seconds, a maintenance page sends.
+const PageRetryAfter = 300
 
 // Fault is the misbehaviour an origin is told to show.
 type Fault struct {
@@ -74,11 +82,23 @@ type Origin struct {
 
 	requests, injected, refused atomic.Int64
 	closed                      chan struct{}
+	// page makes the origin a maintenance page: every path answers 503
+	// with an HTML page carrying the marker.
+	page bool
 }
 
 // Start listens on addr (host:port; port 0 picks one) and serves until
 // Close.
-func Start(name, addr string) (*Origin, error) {
+func Start(name, addr string) (*Origin, error) { return startOrigin(name, addr, false) }
+
+// StartPage starts a maintenance page origin: every path, the marker path
+// included, answers 503 Service Unavailable with Retry-After and an HTML
+// page that carries the marker, the way a maintenance page behind
+// CloudFront answers (seed 002: an S3 page whose status CloudFront turns
+// into 503). Faults apply as to any origin.
+func StartPage(name, addr string) (*Origin, error) { return startOrigin(name, addr, true) }
+
+func startOrigin(name, addr string, page bool) (*Origin, error) {
 	if name == "" {
 		return nil, errors.New("starting origin: empty name")
 	}
@@ -91,7 +111,7 @@ func Start(name, addr string) (*Origin, error) {
 		ln.Close()
 		return nil, fmt.Errorf("starting origin %s: %w", name, err)
 	}
-	o := &Origin{name: name, ln: ln, conns: map[net.Conn]struct{}{}, closed: make(chan struct{})}
+	o := &Origin{name: name, ln: ln, conns: map[net.Conn]struct{}{}, closed: make(chan struct{}), page: page}
 	o.srv = &http.Server{
 		Handler:           o,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -104,6 +124,9 @@ func Start(name, addr string) (*Origin, error) {
 
 // Name returns the origin's name.
 func (o *Origin) Name() string { return o.name }
+
+// Page reports whether the origin is a maintenance page.
+func (o *Origin) Page() bool { return o.page }
 
 // Addr returns the listening address as host:port.
 func (o *Origin) Addr() string { return o.ln.Addr().String() }
@@ -193,6 +216,25 @@ func (o *Origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "origin %s: injected %d\n", o.name, status)
 		return
 	}
+	if o.page && strings.HasPrefix(r.UserAgent(), "ELB-HealthChecker/") {
+		// The page server is up: its load balancer's health check must
+		// pass, or the load balancer would answer 503 itself with no
+		// page (on AWS: a health check path or a matcher that accepts
+		// the page's server).
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("maintenance page up\n"))
+		return
+	}
+	if o.page {
+		body := PageBody(o.name)
+		w.Header().Set(HeaderMaintenance, "on")
+		w.Header().Set("Retry-After", strconv.Itoa(PageRetryAfter))
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(body))
+		return
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if r.URL.Path == MarkerPath {
 		body := Marker(o.name)
@@ -201,6 +243,14 @@ func (o *Origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fmt.Fprintf(w, "origin %s: %s %s (host %s)\n", o.name, r.Method, r.URL.Path, r.Host)
+}
+
+// PageBody is the maintenance page an origin named name serves: HTML with
+// the origin's marker, so a verifier looking for the marker in the body
+// recognises the page.
+func PageBody(name string) string {
+	return "<!doctype html>\n<html><head><title>Down for maintenance</title></head>\n" +
+		"<body><h1>Down for maintenance</h1><p>We will be back shortly.</p><!-- " + Marker(name) + " --></body></html>\n"
 }
 
 // reset closes c with an RST instead of a FIN, so the peer sees

@@ -220,3 +220,51 @@ func FuzzDecodeFault(f *testing.F) {
 		}
 	})
 }
+
+func TestPageAnswers503WithThePageOnEveryPath(t *testing.T) {
+	o, err := StartPage("maintenance", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { o.Close() })
+	for _, path := range []string{"/", MarkerPath, "/api/orders?id=7"} {
+		resp, body, err := get(t, http.DefaultClient, "http://"+o.Addr()+path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusServiceUnavailable {
+			t.Errorf("%s: status %d, want 503", path, resp.StatusCode)
+		}
+		if resp.Header.Get(HeaderMaintenance) != "on" || resp.Header.Get("Retry-After") != "300" || resp.Header.Get(HeaderOrigin) != "maintenance" {
+			t.Errorf("%s: headers %v", path, resp.Header)
+		}
+		if !strings.Contains(body, Marker("maintenance")) || !strings.Contains(body, "Down for maintenance") || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			t.Errorf("%s: body %q", path, body)
+		}
+	}
+	if got := o.Stats().Requests; got != 3 {
+		t.Errorf("requests = %d, want 3", got)
+	}
+	plain := start(t, "api")
+	if resp, _, _ := get(t, http.DefaultClient, "http://"+plain.Addr()+"/"); resp.StatusCode != 200 || resp.Header.Get(HeaderMaintenance) != "" {
+		t.Errorf("a plain origin answers %d with %v", resp.StatusCode, resp.Header)
+	}
+}
+
+func TestPagePassesLoadBalancerHealthChecks(t *testing.T) {
+	o, err := StartPage("maintenance", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { o.Close() })
+	req, _ := http.NewRequest("GET", "http://"+o.Addr()+"/", nil)
+	req.Header.Set("User-Agent", "ELB-HealthChecker/2.0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("health check got %d, want 200", resp.StatusCode)
+	}
+}

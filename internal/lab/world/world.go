@@ -24,6 +24,8 @@ import (
 type OriginSpec struct {
 	Name string
 	Addr string
+	// Page makes it a maintenance page origin (origin.StartPage).
+	Page bool
 }
 
 // Options configure the world. Zero values give a world for interactive
@@ -83,8 +85,8 @@ func Start(ctx context.Context, o Options) (_ *World, err error) {
 		}
 	}()
 	for _, os := range o.Origins {
-		if _, err := w.Origins.Start(os.Name, os.Addr); err != nil {
-			return nil, fmt.Errorf("starting origin %s: %w", os.Name, err)
+		if err := w.startOrigin(os); err != nil {
+			return nil, err
 		}
 	}
 	w.Lab = lab.New(o.Lab)
@@ -148,6 +150,24 @@ func Start(ctx context.Context, o Options) (_ *World, err error) {
 	}
 	w.DNS = w.dns.Addr()
 	return w, nil
+}
+
+func (w *World) startOrigin(os OriginSpec) error {
+	if !os.Page {
+		if _, err := w.Origins.Start(os.Name, os.Addr); err != nil {
+			return fmt.Errorf("starting origin %s: %w", os.Name, err)
+		}
+		return nil
+	}
+	o, err := origin.StartPage(os.Name, os.Addr)
+	if err != nil {
+		return err
+	}
+	if err := w.Origins.Add(o); err != nil {
+		o.Close()
+		return err
+	}
+	return nil
 }
 
 // Close stops every server of the world.
