@@ -105,6 +105,23 @@ var handlers = map[string]handler{
 	"GetHealthCheckStatus":     (*Service).handleGetHealthCheckStatus,
 }
 
+// resourceARN is the ARN an operation is authorized on (Service
+// Authorization Reference, Route 53): the hosted zone, change or health
+// check its path names; "" for the listing and creating operations, which
+// take "*".
+func resourceARN(op, id string) string {
+	if id == "" {
+		return ""
+	}
+	switch op {
+	case "GetChange":
+		return "arn:aws:route53:::change/" + id
+	case "GetHealthCheck", "UpdateHealthCheck", "DeleteHealthCheck", "GetHealthCheckStatus":
+		return "arn:aws:route53:::healthcheck/" + id
+	}
+	return "arn:aws:route53:::hostedzone/" + id
+}
+
 // zoneOps are the operations whose path id is a hosted zone (for faults).
 var zoneOps = map[string]bool{"GetHostedZone": true, "DeleteHostedZone": true, "ChangeResourceRecordSets": true, "ListResourceRecordSets": true}
 
@@ -130,6 +147,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		awsapi.WriteXMLError(w, Namespace, awsapi.Errorf(http.StatusNotFound, "UnknownOperationException", "No Route 53 operation matches %s %s", r.Method, r.URL.Path))
 		return
 	}
+	awsapi.NoteCall(r.Context(), op, resourceARN(op, id))
 	who, aerr := s.identify(r)
 	if aerr != nil {
 		awsapi.WriteXMLError(w, Namespace, aerr)
