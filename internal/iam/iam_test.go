@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -54,6 +55,17 @@ func TestAllowsActionCaseInsensitiveResourceExact(t *testing.T) {
 		if got := d.Allows(c.action, c.resource); got != c.want {
 			t.Errorf("Allows(%s, %s) = %v, want %v", c.action, c.resource, got, c.want)
 		}
+	}
+}
+
+func TestDocumentDropsResourcesAWildcardCovers(t *testing.T) {
+	g := Grants{}
+	g.Add("arn:aws:cloudfront::1:distribution/E1", "cloudfront:GetDistribution")
+	g.Add("arn:aws:cloudfront::1:distribution/*", "cloudfront:GetDistribution")
+	g.Add("arn:aws:cloudfront::2:distribution/E2", "cloudfront:GetDistribution")
+	d := g.Document()
+	if len(d.Statement) != 1 || strings.Join(d.Statement[0].Resource, " ") != "arn:aws:cloudfront::1:distribution/* arn:aws:cloudfront::2:distribution/E2" {
+		t.Fatalf("statements %+v", d.Statement)
 	}
 }
 

@@ -57,7 +57,9 @@ func (g Grants) Document() Document {
 	for _, a := range g.Actions() {
 		var rs []string
 		for r := range g[a] {
-			rs = append(rs, r)
+			if !covered(g[a], r) {
+				rs = append(rs, r)
+			}
 		}
 		sort.Strings(rs)
 		service, _, _ := strings.Cut(a, ":")
@@ -86,6 +88,17 @@ func (g Grants) Document() Document {
 		d.Statement = append(d.Statement, Statement{Sid: sid, Effect: "Allow", Action: groups[k], Resource: resources[k]})
 	}
 	return d
+}
+
+// covered reports whether another resource of the set matches r, which
+// then adds nothing (a distribution next to distribution/*).
+func covered(set map[string]bool, r string) bool {
+	for other := range set {
+		if other != r && Match(other, r) {
+			return true
+		}
+	}
+	return false
 }
 
 // sidWord makes a statement id of a service prefix: alphanumeric only.
