@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -325,4 +326,87 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+var updateGolden = flag.Bool("update", false, "rewrite testdata/iam-policy/*.golden from the current output")
+
+// TestIAMPolicyGolden renders the policy of every example plan, as text and
+// as JSON, and compares each with its golden file.
+func TestIAMPolicyGolden(t *testing.T) {
+	examples, err := filepath.Glob("../../examples/*.yaml")
+	if err != nil || len(examples) == 0 {
+		t.Fatalf("examples: %v %v", examples, err)
+	}
+	for _, ex := range examples {
+		name := strings.TrimSuffix(filepath.Base(ex), ".yaml")
+		for _, format := range []string{"text", "json"} {
+			t.Run(name+"/"+format, func(t *testing.T) {
+				args := []string{"iam-policy", "-f", ex, "-o", format}
+				if name == "alias-move" {
+					args = append(args, "--account", "111111111111")
+				}
+				out, err := runCLI(t, "", args...)
+				if err != nil {
+					t.Fatalf("iam-policy: %v\n%s", err, out)
+				}
+				golden := filepath.Join("testdata", "iam-policy", name+"."+format+".golden")
+				if *updateGolden {
+					if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				want, err := os.ReadFile(golden)
+				if err != nil {
+					t.Fatalf("%v (run go test ./cmd/cutover -run IAMPolicyGolden -update)", err)
+				}
+				if out != string(want) {
+					t.Fatalf("output differs from %s:\n%s", golden, out)
+				}
+			})
+		}
+	}
+}
+
+// TestIAMPolicyBadPlanExits2 prints nothing for an invalid plan and names
+// the problem's position.
+func TestIAMPolicyBadPlanExits2(t *testing.T) {
+	bad := writeFile(t, "apiVersion: cutover/v1\nkind: Cutover\nname: x\nhostname: a.example.com\nzone: {id: Z1}\nfrom: {endpoint: a.example.net}\nto: {endpoint: b.example.net}\nsteps:\n  - weight: 10\n    pasue: 5m\n")
+	out, err := runCLI(t, "", "iam-policy", "-f", bad, "-o", "json")
+	if exitCode(err) != exitUsage || !strings.Contains(err.Error(), "plan.yaml:10:5") {
+		t.Fatalf("bad plan: %v, want exit %d at plan.yaml:10:5", err, exitUsage)
+	}
+	if strings.Contains(out, "Statement") {
+		t.Fatalf("a bad plan printed a policy:\n%s", out)
+	}
+	for _, args := range [][]string{
+		{"iam-policy"},
+		{"iam-policy", "-f", bad, "--account", "12345"},
+		{"iam-policy", "-f", "../../examples/bridge.yaml", "--for", "arn:aws:iam::999999999999:role/nobody"},
+	} {
+		if _, err := runCLI(t, "", args...); exitCode(err) != exitUsage {
+			t.Errorf("%v: %v, want exit %d", args, err, exitUsage)
+		}
+	}
+}
+
+// TestIAMPolicyForOnePrincipal prints one role's document alone.
+func TestIAMPolicyForOnePrincipal(t *testing.T) {
+	out, err := runCLI(t, "", "iam-policy", "-f", "../../examples/bridge.yaml", "-o", "json", "--for", "arn:aws:iam::222222222222:role/dns-cutover")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d iam.Document
+	if err := json.Unmarshal([]byte(out), &d); err != nil || d.Version != iam.PolicyVersion {
+		t.Fatalf("not one document: %v\n%s", err, out)
+	}
+	for _, s := range d.Statement {
+		for _, a := range s.Action {
+			if !strings.HasPrefix(a, "route53:") {
+				t.Errorf("the zone role is granted %s", a)
+			}
+		}
+	}
 }
