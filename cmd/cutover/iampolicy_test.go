@@ -410,3 +410,31 @@ func TestIAMPolicyForOnePrincipal(t *testing.T) {
 		}
 	}
 }
+
+// TestLabCallsListsReadsAndRefusals reads a running lab's call log through
+// `cutover lab calls`, filtered by service and sequence.
+func TestLabCallsListsReadsAndRefusals(t *testing.T) {
+	l, seeded := seededLab(t, weightedSeed)
+	zone := seeded.Zones["example.com"]
+	planPath := writeFile(t, fmt.Sprintf("apiVersion: cutover/v1\nkind: Cutover\nname: api-move\nhostname: api.example.com\nzone: {id: %s}\nfrom: {alb: %s}\nto: {alb: %s}\n",
+		zone, seeded.LoadBalancers["api-old"].DNSName, seeded.LoadBalancers["api-new"].DNSName))
+	start := l.Env.Calls.Len()
+	if out, err := runCLI(t, "", "plan", "-f", planPath); err != nil {
+		t.Fatalf("plan: %v\n%s", err, out)
+	}
+	out, err := runCLI(t, "", "lab", "calls", "--service", "route53", "--since", fmt.Sprint(start), "-o", "json")
+	if err != nil {
+		t.Fatalf("lab calls: %v\n%s", err, out)
+	}
+	var calls []awsapi.Call
+	if err := json.Unmarshal([]byte(out), &calls); err != nil {
+		t.Fatalf("lab calls -o json: %v\n%s", err, out)
+	}
+	if len(calls) != 1 || calls[0].Operation != "ListResourceRecordSets" || calls[0].Resource != "arn:aws:route53:::hostedzone/"+zone || calls[0].Status != 200 {
+		t.Fatalf("route53 calls of plan: %+v", calls)
+	}
+	out, err = runCLI(t, "", "lab", "calls", "--since", fmt.Sprint(start))
+	if err != nil || !strings.Contains(out, "STATUS") || strings.Count(out, "DescribeLoadBalancers") != 2 {
+		t.Fatalf("lab calls text: %v\n%s", err, out)
+	}
+}

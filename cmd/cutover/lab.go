@@ -106,7 +106,7 @@ and origins take faults on demand (cutover lab fault).`,
 		},
 	}
 	f.register(cmd.Flags())
-	cmd.AddCommand(newLabHistoryCmd(), newLabFaultCmd())
+	cmd.AddCommand(newLabHistoryCmd(), newLabCallsCmd(), newLabFaultCmd())
 	return cmd
 }
 

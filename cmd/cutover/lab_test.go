@@ -327,6 +327,8 @@ func TestLabFaultAndHistoryFlags(t *testing.T) {
 		{"fault", "new", "--error-rate", "2"},
 		{"history", "--since", "-1"},
 		{"history", "-o", "yaml"},
+		{"calls", "--since", "-1"},
+		{"calls", "extra"},
 	} {
 		cmd := newLabCmd()
 		cmd.SetArgs(append(args, "--endpoint", "http://127.0.0.1:1"))
