@@ -79,9 +79,7 @@ type collector struct {
 func (c *collector) need(principal, operation, id, why string) {
 	perm, ok := Permissions.For(operation)
 	if !ok {
-		if c.err == nil {
-			c.err = fmt.Errorf("operation %s has no permission entry in any adapter's table", operation)
-		}
+		c.fail(fmt.Errorf("operation %s has no permission entry in any adapter's table", operation))
 		return
 	}
 	resource := iam.ARN(perm.Resource, c.account(principal), id)
@@ -281,6 +279,14 @@ func (c *collector) step(s runbook.Step, phase string) {
 		c.staging(s.Staging, phase)
 	case s.Wait != nil, s.Observe != nil, s.Hold != nil, s.Verify != nil, s.Drain != nil:
 		// Timers, HTTP and DNS; their gates are c.gates.
+	default:
+		c.fail(fmt.Errorf("step %s (%s): no permissions are known for this kind of step", s.ID, s.Kind()))
+	}
+}
+
+func (c *collector) fail(err error) {
+	if c.err == nil {
+		c.err = err
 	}
 }
 
@@ -319,6 +325,8 @@ func (c *collector) staging(st *runbook.Staging, phase string) {
 		for _, op := range []string{"GetDistributionConfig", "UpdateDistribution", "GetDistribution", "DeleteDistribution"} {
 			c.need(role, op, "*", what+" (disable and delete the staging distribution)")
 		}
+	default:
+		c.fail(fmt.Errorf("staging operation %q: no permissions are known for it", st.Op))
 	}
 }
 
