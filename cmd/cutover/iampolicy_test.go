@@ -137,7 +137,7 @@ func checkPolicies(t *testing.T, docs map[string]iam.Document, calls []awsapi.Ca
 			if svc, _, _ := strings.Cut(a, ":"); svc != c.Service {
 				t.Errorf("call %s:%s needs %s, of another service", c.Service, c.Operation, a)
 			}
-			if !doc.Allows(a, resource) {
+			if !doc.AllowsRequest(a, resource, c.Context) {
 				t.Errorf("the policy of %q does not allow %s on %s (call %s, seq %d)", principal, a, resource, c.Operation, c.Seq)
 			}
 			if used[principal] == nil {

@@ -35,7 +35,7 @@ func TestMatchIAMWildcards(t *testing.T) {
 }
 
 func TestAllowsActionCaseInsensitiveResourceExact(t *testing.T) {
-	g := Grants{}
+	g := NewGrants()
 	g.Add("arn:aws:route53:::hostedzone/Z1", "route53:ListResourceRecordSets", "route53:ChangeResourceRecordSets")
 	g.Add("arn:aws:route53:::change/*", "route53:GetChange")
 	g.Add("*", "cloudwatch:GetMetricData")
@@ -59,7 +59,7 @@ func TestAllowsActionCaseInsensitiveResourceExact(t *testing.T) {
 }
 
 func TestDocumentDropsResourcesAWildcardCovers(t *testing.T) {
-	g := Grants{}
+	g := NewGrants()
 	g.Add("arn:aws:cloudfront::1:distribution/E1", "cloudfront:GetDistribution")
 	g.Add("arn:aws:cloudfront::1:distribution/*", "cloudfront:GetDistribution")
 	g.Add("arn:aws:cloudfront::2:distribution/E2", "cloudfront:GetDistribution")
@@ -71,7 +71,7 @@ func TestDocumentDropsResourcesAWildcardCovers(t *testing.T) {
 
 func TestDocumentIsDeterministicAndGrouped(t *testing.T) {
 	build := func(order []int) []byte {
-		g := Grants{}
+		g := NewGrants()
 		adds := []func(){
 			func() { g.Add("arn:aws:route53:::hostedzone/Z1", "route53:ListResourceRecordSets") },
 			func() { g.Add("arn:aws:route53:::change/*", "route53:GetChange") },

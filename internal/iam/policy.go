@@ -1,6 +1,7 @@
 package iam
 
 import (
+	"encoding/json"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,29 +19,70 @@ type Document struct {
 // Statement is one Allow of actions on resources. cutover never writes
 // Deny: a least-privilege policy only lists what it needs.
 type Statement struct {
-	Sid      string   `json:"Sid,omitempty"`
-	Effect   string   `json:"Effect"`
-	Action   []string `json:"Action"`
-	Resource []string `json:"Resource"`
+	Sid       string    `json:"Sid,omitempty"`
+	Effect    string    `json:"Effect"`
+	Action    []string  `json:"Action"`
+	Resource  []string  `json:"Resource"`
+	Condition Condition `json:"Condition,omitempty"`
 }
 
-// Grants collects actions on resources and renders them as a Document.
-type Grants map[string]map[string]bool // action → resource ARNs
+// Condition is a statement's Condition block: operator → key → values.
+// Allows evaluates the operators cutover writes: StringEquals and
+// ForAllValues:StringEquals.
+type Condition map[string]map[string][]string
+
+// Grants collects actions on resources, with the conditions that narrow
+// an action, and renders them as a Document. The zero value is not ready:
+// use NewGrants.
+type Grants struct {
+	resources  map[string]map[string]bool // action → resource ARNs
+	conditions map[string]Condition       // action → its condition
+}
+
+// NewGrants returns empty grants.
+func NewGrants() *Grants {
+	return &Grants{resources: map[string]map[string]bool{}, conditions: map[string]Condition{}}
+}
 
 // Add grants each action on resource.
-func (g Grants) Add(resource string, actions ...string) {
+func (g *Grants) Add(resource string, actions ...string) {
 	for _, a := range actions {
-		if g[a] == nil {
-			g[a] = map[string]bool{}
+		if g.resources[a] == nil {
+			g.resources[a] = map[string]bool{}
 		}
-		g[a][resource] = true
+		g.resources[a][resource] = true
 	}
 }
 
+// Restrict adds to action's condition: the request's values of key must
+// all be among values (ForAllValues:StringEquals), merged with the values
+// restricted before.
+func (g *Grants) Restrict(action, key string, values ...string) {
+	const op = "ForAllValues:StringEquals"
+	c := g.conditions[action]
+	if c == nil {
+		c = Condition{}
+		g.conditions[action] = c
+	}
+	if c[op] == nil {
+		c[op] = map[string][]string{}
+	}
+	set := map[string]bool{}
+	for _, v := range append(c[op][key], values...) {
+		set[v] = true
+	}
+	merged := make([]string, 0, len(set))
+	for v := range set {
+		merged = append(merged, v)
+	}
+	sort.Strings(merged)
+	c[op][key] = merged
+}
+
 // Actions returns the granted actions, sorted.
-func (g Grants) Actions() []string {
-	out := make([]string, 0, len(g))
-	for a := range g {
+func (g *Grants) Actions() []string {
+	out := make([]string, 0, len(g.resources))
+	for a := range g.resources {
 		out = append(out, a)
 	}
 	sort.Strings(out)
@@ -50,20 +92,21 @@ func (g Grants) Actions() []string {
 // Document renders the grants: one statement per service and set of
 // resources, actions and resources sorted, so the same grants always give
 // the same bytes.
-func (g Grants) Document() Document {
-	type key struct{ service, resources string }
+func (g *Grants) Document() Document {
+	type key struct{ service, resources, condition string }
 	groups := map[key][]string{}
 	resources := map[key][]string{}
 	for _, a := range g.Actions() {
 		var rs []string
-		for r := range g[a] {
-			if !covered(g[a], r) {
+		for r := range g.resources[a] {
+			if !covered(g.resources[a], r) {
 				rs = append(rs, r)
 			}
 		}
 		sort.Strings(rs)
 		service, _, _ := strings.Cut(a, ":")
-		k := key{service, strings.Join(rs, " ")}
+		cond, _ := json.Marshal(g.conditions[a]) // sorted keys: a stable group key
+		k := key{service, strings.Join(rs, " "), string(cond)}
 		groups[k] = append(groups[k], a)
 		resources[k] = rs
 	}
@@ -75,7 +118,10 @@ func (g Grants) Document() Document {
 		if keys[i].service != keys[j].service {
 			return keys[i].service < keys[j].service
 		}
-		return keys[i].resources < keys[j].resources
+		if keys[i].resources != keys[j].resources {
+			return keys[i].resources < keys[j].resources
+		}
+		return keys[i].condition < keys[j].condition
 	})
 	d := Document{Version: PolicyVersion, Statement: []Statement{}}
 	perService := map[string]int{}
@@ -85,9 +131,44 @@ func (g Grants) Document() Document {
 		if n := perService[k.service]; n > 1 {
 			sid += strconv.Itoa(n)
 		}
-		d.Statement = append(d.Statement, Statement{Sid: sid, Effect: "Allow", Action: groups[k], Resource: resources[k]})
+		st := Statement{Sid: sid, Effect: "Allow", Action: groups[k], Resource: resources[k]}
+		if k.condition != "null" {
+			_ = json.Unmarshal([]byte(k.condition), &st.Condition)
+		}
+		d.Statement = append(d.Statement, st)
 	}
 	return d
+}
+
+// holds evaluates c against a request's context. ForAllValues:StringEquals
+// holds when every value of the key is listed (and, as in IAM, when the
+// request has no value for the key); StringEquals needs a value, and every
+// value listed. An operator cutover does not write never holds.
+func (c Condition) holds(context map[string][]string) bool {
+	for op, keys := range c {
+		for key, allowed := range keys {
+			ok := map[string]bool{}
+			for _, v := range allowed {
+				ok[v] = true
+			}
+			values := context[key]
+			switch op {
+			case "ForAllValues:StringEquals":
+			case "StringEquals":
+				if len(values) == 0 {
+					return false
+				}
+			default:
+				return false
+			}
+			for _, v := range values {
+				if !ok[v] {
+					return false
+				}
+			}
+		}
+	}
+	return true
 }
 
 // covered reports whether another resource of the set matches r, which
@@ -126,10 +207,17 @@ func sidWord(service string) string {
 // with IAM's matching: action names compare case-insensitively, ARNs
 // case-sensitively, and in both "*" matches any run of characters and "?"
 // any one. resource "*" is what an action without resource-level
-// permissions is evaluated on, so only a "*" grant allows it.
+// permissions is evaluated on, so only a "*" grant allows it. A statement
+// with a condition allows only requests whose context (condition key →
+// the request's values) satisfies it; Allows evaluates with an empty one.
 func (d Document) Allows(action, resource string) bool {
+	return d.AllowsRequest(action, resource, nil)
+}
+
+// AllowsRequest is Allows for a request with its condition key values.
+func (d Document) AllowsRequest(action, resource string, context map[string][]string) bool {
 	for _, s := range d.Statement {
-		if s.Effect != "Allow" {
+		if s.Effect != "Allow" || !s.Condition.holds(context) {
 			continue
 		}
 		actionOK := false

@@ -67,9 +67,12 @@ var Permissions = iam.Merge(route53.Permissions, cloudfront.Permissions, edge.Pe
 
 // collector gathers grants per principal.
 type collector struct {
-	p      *plan.Plan
+	// names are the records the run's changes touch, for the condition
+	// on ChangeResourceRecordSets.
+	names map[string]bool
+	p     *plan.Plan
 	o      Options
-	grants map[string]iam.Grants
+	grants map[string]*iam.Grants
 	why    map[string]map[[2]string]map[string]bool // principal → (action, resource) → reasons
 	err    error
 }
@@ -84,7 +87,7 @@ func (c *collector) need(principal, operation, id, why string) {
 	}
 	resource := iam.ARN(perm.Resource, c.account(principal), id)
 	if c.grants[principal] == nil {
-		c.grants[principal] = iam.Grants{}
+		c.grants[principal] = iam.NewGrants()
 		c.why[principal] = map[[2]string]map[string]bool{}
 	}
 	c.grants[principal].Add(resource, perm.Actions...)
@@ -117,9 +120,10 @@ func ForPlan(p *plan.Plan, o Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compiling %s against the world the plan describes: %w", p.Name, err)
 	}
-	c := &collector{p: p, o: o, grants: map[string]iam.Grants{}, why: map[string]map[[2]string]map[string]bool{}}
+	c := &collector{p: p, o: o, grants: map[string]*iam.Grants{}, why: map[string]map[[2]string]map[string]bool{}, names: map[string]bool{}}
 	c.observe()
 	c.runbook(rb)
+	c.restrictRecords()
 	c.gates()
 	c.diagnosis()
 	c.assumeRoles()
@@ -257,6 +261,13 @@ func (c *collector) step(s runbook.Step, phase string) {
 	switch {
 	case s.Change != nil:
 		c.need(zoneRole, "ChangeResourceRecordSets", zone, what)
+		for _, ch := range s.Change.Set.Changes {
+			for _, r := range []*dns.RecordSet{ch.Old, ch.New} {
+				if r != nil {
+					c.names[route53.NormalizedName(r.Name)] = true
+				}
+			}
+		}
 		c.need(zoneRole, "ListResourceRecordSets", zone, phase+": reconcile a change interrupted mid-call")
 	case s.InSync != nil:
 		c.need(zoneRole, "GetChange", "*", what)
@@ -328,6 +339,31 @@ func (c *collector) staging(st *runbook.Staging, phase string) {
 	default:
 		c.fail(fmt.Errorf("staging operation %q: no permissions are known for it", st.Op))
 	}
+}
+
+// restrictRecords narrows ChangeResourceRecordSets, which is granted on
+// the whole zone, to the record names the runbook changes and the actions
+// the provider sends: a leaked credential can then rewrite nothing else in
+// the zone. Types are not restricted: the world the runbook is compiled
+// against here guesses the record's type (an A alias or a CNAME), the real
+// one may differ.
+func (c *collector) restrictRecords() {
+	g := c.grants[c.p.Zone.RoleARN]
+	if g == nil || len(c.names) == 0 {
+		return
+	}
+	const action = "route53:ChangeResourceRecordSets"
+	g.Restrict(action, route53.ConditionRecordNames, keys(c.names)...)
+	g.Restrict(action, route53.ConditionRecordActions, route53.BatchActions...)
+}
+
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // gates are the metric reads of cloudwatch and drain gates, each with its

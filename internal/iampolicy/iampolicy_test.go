@@ -11,7 +11,7 @@ import (
 )
 
 func newCollector(p *plan.Plan) *collector {
-	return &collector{p: p, grants: map[string]iam.Grants{}, why: map[string]map[[2]string]map[string]bool{}}
+	return &collector{p: p, grants: map[string]*iam.Grants{}, why: map[string]map[[2]string]map[string]bool{}, names: map[string]bool{}}
 }
 
 func load(t *testing.T, body string) *plan.Plan {
@@ -138,7 +138,7 @@ strategy: flip
 }
 
 func iamActions(d iam.Document) []string {
-	g := iam.Grants{}
+	g := iam.NewGrants()
 	for _, s := range d.Statement {
 		g.Add("*", s.Action...)
 	}

@@ -142,7 +142,7 @@ func (l *Lab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sw := &awsapi.StatusWriter{ResponseWriter: w}
 	call := awsapi.Call{Service: iamPrefix(name)}
 	defer func() {
-		call.Operation, call.Resource = note.Get()
+		call.Operation, call.Resource, call.Context = note.Get()
 		call.Status = sw.Status
 		l.Env.Calls.Record(call)
 	}()

@@ -30,6 +30,10 @@ type Call struct {
 	// as the Service Authorization Reference names it; empty for actions
 	// without resource-level permissions (authorized on "*").
 	Resource string `json:"resource,omitempty"`
+	// Context holds the request's values of the condition keys a policy
+	// can test (route53:ChangeResourceRecordSetsNormalizedRecordNames, …),
+	// where the service reports them.
+	Context map[string][]string `json:"context,omitempty"`
 	// Status is the HTTP status of the answer.
 	Status int `json:"status"`
 }
@@ -91,13 +95,14 @@ type CallNote struct {
 	mu        sync.Mutex
 	operation string
 	resource  string
+	context   map[string][]string
 }
 
 // Get returns what the service noted.
-func (n *CallNote) Get() (operation, resource string) {
+func (n *CallNote) Get() (operation, resource string, context map[string][]string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.operation, n.resource
+	return n.operation, n.resource, n.context
 }
 
 type callNoteKey struct{}
@@ -121,6 +126,21 @@ func NoteCall(ctx context.Context, operation, resource string) {
 	}
 	n.mu.Lock()
 	n.operation, n.resource = operation, resource
+	n.mu.Unlock()
+}
+
+// NoteCallContext records the values of a condition key for the request
+// of ctx (see NoteCall).
+func NoteCallContext(ctx context.Context, key string, values []string) {
+	n, ok := ctx.Value(callNoteKey{}).(*CallNote)
+	if !ok {
+		return
+	}
+	n.mu.Lock()
+	if n.context == nil {
+		n.context = map[string][]string{}
+	}
+	n.context[key] = values
 	n.mu.Unlock()
 }
 

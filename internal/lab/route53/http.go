@@ -1,6 +1,7 @@
 package route53
 
 import (
+	"context"
 	"encoding/xml"
 	"net/http"
 	"net/url"
@@ -122,6 +123,43 @@ func resourceARN(op, id string) string {
 	return "arn:aws:route53:::hostedzone/" + id
 }
 
+// The condition keys IAM evaluates a ChangeResourceRecordSets request
+// with (Route 53 Developer Guide, fine-grained access control).
+const (
+	KeyRecordNames   = "route53:ChangeResourceRecordSetsNormalizedRecordNames"
+	KeyRecordTypes   = "route53:ChangeResourceRecordSetsRecordTypes"
+	KeyRecordActions = "route53:ChangeResourceRecordSetsActions"
+)
+
+// noteBatchContext reports a change batch's condition key values to the
+// call log: names normalized as IAM compares them (lower case, no trailing
+// dot), types and actions upper case, each list sorted and without
+// repeats. A batch that does not decode reports nothing.
+func noteBatchContext(ctx context.Context, body []byte) {
+	_, changes, err := decodeChangeBatch(body)
+	if err != nil {
+		return
+	}
+	names, types, actions := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, ch := range changes {
+		names[strings.TrimSuffix(strings.ToLower(ch.Set.Name), ".")] = true
+		types[strings.ToUpper(ch.Set.Type)] = true
+		actions[strings.ToUpper(ch.Action)] = true
+	}
+	awsapi.NoteCallContext(ctx, KeyRecordNames, sortedKeys(names))
+	awsapi.NoteCallContext(ctx, KeyRecordTypes, sortedKeys(types))
+	awsapi.NoteCallContext(ctx, KeyRecordActions, sortedKeys(actions))
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // zoneOps are the operations whose path id is a hosted zone (for faults).
 var zoneOps = map[string]bool{"GetHostedZone": true, "DeleteHostedZone": true, "ChangeResourceRecordSets": true, "ListResourceRecordSets": true}
 
@@ -157,6 +195,9 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		awsapi.WriteXMLError(w, Namespace, err)
 		return
+	}
+	if op == "ChangeResourceRecordSets" {
+		noteBatchContext(r.Context(), body)
 	}
 	c := &call{op: op, id: id, query: r.URL.Query(), body: body, who: who}
 
