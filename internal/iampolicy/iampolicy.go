@@ -69,8 +69,8 @@ var Permissions = iam.Merge(route53.Permissions, cloudfront.Permissions, edge.Pe
 type collector struct {
 	// names are the records the run's changes touch, for the condition
 	// on ChangeResourceRecordSets.
-	names map[string]bool
-	p     *plan.Plan
+	names  map[string]bool
+	p      *plan.Plan
 	o      Options
 	grants map[string]*iam.Grants
 	why    map[string]map[[2]string]map[string]bool // principal → (action, resource) → reasons
