@@ -79,6 +79,12 @@ func TestCallLogRecordsReadsWritesAndRefusals(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("call log:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	// A change batch carries the values IAM's Route 53 condition keys
+	// are evaluated on, refused or not.
+	batch := l.Env.Calls.List(awsapi.CallFilter{SinceSeq: start})[1]
+	if got := fmt.Sprint(batch.Context); got != "map[route53:ChangeResourceRecordSetsActions:[DELETE] route53:ChangeResourceRecordSetsNormalizedRecordNames:[www.example.com] route53:ChangeResourceRecordSetsRecordTypes:[CNAME]]" {
+		t.Fatalf("condition context of the batch: %s", got)
+	}
 	calls := l.Env.Calls.List(awsapi.CallFilter{SinceSeq: start, Account: awsapi.OtherAccountID})
 	if len(calls) != 1 || !strings.Contains(calls[0].Caller, "assumed-role/dns/cutover") {
 		t.Fatalf("the role's call is not logged as the assumed role: %+v", calls)
