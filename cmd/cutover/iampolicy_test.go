@@ -438,3 +438,79 @@ func TestLabCallsListsReadsAndRefusals(t *testing.T) {
 		t.Fatalf("lab calls text: %v\n%s", err, out)
 	}
 }
+
+const stagingSeed = `
+certificates:
+  - {name: cdn, domains: [cdn.example.com]}
+distributions:
+  - {name: primary, aliases: [cdn.example.com], certificate: cdn, origin: {domain: 127.0.0.1, http_port: 8081}}
+zones:
+  - name: example.com
+records:
+  - {zone: example.com, name: cdn.example.com, type: CNAME, ttl: 1, alias: {distribution: primary}}
+`
+
+// TestIAMPolicyAllowsEveryCallOfStagingRuns runs continuous deployment
+// twice on one distribution: once aborted by a breaching gate (copy,
+// policy, traffic, abort) and once promoted; every call the lab saw must
+// be allowed, although the staging distribution and the policy get ids
+// only at run time.
+func TestIAMPolicyAllowsEveryCallOfStagingRuns(t *testing.T) {
+	l, seeded := seededLab(t, stagingSeed)
+	zone, primary := seeded.Zones["example.com"], seeded.Distributions["primary"].ID
+	body := func(name, gate string) string {
+		return fmt.Sprintf(`apiVersion: cutover/v1
+kind: Cutover
+name: %s
+hostname: cdn.example.com
+zone: {id: %s}
+from: {cloudfront: %s}
+strategy: staging
+staging:
+  steps:
+    - {weight: 0.05, pause: 300ms}
+hold: 0s
+%s`, name, zone, primary, gate)
+	}
+	breach := `gates:
+  - name: staging-5xx
+    interval: 100ms
+    on_failure: rollback
+    cloudwatch:
+      metric: {namespace: AWS/CloudFront, name: 5xxErrorRate, dimensions: {DistributionId: ` + primary + `, Region: Global}, stat: Average}
+      threshold: 1
+      missing: breach
+`
+	start := l.Env.Calls.Len()
+	state := filepath.Join(t.TempDir(), "state.db")
+	// Each run pauses after the copy, for the new configuration; resume
+	// goes on.
+	run := func(name, gate string, want int) string {
+		path := writeFile(t, body(name, gate))
+		if out, err := runCLI(t, "", "apply", "-f", path, "--state", state, "--poll", "20ms", "--auto-approve"); exitCode(err) != exitPaused {
+			t.Fatalf("apply %s: %v, want exit %d after the copy\n%s", name, err, exitPaused, out)
+		}
+		if out, err := runCLI(t, "", "resume", name, "--state", state); exitCode(err) != want {
+			t.Fatalf("resume %s: %v, want exit %d\n%s", name, err, want, out)
+		}
+		return path
+	}
+	aborted := run("cdn-staging-abort", breach, exitFailure)
+	run("cdn-staging-promote", "", 0)
+	calls := l.Env.Calls.List(awsapi.CallFilter{SinceSeq: start})
+	seen := map[string]bool{}
+	for _, c := range calls {
+		seen[c.Operation] = true
+	}
+	for _, op := range []string{"CopyDistribution", "CreateContinuousDeploymentPolicy", "UpdateDistributionWithStagingConfig", "DeleteDistribution", "DeleteContinuousDeploymentPolicy"} {
+		if !seen[op] {
+			t.Errorf("the runs never called %s", op)
+		}
+	}
+	// Both plans have the same permissions but the gate's: check the
+	// calls against the breaching plan's policy, which has them all.
+	checkPolicies(t, policiesFor(t, aborted), calls, map[string]string{
+		"cloudfront:ListConflictingAliases": "asked by plan only when no distribution holds the hostname, and by verify's diagnosis",
+		"cloudfront:ListDistributions":      "verify's diagnosis, not run here",
+	})
+}
