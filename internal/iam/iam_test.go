@@ -88,9 +88,9 @@ func TestDocumentIsDeterministicAndGrouped(t *testing.T) {
 	if string(a) != string(b) {
 		t.Fatalf("order changes the document:\n%s\n%s", a, b)
 	}
-	want := `{"Version":"2012-10-17","Statement":[{"Sid":"Cloudwatch","Effect":"Allow","Action":["cloudwatch:GetMetricData"],"Resource":["*"]},` +
-		`{"Sid":"Route53","Effect":"Allow","Action":["route53:GetChange"],"Resource":["arn:aws:route53:::change/*"]},` +
-		`{"Sid":"Route532","Effect":"Allow","Action":["route53:ChangeResourceRecordSets","route53:ListResourceRecordSets"],"Resource":["arn:aws:route53:::hostedzone/Z1"]}]}`
+	want := `{"Version":"2012-10-17","Statement":[{"Sid":"CloudwatchAll","Effect":"Allow","Action":["cloudwatch:GetMetricData"],"Resource":["*"]},` +
+		`{"Sid":"Route53Change","Effect":"Allow","Action":["route53:GetChange"],"Resource":["arn:aws:route53:::change/*"]},` +
+		`{"Sid":"Route53Hostedzone","Effect":"Allow","Action":["route53:ChangeResourceRecordSets","route53:ListResourceRecordSets"],"Resource":["arn:aws:route53:::hostedzone/Z1"]}]}`
 	if string(a) != want {
 		t.Fatalf("document:\n%s\nwant:\n%s", a, want)
 	}

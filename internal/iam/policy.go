@@ -124,11 +124,16 @@ func (g *Grants) Document() Document {
 		return keys[i].condition < keys[j].condition
 	})
 	d := Document{Version: PolicyVersion, Statement: []Statement{}}
-	perService := map[string]int{}
+	seen := map[string]int{}
 	for _, k := range keys {
-		perService[k.service]++
-		sid := sidWord(k.service)
-		if n := perService[k.service]; n > 1 {
+		// Service and resource type, Scoped under a condition:
+		// Route53Hostedzone, Route53HostedzoneScoped, CloudfrontAll.
+		sid := sidWord(k.service) + sidWord(resourceType(resources[k][0]))
+		if k.condition != "null" {
+			sid += "Scoped"
+		}
+		seen[sid]++
+		if n := seen[sid]; n > 1 {
 			sid += strconv.Itoa(n)
 		}
 		st := Statement{Sid: sid, Effect: "Allow", Action: groups[k], Resource: resources[k]}
@@ -180,6 +185,17 @@ func covered(set map[string]bool, r string) bool {
 		}
 	}
 	return false
+}
+
+// resourceType is the type part of an ARN (hostedzone, distribution,
+// role), "all" for "*".
+func resourceType(arn string) string {
+	if arn == "*" {
+		return "all"
+	}
+	rest := arn[strings.LastIndexByte(arn, ':')+1:]
+	typ, _, _ := strings.Cut(rest, "/")
+	return typ
 }
 
 // sidWord makes a statement id of a service prefix: alphanumeric only.
