@@ -13,11 +13,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 
+	"github.com/cutover/cutover/internal/awsconfig/mototest"
 	"github.com/cutover/cutover/internal/connect"
 	"github.com/cutover/cutover/internal/iam"
 	"github.com/cutover/cutover/internal/iampolicy"
 	"github.com/cutover/cutover/internal/lab"
 	"github.com/cutover/cutover/internal/lab/awsapi"
+	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
 	"github.com/cutover/cutover/internal/lab/route53"
 	"github.com/cutover/cutover/internal/plan"
 	"github.com/cutover/cutover/internal/verify"
@@ -513,4 +515,43 @@ hold: 0s
 		"cloudfront:ListConflictingAliases": "asked by plan only when no distribution holds the hostname, and by verify's diagnosis",
 		"cloudfront:ListDistributions":      "verify's diagnosis, not run here",
 	})
+}
+
+// TestIAMPolicyDocumentsAcceptedByMoto hands every example plan's policy
+// documents to an IAM implementation cutover did not write (moto's, through
+// the aws CLI): each must be accepted as a managed policy, while a broken
+// document, the control, is refused.
+func TestIAMPolicyDocumentsAcceptedByMoto(t *testing.T) {
+	endpoint := mototest.Start(t)
+	create := func(name string, doc []byte) awstest.CLIResult {
+		path := filepath.Join(t.TempDir(), name+".json")
+		if err := os.WriteFile(path, doc, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return awstest.CLI(t, endpoint, "iam", "create-policy", "--policy-name", name, "--policy-document", "file://"+path)
+	}
+	examples, _ := filepath.Glob("../../examples/*.yaml")
+	n := 0
+	for _, ex := range examples {
+		for principal, doc := range policiesFor(t, ex) {
+			b, _ := json.Marshal(doc)
+			n++
+			name := fmt.Sprintf("%s-%d", strings.TrimSuffix(filepath.Base(ex), ".yaml"), n)
+			if r := create(name, b); r.ExitCode != 0 {
+				t.Errorf("moto refused the policy of %q for %s: %s\n%s", principal, ex, r.Stderr, b)
+			}
+		}
+	}
+	if n < len(examples) {
+		t.Fatalf("%d documents for %d examples", n, len(examples))
+	}
+	for i, broken := range []string{
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Permit","Action":["route53:GetChange"],"Resource":["*"]}]}`,
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["route53:GetChange"],"Resource":["*"],"Condition":{"ForAllValues:StringEqualz":{"k":["v"]}}}]}`,
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["route53"],"Resource":["*"]}]}`,
+	} {
+		if r := create(fmt.Sprintf("broken-%d", i), []byte(broken)); r.ExitCode == 0 || !strings.Contains(r.Stderr, "MalformedPolicyDocument") {
+			t.Errorf("moto accepted a broken policy (a control): %d %s\n%s", r.ExitCode, r.Stderr, broken)
+		}
+	}
 }
