@@ -1,6 +1,7 @@
 package iampolicy
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -147,9 +148,30 @@ func ForPlan(p *plan.Plan, o Options) (*Result, error) {
 			}
 			return pol.Uses[i].Resource < pol.Uses[j].Resource
 		})
+		if n := sizeNote(pol); n != "" {
+			res.Notes = append(res.Notes, n)
+		}
 		res.Policies = append(res.Policies, pol)
 	}
 	return res, nil
+}
+
+// MaxManagedPolicySize is IAM's quota on a customer managed policy: 6,144
+// characters, whitespace not counted (IAM and STS quotas). Inline role
+// policies may hold 10,240.
+const MaxManagedPolicySize = 6144
+
+// sizeNote warns when a document is too large to be a managed policy.
+func sizeNote(pol Policy) string {
+	b, err := json.Marshal(pol.Document)
+	if err != nil || len(b) <= MaxManagedPolicySize {
+		return ""
+	}
+	who := "the caller's policy"
+	if pol.Principal != "" {
+		who = "the policy of " + pol.Principal
+	}
+	return fmt.Sprintf("%s is %d characters, over IAM's %d for a managed policy: attach it inline (10240) or split it", who, len(b), MaxManagedPolicySize)
 }
 
 // principals are the caller first, then the roles, sorted.

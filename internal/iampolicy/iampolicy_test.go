@@ -144,3 +144,18 @@ func iamActions(d iam.Document) []string {
 	}
 	return g.Actions()
 }
+
+func TestSizeNoteOverTheManagedPolicyQuota(t *testing.T) {
+	g := iam.NewGrants()
+	for i := range 200 {
+		g.Add("arn:aws:cloudfront::111111111111:distribution/E"+strings.Repeat("X", 12)+string(rune('A'+i%26))+string(rune('A'+i/26)), "cloudfront:GetDistribution")
+	}
+	if n := sizeNote(Policy{Principal: "arn:aws:iam::1:role/r", Document: g.Document()}); !strings.Contains(n, "over IAM's 6144") || !strings.Contains(n, "arn:aws:iam::1:role/r") {
+		t.Fatalf("note %q", n)
+	}
+	small := iam.NewGrants()
+	small.Add("*", "cloudwatch:GetMetricData")
+	if n := sizeNote(Policy{Document: small.Document()}); n != "" {
+		t.Fatalf("a small policy has the note %q", n)
+	}
+}
