@@ -144,6 +144,9 @@ func writePolicyText(w io.Writer, res *iampolicy.Result, forPrincipal string) er
 			for _, n := range res.Notes {
 				fmt.Fprintf(w, "# note: %s\n", n)
 			}
+			for _, u := range res.Unverified {
+				fmt.Fprintf(w, "# unverified against the Service Authorization Reference: %s\n", u)
+			}
 		}
 		fmt.Fprintf(w, "# plan %s (strategy %s): policy for %s (account %s)\n", res.Plan, res.Strategy, who, account)
 		for _, u := range pol.Uses {

@@ -59,6 +59,10 @@ type Result struct {
 	Policies []Policy `json:"policies"`
 	// Notes say what the policy assumes.
 	Notes []string `json:"notes,omitempty"`
+	// Unverified lists, per operation the policies serve, what its
+	// permission entry has not checked against AWS's Service Authorization
+	// Reference ([U] facts), sorted.
+	Unverified []string `json:"unverified,omitempty"`
 }
 
 // Permissions is every operation cutover calls for a plan, from the
@@ -70,12 +74,13 @@ var Permissions = iam.Merge(route53.Permissions, cloudfront.Permissions, edge.Pe
 type collector struct {
 	// names are the records the run's changes touch, for the condition
 	// on ChangeResourceRecordSets.
-	names  map[string]bool
-	p      *plan.Plan
-	o      Options
-	grants map[string]*iam.Grants
-	why    map[string]map[[2]string]map[string]bool // principal → (action, resource) → reasons
-	err    error
+	names      map[string]bool
+	unverified map[string]bool
+	p          *plan.Plan
+	o          Options
+	grants     map[string]*iam.Grants
+	why        map[string]map[[2]string]map[string]bool // principal → (action, resource) → reasons
+	err        error
 }
 
 // need records that principal calls operation on the resource id (a zone
@@ -85,6 +90,9 @@ func (c *collector) need(principal, operation, id, why string) {
 	if !ok {
 		c.fail(fmt.Errorf("operation %s has no permission entry in any adapter's table", operation))
 		return
+	}
+	if perm.Unverified != "" {
+		c.unverified[operation+": "+perm.Unverified] = true
 	}
 	resource := iam.ARN(perm.Resource, c.account(principal), id)
 	if c.grants[principal] == nil {
@@ -121,7 +129,7 @@ func ForPlan(p *plan.Plan, o Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compiling %s against the world the plan describes: %w", p.Name, err)
 	}
-	c := &collector{p: p, o: o, grants: map[string]*iam.Grants{}, why: map[string]map[[2]string]map[string]bool{}, names: map[string]bool{}}
+	c := &collector{p: p, o: o, grants: map[string]*iam.Grants{}, why: map[string]map[[2]string]map[string]bool{}, names: map[string]bool{}, unverified: map[string]bool{}}
 	c.observe()
 	c.runbook(rb)
 	c.restrictRecords()
@@ -131,7 +139,7 @@ func ForPlan(p *plan.Plan, o Options) (*Result, error) {
 	if c.err != nil {
 		return nil, c.err
 	}
-	res := &Result{Plan: p.Name, Strategy: rb.Strategy, Notes: notes(p, o, rb)}
+	res := &Result{Plan: p.Name, Strategy: rb.Strategy, Notes: notes(p, o, rb), Unverified: keys(c.unverified)}
 	for _, principal := range c.principals() {
 		pol := Policy{Principal: principal, Account: c.account(principal), Document: c.grants[principal].Document()}
 		for k, reasons := range c.why[principal] {

@@ -11,7 +11,7 @@ import (
 )
 
 func newCollector(p *plan.Plan) *collector {
-	return &collector{p: p, grants: map[string]*iam.Grants{}, why: map[string]map[[2]string]map[string]bool{}, names: map[string]bool{}}
+	return &collector{p: p, grants: map[string]*iam.Grants{}, why: map[string]map[[2]string]map[string]bool{}, names: map[string]bool{}, unverified: map[string]bool{}}
 }
 
 func load(t *testing.T, body string) *plan.Plan {
