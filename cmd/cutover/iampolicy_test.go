@@ -148,15 +148,18 @@ func checkPolicies(t *testing.T, docs map[string]iam.Document, calls []awsapi.Ca
 			used[principal][a] = true
 		}
 	}
+	granted := 0
 	for principal, doc := range docs {
 		for _, s := range doc.Statement {
 			for _, a := range s.Action {
+				granted++
 				if !used[principal][a] && notTaken[a] == "" {
 					t.Errorf("the policy of %q grants %s, which the run never needed", principal, a)
 				}
 			}
 		}
 	}
+	t.Logf("%d calls checked against %d policies granting %d actions (%d listed as paths not taken)", len(calls), len(docs), granted, len(notTaken))
 	if t.Failed() {
 		for _, c := range calls {
 			t.Logf("call %d %s %s:%s %s %d", c.Seq, c.Caller, c.Service, c.Operation, c.Resource, c.Status)
