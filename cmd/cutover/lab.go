@@ -118,7 +118,7 @@ access_keys: entries add static keys of your own.`,
 	}
 	f.register(cmd.Flags())
 	cmd.Flags().Lookup("any-key").NoOptDefVal = awsapi.DefaultAccountID
-	cmd.AddCommand(newLabHistoryCmd(), newLabFaultCmd(), newLabResetCmd())
+	cmd.AddCommand(newLabHistoryCmd(), newLabCallsCmd(), newLabFaultCmd(), newLabResetCmd())
 	return cmd
 }
 

@@ -123,9 +123,10 @@ records:
 	if !strings.Contains(env["CUTOVER_LAB_ORIGINS"], "old="+oldAddr) || !strings.Contains(env["CUTOVER_LAB_ORIGINS"], "new=127.0.3.2:") {
 		t.Fatalf("origins in the env file: %q", env["CUTOVER_LAB_ORIGINS"])
 	}
-	if !strings.Contains(out.String(), "export CUTOVER_LAB_RESOLVER="+resolver) {
-		t.Fatalf("stdout lacks the environment:\n%s", out.String())
-	}
+	// The env file is written before the same lines reach stdout.
+	waitCond(t, 15*time.Second, "the environment on stdout", &out, func() bool {
+		return strings.Contains(out.String(), "export CUTOVER_LAB_RESOLVER="+resolver)
+	})
 
 	// Control plane: the aws CLI sees the seeded zone.
 	res := awstest.CLI(t, api, "route53", "list-hosted-zones")
@@ -333,6 +334,8 @@ func TestLabFaultAndHistoryFlags(t *testing.T) {
 		{"fault", "new", "--error-rate", "2"},
 		{"history", "--since", "-1"},
 		{"history", "-o", "yaml"},
+		{"calls", "--since", "-1"},
+		{"calls", "extra"},
 	} {
 		cmd := newLabCmd()
 		cmd.SetArgs(append(args, "--endpoint", "http://127.0.0.1:1"))

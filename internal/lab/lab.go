@@ -82,6 +82,7 @@ func New(o Options) *Lab {
 	}
 	l.admin = http.NewServeMux()
 	l.admin.HandleFunc("GET /_lab/history", l.serveHistory)
+	l.admin.HandleFunc("GET /_lab/calls", l.serveCalls)
 	l.admin.HandleFunc("GET /_lab/health", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "services": l.serviceNames()})
 	})
@@ -148,12 +149,37 @@ func (l *Lab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"the lab serves route53, cloudfront, monitoring (CloudWatch), acm, elasticloadbalancing and sts; this request names %q", name))
 		return
 	}
+	note := &awsapi.CallNote{}
+	sw := &awsapi.StatusWriter{ResponseWriter: w}
+	call := awsapi.Call{Service: iamPrefix(name)}
+	defer func() {
+		call.Operation, call.Resource, call.Context = note.Get()
+		call.Status = sw.Status
+		l.Env.Calls.Record(call)
+	}()
 	authed, aerr := l.Env.Keys.Authenticate(r)
 	if aerr != nil {
-		writeError(w, r, svc.protocol, aerr)
+		writeError(sw, r, svc.protocol, aerr)
 		return
 	}
-	svc.handler.ServeHTTP(w, authed)
+	id := awsapi.IdentityFrom(authed.Context())
+	call.Account, call.Caller = id.AccountID, id.ARN
+	svc.handler.ServeHTTP(sw, authed.WithContext(awsapi.WithCallNote(authed.Context(), note)))
+}
+
+// iamPrefix is the IAM service prefix of a service the lab serves, named
+// by its SigV4 signing name: only CloudWatch signs as another name.
+func iamPrefix(signingName string) string {
+	if signingName == "monitoring" {
+		return "cloudwatch"
+	}
+	return signingName
+}
+
+func (l *Lab) serveCalls(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	since, _ := strconv.ParseInt(q.Get("since"), 10, 64)
+	writeJSON(w, http.StatusOK, l.Env.Calls.List(awsapi.CallFilter{Service: q.Get("service"), Account: q.Get("account"), SinceSeq: since}))
 }
 
 func (l *Lab) serveHistory(w http.ResponseWriter, r *http.Request) {

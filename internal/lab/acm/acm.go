@@ -471,6 +471,9 @@ func (s *Service) handle(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	var named struct{ CertificateArn string }
+	_ = json.Unmarshal(body, &named) // the handlers report malformed bodies
+	awsapi.NoteCall(r.Context(), op, named.CertificateArn)
 	region := DefaultRegion
 	if sc, ok := awsapi.ParseScope(r); ok && sc.Region != "" {
 		region = sc.Region

@@ -39,6 +39,9 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) error {
 	}
 	seg := strings.Split(strings.TrimSuffix(rest, "/"), "/")
 	caller := awsapi.IdentityFrom(r.Context())
+	if op, resource := s.operation(r, caller.AccountID); op != "" {
+		awsapi.NoteCall(r.Context(), op, resource)
+	}
 	q := r.URL.Query()
 	switch {
 	case seg[0] == "distribution" && len(seg) == 1:

@@ -80,6 +80,9 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, req.proto, err)
 		return
 	}
+	// No CloudWatch action the lab serves is authorized on anything but
+	// "*" except the alarm writes, whose ARNs the log leaves out.
+	awsapi.NoteCall(r.Context(), req.op, "")
 	h, ok := operations[req.op]
 	if !ok {
 		code := "UnknownOperationException"

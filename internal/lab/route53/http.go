@@ -1,6 +1,7 @@
 package route53
 
 import (
+	"context"
 	"encoding/xml"
 	"net/http"
 	"net/url"
@@ -151,6 +152,70 @@ func tagsRoute(method string, seg []string) (op, id string, ok bool) {
 // tagOps are the operations on /tags paths.
 var tagOps = map[string]bool{"ChangeTagsForResource": true, "ListTagsForResource": true, "ListTagsForResources": true}
 
+// resourceARN is the ARN an operation is authorized on (Service
+// Authorization Reference, Route 53): the hosted zone, change or health
+// check its path names; "" for the listing and creating operations, which
+// take "*".
+func resourceARN(op, id string) string {
+	if id == "" {
+		return ""
+	}
+	if tagOps[op] {
+		// "hostedzone/ID" or "healthcheck/ID"; ListTagsForResources names
+		// only the type, its ids are in the body.
+		if strings.HasSuffix(id, "/") {
+			return ""
+		}
+		return "arn:aws:route53:::" + id
+	}
+	switch op {
+	case "GetChange":
+		return "arn:aws:route53:::change/" + id
+	case "GetReusableDelegationSet", "DeleteReusableDelegationSet":
+		return "arn:aws:route53:::delegationset/" + id
+	case "GetHealthCheck", "UpdateHealthCheck", "DeleteHealthCheck", "GetHealthCheckStatus":
+		return "arn:aws:route53:::healthcheck/" + id
+	}
+	return "arn:aws:route53:::hostedzone/" + id
+}
+
+// The condition keys IAM evaluates a ChangeResourceRecordSets request
+// with (Route 53 Developer Guide, fine-grained access control).
+const (
+	KeyRecordNames   = "route53:ChangeResourceRecordSetsNormalizedRecordNames"
+	KeyRecordTypes   = "route53:ChangeResourceRecordSetsRecordTypes"
+	KeyRecordActions = "route53:ChangeResourceRecordSetsActions"
+)
+
+// noteBatchContext reports a change batch's condition key values to the
+// call log: names normalized as IAM compares them (lower case, no trailing
+// dot), types and actions upper case, each list sorted and without
+// repeats. A batch that does not decode reports nothing.
+func noteBatchContext(ctx context.Context, body []byte) {
+	_, changes, err := decodeChangeBatch(body)
+	if err != nil {
+		return
+	}
+	names, types, actions := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, ch := range changes {
+		names[strings.TrimSuffix(strings.ToLower(ch.Set.Name), ".")] = true
+		types[strings.ToUpper(ch.Set.Type)] = true
+		actions[strings.ToUpper(ch.Action)] = true
+	}
+	awsapi.NoteCallContext(ctx, KeyRecordNames, sortedKeys(names))
+	awsapi.NoteCallContext(ctx, KeyRecordTypes, sortedKeys(types))
+	awsapi.NoteCallContext(ctx, KeyRecordActions, sortedKeys(actions))
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // zoneOps are the operations whose path id is a hosted zone (for faults).
 var zoneOps = map[string]bool{"GetHostedZone": true, "DeleteHostedZone": true, "ChangeResourceRecordSets": true, "ListResourceRecordSets": true, "UpdateHostedZoneComment": true, "GetDNSSEC": true}
 
@@ -176,6 +241,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		awsapi.WriteXMLError(w, Namespace, awsapi.Errorf(http.StatusNotFound, "UnknownOperationException", "No Route 53 operation matches %s %s", r.Method, r.URL.Path))
 		return
 	}
+	awsapi.NoteCall(r.Context(), op, resourceARN(op, id))
 	who, aerr := s.identify(r)
 	if aerr != nil {
 		awsapi.WriteXMLError(w, Namespace, aerr)
@@ -185,6 +251,9 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		awsapi.WriteXMLError(w, Namespace, err)
 		return
+	}
+	if op == "ChangeResourceRecordSets" {
+		noteBatchContext(r.Context(), body)
 	}
 	c := &call{op: op, id: id, query: r.URL.Query(), body: body, who: who}
 	if tagOps[op] {

@@ -127,6 +127,9 @@ func (s *Service) Roles() []Role {
 // ServeHTTP answers one query-protocol request.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	awsapi.ServeQuery(w, r, Namespace, apiVersion, func(action string, params url.Values) (any, error) {
+		// AssumeRole is authorized on the role; GetCallerIdentity needs no
+		// permission at all.
+		awsapi.NoteCall(r.Context(), action, params.Get("RoleArn"))
 		id := awsapi.IdentityFrom(r.Context())
 		switch action {
 		case "GetCallerIdentity":
