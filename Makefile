@@ -9,11 +9,11 @@
 GO        ?= go
 FUZZTIME  ?= 30s
 # Debian packages the test suite drives as real peers (unbound: the caching
-# resolver between the lab DNS and clients; chromium, nodejs and npm: the
-# dashboard's browser test, which installs playwright-core from its
-# package-lock.json). The aws CLI and moto_server
-# come preinstalled on the build machines; awscli is installed from Debian when absent.
-DEB_PKGS  := ca-certificates unbound chromium nodejs npm
+# resolver between the lab DNS and clients; chromium: the dashboard's browser
+# test, which installs playwright-core with npm from its package-lock.json).
+# The aws CLI, moto_server, Node.js and npm come preinstalled on the build
+# machines; awscli, nodejs and npm are installed from Debian when absent.
+DEB_PKGS  := ca-certificates unbound chromium
 
 .PHONY: test deps vet build fuzz
 

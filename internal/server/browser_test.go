@@ -13,7 +13,7 @@ import (
 )
 
 // browserDeps finds Debian's chromium and node, and installs
-// playwright-core from browsertest/package-lock.json when it is missing.
+// playwright-core from testdata/browser/package-lock.json when it is missing.
 func browserDeps(t *testing.T) (chromium, node string) {
 	t.Helper()
 	chromium, err := exec.LookPath("chromium")
@@ -24,7 +24,7 @@ func browserDeps(t *testing.T) (chromium, node string) {
 	if err != nil {
 		awstest.Required(t, "node (Debian package nodejs)")
 	}
-	if _, err := os.Stat("browsertest/node_modules/playwright-core/package.json"); err == nil {
+	if _, err := os.Stat("testdata/browser/node_modules/playwright-core/package.json"); err == nil {
 		return chromium, node
 	}
 	npm, err := exec.LookPath("npm")
@@ -32,7 +32,7 @@ func browserDeps(t *testing.T) (chromium, node string) {
 		awstest.Required(t, "npm (Debian package npm)")
 	}
 	cmd := exec.Command(npm, "ci", "--no-audit", "--no-fund")
-	cmd.Dir = "browsertest"
+	cmd.Dir = "testdata/browser"
 	if out, err := cmd.CombinedOutput(); err != nil {
 		awstest.Required(t, "playwright-core from the npm registry (npm ci: "+err.Error()+": "+string(out)+")")
 	}
@@ -55,7 +55,7 @@ func TestDashboardInChromium(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "dashboard.mjs")
-	cmd.Dir = "browsertest"
+	cmd.Dir = "testdata/browser"
 	cmd.Env = append(os.Environ(), "URL="+f.url, "TOKEN="+testToken, "RUN=api-move", "OUT="+out, "CHROMIUM="+chromium, "PROFILE="+t.TempDir())
 	res, err := cmd.CombinedOutput()
 	t.Logf("browser:\n%s", res)

@@ -1,7 +1,7 @@
 // Drives the cutover dashboard in Debian's chromium through playwright-core:
 // the page loads, shows the running lab migration, its chart moves, pause
 // is refused without the token and works with it, resume too. Screenshots
-// go to $OUT. Run by ../browser_test.go, which starts the lab and the
+// go to $OUT. Run by ../../browser_test.go, which starts the lab and the
 // server and passes URL, TOKEN, RUN, OUT, CHROMIUM and PROFILE.
 import { chromium } from "playwright-core";
 
@@ -13,7 +13,7 @@ const context = await chromium.launchPersistentContext(profile, {
   headless: true,
   viewport: { width: 1280, height: 900 },
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run"],
+    "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"],
 });
 const failures = [];
 try {
