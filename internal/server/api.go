@@ -77,6 +77,9 @@ func (s *Server) summary(r store.Run) RunSummary {
 	sum := RunSummary{Name: r.Name, Hostname: r.Hostname, State: r.State, Step: r.Step + 1, Reason: r.Reason, Owner: s.executing(r.Name), UpdatedAt: r.UpdatedAt}
 	if rb, err := engine.Runbook(r); err == nil {
 		sum.Strategy, sum.Steps = rb.Strategy, len(rb.Steps)
+		if sum.Step > sum.Steps {
+			sum.Step = sum.Steps // past the last step: done
+		}
 		switch {
 		case r.State == store.StateRollingBack:
 			sum.Title = "rolling back"
@@ -194,6 +197,10 @@ func (s *Server) request(w http.ResponseWriter, r *http.Request) {
 
 // submit compiles a plan and creates its run, which Run then executes.
 func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
+	if s.o.ShowOnly {
+		writeError(w, http.StatusMethodNotAllowed, errors.New("this server shows runs executed elsewhere and accepts no plans; use `cutover serve`"))
+		return
+	}
 	q := r.URL.Query()
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxPlanBytes))
 	if err != nil {

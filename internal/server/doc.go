@@ -16,7 +16,8 @@
 //	GET  /api/v1/runs
 //	     200 {"runs":[{"name","state","step","steps","title","reason","owner",
 //	          "updated_at","next_deadline"}]}
-//	     step is 1-based (the step in progress), title its title; owner is
+//	     step is 1-based (the step in progress; steps once done), title its
+//	     title; owner is
 //	     the lease owner when this server executes the run, else empty;
 //	     next_deadline is the earliest stored deadline (RFC 3339) or null.
 //	GET  /api/v1/runs/{name}

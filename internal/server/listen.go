@@ -24,7 +24,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	runDone := make(chan struct{})
-	go func() { defer close(runDone); _ = s.Run(ctx) }()
+	go func() {
+		defer close(runDone)
+		if !s.o.ShowOnly {
+			_ = s.Run(ctx)
+		}
+	}()
 	var err error
 	select {
 	case <-ctx.Done():

@@ -51,6 +51,10 @@ type Options struct {
 	// executes (a run left by a crashed server, a paused `apply` that
 	// exited). Default 5s.
 	Rescan time.Duration
+	// ShowOnly makes a server that shows runs executed elsewhere (the
+	// demo's engine): Serve executes nothing and a submitted plan is
+	// refused (405).
+	ShowOnly bool
 	// Logf receives one line per run started, ended or failed; nil
 	// discards them.
 	Logf func(format string, args ...any)

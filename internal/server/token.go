@@ -37,11 +37,9 @@ func LoadOrCreateToken(path string) (token string, created bool, err error) {
 	case !errors.Is(err, fs.ErrNotExist):
 		return "", false, fmt.Errorf("reading token file: %w", err)
 	}
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", false, fmt.Errorf("generating token: %w", err)
+	if token, err = NewToken(); err != nil {
+		return "", false, err
 	}
-	token = hex.EncodeToString(b)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return "", false, fmt.Errorf("writing token file: %w", err)
@@ -54,4 +52,13 @@ func LoadOrCreateToken(path string) (token string, created bool, err error) {
 		return "", false, fmt.Errorf("writing token file: %w", err)
 	}
 	return token, true, nil
+}
+
+// NewToken is a fresh bearer token: 256 random bits, hex.
+func NewToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generating token: %w", err)
+	}
+	return hex.EncodeToString(b), nil
 }

@@ -148,6 +148,8 @@ async function refreshRun() {
   st.className = "state " + run.state;
   $("#run-host").textContent = (d.runbook.strategy || "") + " " + run.hostname;
   $("#run-reason").textContent = run.reason || "";
+  const ended = ["done", "rolled-back", "failed", "aborted"].includes(run.state);
+  for (const b of document.querySelectorAll("button[data-action]")) b.disabled = ended;
   drawSteps(d);
   drawEvents(d.events);
   drawGates(d);
