@@ -40,7 +40,8 @@
 //	GET  /api/v1/events[?run=RUN]
 //	     text/event-stream: for every event (of RUN, or of every run), one
 //	     "id: RUN/SEQ", "event: <type>", "data: <store.Event>" message;
-//	     the stream starts with the events already logged.
+//	     the stream starts with the events already logged, or, reconnecting
+//	     with Last-Event-ID: RUN/SEQ, after that event.
 //	GET  /metrics
 //	     Prometheus text: cutover_runs{state}, cutover_run_step{run},
 //	     cutover_run_steps{run}, cutover_gate_value{run,gate},

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -16,7 +18,8 @@ const ssePoll = time.Second
 const sseHeartbeat = 15 * time.Second
 
 // stream is GET /api/v1/events: every event of one run (?run=) or of every
-// run, starting with those already logged, as server-sent events.
+// run, starting with those already logged, as server-sent events. A client
+// reconnecting with Last-Event-ID (RUN/SEQ) continues after that event.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
@@ -37,7 +40,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprint(w, ": cutover events\n\n")
 	fl.Flush()
-	seen := map[string]int64{}
+	seen := lastEventIDs(r.Header.Get("Last-Event-ID"))
 	idle := time.Now()
 	for {
 		wake := s.events.wait()
@@ -83,4 +86,18 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		}
 		t.Stop()
 	}
+}
+
+// lastEventIDs reads a Last-Event-ID header ("RUN/SEQ") into the sequence
+// already seen per run.
+func lastEventIDs(h string) map[string]int64 {
+	seen := map[string]int64{}
+	run, seq, ok := strings.Cut(strings.TrimSpace(h), "/")
+	if !ok || run == "" {
+		return seen
+	}
+	if n, err := strconv.ParseInt(seq, 10, 64); err == nil && n > 0 {
+		seen[run] = n
+	}
+	return seen
 }

@@ -107,6 +107,25 @@ func TestSplitFuncIsInjected(t *testing.T) {
 	if got := s.until(t, string(store.EventRequested)); len(got) != 1 {
 		t.Fatalf("stream after a request: %v", got)
 	}
+	// Reconnecting after event 1 replays only event 2.
+	req, _ := http.NewRequest("GET", hs.URL+"/api/v1/events?run=r", nil)
+	req.Header.Set("Last-Event-ID", "r/1")
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	resp, err := http.DefaultClient.Do(req.WithContext(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &sse{types: make(chan string, 10)}
+	go r.read(resp.Body)
+	if got := r.until(t, string(store.EventRequested)); len(got) != 1 {
+		t.Fatalf("stream after Last-Event-ID: %v", got)
+	}
+	select {
+	case extra := <-r.types:
+		t.Fatalf("stream after Last-Event-ID replayed %s", extra)
+	default:
+	}
 }
 
 func TestShowOnlyRefusesPlans(t *testing.T) {
