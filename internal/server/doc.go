@@ -22,7 +22,8 @@
 //	     next_deadline is the earliest stored deadline (RFC 3339) or null.
 //	GET  /api/v1/runs/{name}
 //	     200 {"run":<store.Run>,"runbook":<runbook.Runbook>,"events":[<store.Event>],
-//	          "deadlines":{"<timer>":"<RFC 3339>"}}; 404 when there is no such run.
+//	          "deadlines":{"<timer>":"<RFC 3339>"},"summary":<the run's row of the list>};
+//	     404 when there is no such run.
 //	POST /api/v1/runs[?name=RUN][&file=PATH][&dry_run=1]
 //	     body: the plan YAML. 201 {"name":RUN}: compiled against the world
 //	     and started. name overrides the plan's name; file is the name
