@@ -225,6 +225,8 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 	}
 	sum := sha256.Sum256(data)
 	digest := hex.EncodeToString(sum[:])
+	s.submitting.Lock()
+	defer s.submitting.Unlock()
 	if status, body := s.conflict(r.Context(), p, digest); status != 0 {
 		writeJSON(w, status, body)
 		return

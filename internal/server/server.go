@@ -67,8 +67,11 @@ type Server struct {
 	running map[string]string // run name → hostname, while an engine executes it here
 	lastErr map[string]string // run name → the last error its engine returned
 	wake    chan struct{}
-	events  notifier
-	mux     *http.ServeMux
+	// submitting serializes submits, so that two plans for one hostname
+	// cannot both pass the check that no active run moves it.
+	submitting sync.Mutex
+	events     notifier
+	mux        *http.ServeMux
 }
 
 // New returns a server; Run executes the runs, Handler serves the API.
