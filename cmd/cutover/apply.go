@@ -93,6 +93,7 @@ func newApplyCmd() *cobra.Command {
 	var file, statePath string
 	var autoApprove bool
 	var checks checkFlags
+	var remote remoteFlags
 	cmd := &cobra.Command{
 		Use:   "apply -f PLAN",
 		Short: "Execute a plan: TTL prep, gated shifts, verify, hold, TTL restore",
@@ -109,16 +110,26 @@ position: no change is applied twice and no wait restarts from zero.
 A breached gate rolls back on its own (or pauses, per the gate's on_failure).
 
 Exit codes: 0 done, 1 preflight failed, rolled back or failed, 2 bad plan (nothing changed),
-3 declined, 4 paused (waits for 'cutover resume' or 'cutover rollback').`,
+3 declined, 4 paused (waits for 'cutover resume' or 'cutover rollback').
+
+With --server, the plan is compiled and executed by that 'cutover serve'
+instead: apply shows the runbook the server compiled, asks, submits it and
+returns; follow the run with 'cutover status NAME --server URL' or the
+server's dashboard.`,
 		Example: `  cutover apply -f examples/weighted.yaml
   cutover apply -f plan.yaml --auto-approve --state /var/lib/cutover/state.db
-  cutover apply -f plan.yaml --waive record-owner   # external-dns is stopped for the window`,
+  cutover apply -f plan.yaml --waive record-owner   # external-dns is stopped for the window
+  CUTOVER_TOKEN=... cutover apply --server http://127.0.0.1:8080 -f plan.yaml`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if remote.set() {
+				return runApplyRemote(cmd, file, autoApprove, remote)
+			}
 			return runApply(cmd, file, statePath, autoApprove, checks)
 		},
 	}
 	checks.register(cmd.Flags(), true)
+	remote.add(cmd)
 	cmd.Flags().StringVarP(&file, "file", "f", "", "plan file (required)")
 	_ = cmd.MarkFlagRequired("file")
 	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "skip the confirmation prompt")
@@ -225,12 +236,17 @@ func execute(ctx context.Context, cmd *cobra.Command, s store.Store, name string
 
 func newRequestCmd(action, short, long string) *cobra.Command {
 	var statePath string
+	var remote remoteFlags
 	cmd := &cobra.Command{
-		Use:   action + " NAME",
-		Short: short,
-		Long:  long,
-		Args:  usageArgs(cobra.ExactArgs(1)),
+		Use:     action + " NAME",
+		Short:   short,
+		Long:    long + "\n\nWith --server, the request goes to that 'cutover serve', which executes the run.",
+		Example: fmt.Sprintf("  cutover %s api-move\n  cutover %s api-move --server http://127.0.0.1:8080 --token $(cat state.db.token)", action, action),
+		Args:    usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if remote.set() {
+				return runRequestRemote(cmd, action, args[0], remote)
+			}
 			ctx := cmd.Context()
 			s, err := openStore(statePath)
 			if err != nil {
@@ -261,6 +277,7 @@ func newRequestCmd(action, short, long string) *cobra.Command {
 		},
 	}
 	stateFlag(cmd, &statePath)
+	remote.add(cmd)
 	if action != "pause" {
 		cmd.Flags().DurationVar(&pollInterval, "poll", pollInterval, "how often propagation and operator requests are checked, when this process executes the run")
 		cmd.Flags().DurationVar(&reconcileWait, "reconcile-wait", reconcileWait, "after an interruption, how long to allow a change whose id was lost to propagate (Route 53: within 60s)")
@@ -271,16 +288,28 @@ func newRequestCmd(action, short, long string) *cobra.Command {
 func newStatusCmd() *cobra.Command {
 	var statePath, output string
 	var events int
+	var remote remoteFlags
 	cmd := &cobra.Command{
 		Use:   "status [NAME]",
 		Short: "Show runs: state, current step, next deadline, reason",
+		Long: `Without NAME, list every run of the state file (or of the server, with --server):
+its state, step and last update. With NAME, show that run's step, deadlines
+and recent events.`,
 		Example: `  cutover status
-  cutover status api-alb-migration -o json`,
+  cutover status api-alb-migration -o json
+  cutover status api-alb-migration --server http://127.0.0.1:8080`,
 		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if remote.set() {
+				if err := checkOutput(output); err != nil {
+					return err
+				}
+				return runStatusRemote(cmd, args, output, events, remote)
+			}
 			return runStatus(cmd, args, statePath, output, events)
 		},
 	}
+	remote.add(cmd)
 	stateFlag(cmd, &statePath)
 	outputFlag(cmd, &output)
 	cmd.Flags().IntVar(&events, "events", 10, "how many recent events to show")

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"slices"
@@ -12,6 +14,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cutover/cutover/internal/demo"
+	"github.com/cutover/cutover/internal/server"
+	"github.com/cutover/cutover/internal/store/memstore"
 )
 
 const demoLong = `Start the built-in lab on 127.0.0.1 (a Route 53, ELB and CloudWatch control plane, an
@@ -45,9 +49,10 @@ Scenarios:
              before on, byte for byte`
 
 func newDemoCmd() *cobra.Command {
-	var scenario, output string
+	var scenario, output, listen string
 	var clients int
 	var rate float64
+	var serve bool
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run a real migration on the built-in lab, under client load, and show what happened",
@@ -55,12 +60,19 @@ func newDemoCmd() *cobra.Command {
 		Example: `  cutover demo
   cutover demo --scenario rollback
   cutover demo --scenario maintenance
-  cutover demo -o json | jq .load`,
+  cutover demo -o json | jq .load
+  cutover demo --serve            # then open the printed URL; Ctrl-C ends it`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runDemo(cmd, demo.Options{Scenario: scenario, Clients: clients, Rate: rate}, output)
+			o := demo.Options{Scenario: scenario, Clients: clients, Rate: rate}
+			if serve {
+				return runDemoServed(cmd, o, output, listen)
+			}
+			return runDemo(cmd, o, output)
 		},
 	}
+	cmd.Flags().BoolVar(&serve, "serve", false, "show the run on the dashboard while it happens, and keep the lab and the dashboard up after it until Ctrl-C")
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "with --serve: the dashboard's address (port 0 picks a free one)")
 	cmd.Flags().StringVar(&scenario, "scenario", demo.ScenarioWeighted, strings.Join(demo.Scenarios, ", "))
 	cmd.Flags().IntVar(&clients, "clients", 20, "virtual clients")
 	cmd.Flags().Float64Var(&rate, "rate", 100, "client requests per second, in total")
@@ -79,26 +91,79 @@ func runDemo(cmd *cobra.Command, o demo.Options, output string) error {
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	printed := false
+	if o.Hold != nil {
+		hold := o.Hold
+		o.Hold = func(ctx context.Context, rep *demo.Report) error {
+			if err := printDemo(cmd, rep, output); err != nil {
+				return err
+			}
+			printed = true
+			return hold(ctx, rep)
+		}
+	}
 	if output == "text" {
 		o.Out = cmd.OutOrStdout()
 	} else {
 		o.Out = cmd.ErrOrStderr()
 	}
 	rep, err := demo.Run(ctx, o)
-	if err != nil {
+	if err != nil && (rep == nil || ctx.Err() == nil) {
 		return err
 	}
-	if output == "json" {
-		if err := writeJSONOut(cmd.OutOrStdout(), rep); err != nil {
+	if !printed {
+		if err := printDemo(cmd, rep, output); err != nil {
 			return err
 		}
-	} else {
-		rep.WriteText(cmd.OutOrStdout())
 	}
 	if !rep.OK {
 		return &exitError{code: exitFailure, err: errors.New("demo verdict: FAIL")}
 	}
 	return nil
+}
+
+func printDemo(cmd *cobra.Command, rep *demo.Report, output string) error {
+	if output == "json" {
+		return writeJSONOut(cmd.OutOrStdout(), rep)
+	}
+	rep.WriteText(cmd.OutOrStdout())
+	return nil
+}
+
+// runDemoServed is the demo with its run on a dashboard (a show-only
+// server on the demo's store, with a token for this process only), kept
+// up after the run until interrupted.
+func runDemoServed(cmd *cobra.Command, o demo.Options, output, listen string) error {
+	if _, _, err := net.SplitHostPort(listen); err != nil {
+		return usageError(fmt.Errorf("--listen %q: %w", listen, err))
+	}
+	token, err := server.NewToken()
+	if err != nil {
+		return err
+	}
+	o.Store = memstore.New(memstore.Options{})
+	srv, err := server.New(server.Options{Store: o.Store, Token: token, ShowOnly: true})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return usageError(fmt.Errorf("--listen %s: %w", listen, err))
+	}
+	ctx, cancel := context.WithCancel(cmd.Context())
+	defer cancel()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln) }()
+	fmt.Fprintf(cmd.ErrOrStderr(), "dashboard: http://%s/  (token for this demo: %s)\n", ln.Addr(), token)
+	o.Hold = func(ctx context.Context, _ *demo.Report) error {
+		fmt.Fprintf(cmd.ErrOrStderr(), "the lab and the dashboard stay up at http://%s/ — Ctrl-C ends them\n", ln.Addr())
+		<-ctx.Done()
+		return nil
+	}
+	err = runDemo(cmd, o, output)
+	cancel()
+	<-served
+	return err
 }
 
 func init() { rootCmd.AddCommand(newDemoCmd()) }

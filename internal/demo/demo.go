@@ -55,6 +55,13 @@ type Options struct {
 	Rate    float64
 	// Out receives the live progress; nil discards it.
 	Out io.Writer
+	// Store keeps the run; default a fresh in-memory store. A dashboard
+	// given the same store shows the run as it happens.
+	Store store.Store
+	// Hold, when set, is called with the report once the run is over and
+	// before the lab is torn down: the lab stays up while it runs (for
+	// `cutover demo --serve`).
+	Hold func(ctx context.Context, rep *Report) error
 }
 
 // Step is one runbook step as the demo saw it.
@@ -137,7 +144,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Scenario == ScenarioRollback {
 		f.injectFault = faultInjector(newOrigin, clients, say)
 	}
-	st := memstore.New(memstore.Options{})
+	st := o.Store
+	if st == nil {
+		st = memstore.New(memstore.Options{})
+	}
 	e, err := newEngine(w, rb, st, prov, newAddr, f.event)
 	if err != nil {
 		return nil, err
@@ -170,6 +180,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.History = compareHistory(ctx, st, rb.Name, w, historyFrom)
 	rep.Steps = f.steps(rb)
 	rep.judge(run.State, faultAt, f.rollbackSubmitted)
+	if o.Hold != nil {
+		if err := o.Hold(ctx, rep); err != nil {
+			return rep, err
+		}
+	}
 	return rep, nil
 }
 
