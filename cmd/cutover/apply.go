@@ -193,6 +193,7 @@ func execute(ctx context.Context, cmd *cobra.Command, s store.Store, name string
 
 func newRequestCmd(action, short, long string) *cobra.Command {
 	var statePath string
+	var skip bool
 	cmd := &cobra.Command{
 		Use:   action + " NAME",
 		Short: short,
@@ -205,7 +206,11 @@ func newRequestCmd(action, short, long string) *cobra.Command {
 				return err
 			}
 			defer s.Close()
-			run, err := s.Request(ctx, args[0], action)
+			req := action
+			if skip {
+				req = store.RequestSkip
+			}
+			run, err := s.Request(ctx, args[0], req)
 			if err != nil {
 				if isNotFound(err) {
 					return usageError(fmt.Errorf("no run named %s", args[0]))
@@ -215,7 +220,7 @@ func newRequestCmd(action, short, long string) *cobra.Command {
 			// If no process executes the run, execute it here.
 			lease, lerr := s.Acquire(ctx, run.Hostname, store.ProcessOwner(), time.Second)
 			if lerr != nil {
-				fmt.Fprintf(cmd.OutOrStdout(), "%s requested; the process running %s will act on it\n", action, run.Name)
+				fmt.Fprintf(cmd.OutOrStdout(), "%s requested; the process running %s will act on it\n", req, run.Name)
 				return nil
 			}
 			_ = s.Release(ctx, lease)
@@ -229,6 +234,11 @@ func newRequestCmd(action, short, long string) *cobra.Command {
 		},
 	}
 	stateFlag(cmd, &statePath)
+	if action == "promote" {
+		cmd.Flags().BoolVar(&skip, "skip-current-step", false, "skip the current waiting step (observe, hold, approval, drain, verify), also when a gate that cannot decide paused the run there")
+		cmd.Example = `  cutover promote api-migration                      # approve the approval step, or end the current wait
+  cutover promote api-migration --skip-current-step  # go past a step whose gate has no data`
+	}
 	if action != "pause" {
 		cmd.Flags().DurationVar(&pollInterval, "poll", pollInterval, "how often propagation and operator requests are checked, when this process executes the run")
 		cmd.Flags().DurationVar(&reconcileWait, "reconcile-wait", reconcileWait, "after an interruption, how long to allow a change whose id was lost to propagate (Route 53: within 60s)")
@@ -368,6 +378,12 @@ func init() {
 		newRequestCmd("pause", "Pause a run where it is", "Ask the run to pause. The process executing it stops at the next check (within seconds); the run keeps its position and timers."),
 		newRequestCmd("resume", "Resume a paused or interrupted run", "Resume a run. If no process is executing it (it was interrupted, or paused and its process exited), this process executes it from the recorded position."),
 		newRequestCmd("rollback", "Roll a run back to the original records", "Restore the records the run started from (with the TTL kept low), from whatever step it reached, including during the hold."),
-		newRequestCmd("promote", "Skip the rest of the current observe or hold", "End the current observation or hold now and continue with the next step."),
+		newRequestCmd("promote", "Approve an approval step, or skip the rest of the current observe or hold", `Approve the approval step the run waits at (also after its timeout paused the
+run), or end the current observation or hold now and continue with the next step.
+
+With --skip-current-step, leave the current waiting step behind — an observation,
+hold, approval, drain or verification — also when a gate that cannot decide
+(inconclusive: no data yet) paused the run there. DNS and CloudFront changes are
+never skipped.`),
 	)
 }

@@ -191,16 +191,39 @@ type TTL struct {
 }
 
 // Step is one shift of traffic: set the new edge's weight, then watch the
-// gates for Pause before the next step.
+// gates for Pause before the next step. A step that sets Approve instead of
+// Weight is a manual approval: the run waits there for `cutover promote`.
 type Step struct {
 	Pos Pos `yaml:"-"`
 	// Weight is the share of traffic for the new edge, in percent (0–100);
-	// the old edge gets the rest.
-	Weight int `yaml:"weight" plan:"required"`
+	// the old edge gets the rest. Required, except on an approval step.
+	Weight int `yaml:"weight"`
+	// Approve makes this step a manual approval instead of a shift: the
+	// run keeps the current split, gates still watched, until an operator
+	// runs `cutover promote NAME`.
+	Approve *Approve `yaml:"approve"`
 	// Pause is how long gates are watched after this step settles. Default 0.
 	Pause Duration `yaml:"pause"`
 	// Gates names the gates watched during this step. Default: all gates.
 	Gates []string `yaml:"gates"`
+}
+
+// Approval timeout actions.
+const (
+	// OnTimeoutRollback rolls the run back when nobody approved in time.
+	OnTimeoutRollback = "rollback"
+	// OnTimeoutPause pauses the run when nobody approved in time.
+	OnTimeoutPause = "pause"
+)
+
+// Approve is a manual approval step.
+type Approve struct {
+	Pos Pos `yaml:"-"`
+	// Timeout bounds the wait for approval. Default 0: wait until promoted.
+	Timeout Duration `yaml:"timeout"`
+	// OnTimeout is rollback or pause: what happens when Timeout passes
+	// without approval. Default rollback.
+	OnTimeout string `yaml:"on_timeout"`
 }
 
 // Gate is a check that must keep passing while traffic moves. Exactly one of
@@ -218,6 +241,14 @@ type Gate struct {
 	For Duration `yaml:"for"`
 	// OnFailure is rollback or pause. Default rollback.
 	OnFailure OnFailure `yaml:"on_failure"`
+	// InconclusiveLimit is how many inconclusive measurements in a row
+	// (no data yet: ALB counters absent, CloudFront metrics minutes late)
+	// are tolerated; the next one pauses the run with the reason.
+	// Inconclusive never counts as a pass. Default 0: the first pauses.
+	InconclusiveLimit int `yaml:"inconclusive_limit"`
+	// DryRun records the gate's verdicts without acting on them, to trial a
+	// new gate on a real run. Default false.
+	DryRun bool `yaml:"dry_run"`
 	// CloudWatch is a metric gate.
 	CloudWatch *CloudWatchGate `yaml:"cloudwatch"`
 	// Probe is an HTTP gate.
@@ -477,6 +508,8 @@ func (p *Plan) setDefaults() {
 func (z *Zone) setDefaults() { z.Provider = "route53" }
 
 func (t *TTL) setDefaults() { t.Cutover = 30 }
+
+func (a *Approve) setDefaults() { a.OnTimeout = OnTimeoutRollback }
 
 func (g *Gate) setDefaults() {
 	g.Interval = Duration(30 * time.Second)

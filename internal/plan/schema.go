@@ -67,14 +67,20 @@ var fieldDocs = map[string]fieldMeta{
 	"TTL.restore": {desc: "TTL in seconds set afterwards. Default 0: the TTL observed before the run.", min: num(0), max: num(MaxTTL), def: 0},
 	"TTL.prepare": {desc: "Wait after lowering the TTL; the run always waits at least the old TTL. Default 0: the observed old TTL."},
 
-	"Step.weight": {desc: "Percent of traffic for the new edge.", min: num(0), max: num(100)},
-	"Step.pause":  {desc: "How long gates are watched after the step settles. Default 0."},
-	"Step.gates":  {desc: "Names of the gates watched during this step. Default: all."},
+	"Step.weight":  {desc: "Percent of traffic for the new edge. Required, except on an approval step.", min: num(0), max: num(100)},
+	"Step.approve": {desc: "Make this step a manual approval: the run waits, gates watched, until `cutover promote NAME`."},
+
+	"Approve.timeout":    {desc: "Bound on the wait for approval. Default 0: wait until promoted."},
+	"Approve.on_timeout": {desc: "What happens when the timeout passes unapproved. Default rollback.", enum: []string{OnTimeoutRollback, OnTimeoutPause}, def: OnTimeoutRollback},
+	"Step.pause":         {desc: "How long gates are watched after the step settles. Default 0."},
+	"Step.gates":         {desc: "Names of the gates watched during this step. Default: all."},
 
 	"Gate.name":                       {desc: "Gate name, unique in the plan.", pattern: `^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`},
 	"Gate.interval":                   {desc: "How often the gate is evaluated. Default 30s.", def: "30s"},
 	"Gate.for":                        {desc: "How long a breach must persist before it counts. Default 0."},
 	"Gate.on_failure":                 {desc: "What a breach does. Default rollback.", enum: []string{string(OnFailureRollback), string(OnFailurePause)}, def: string(OnFailureRollback)},
+	"Gate.inconclusive_limit":         {desc: "Inconclusive measurements in a row tolerated (no data is never a pass); the next pauses the run. Default 0.", min: num(0), def: 0},
+	"Gate.dry_run":                    {desc: "Record the gate's verdicts without acting on them. Default false.", def: false},
 	"Gate.cloudwatch":                 {desc: "A CloudWatch metric gate."},
 	"Gate.probe":                      {desc: "An HTTP probe gate."},
 	"Gate.drain":                      {desc: "A drain gate: passes once the old edge stays quiet for a window; runs wait on it before done and before the hold ends."},
@@ -232,6 +238,8 @@ func (g *schemaGen) object(t reflect.Type) map[string]any {
 		obj["oneOf"] = oneOfRequired("cloudwatch", "probe", "drain")
 	case "CloudWatchGate":
 		obj["oneOf"] = oneOfRequired("metric", "expression")
+	case "Step":
+		obj["oneOf"] = oneOfRequired("weight", "approve")
 	}
 	return obj
 }

@@ -372,6 +372,12 @@ func (v *validator) gates() map[string]bool {
 		if g.OnFailure != OnFailureRollback && g.OnFailure != OnFailurePause {
 			v.errf(&g.OnFailure, g.Pos, "`%s.on_failure` must be rollback or pause, got %q", path, g.OnFailure)
 		}
+		if g.InconclusiveLimit < 0 {
+			v.errf(&g.InconclusiveLimit, g.Pos, "`%s.inconclusive_limit` must not be negative, got %d", path, g.InconclusiveLimit)
+		}
+		if g.Drain != nil && (p.has(&g.InconclusiveLimit) || p.has(&g.DryRun)) {
+			v.errf(&g.Drain, g.Pos, "`%s`: inconclusive_limit and dry_run apply to breach gates (cloudwatch, probe), not to a drain gate", path)
+		}
 		set := 0
 		for _, p := range []bool{g.CloudWatch != nil, g.Probe != nil, g.Drain != nil} {
 			if p {
@@ -505,11 +511,21 @@ func (v *validator) steps(steps []Step, ptr any, path string, fallback Pos, gate
 		return
 	}
 	prev := -1
+	lastWeight := -1
 	for i := range steps {
 		s := &steps[i]
 		sp := fmt.Sprintf("%s[%d]", path, i)
+		v.gateRefs(s.Gates, sp, gates)
+		if s.Approve != nil {
+			v.approve(s, sp)
+			continue
+		}
+		lastWeight = i
 		switch {
 		case v.broken(&s.Weight):
+		case !s.Pos.IsZero() && !v.p.has(&s.Weight):
+			v.errf(nil, s.Pos, "`%s`: missing required field `weight` (or `approve: {}` for a manual approval)", sp)
+			continue
 		case s.Weight < 0 || s.Weight > 100:
 			v.errf(&s.Weight, s.Pos, "`%s.weight` must be a percentage between 0 and 100, got %d", sp, s.Weight)
 		case s.Weight <= prev:
@@ -521,11 +537,36 @@ func (v *validator) steps(steps []Step, ptr any, path string, fallback Pos, gate
 		if s.Pause < 0 {
 			v.errf(&s.Pause, s.Pos, "`%s.pause` must not be negative, got %s", sp, s.Pause)
 		}
-		v.gateRefs(s.Gates, sp, gates)
 	}
-	last := &steps[len(steps)-1]
-	if last.Weight != 100 && !v.broken(&last.Weight) && last.Weight >= 0 && last.Weight < 100 {
-		v.errf(&last.Weight, last.Pos, "`%s[%d].weight`: the last step must send all traffic to the new edge (100), got %d", path, len(steps)-1, last.Weight)
+	if last := &steps[len(steps)-1]; last.Approve != nil {
+		v.errf(&last.Approve, last.Pos, "`%s[%d]`: the last step must send all traffic to the new edge (100); put the approval before the step it guards", path, len(steps)-1)
+		return
+	}
+	if lastWeight < 0 {
+		return
+	}
+	last := &steps[lastWeight]
+	if last.Weight != 100 && !v.broken(&last.Weight) && last.Weight >= 0 && last.Weight < 100 && (last.Pos.IsZero() || v.p.has(&last.Weight)) {
+		v.errf(&last.Weight, last.Pos, "`%s[%d].weight`: the last step must send all traffic to the new edge (100), got %d", path, lastWeight, last.Weight)
+	}
+}
+
+// approve checks a manual approval step.
+func (v *validator) approve(s *Step, sp string) {
+	a := s.Approve
+	if v.p.has(&s.Weight) {
+		v.errf(&s.Weight, s.Pos, "`%s` sets both weight and approve; an approval is a step of its own, between two shifts", sp)
+	}
+	if v.p.has(&s.Pause) {
+		v.errf(&s.Pause, s.Pos, "`%s.pause`: an approval step waits for `cutover promote`; give it `approve.timeout` instead", sp)
+	}
+	if a.Timeout < 0 {
+		v.errf(&a.Timeout, a.Pos, "`%s.approve.timeout` must not be negative, got %s", sp, a.Timeout)
+	}
+	if a.OnTimeout != OnTimeoutRollback && a.OnTimeout != OnTimeoutPause {
+		v.errf(&a.OnTimeout, a.Pos, "`%s.approve.on_timeout` must be rollback or pause, got %q", sp, a.OnTimeout)
+	} else if v.p.has(&a.OnTimeout) && a.Timeout == 0 {
+		v.warnf(&a.OnTimeout, a.Pos, "`%s.approve.on_timeout` has no effect without `approve.timeout`: the run waits until promoted", sp)
 	}
 }
 

@@ -44,10 +44,20 @@ type Spec struct {
 // WeightStep is one traffic split: Weight percent to the new edge, kept for
 // Pause while gates are evaluated.
 type WeightStep struct {
-	Weight int64
-	Pause  time.Duration
+	// Approve, when set, makes this a manual approval instead of a shift
+	// (Weight and Pause are then unused).
+	Approve *ApproveSpec
+	Weight  int64
+	Pause   time.Duration
 	// Gates watched during Pause; nil means all of the runbook's gates.
 	Gates []string
+}
+
+// ApproveSpec is a manual approval: wait for `cutover promote`, at most
+// Timeout (0: no bound), then OnTimeout (rollback or pause).
+type ApproveSpec struct {
+	Timeout   time.Duration
+	OnTimeout string
 }
 
 // TargetKind says what kind of edge a Target is. It decides which

@@ -21,9 +21,7 @@ func SpecFromPlan(p *plan.Plan, compileGate GateCompiler) (Spec, error) {
 		Prepare:    p.TTL.Prepare.Std(),
 		Hold:       p.Hold.Std(),
 	}
-	for _, st := range p.Steps {
-		s.Steps = append(s.Steps, WeightStep{Weight: int64(st.Weight), Pause: st.Pause.Std(), Gates: st.Gates})
-	}
+	s.Steps = weightSteps(p.Steps)
 	for _, g := range p.Gates {
 		rg, err := compileGate(g)
 		if err != nil {
@@ -37,9 +35,7 @@ func SpecFromPlan(p *plan.Plan, compileGate GateCompiler) (Spec, error) {
 	}
 	if br := p.Bridge; br != nil {
 		s.Bridge = &BridgeSpec{Endpoint: br.Endpoint, RewriteHost: br.RewriteHost}
-		for _, st := range br.Steps {
-			s.Bridge.Steps = append(s.Bridge.Steps, WeightStep{Weight: int64(st.Weight), Pause: st.Pause.Std(), Gates: st.Gates})
-		}
+		s.Bridge.Steps = weightSteps(br.Steps)
 	}
 	if st := p.Staging; st != nil {
 		s.Staging = &StagingSpec{HeaderPause: st.Pause.Std()}
@@ -57,4 +53,16 @@ func SpecFromPlan(p *plan.Plan, compileGate GateCompiler) (Spec, error) {
 		s.Verify = &Verify{Expect: "new", Path: p.Verify.Path, Samples: p.Verify.Samples}
 	}
 	return s, nil
+}
+
+func weightSteps(steps []plan.Step) []WeightStep {
+	var out []WeightStep
+	for _, st := range steps {
+		ws := WeightStep{Weight: int64(st.Weight), Pause: st.Pause.Std(), Gates: st.Gates}
+		if a := st.Approve; a != nil {
+			ws.Approve = &ApproveSpec{Timeout: a.Timeout.Std(), OnTimeout: a.OnTimeout}
+		}
+		out = append(out, ws)
+	}
+	return out
 }

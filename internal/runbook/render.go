@@ -51,6 +51,8 @@ func Render(w io.Writer, rb *Runbook, from, to Target, insync time.Duration) {
 			fmt.Fprintf(w, "%s hold     %s %s%s\n", n, s.Hold.Duration.D(), s.Title, gateList(s.Hold.Gates))
 		case s.Drain != nil:
 			fmt.Fprintf(w, "%s drain    %s%s\n", n, s.Title, gateList(s.Drain.Gates))
+		case s.Approve != nil:
+			fmt.Fprintf(w, "%s approve  %s%s\n", n, s.Title, gateList(s.Approve.Gates))
 		case s.Deployed != nil:
 			settle := ""
 			if s.Deployed.Settle > 0 {

@@ -67,6 +67,8 @@ type Step struct {
 	Staging *Staging `json:"staging,omitempty"`
 	// Drain waits for the old edge to go quiet (drain gates).
 	Drain *Drain `json:"drain,omitempty"`
+	// Approve waits for an operator's `cutover promote`.
+	Approve *Approve `json:"approve,omitempty"`
 }
 
 // UsesCDN reports whether the runbook (and so its rollback, which unwinds
@@ -109,6 +111,8 @@ func (s Step) Kind() string {
 		return "staging"
 	case s.Drain != nil:
 		return "drain"
+	case s.Approve != nil:
+		return "approve"
 	}
 	return "empty"
 }
@@ -160,6 +164,16 @@ type Verify struct {
 type Hold struct {
 	Duration Duration `json:"duration"`
 	Gates    []string `json:"gates,omitempty"`
+}
+
+// Approve keeps the current split, evaluating Gates, until an operator
+// promotes the run. With a Timeout, OnTimeout (rollback or pause) applies
+// when nobody did; the deadline is stored, so a restart does not extend it.
+type Approve struct {
+	Timeout   Duration `json:"timeout,omitempty"`
+	OnTimeout string   `json:"on_timeout,omitempty"`
+	Gates     []string `json:"gates,omitempty"`
+	Weights   *Weights `json:"weights,omitempty"`
 }
 
 // Aliases adds and removes alternate domain names on a distribution with
@@ -232,6 +246,11 @@ type Gate struct {
 	OnFailure string          `json:"on_failure"` // rollback | pause
 	Kind      string          `json:"kind"`       // cloudwatch | probe
 	Spec      json.RawMessage `json:"spec"`
+	// InconclusiveLimit is how many inconclusive measurements in a row are
+	// tolerated before the run pauses (0: the first pauses).
+	InconclusiveLimit int `json:"inconclusive_limit,omitempty"`
+	// DryRun records verdicts without acting on them.
+	DryRun bool `json:"dry_run,omitempty"`
 }
 
 // Duration is a time.Duration that encodes as a Go duration string.
@@ -277,7 +296,8 @@ func (rb *Runbook) Validate() error {
 	for i, s := range rb.Steps {
 		n := 0
 		for _, set := range []bool{s.Change != nil, s.InSync != nil, s.Wait != nil, s.Observe != nil, s.Verify != nil, s.Hold != nil,
-			s.Aliases != nil, s.Associate != nil, s.WatchAlias != nil, s.Deployed != nil, s.Staging != nil, s.Drain != nil} {
+			s.Aliases != nil, s.Associate != nil, s.WatchAlias != nil, s.Deployed != nil, s.Staging != nil, s.Drain != nil,
+			s.Approve != nil} {
 			if set {
 				n++
 			}
