@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -78,7 +79,7 @@ the predicted total time and the worst-case rollback time (detection + propagati
 
 func newApplyCmd() *cobra.Command {
 	var file, statePath string
-	var autoApprove bool
+	var autoApprove, force bool
 	cmd := &cobra.Command{
 		Use:   "apply -f PLAN",
 		Short: "Execute a plan: TTL prep, gated shifts, verify, hold, TTL restore",
@@ -91,18 +92,23 @@ position: no change is applied twice and no wait restarts from zero.
 
 A breached gate rolls back on its own (or pauses, per the gate's on_failure).
 
+The safety brake refuses a plan whose changes touch NS or SOA records, the
+zone apex, or more than brake.max_share of the zone's record sets (default 30 %
+in zones of 10 or more); 'cutover plan' says so up front, --force overrides.
+
 Exit codes: 0 done, 1 rolled back or failed, 2 bad plan (nothing changed),
 3 declined, 4 paused (waits for 'cutover resume' or 'cutover rollback').`,
 		Example: `  cutover apply -f examples/weighted.yaml
   cutover apply -f plan.yaml --auto-approve --state /var/lib/cutover/state.db`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runApply(cmd, file, statePath, autoApprove)
+			return runApply(cmd, file, statePath, autoApprove, force)
 		},
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", "", "plan file (required)")
 	_ = cmd.MarkFlagRequired("file")
 	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "skip the confirmation prompt")
+	cmd.Flags().BoolVar(&force, "force", false, "apply even when the safety brake refuses the plan")
 	cmd.Flags().DurationVar(&pollInterval, "poll", pollInterval, "how often propagation and operator requests are checked")
 	cmd.Flags().DurationVar(&reconcileWait, "reconcile-wait", reconcileWait, "after an interruption, how long to allow a change whose id was lost to propagate (Route 53: within 60s)")
 	stateFlag(cmd, &statePath)
@@ -111,7 +117,7 @@ Exit codes: 0 done, 1 rolled back or failed, 2 bad plan (nothing changed),
 
 // runApply starts the plan's run, or continues it when one of that name
 // is in progress with the same plan.
-func runApply(cmd *cobra.Command, file, statePath string, autoApprove bool) error {
+func runApply(cmd *cobra.Command, file, statePath string, autoApprove, force bool) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	out := cmd.OutOrStdout()
@@ -134,7 +140,7 @@ func runApply(cmd *cobra.Command, file, statePath string, autoApprove bool) erro
 		}
 		fmt.Fprintf(out, "resuming run %s at step %d (%s)\n", existing.Name, existing.Step+1, existing.State)
 	case isNotFound(err):
-		if err := createRun(ctx, cmd, s, file, autoApprove); err != nil {
+		if err := createRun(ctx, cmd, s, file, autoApprove, force); err != nil {
 			return err
 		}
 	default:
@@ -145,7 +151,7 @@ func runApply(cmd *cobra.Command, file, statePath string, autoApprove bool) erro
 
 // createRun shows the compiled plan, asks for confirmation and records
 // the new run.
-func createRun(ctx context.Context, cmd *cobra.Command, s store.Store, file string, autoApprove bool) error {
+func createRun(ctx context.Context, cmd *cobra.Command, s store.Store, file string, autoApprove, force bool) error {
 	out := cmd.OutOrStdout()
 	c, err := compilePlan(ctx, file)
 	if err != nil {
@@ -153,6 +159,9 @@ func createRun(ctx context.Context, cmd *cobra.Command, s store.Store, file stri
 	}
 	if err := printPlan(out, c, "text"); err != nil {
 		return err
+	}
+	if c.Brake.Engaged() && !force {
+		return usageError(fmt.Errorf("safety brake: the plan %s; nothing was changed (review it, then apply with --force)", strings.Join(c.Brake.Reasons, "; ")))
 	}
 	if !autoApprove && !confirm(cmd.InOrStdin(), out, "Apply this runbook to "+c.Runbook.Hostname+"?") {
 		return &exitError{code: exitCanceled, err: errors.New("apply declined; nothing was changed")}

@@ -70,6 +70,9 @@ func printPlan(w io.Writer, c *compiled, output string) error {
 	for _, d := range c.Plan.Warnings() {
 		fmt.Fprintf(w, "%s\n", d)
 	}
+	for _, r := range c.Brake.Reasons {
+		fmt.Fprintf(w, "SAFETY BRAKE: this plan %s; apply refuses it without --force\n", r)
+	}
 	runbook.Render(w, c.Runbook, c.From, c.To, observe.AssumedInSync)
 	return nil
 }

@@ -131,10 +131,25 @@ type Plan struct {
 	// Staging configures the staging strategy. Default when that strategy is
 	// used: one step at weight 0.05 with a 10m pause.
 	Staging *Staging `yaml:"staging"`
+	// Brake is the safety brake: apply refuses, without --force, a plan
+	// whose changes touch NS or SOA records, the zone apex, or more than
+	// MaxShare of a zone's record sets.
+	Brake Brake `yaml:"brake"`
 
 	file      string
 	warnings  Diagnostics
 	positions map[any]Pos
+}
+
+// Brake limits how much of a zone a plan may change without --force.
+type Brake struct {
+	Pos Pos `yaml:"-"`
+	// MaxShare is the largest share of the zone's record sets the plan may
+	// touch, 0 < max_share <= 1. Default 0.3.
+	MaxShare float64 `yaml:"max_share"`
+	// MinRecordSets is the zone size from which MaxShare applies: in a
+	// zone of three record sets any change is a third of it. Default 10.
+	MinRecordSets int `yaml:"min_record_sets"`
 }
 
 // Zone is where Hostname's records live.
@@ -503,6 +518,7 @@ func (p *Plan) setDefaults() {
 	p.Zone.setDefaults()
 	p.TTL.setDefaults()
 	p.Hold = Duration(72 * time.Hour)
+	p.Brake = Brake{MaxShare: 0.3, MinRecordSets: 10}
 }
 
 func (z *Zone) setDefaults() { z.Provider = "route53" }

@@ -52,6 +52,10 @@ var fieldDocs = map[string]fieldMeta{
 	"Plan.alias_move": {desc: "Tuning for strategy alias-move."},
 	"Plan.bridge":     {desc: "Settings for strategy bridge (required by it)."},
 	"Plan.staging":    {desc: "Settings for strategy staging (CloudFront continuous deployment)."},
+	"Plan.brake":      {desc: "Safety brake: apply refuses, without --force, a plan touching NS/SOA, the apex, or more than max_share of the zone."},
+
+	"Brake.max_share":       {desc: "Largest share of the zone's record sets the plan may touch. Default 0.3.", min: num(0), exclMin: true, max: num(1), def: 0.3},
+	"Brake.min_record_sets": {desc: "Zone size from which max_share applies. Default 10.", min: num(0), def: 10},
 
 	"Zone.provider": {desc: "DNS provider.", enum: []string{"route53"}, def: "route53"},
 	"Zone.id":       {desc: "Hosted zone id, with or without /hostedzone/. Required for route53."},

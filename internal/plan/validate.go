@@ -121,6 +121,12 @@ func (v *validator) run() {
 	if p.Hold < 0 {
 		v.errf(&p.Hold, p.Pos, "`hold` must not be negative, got %s", p.Hold)
 	}
+	if b := &p.Brake; b.MaxShare <= 0 || b.MaxShare > 1 {
+		v.errf(&b.MaxShare, b.Pos, "`brake.max_share` must be a share of the zone between 0 (exclusive) and 1, got %g", b.MaxShare)
+	}
+	if b := &p.Brake; b.MinRecordSets < 0 {
+		v.errf(&b.MinRecordSets, b.Pos, "`brake.min_record_sets` must not be negative, got %d", b.MinRecordSets)
+	}
 	v.aliasMove()
 	v.bridge(gates)
 	v.staging(gates)

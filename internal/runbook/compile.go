@@ -100,6 +100,9 @@ type Observed struct {
 	ToAliases []string
 	// ToAccount is the to distribution's account, when known.
 	ToAccount string
+	// Zone is the zone as its provider describes it (apex, size), for the
+	// safety brake; zero when the provider cannot say.
+	Zone dns.ZoneInfo
 }
 
 // AliasTTL is the TTL resolvers see for an alias record: Route 53 answers
