@@ -56,7 +56,11 @@ type Options struct {
 	// WaitWhenPaused keeps Run waiting for a resume or rollback request
 	// instead of returning when the run pauses.
 	WaitWhenPaused bool
-	// OnEvent receives every committed event (progress output).
+	// Webhooks calls the runbook's webhooks; a runbook with webhooks and
+	// no client pauses before its first step.
+	Webhooks Webhooks
+	// OnEvent receives every committed event (progress output,
+	// notifications). It must not block: the engine calls it inline.
 	OnEvent func(store.Event)
 }
 
@@ -208,6 +212,12 @@ func (e *Engine) Run(ctx context.Context, name string) (store.Run, error) {
 		if err != nil {
 			return run, err
 		}
+		if err := e.hooks(ctx, rb, &run, steps); err != nil {
+			if errors.Is(err, errPaused) {
+				continue
+			}
+			return run, err
+		}
 		if run.Step >= len(steps) {
 			if err := e.finish(ctx, rb, &run); err != nil {
 				return run, err
@@ -221,6 +231,14 @@ func (e *Engine) Run(ctx context.Context, name string) (store.Run, error) {
 			return run, err
 		}
 	}
+}
+
+// hooks runs the webhooks due before the current step.
+func (e *Engine) hooks(ctx context.Context, rb *runbook.Runbook, run *store.Run, steps []runbook.Step) error {
+	if err := e.rollbackHooks(ctx, rb, run, steps); err != nil {
+		return err
+	}
+	return e.entryHooks(ctx, rb, run)
 }
 
 // steps returns the runbook being executed: the plan's, or the rollback's.

@@ -39,6 +39,9 @@ type Spec struct {
 	Settle time.Duration
 	// AliasTTL is the TTL resolvers get for alias records (default 60).
 	AliasTTL int64
+	// Webhooks and Notify pass through to the runbook.
+	Webhooks []Webhook
+	Notify   []Notify
 }
 
 // WeightStep is one traffic split: Weight percent to the new edge, kept for
@@ -177,6 +180,8 @@ func Compile(spec Spec, obs Observed) (*Runbook, error) {
 		CutoverTTL:  spec.CutoverTTL,
 		AliasTTL:    b.aliasTTL(),
 		Gates:       spec.Gates,
+		Webhooks:    spec.Webhooks,
+		Notify:      spec.Notify,
 		Steps:       b.steps,
 		Notes:       b.notes,
 	}

@@ -38,7 +38,11 @@ type Runbook struct {
 	DistributionRoles map[string]string `json:"distribution_roles,omitempty"`
 	// Gates are the checks steps refer to by name.
 	Gates []Gate `json:"gates,omitempty"`
-	Steps []Step `json:"steps"`
+	// Webhooks are called around steps; a failing one holds the run.
+	Webhooks []Webhook `json:"webhooks,omitempty"`
+	// Notify are the receivers told what happens (never blocking the run).
+	Notify []Notify `json:"notify,omitempty"`
+	Steps  []Step   `json:"steps"`
 	// Notes explain choices the compiler made (why a wait is that long, why
 	// a strategy was picked); plan output prints them.
 	Notes []string `json:"notes,omitempty"`
@@ -251,6 +255,44 @@ type Gate struct {
 	InconclusiveLimit int `json:"inconclusive_limit,omitempty"`
 	// DryRun records verdicts without acting on them.
 	DryRun bool `json:"dry_run,omitempty"`
+}
+
+// The webhook types, after Flagger's: when a webhook is called.
+const (
+	// HookPreStep is called before each step of the plan starts.
+	HookPreStep = "pre-step"
+	// HookPostStep is called after each step of the plan completed.
+	HookPostStep = "post-step"
+	// HookConfirmPromotion is called before the step that sends all
+	// traffic to the new edge.
+	HookConfirmPromotion = "confirm-promotion"
+	// HookRollback is called once a rollback has reverted the records; it
+	// never holds the rollback.
+	HookRollback = "rollback"
+)
+
+// HookTypes lists the webhook types.
+var HookTypes = []string{HookPreStep, HookPostStep, HookConfirmPromotion, HookRollback}
+
+// Webhook is a call the run makes and waits on. It names where the
+// signing secret is (an environment variable or a file), never the secret.
+type Webhook struct {
+	Name       string   `json:"name"`
+	Type       string   `json:"type"`
+	URL        string   `json:"url"`
+	Timeout    Duration `json:"timeout"`
+	SecretEnv  string   `json:"secret_env,omitempty"`
+	SecretFile string   `json:"secret_file,omitempty"`
+}
+
+// Notify is a receiver of notifications: kind slack (an incoming webhook)
+// or webhook (generic JSON). The URL may come from an environment
+// variable, as Slack's carry their own secret.
+type Notify struct {
+	Name   string `json:"name"`
+	Kind   string `json:"kind"`
+	URL    string `json:"url,omitempty"`
+	URLEnv string `json:"url_env,omitempty"`
 }
 
 // Duration is a time.Duration that encodes as a Go duration string.

@@ -203,6 +203,20 @@ const (
 	EventStagingLost EventType = "staging.lost"
 )
 
+// Webhooks.
+const (
+	// EventWebhookPassed is emitted when the webhooks due before a step
+	// answered 2xx, or when a rollback webhook was told.
+	EventWebhookPassed EventType = "webhook.passed"
+	// EventWebhookRejected is emitted when a webhook answered non-2xx, timed
+	// out or could not be reached: the run holds and retries (a rollback
+	// goes on).
+	EventWebhookRejected EventType = "webhook.rejected"
+	// EventWebhookFailed pauses the run: a webhook was rejected too many
+	// times in a row, or no webhook client is configured.
+	EventWebhookFailed EventType = "webhook.failed"
+)
+
 // EventTypes lists every EventType, grouped as above.
 var EventTypes = []EventType{
 	EventRunStarted, EventRunResumed, EventRunPaused, EventRunPromoted,
@@ -232,6 +246,8 @@ var EventTypes = []EventType{
 	EventStagingAttached, EventStagingTraffic, EventStagingPromoted,
 	EventStagingDisabled, EventStagingAborted, EventStagingFailed,
 	EventStagingLost,
+
+	EventWebhookPassed, EventWebhookRejected, EventWebhookFailed,
 }
 
 // Known reports whether t is one of EventTypes.
