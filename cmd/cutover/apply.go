@@ -182,13 +182,14 @@ func execute(ctx context.Context, cmd *cobra.Command, s store.Store, name string
 	if err != nil {
 		return err
 	}
-	e, err := engineFor(ctx, s, rb, cmd.OutOrStdout(), func(o *engine.Options) {
+	e, done, err := engineFor(ctx, s, rb, cmd.OutOrStdout(), func(o *engine.Options) {
 		o.Poll = pollInterval
 		o.UnknownChangeSettle = reconcileWait
 	})
 	if err != nil {
 		return err
 	}
+	defer done()
 	run, err = e.Run(ctx, name)
 	if err != nil {
 		if ctx.Err() != nil {

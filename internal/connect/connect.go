@@ -24,6 +24,7 @@ import (
 	"github.com/cutover/cutover/internal/gate/build"
 	"github.com/cutover/cutover/internal/observe"
 	"github.com/cutover/cutover/internal/runbook"
+	"github.com/cutover/cutover/internal/webhook"
 )
 
 // globalRegion is where the global services (Route 53, CloudFront) are
@@ -91,6 +92,9 @@ func EngineOptions(ctx context.Context, rb *runbook.Runbook) (engine.Options, er
 		return engine.Options{}, &GateConfigError{Err: err}
 	}
 	o := engine.Options{Provider: prov, Clock: clock.Real{}, Gates: gates}
+	if len(rb.Webhooks) > 0 {
+		o.Webhooks = &webhook.Client{}
+	}
 	if rb.UsesCDN() {
 		if o.CDN, err = distributions(ctx, rb); err != nil {
 			return engine.Options{}, err

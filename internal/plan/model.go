@@ -131,6 +131,12 @@ type Plan struct {
 	// Staging configures the staging strategy. Default when that strategy is
 	// used: one step at weight 0.05 with a 10m pause.
 	Staging *Staging `yaml:"staging"`
+	// Webhooks are called around steps, Flagger-style; a non-2xx answer or
+	// a timeout holds the run. Default: none.
+	Webhooks []Webhook `yaml:"webhooks"`
+	// Notify are receivers told what happens: steps, gate failures,
+	// rollbacks, pauses, the end. They never hold the run. Default: none.
+	Notify []Notification `yaml:"notify"`
 	// Brake is the safety brake: apply refuses, without --force, a plan
 	// whose changes touch NS or SOA records, the zone apex, or more than
 	// MaxShare of a zone's record sets.
@@ -139,6 +145,48 @@ type Plan struct {
 	file      string
 	warnings  Diagnostics
 	positions map[any]Pos
+}
+
+// WebhookTypes lists when a webhook can be called.
+var WebhookTypes = []string{"pre-step", "post-step", "confirm-promotion", "rollback"}
+
+// Webhook is an HTTP call the run waits on.
+type Webhook struct {
+	Pos Pos `yaml:"-"`
+	// Name identifies the webhook in events; same syntax as the plan name.
+	Name string `yaml:"name" plan:"required"`
+	// Type is when it is called: pre-step (before each step), post-step
+	// (after each), confirm-promotion (before all traffic moves to the new
+	// edge) or rollback (once a rollback reverted the records; it never
+	// holds the rollback).
+	Type string `yaml:"type" plan:"required"`
+	// URL receives the POSTed JSON document; http or https.
+	URL string `yaml:"url" plan:"required"`
+	// Timeout bounds each call. Default 10s.
+	Timeout Duration `yaml:"timeout"`
+	// SecretEnv names the environment variable holding the HMAC-SHA256
+	// signing secret. The secret itself is never written to the state.
+	SecretEnv string `yaml:"secret_env"`
+	// SecretFile names a file holding the signing secret instead.
+	SecretFile string `yaml:"secret_file"`
+}
+
+// NotifyKinds lists the notification receivers.
+var NotifyKinds = []string{"slack", "webhook"}
+
+// Notification is a receiver of progress messages.
+type Notification struct {
+	Pos Pos `yaml:"-"`
+	// Name identifies the receiver in logs.
+	Name string `yaml:"name" plan:"required"`
+	// Kind is slack (a Slack-compatible incoming webhook) or webhook (a
+	// generic JSON document). Required.
+	Kind string `yaml:"kind" plan:"required"`
+	// URL is the receiver's address. Exactly one of URL and URLEnv.
+	URL string `yaml:"url"`
+	// URLEnv names an environment variable holding the URL (Slack's
+	// incoming webhook URLs are secrets).
+	URLEnv string `yaml:"url_env"`
 }
 
 // Brake limits how much of a zone a plan may change without --force.
@@ -526,6 +574,8 @@ func (z *Zone) setDefaults() { z.Provider = "route53" }
 func (t *TTL) setDefaults() { t.Cutover = 30 }
 
 func (a *Approve) setDefaults() { a.OnTimeout = OnTimeoutRollback }
+
+func (w *Webhook) setDefaults() { w.Timeout = Duration(10 * time.Second) }
 
 func (g *Gate) setDefaults() {
 	g.Interval = Duration(30 * time.Second)

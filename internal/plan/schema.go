@@ -52,7 +52,22 @@ var fieldDocs = map[string]fieldMeta{
 	"Plan.alias_move": {desc: "Tuning for strategy alias-move."},
 	"Plan.bridge":     {desc: "Settings for strategy bridge (required by it)."},
 	"Plan.staging":    {desc: "Settings for strategy staging (CloudFront continuous deployment)."},
-	"Plan.brake":      {desc: "Safety brake: apply refuses, without --force, a plan touching NS/SOA, the apex, or more than max_share of the zone."},
+	"Plan.webhooks":   {desc: "HTTP calls the run waits on (pre-step, post-step, confirm-promotion, rollback); a non-2xx answer or a timeout holds the run."},
+	"Plan.notify":     {desc: "Receivers told what happens (Slack-compatible or generic JSON); they never hold the run."},
+
+	"Webhook.name":        {desc: "Webhook name.", pattern: `^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`},
+	"Webhook.type":        {desc: "When it is called.", enum: WebhookTypes},
+	"Webhook.url":         {desc: "http(s) URL receiving the POSTed JSON document."},
+	"Webhook.timeout":     {desc: "Bound on each call. Default 10s.", def: "10s"},
+	"Webhook.secret_env":  {desc: "Environment variable holding the HMAC-SHA256 signing secret (never stored).", pattern: `^[A-Za-z_][A-Za-z0-9_]*$`},
+	"Webhook.secret_file": {desc: "File holding the signing secret (never stored)."},
+
+	"Notification.name":    {desc: "Receiver name."},
+	"Notification.kind":    {desc: "slack (incoming webhook) or webhook (generic JSON).", enum: NotifyKinds},
+	"Notification.url":     {desc: "Receiver URL; exactly one of url and url_env."},
+	"Notification.url_env": {desc: "Environment variable holding the receiver URL.", pattern: `^[A-Za-z_][A-Za-z0-9_]*$`},
+
+	"Plan.brake": {desc: "Safety brake: apply refuses, without --force, a plan touching NS/SOA, the apex, or more than max_share of the zone."},
 
 	"Brake.max_share":       {desc: "Largest share of the zone's record sets the plan may touch. Default 0.3.", min: num(0), exclMin: true, max: num(1), def: 0.3},
 	"Brake.min_record_sets": {desc: "Zone size from which max_share applies. Default 10.", min: num(0), def: 10},
@@ -244,6 +259,8 @@ func (g *schemaGen) object(t reflect.Type) map[string]any {
 		obj["oneOf"] = oneOfRequired("metric", "expression")
 	case "Step":
 		obj["oneOf"] = oneOfRequired("weight", "approve")
+	case "Notification":
+		obj["oneOf"] = oneOfRequired("url", "url_env")
 	}
 	return obj
 }

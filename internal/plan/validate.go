@@ -121,6 +121,8 @@ func (v *validator) run() {
 	if p.Hold < 0 {
 		v.errf(&p.Hold, p.Pos, "`hold` must not be negative, got %s", p.Hold)
 	}
+	v.webhooks()
+	v.notify()
 	if b := &p.Brake; b.MaxShare <= 0 || b.MaxShare > 1 {
 		v.errf(&b.MaxShare, b.Pos, "`brake.max_share` must be a share of the zone between 0 (exclusive) and 1, got %g", b.MaxShare)
 	}
@@ -774,5 +776,92 @@ func (v *validator) drain(d *DrainGate, path string) {
 	case "", "wait", "pause", "rollback":
 	default:
 		v.errf(&d.Policy, d.Pos, "`%s.policy` must be wait, pause or rollback, got %q", path, d.Policy)
+	}
+}
+
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// httpURL returns what is wrong with an http(s) URL, or "".
+func httpURL(raw string) string {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("is not a valid URL: %v", err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Sprintf("must be an http or https URL, got %q", raw)
+	case u.Hostname() == "":
+		return fmt.Sprintf("has no host, got %q", raw)
+	}
+	return ""
+}
+
+func (v *validator) webhooks() {
+	p := v.p
+	first := map[string]int{}
+	for i := range p.Webhooks {
+		h := &p.Webhooks[i]
+		path := fmt.Sprintf("webhooks[%d]", i)
+		if h.Name != "" || p.has(&h.Name) {
+			if !nameRE.MatchString(h.Name) {
+				v.errf(&h.Name, h.Pos, "`%s.name` must be 1-63 lower-case letters, digits or hyphens, got %q", path, h.Name)
+			}
+			key := h.Type + "/" + h.Name
+			if line, dup := first[key]; dup {
+				v.errf(&h.Name, h.Pos, "`%s.name`: duplicate %s webhook %q (first at line %d)", path, h.Type, h.Name, line)
+			} else {
+				first[key] = p.positions[&h.Name].Line
+			}
+		}
+		if (h.Type != "" || p.has(&h.Type)) && !contains(WebhookTypes, h.Type) {
+			msg := fmt.Sprintf("`%s.type` must be one of %s, got %q", path, strings.Join(WebhookTypes, ", "), h.Type)
+			if s := suggest(h.Type, WebhookTypes); s != "" {
+				msg += fmt.Sprintf("; did you mean %q?", s)
+			}
+			v.errf(&h.Type, h.Pos, "%s", msg)
+		}
+		if h.URL != "" || p.has(&h.URL) {
+			if msg := httpURL(h.URL); msg != "" {
+				v.errf(&h.URL, h.Pos, "`%s.url` %s", path, msg)
+			}
+		}
+		if h.Timeout <= 0 {
+			v.errf(&h.Timeout, h.Pos, "`%s.timeout` must be greater than 0, got %s", path, h.Timeout)
+		}
+		switch {
+		case h.SecretEnv != "" && h.SecretFile != "":
+			v.errf(&h.SecretFile, h.Pos, "`%s` sets both secret_env and secret_file; the signing secret comes from one place", path)
+		case h.SecretEnv != "" && !envNameRE.MatchString(h.SecretEnv):
+			v.errf(&h.SecretEnv, h.Pos, "`%s.secret_env` must name an environment variable (letters, digits, underscores), got %q", path, h.SecretEnv)
+		case h.SecretEnv == "" && h.SecretFile == "":
+			v.warnf(nil, h.Pos, "`%s` has no secret_env or secret_file: its calls are unsigned, and a receiver cannot tell they came from this run", path)
+		}
+	}
+}
+
+func (v *validator) notify() {
+	p := v.p
+	for i := range p.Notify {
+		n := &p.Notify[i]
+		path := fmt.Sprintf("notify[%d]", i)
+		if (n.Name != "" || p.has(&n.Name)) && !nameRE.MatchString(n.Name) {
+			v.errf(&n.Name, n.Pos, "`%s.name` must be 1-63 lower-case letters, digits or hyphens, got %q", path, n.Name)
+		}
+		if (n.Kind != "" || p.has(&n.Kind)) && !contains(NotifyKinds, n.Kind) {
+			v.errf(&n.Kind, n.Pos, "`%s.kind` must be slack or webhook, got %q", path, n.Kind)
+		}
+		switch {
+		case n.URL != "" && n.URLEnv != "":
+			v.errf(&n.URLEnv, n.Pos, "`%s` sets both url and url_env; use one", path)
+		case n.URL == "" && n.URLEnv == "":
+			if !v.broken(&n.URL) && !v.broken(&n.URLEnv) {
+				v.errf(nil, n.Pos, "`%s` needs url or url_env", path)
+			}
+		case n.URL != "":
+			if msg := httpURL(n.URL); msg != "" {
+				v.errf(&n.URL, n.Pos, "`%s.url` %s", path, msg)
+			}
+		case !envNameRE.MatchString(n.URLEnv):
+			v.errf(&n.URLEnv, n.Pos, "`%s.url_env` must name an environment variable (letters, digits, underscores), got %q", path, n.URLEnv)
+		}
 	}
 }

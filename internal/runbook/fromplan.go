@@ -49,6 +49,12 @@ func SpecFromPlan(p *plan.Plan, compileGate GateCompiler) (Spec, error) {
 			s.Staging.Steps = append(s.Staging.Steps, StagingStep{Weight: x.Weight, Pause: x.Pause.Std(), Gates: x.Gates})
 		}
 	}
+	for _, h := range p.Webhooks {
+		s.Webhooks = append(s.Webhooks, Webhook{Name: h.Name, Type: h.Type, URL: h.URL, Timeout: Duration(h.Timeout.Std()), SecretEnv: h.SecretEnv, SecretFile: h.SecretFile})
+	}
+	for _, n := range p.Notify {
+		s.Notify = append(s.Notify, Notify{Name: n.Name, Kind: n.Kind, URL: n.URL, URLEnv: n.URLEnv})
+	}
 	if p.Verify != nil {
 		s.Verify = &Verify{Expect: "new", Path: p.Verify.Path, Samples: p.Verify.Samples}
 	}
