@@ -78,7 +78,10 @@ const (
 	MissingZero Missing = "zero"
 	// MissingBreach counts an absent point as a breach.
 	MissingBreach Missing = "breach"
-	// MissingIgnore leaves the gate's previous verdict unchanged.
+	// MissingIgnore gives no verdict: the measurement is inconclusive
+	// (never a pass), tolerated up to the gate's inconclusive_limit in a
+	// row before the run pauses — for metrics that arrive late (CloudFront's
+	// by a few minutes).
 	MissingIgnore Missing = "ignore"
 )
 

@@ -125,7 +125,7 @@ var fieldDocs = map[string]fieldMeta{
 	"CloudWatchGate.metrics":    {desc: "Inputs of the expression, by id (lower-case first letter, then letters, digits, underscores)."},
 	"CloudWatchGate.threshold":  {desc: "Value compared against."},
 	"CloudWatchGate.comparison": {desc: "What counts as a breach. Default >.", enum: Comparisons, def: ">"},
-	"CloudWatchGate.missing":    {desc: "Treatment of a period without data. Default zero (ALB counters are absent when 0).", enum: []string{string(MissingZero), string(MissingBreach), string(MissingIgnore)}, def: string(MissingZero)},
+	"CloudWatchGate.missing":    {desc: "Treatment of a period without data: zero (ALB counters are absent when 0), breach, or ignore (inconclusive, tolerated up to inconclusive_limit). Default zero.", enum: []string{string(MissingZero), string(MissingBreach), string(MissingIgnore)}, def: string(MissingZero)},
 
 	"Metric.namespace":  {desc: "Metric namespace, like AWS/ApplicationELB."},
 	"Metric.name":       {desc: "Metric name, like HTTPCode_Target_5XX_Count."},
