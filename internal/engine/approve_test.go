@@ -2,11 +2,13 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cutover/cutover/internal/dns"
 	"github.com/cutover/cutover/internal/gate"
 	"github.com/cutover/cutover/internal/runbook"
 	"github.com/cutover/cutover/internal/store"
@@ -290,5 +292,40 @@ func TestSkipIgnoredOnAChange(t *testing.T) {
 	s := runbook.Step{Change: &runbook.Change{}}
 	if skippable(s) {
 		t.Fatal("a DNS change must not be skippable")
+	}
+}
+
+func TestResumeAfterAPauseInTheRollbackKeepsRollingBack(t *testing.T) {
+	w := newWorld(t, weightedSpec())
+	w.gates["errors"] = gate.Func(func(context.Context, time.Time) gate.Measurement {
+		return gate.Measurement{Phase: gate.Failed, Value: 9, Detail: "5xx"}
+	})
+	failed := false
+	w.dns.BeforeApply = func(cs dns.ChangeSet) error {
+		if strings.Contains(cs.Comment, "roll back") && !failed {
+			failed = true
+			return errors.New("throttled")
+		}
+		return nil
+	}
+	run, err := w.engine().Run(context.Background(), "api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.State != store.StatePaused || !failed {
+		t.Fatalf("state %s (%s), want paused by the failed rollback change", run.State, run.Reason)
+	}
+	if _, err := w.store.Request(context.Background(), "api", store.RequestResume); err != nil {
+		t.Fatal(err)
+	}
+	run, err = w.engine().Run(context.Background(), "api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.State != store.StateRolledBack {
+		t.Fatalf("state %s (%s), want rolled-back", run.State, run.Reason)
+	}
+	if got := w.managed(); len(got) != 1 || !got[0].Equal(oldCNAME(30)) {
+		t.Fatalf("records %v, want the original", got)
 	}
 }

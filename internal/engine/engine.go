@@ -281,6 +281,11 @@ func (e *Engine) handleRequest(ctx context.Context, rb *runbook.Runbook, run *st
 	case "resume":
 		if run.State == store.StatePaused {
 			run.State = store.StateRunning
+			if _, rolling := run.Data[keyRollback]; rolling {
+				// Paused during its rollback: it goes on rolling back,
+				// never back to the plan's steps.
+				run.State = store.StateRollingBack
+			}
 			run.Reason = ""
 			return e.commit(ctx, run, ev(store.EventRunResumed, "resumed by operator at step %d", run.Step))
 		}
