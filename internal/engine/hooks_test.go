@@ -208,3 +208,24 @@ func TestRollbackWebhookNeverHoldsTheRollback(t *testing.T) {
 		t.Fatalf("rollback payload %+v", rollback)
 	}
 }
+
+func TestWebhookTimeoutHoldsTheRun(t *testing.T) {
+	hang := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-hang }))
+	defer srv.Close()
+	defer close(hang) // before Close, which waits for the handlers
+	spec := weightedSpec()
+	spec.Webhooks = []runbook.Webhook{{Name: "slow", Type: runbook.HookPreStep, URL: srv.URL, Timeout: runbook.Duration(50 * time.Millisecond), SecretEnv: "HOOK_SECRET"}}
+	w := newWorld(t, spec)
+	w.gates["errors"] = gate.Func(passing)
+	run, err := w.engine(func(o *Options) { o.Webhooks = hookClient("s3cret") }).Run(context.Background(), "api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.State != store.StatePaused || !strings.Contains(run.Reason, "no answer within 50ms") {
+		t.Fatalf("state %s (%s), want paused on the webhook timeout", run.State, run.Reason)
+	}
+	if len(w.dns.Applied) != 0 {
+		t.Fatalf("%d changes applied while the webhook timed out", len(w.dns.Applied))
+	}
+}

@@ -248,6 +248,10 @@ func (n *Notifier) message(e store.Event) (Message, bool) {
 		m.Summary, m.Next = fmt.Sprintf("step %d completed", m.Step), "nothing; `cutover rollback "+name+"` undoes"
 	case e.Type == store.EventApprovalWaiting:
 		m.Summary, m.Next = "waiting for approval", "`cutover promote "+name+"` continues, `cutover rollback "+name+"` undoes"
+	case e.Type == store.EventApprovalGranted:
+		m.Summary, m.Next = "approved", "nothing; `cutover rollback "+name+"` undoes"
+	case e.Type == store.EventStepSkipped:
+		m.Summary, m.Next = fmt.Sprintf("step %d skipped by operator", max(e.Step, 1)), "nothing; "+status
 	case e.Type == store.EventApprovalTimeout:
 		m.Summary, m.Next = "approval timed out", "if paused: `cutover promote "+name+"` approves, `cutover resume "+name+"` waits again; else the rollback follows"
 	case e.Type == store.EventGateFailed:

@@ -68,6 +68,9 @@ func Render(w io.Writer, rb *Runbook, from, to Target, insync time.Duration) {
 	total, rollback := rb.Estimate(insync)
 	fmt.Fprintf(w, "\n  predicted duration   %s (assuming %s per change to propagate)\n", roundDur(total), insync)
 	fmt.Fprintf(w, "  worst-case rollback  %s (detection + propagation + TTL)\n", roundDur(rollback))
+	if n := rb.approvals(); n > 0 {
+		fmt.Fprintf(w, "  approvals            %d: the run waits at each for `cutover promote %s` (not counted above)\n", n, rb.Name)
+	}
 	for _, n := range rb.Notes {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}
@@ -107,4 +110,14 @@ func (rb *Runbook) Changes() []dns.ChangeSet {
 		}
 	}
 	return out
+}
+
+func (rb *Runbook) approvals() int {
+	n := 0
+	for _, s := range rb.Steps {
+		if s.Approve != nil {
+			n++
+		}
+	}
+	return n
 }
