@@ -146,6 +146,7 @@ func TestReceiverDownNeverDelaysTheRun(t *testing.T) {
 	if r.State != store.StateDone {
 		t.Fatalf("state %s (%s)", r.State, r.Reason)
 	}
+	t.Logf("run with a refusing and a hung receiver: %s (without receivers: %s); %d events dropped", took, baseline, n.Dropped())
 	// The engine ran as fast as without receivers: no step waited on them.
 	if took > baseline+2*time.Second {
 		t.Fatalf("run took %s with dead receivers, %s without", took, baseline)
@@ -156,4 +157,24 @@ func TestReceiverDownNeverDelaysTheRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	n.Close(ctx) // gives up on the hung receiver when ctx ends
+}
+
+// BenchmarkNotifyBehindAHungReceiver is the engine's cost of one event
+// when the receiver never answers: the queue is full, the event dropped.
+func BenchmarkNotifyBehindAHungReceiver(b *testing.B) {
+	hang := make(chan struct{})
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-hang }))
+	defer hs.Close()
+	defer close(hang)
+	rb := &runbook.Runbook{Name: "api", Hostname: "api.example.com.", Notify: []runbook.Notify{{Name: "hung", Kind: "slack", URL: hs.URL}}}
+	n := notify.New(rb, notify.Options{Queue: 16, Timeout: time.Hour, Attempts: 1})
+	e := store.Event{Type: store.EventWaitStarted, Message: "step 04-observe: observe"}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		n.Notify(e)
+	}
+	b.StopTimer()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	n.Close(ctx)
 }
