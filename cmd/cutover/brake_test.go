@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -80,6 +81,25 @@ brake: {max_share: 0.3, min_record_sets: 5}
 	}
 	if !strings.Contains(out, "SAFETY BRAKE: this plan touches 2 of the zone's 5 record sets (40%)") {
 		t.Fatalf("plan does not warn about the brake:\n%s", out)
+	}
+	out, err = runCLI(t, "", "plan", "-f", planPath, "-o", "json")
+	if err != nil {
+		t.Fatalf("plan -o json: %v\n%s", err, out)
+	}
+	var report struct {
+		Brake struct {
+			Zone struct {
+				RecordSets int `json:"record_sets"`
+			} `json:"zone"`
+			Touched []string `json:"touched"`
+			Reasons []string `json:"reasons"`
+		} `json:"brake"`
+	}
+	if err := json.Unmarshal([]byte(out), &report); err != nil {
+		t.Fatal(err)
+	}
+	if b := report.Brake; b.Zone.RecordSets != 5 || len(b.Touched) != 2 || len(b.Reasons) != 1 {
+		t.Fatalf("plan -o json brake = %+v, want 2 of 5 record sets touched and one reason", b)
 	}
 	// apply refuses, and changes nothing.
 	out, err = runCLI(t, "", "apply", "-f", planPath, "--state", state, "--auto-approve", "--poll", "20ms")
