@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -91,7 +92,7 @@ anywhere.`,
 
 func newApplyCmd() *cobra.Command {
 	var file, statePath string
-	var autoApprove bool
+	var autoApprove, force bool
 	var checks checkFlags
 	var remote remoteFlags
 	cmd := &cobra.Command{
@@ -109,6 +110,10 @@ position: no change is applied twice and no wait restarts from zero.
 
 A breached gate rolls back on its own (or pauses, per the gate's on_failure).
 
+The safety brake refuses a plan whose changes touch NS or SOA records, the
+zone apex, or more than brake.max_share of the zone's record sets (default 30 %
+in zones of 10 or more); 'cutover plan' says so up front, --force overrides.
+
 Exit codes: 0 done, 1 preflight failed, rolled back or failed, 2 bad plan (nothing changed),
 3 declined, 4 paused (waits for 'cutover resume' or 'cutover rollback').
 
@@ -125,7 +130,7 @@ server's dashboard.`,
 			if remote.set() {
 				return runApplyRemote(cmd, file, autoApprove, remote)
 			}
-			return runApply(cmd, file, statePath, autoApprove, checks)
+			return runApply(cmd, file, statePath, autoApprove, checks, force)
 		},
 	}
 	checks.register(cmd.Flags(), true)
@@ -133,6 +138,7 @@ server's dashboard.`,
 	cmd.Flags().StringVarP(&file, "file", "f", "", "plan file (required)")
 	_ = cmd.MarkFlagRequired("file")
 	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "skip the confirmation prompt")
+	cmd.Flags().BoolVar(&force, "force", false, "apply even when the safety brake refuses the plan")
 	cmd.Flags().DurationVar(&pollInterval, "poll", pollInterval, "how often propagation and operator requests are checked")
 	cmd.Flags().DurationVar(&reconcileWait, "reconcile-wait", reconcileWait, "after an interruption, how long to allow a change whose id was lost to propagate (Route 53: within 60s)")
 	stateFlag(cmd, &statePath)
@@ -141,7 +147,7 @@ server's dashboard.`,
 
 // runApply starts the plan's run, or continues it when one of that name
 // is in progress with the same plan.
-func runApply(cmd *cobra.Command, file, statePath string, autoApprove bool, checks checkFlags) error {
+func runApply(cmd *cobra.Command, file, statePath string, autoApprove bool, checks checkFlags, force bool) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	out := cmd.OutOrStdout()
@@ -164,7 +170,7 @@ func runApply(cmd *cobra.Command, file, statePath string, autoApprove bool, chec
 		}
 		fmt.Fprintf(out, "resuming run %s at step %d (%s)\n", existing.Name, existing.Step+1, existing.State)
 	case isNotFound(err):
-		if err := createRun(ctx, cmd, s, file, autoApprove, checks); err != nil {
+		if err := createRun(ctx, cmd, s, file, autoApprove, checks, force); err != nil {
 			return err
 		}
 	default:
@@ -174,9 +180,9 @@ func runApply(cmd *cobra.Command, file, statePath string, autoApprove bool, chec
 }
 
 // createRun shows the compiled plan and its preflight, stops on a failing
-// check not waived, asks for confirmation and records the new run with its
-// preflight events.
-func createRun(ctx context.Context, cmd *cobra.Command, s store.Store, file string, autoApprove bool, checks checkFlags) error {
+// check not waived or on the safety brake (unless --force), asks for
+// confirmation and records the new run with its preflight events.
+func createRun(ctx context.Context, cmd *cobra.Command, s store.Store, file string, autoApprove bool, checks checkFlags, force bool) error {
 	out := cmd.OutOrStdout()
 	c, err := compilePlan(ctx, file)
 	if err != nil {
@@ -191,6 +197,9 @@ func createRun(ctx context.Context, cmd *cobra.Command, s store.Store, file stri
 	}
 	if err := reportExit(rep); err != nil {
 		return &exitError{code: exitFailure, err: fmt.Errorf("%w; nothing was changed (waive a check with --waive NAME)", err)}
+	}
+	if c.Brake.Engaged() && !force {
+		return usageError(fmt.Errorf("safety brake: the plan %s; nothing was changed (review it, then apply with --force)", strings.Join(c.Brake.Reasons, "; ")))
 	}
 	if !autoApprove && !confirm(cmd.InOrStdin(), out, "Apply this runbook to "+c.Runbook.Hostname+"?") {
 		return &exitError{code: exitCanceled, err: errors.New("apply declined; nothing was changed")}
@@ -211,7 +220,7 @@ func execute(ctx context.Context, cmd *cobra.Command, s store.Store, name string
 	if err != nil {
 		return err
 	}
-	e, err := engineFor(ctx, s, rb, cmd.OutOrStdout(), func(o *engine.Options) {
+	e, done, err := engineFor(ctx, s, rb, cmd.OutOrStdout(), func(o *engine.Options) {
 		o.Poll = pollInterval
 		o.UnknownChangeSettle = reconcileWait
 		// The end of the hold runs the decommission checklist of the plan
@@ -223,6 +232,7 @@ func execute(ctx context.Context, cmd *cobra.Command, s store.Store, name string
 	if err != nil {
 		return err
 	}
+	defer done()
 	run, err = e.Run(ctx, name)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -237,6 +247,7 @@ func execute(ctx context.Context, cmd *cobra.Command, s store.Store, name string
 func newRequestCmd(action, short, long string) *cobra.Command {
 	var statePath string
 	var remote remoteFlags
+	var skip bool
 	cmd := &cobra.Command{
 		Use:     action + " NAME",
 		Short:   short,
@@ -245,7 +256,11 @@ func newRequestCmd(action, short, long string) *cobra.Command {
 		Args:    usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if remote.set() {
-				return runRequestRemote(cmd, action, args[0], remote)
+				req := action
+				if skip {
+					req = store.RequestSkip
+				}
+				return runRequestRemote(cmd, req, args[0], remote)
 			}
 			ctx := cmd.Context()
 			s, err := openStore(statePath)
@@ -253,7 +268,11 @@ func newRequestCmd(action, short, long string) *cobra.Command {
 				return err
 			}
 			defer s.Close()
-			run, err := s.Request(ctx, args[0], action)
+			req := action
+			if skip {
+				req = store.RequestSkip
+			}
+			run, err := s.Request(ctx, args[0], req)
 			if err != nil {
 				if isNotFound(err) {
 					return usageError(fmt.Errorf("no run named %s", args[0]))
@@ -263,7 +282,7 @@ func newRequestCmd(action, short, long string) *cobra.Command {
 			// If no process executes the run, execute it here.
 			lease, lerr := s.Acquire(ctx, run.Hostname, store.ProcessOwner(), time.Second)
 			if lerr != nil {
-				fmt.Fprintf(cmd.OutOrStdout(), "%s requested; the process running %s will act on it\n", action, run.Name)
+				fmt.Fprintf(cmd.OutOrStdout(), "%s requested; the process running %s will act on it\n", req, run.Name)
 				return nil
 			}
 			_ = s.Release(ctx, lease)
@@ -278,6 +297,11 @@ func newRequestCmd(action, short, long string) *cobra.Command {
 	}
 	stateFlag(cmd, &statePath)
 	remote.add(cmd)
+	if action == "promote" {
+		cmd.Flags().BoolVar(&skip, "skip-current-step", false, "skip the current waiting step (observe, hold, approval, drain, verify), also when a gate that cannot decide paused the run there")
+		cmd.Example = `  cutover promote api-migration                      # approve the approval step, or end the current wait
+  cutover promote api-migration --skip-current-step  # go past a step whose gate has no data`
+	}
 	if action != "pause" {
 		cmd.Flags().DurationVar(&pollInterval, "poll", pollInterval, "how often propagation and operator requests are checked, when this process executes the run")
 		cmd.Flags().DurationVar(&reconcileWait, "reconcile-wait", reconcileWait, "after an interruption, how long to allow a change whose id was lost to propagate (Route 53: within 60s)")
@@ -429,6 +453,12 @@ func init() {
 		newRequestCmd("pause", "Pause a run where it is", "Ask the run to pause. The process executing it stops at the next check (within seconds); the run keeps its position and timers."),
 		newRequestCmd("resume", "Resume a paused or interrupted run", "Resume a run. If no process is executing it (it was interrupted, or paused and its process exited), this process executes it from the recorded position."),
 		newRequestCmd("rollback", "Roll a run back to the original records", "Restore the records the run started from (with the TTL kept low), from whatever step it reached, including during the hold."),
-		newRequestCmd("promote", "Skip the rest of the current observe or hold", "End the current observation or hold now and continue with the next step."),
+		newRequestCmd("promote", "Approve an approval step, or skip the rest of the current observe or hold", `Approve the approval step the run waits at (also after its timeout paused the
+run), or end the current observation or hold now and continue with the next step.
+
+With --skip-current-step, leave the current waiting step behind — an observation,
+hold, approval, drain or verification — also when a gate that cannot decide
+(inconclusive: no data yet) paused the run there. DNS and CloudFront changes are
+never skipped.`),
 	)
 }

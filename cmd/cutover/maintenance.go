@@ -288,13 +288,14 @@ func confirmAndRun(ctx context.Context, cmd *cobra.Command, f *maintenanceFlags,
 		}
 		return fmt.Errorf("creating run %s: %w", rb.Name, err)
 	}
-	e, err := engineFor(ctx, s, rb, out, func(o *engine.Options) {
+	e, done, err := engineFor(ctx, s, rb, out, func(o *engine.Options) {
 		o.Poll = pollInterval
 		o.Verifier = f.verifier()
 	})
 	if err != nil {
 		return err
 	}
+	defer done()
 	run, err := e.Run(ctx, rb.Name)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/cutover/cutover/internal/connect"
 	"github.com/cutover/cutover/internal/engine"
+	"github.com/cutover/cutover/internal/notify"
 	"github.com/cutover/cutover/internal/observe"
 	"github.com/cutover/cutover/internal/plan"
 	"github.com/cutover/cutover/internal/preflight"
@@ -77,6 +78,9 @@ func printPlan(w io.Writer, c *compiled, checks *preflight.Report, output string
 	for _, d := range c.Plan.Warnings() {
 		fmt.Fprintf(w, "%s\n", d)
 	}
+	for _, r := range c.Brake.Reasons {
+		fmt.Fprintf(w, "SAFETY BRAKE: this plan %s; apply refuses it without --force\n", r)
+	}
 	runbook.Render(w, c.Runbook, c.From, c.To, observe.AssumedInSync)
 	if checks != nil {
 		fmt.Fprintln(w)
@@ -101,23 +105,41 @@ func confirm(in io.Reader, out io.Writer, question string) bool {
 }
 
 // engineFor builds the engine for a stored run: the zone's provider, its
-// gates and CloudFront clients (package connect), this terminal's progress
-// lines, and what extra adds.
-func engineFor(ctx context.Context, s store.Store, rb *runbook.Runbook, out io.Writer, extra func(*engine.Options)) (*engine.Engine, error) {
+// gates, CloudFront clients and webhook client (package connect), this
+// terminal's progress lines, the plan's notifications, and what extra adds.
+// done flushes the notifications still queued, for a few seconds at most.
+func engineFor(ctx context.Context, s store.Store, rb *runbook.Runbook, out io.Writer, extra func(*engine.Options)) (e *engine.Engine, done func(), err error) {
 	o, err := connect.EngineOptions(ctx, rb)
 	if err != nil {
 		var ge *connect.GateConfigError
 		if errors.As(err, &ge) {
-			return nil, usageError(err)
+			return nil, nil, usageError(err)
 		}
-		return nil, err
+		return nil, nil, err
 	}
-	o.Store, o.OnEvent = s, progress(ctx, out)
+	show := progress(ctx, out)
+	n := notify.New(rb, notify.Options{OnError: func(receiver string, err error) {
+		fmt.Fprintf(out, "notification to %s given up: %v\n", receiver, err)
+	}})
+	o.Store = s
+	o.OnEvent = func(ev store.Event) {
+		show(ev)
+		n.Notify(ev) // never blocks: a bounded queue
+	}
 	if extra != nil {
 		extra(&o)
 	}
-	return engine.New(o), nil
+	done = func() {
+		flush, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyFlush)
+		defer cancel()
+		n.Close(flush)
+	}
+	return engine.New(o), done, nil
 }
+
+// notifyFlush is how long a finishing process waits for queued
+// notifications.
+var notifyFlush = 5 * time.Second
 
 // progress prints each committed event as one line and, while the run
 // waits out a deadline, how long is left every countdownEvery.

@@ -83,7 +83,7 @@ func TestValidateGoodAndBadTogether(t *testing.T) {
 	if code := exitCode(err); code != exitUsage {
 		t.Fatalf("exit code %d, want %d", code, exitUsage)
 	}
-	if !strings.Contains(out, good+": valid (strategy weighted, 4 steps, 3 gates)") {
+	if !strings.Contains(out, good+": valid (strategy weighted, 5 steps, 3 gates)") {
 		t.Errorf("missing verdict for the good plan:\n%s", out)
 	}
 	if !strings.Contains(out, bad+":1:1: the plan is empty") {

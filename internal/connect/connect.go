@@ -34,6 +34,7 @@ import (
 	"github.com/cutover/cutover/internal/observe"
 	"github.com/cutover/cutover/internal/runbook"
 	"github.com/cutover/cutover/internal/verify"
+	"github.com/cutover/cutover/internal/webhook"
 )
 
 // globalRegion is where the global services (Route 53, CloudFront) are
@@ -210,6 +211,9 @@ func EngineOptions(ctx context.Context, rb *runbook.Runbook) (engine.Options, er
 	o := engine.Options{Provider: prov, Clock: clock.Real{}, Gates: gates, Verifier: verifier(rb)}
 	if hc, ok := prov.(engine.HealthChecks); ok {
 		o.HealthChecks = hc
+	}
+	if len(rb.Webhooks) > 0 {
+		o.Webhooks = &webhook.Client{}
 	}
 	if rb.UsesCDN() {
 		if o.CDN, err = distributions(ctx, rb, creds); err != nil {

@@ -127,6 +127,21 @@ type InSyncChecker interface {
 	InSync(ctx context.Context, changeID string) (bool, error)
 }
 
+// ZoneInfo is a zone as its provider describes it.
+type ZoneInfo struct {
+	// Name is the zone's apex, as an FQDN with the trailing dot.
+	Name string `json:"name"`
+	// RecordSets is how many record sets the zone holds (Route 53's
+	// ResourceRecordSetCount: each weighted set counts on its own).
+	RecordSets int `json:"record_sets"`
+}
+
+// ZoneDescriber is implemented by providers that can tell a zone's apex
+// and size; the safety brake weighs a plan's changes against them.
+type ZoneDescriber interface {
+	ZoneInfo(ctx context.Context, zone string) (ZoneInfo, error)
+}
+
 // ErrConflict is matched by errors.Is on a *ConflictError.
 var ErrConflict = errors.New("record changed outside cutover")
 

@@ -82,7 +82,11 @@ type Options struct {
 	// WaitWhenPaused keeps Run waiting for a resume or rollback request
 	// instead of returning when the run pauses.
 	WaitWhenPaused bool
-	// OnEvent receives every committed event (progress output).
+	// Webhooks calls the runbook's webhooks; a runbook with webhooks and
+	// no client pauses before its first step.
+	Webhooks Webhooks
+	// OnEvent receives every committed event (progress output,
+	// notifications). It must not block: the engine calls it inline.
 	OnEvent func(store.Event)
 	// Decommission, when set, runs the decommission checklist as each
 	// hold ends and records it (EventDecommissionChecked).
@@ -96,7 +100,9 @@ type Engine struct {
 	// gate breach bookkeeping for the current process
 	breachSince map[string]time.Time
 	errors      map[string]int
-	nextDue     map[string]time.Time
+	// inconclusive counts inconclusive measurements in a row, per gate.
+	inconclusive map[string]int
+	nextDue      map[string]time.Time
 	// pending are events to write with the next commit.
 	pending []store.Event
 }
@@ -196,7 +202,8 @@ func (e *Engine) Run(ctx context.Context, name string) (store.Run, error) {
 		return run, fmt.Errorf("run %s: %w", name, err)
 	}
 	defer func() { _ = e.o.Store.Release(context.WithoutCancel(ctx), e.lease) }()
-	e.breachSince, e.errors, e.nextDue = map[string]time.Time{}, map[string]int{}, map[string]time.Time{}
+	e.resetGates()
+	e.nextDue = map[string]time.Time{}
 
 	if run.State == store.StatePending {
 		run.State = store.StateRunning
@@ -234,6 +241,12 @@ func (e *Engine) Run(ctx context.Context, name string) (store.Run, error) {
 		if err != nil {
 			return run, err
 		}
+		if err := e.hooks(ctx, rb, &run, steps); err != nil {
+			if errors.Is(err, errPaused) {
+				continue
+			}
+			return run, err
+		}
 		if run.Step >= len(steps) {
 			if err := e.finish(ctx, rb, &run); err != nil {
 				return run, err
@@ -247,6 +260,14 @@ func (e *Engine) Run(ctx context.Context, name string) (store.Run, error) {
 			return run, err
 		}
 	}
+}
+
+// hooks runs the webhooks due before the current step.
+func (e *Engine) hooks(ctx context.Context, rb *runbook.Runbook, run *store.Run, steps []runbook.Step) error {
+	if err := e.rollbackHooks(ctx, rb, run, steps); err != nil {
+		return err
+	}
+	return e.entryHooks(ctx, rb, run)
 }
 
 // steps returns the runbook being executed: the plan's, or the rollback's.
@@ -301,6 +322,11 @@ func (e *Engine) handleRequest(ctx context.Context, rb *runbook.Runbook, run *st
 	case "resume":
 		if run.State == store.StatePaused {
 			run.State = store.StateRunning
+			if _, rolling := run.Data[keyRollback]; rolling {
+				// Paused during its rollback: it goes on rolling back,
+				// never back to the plan's steps.
+				run.State = store.StateRollingBack
+			}
 			run.Reason = ""
 			return e.commit(ctx, run, ev(store.EventRunResumed, "resumed by operator at step %d", run.Step))
 		}
@@ -308,7 +334,14 @@ func (e *Engine) handleRequest(ctx context.Context, rb *runbook.Runbook, run *st
 		if run.State == store.StateRunning || run.State == store.StatePaused {
 			return e.startRollback(ctx, rb, run, "rollback requested by operator", false)
 		}
+	case store.RequestSkip:
+		if s, ok := e.current(rb, *run); ok && skippable(s) {
+			return e.skip(ctx, run, s)
+		}
 	case "promote":
+		if s, ok := e.current(rb, *run); ok && s.Approve != nil {
+			return e.approve(ctx, run, s)
+		}
 		if run.State == store.StateRunning {
 			// Skip the remaining time of the current observe or hold.
 			for k := range run.Timers {
@@ -410,6 +443,8 @@ func (e *Engine) exec(ctx context.Context, rb *runbook.Runbook, run *store.Run, 
 		return e.execDrain(ctx, rb, run, s)
 	case s.Staging != nil:
 		return e.execStaging(ctx, rb, run, s)
+	case s.Approve != nil:
+		return e.execApprove(ctx, rb, run, s)
 	}
 	return fmt.Errorf("step %s: no action set", s.ID)
 }
@@ -587,7 +622,7 @@ func (e *Engine) execWait(ctx context.Context, rb *runbook.Runbook, run *store.R
 // and evaluating gates as they fall due. It returns errPaused when the run
 // left the running state (paused, rolling back) while waiting.
 func (e *Engine) sleepUntil(ctx context.Context, rb *runbook.Runbook, run *store.Run, deadline time.Time, gates []string) error {
-	state := run.State
+	state, at := run.State, run.Step
 	for {
 		now := e.o.Clock.Now()
 		if len(gates) > 0 {
@@ -621,8 +656,11 @@ func (e *Engine) sleepUntil(ctx context.Context, rb *runbook.Runbook, run *store
 			if err := e.handleRequest(ctx, rb, run); err != nil {
 				return err
 			}
-			if run.State != state {
-				return errPaused
+			if run.State != state || run.Step != at {
+				return errPaused // paused, rolling back, or the step was skipped
+			}
+			if run.StepPhase == phaseApproved {
+				return nil
 			}
 			if d, ok := run.Timers[currentKey(run)]; ok && d.Before(deadline) {
 				deadline = d // promoted
@@ -683,34 +721,8 @@ func (e *Engine) evaluate(ctx context.Context, rb *runbook.Runbook, run *store.R
 		measured := evData(store.EventGateMeasured, data, "gate %s: %s value=%g %s", name, m.Phase, m.Value, m.Detail)
 		measured.Step = run.Step
 		e.pending = append(e.pending, measured)
-		switch m.Phase {
-		case gate.Successful:
-			delete(e.breachSince, name)
-			e.errors[name] = 0
-		case gate.Failed:
-			e.errors[name] = 0
-			since, ok := e.breachSince[name]
-			if !ok {
-				since = now
-				e.breachSince[name] = now
-			}
-			if now.Sub(since) >= spec.For.D() {
-				reason := fmt.Sprintf("gate %s breached for %s: %s (value %g)", name, now.Sub(since), m.Detail, m.Value)
-				if spec.OnFailure == "pause" {
-					return e.pause(ctx, run, store.EventGateFailed, "%s", reason)
-				}
-				if err := e.startRollback(ctx, rb, run, reason, false); err != nil {
-					return err
-				}
-				return errPaused
-			}
-		case gate.Inconclusive:
-			return e.pause(ctx, run, store.EventGateInconclusive, "gate %s inconclusive: %s; a human decides (resume or rollback)", name, m.Detail)
-		case gate.Error:
-			e.errors[name]++
-			if e.errors[name] >= e.o.ErrorLimit {
-				return e.pause(ctx, run, store.EventGateError, "gate %s failed to measure %d times in a row: %s", name, e.errors[name], m.Detail)
-			}
+		if err := e.judge(ctx, rb, run, spec, m, now); err != nil {
+			return err
 		}
 		if err := e.commit(ctx, run); err != nil {
 			return err

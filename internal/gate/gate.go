@@ -19,8 +19,9 @@ const (
 	Successful Phase = "Successful"
 	// Failed: the condition is breached.
 	Failed Phase = "Failed"
-	// Inconclusive: the data cannot decide (no data points, partial data);
-	// the engine pauses for a human rather than guess.
+	// Inconclusive: the data cannot decide (no data points, partial data).
+	// It is never a pass: the engine tolerates the gate's
+	// inconclusive_limit of them in a row, then pauses for a human.
 	Inconclusive Phase = "Inconclusive"
 	// Error: the measurement could not be taken (provider unreachable).
 	Error Phase = "Error"

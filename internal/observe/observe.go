@@ -64,6 +64,14 @@ func Observe(ctx context.Context, p *plan.Plan, d Deps) (runbook.Observed, error
 		return runbook.Observed{}, fmt.Errorf("reading %s in zone %s: %w", p.Hostname, p.Zone.Ref(), err)
 	}
 	obs := runbook.Observed{Records: recs, From: targetOf(from), To: targetOf(to)}
+	if zd, ok := prov.(dns.ZoneDescriber); ok {
+		if obs.Zone, err = zd.ZoneInfo(ctx, p.Zone.ID); err != nil {
+			return runbook.Observed{}, fmt.Errorf("safety brake: %w", err)
+		}
+	}
+	if obs.Zone.Name == "" && p.Zone.Name != "" {
+		obs.Zone.Name = dns.Fqdn(p.Zone.Name)
+	}
 	if from.Kind == edge.KindCloudFront || to.Kind == edge.KindCloudFront {
 		if err := observeCloudFront(ctx, p, d, &obs); err != nil {
 			return runbook.Observed{}, err
@@ -151,6 +159,8 @@ type Compiled struct {
 	Plan     *plan.Plan
 	Runbook  *runbook.Runbook
 	From, To runbook.Target
+	// Brake is the safety brake's verdict on the runbook's changes.
+	Brake runbook.BrakeCheck
 }
 
 // PlanError is a plan the compiler cannot turn into a spec: bad input,
@@ -179,7 +189,8 @@ func Compile(ctx context.Context, p *plan.Plan, d Deps) (*Compiled, error) {
 	a := Access(p)
 	rb.ZoneRoleARN, rb.ZoneServer, rb.CDNRoleARN = a.ZoneRoleARN, a.ZoneServer, a.CDNRoleARN
 	rb.DistributionRoles, rb.Identities = a.DistributionRoles, a.Identities
-	return &Compiled{Plan: p, Runbook: rb, From: obs.From, To: obs.To}, nil
+	brake := runbook.CheckBrake(rb, obs.Zone, runbook.Brake{MaxShare: p.Brake.MaxShare, MinRecordSets: p.Brake.MinRecordSets})
+	return &Compiled{Plan: p, Runbook: rb, From: obs.From, To: obs.To, Brake: brake}, nil
 }
 
 // Access is how a run reaches what p names, as a runbook holding only
@@ -237,13 +248,16 @@ type Report struct {
 	// Calls are the identities the run's calls use.
 	Calls    []runbook.Call `json:"calls"`
 	Warnings []string       `json:"warnings,omitempty"`
+	// Brake says what the runbook touches and, when apply would refuse it
+	// without --force, why.
+	Brake runbook.BrakeCheck `json:"brake"`
 }
 
 // Report estimates the run's total and worst-case rollback times and
 // collects the plan's warnings.
 func (c *Compiled) Report() Report {
 	total, rollback := c.Runbook.Estimate(AssumedInSync)
-	r := Report{Runbook: c.Runbook, From: c.From, To: c.To, PredictedSeconds: total.Seconds(), RollbackSeconds: rollback.Seconds(), Calls: c.Runbook.Calls()}
+	r := Report{Runbook: c.Runbook, From: c.From, To: c.To, PredictedSeconds: total.Seconds(), RollbackSeconds: rollback.Seconds(), Calls: c.Runbook.Calls(), Brake: c.Brake}
 	for _, d := range c.Plan.Warnings() {
 		r.Warnings = append(r.Warnings, d.String())
 	}

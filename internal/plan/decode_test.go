@@ -21,8 +21,14 @@ func TestParseWeightedExample(t *testing.T) {
 	if p.To.Kind != EdgeALB || p.To.Value != "new-alb-1234567890.us-east-1.elb.amazonaws.com" {
 		t.Errorf("to = %+v", p.To)
 	}
-	if got := []int{p.Steps[0].Weight, p.Steps[1].Weight, p.Steps[2].Weight, p.Steps[3].Weight}; got[3] != 100 || got[0] != 1 || len(p.Steps) != 4 {
+	if got := []int{p.Steps[0].Weight, p.Steps[1].Weight, p.Steps[2].Weight, p.Steps[4].Weight}; got[3] != 100 || got[0] != 1 || len(p.Steps) != 5 {
 		t.Errorf("steps = %v", got)
+	}
+	if a := p.Steps[3].Approve; a == nil || a.Timeout.Std() != 4*time.Hour || a.OnTimeout != OnTimeoutRollback {
+		t.Errorf("steps[3].approve = %+v", a)
+	}
+	if p.Gates[0].InconclusiveLimit != 4 || p.Gates[0].DryRun || p.Gates[1].InconclusiveLimit != 0 {
+		t.Errorf("inconclusive_limit/dry_run = %d/%v, gate 1 limit %d", p.Gates[0].InconclusiveLimit, p.Gates[0].DryRun, p.Gates[1].InconclusiveLimit)
 	}
 	if p.Steps[2].Pause.Std() != 15*time.Minute {
 		t.Errorf("steps[2].pause = %v", p.Steps[2].Pause)
@@ -61,8 +67,8 @@ func TestParseWeightedExample(t *testing.T) {
 	if pos := p.PosOf(&p.Steps[2].Pause); pos.Line != 39 || pos.Col != 12 {
 		t.Errorf("steps[2].pause at %v, want line 39 col 12", pos)
 	}
-	if p.Gates[1].Pos.Line != 69 || p.Gates[1].Pos.Col != 5 {
-		t.Errorf("gates[1] at %v, want 69:5", p.Gates[1].Pos)
+	if p.Gates[1].Pos.Line != 74 || p.Gates[1].Pos.Col != 5 {
+		t.Errorf("gates[1] at %v, want 74:5", p.Gates[1].Pos)
 	}
 }
 
@@ -229,5 +235,38 @@ func TestSuggest(t *testing.T) {
 	}
 	if got := suggest("roleArn", []string{"role_arn", "id"}); got != "role_arn" {
 		t.Errorf("suggest(roleArn) = %q", got)
+	}
+}
+
+func TestApproveDefaults(t *testing.T) {
+	src := `apiVersion: cutover/v1
+kind: Cutover
+name: api
+hostname: api.example.com
+zone: {id: Z1}
+from: {alb: old.example.net}
+to: {alb: new.example.net}
+steps:
+  - weight: 10
+  - approve: {}
+  - weight: 100
+gates:
+  - name: errors
+    dry_run: true
+    probe: {url: "https://api.example.com/"}
+`
+	p, err := Parse("plan.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := p.Steps[1].Approve
+	if a == nil || a.Timeout != 0 || a.OnTimeout != OnTimeoutRollback {
+		t.Fatalf("approve = %+v, want no timeout and on_timeout rollback", a)
+	}
+	if got := p.PosOf(&p.Steps[1].Approve); got.Line != 10 || got.Col != 14 {
+		t.Errorf("approve at %v, want line 10 col 14", got)
+	}
+	if !p.Gates[0].DryRun || p.Gates[0].InconclusiveLimit != 0 {
+		t.Errorf("gate = %+v", p.Gates[0])
 	}
 }

@@ -82,7 +82,10 @@ const (
 	MissingZero Missing = "zero"
 	// MissingBreach counts an absent point as a breach.
 	MissingBreach Missing = "breach"
-	// MissingIgnore leaves the gate's previous verdict unchanged.
+	// MissingIgnore gives no verdict: the measurement is inconclusive
+	// (never a pass), tolerated up to the gate's inconclusive_limit in a
+	// row before the run pauses — for metrics that arrive late (CloudFront's
+	// by a few minutes).
 	MissingIgnore Missing = "ignore"
 )
 
@@ -138,6 +141,16 @@ type Plan struct {
 	// Maintenance configures the maintenance strategy, whose to edge is
 	// the page. Default when that strategy is used: mode weight.
 	Maintenance *Maintenance `yaml:"maintenance"`
+	// Webhooks are called around steps, Flagger-style; a non-2xx answer or
+	// a timeout holds the run. Default: none.
+	Webhooks []Webhook `yaml:"webhooks"`
+	// Notify are receivers told what happens: steps, gate failures,
+	// rollbacks, pauses, the end. They never hold the run. Default: none.
+	Notify []Notification `yaml:"notify"`
+	// Brake is the safety brake: apply refuses, without --force, a plan
+	// whose changes touch NS or SOA records, the zone apex, or more than
+	// MaxShare of a zone's record sets.
+	Brake Brake `yaml:"brake"`
 
 	file      string
 	warnings  Diagnostics
@@ -156,6 +169,59 @@ const (
 
 // Providers lists the accepted zone providers.
 var Providers = []string{ProviderRoute53, ProviderRFC2136}
+
+// WebhookTypes lists when a webhook can be called.
+var WebhookTypes = []string{"pre-step", "post-step", "confirm-promotion", "rollback"}
+
+// Webhook is an HTTP call the run waits on.
+type Webhook struct {
+	Pos Pos `yaml:"-"`
+	// Name identifies the webhook in events; same syntax as the plan name.
+	Name string `yaml:"name" plan:"required"`
+	// Type is when it is called: pre-step (before each step), post-step
+	// (after each), confirm-promotion (before all traffic moves to the new
+	// edge) or rollback (once a rollback reverted the records; it never
+	// holds the rollback).
+	Type string `yaml:"type" plan:"required"`
+	// URL receives the POSTed JSON document; http or https.
+	URL string `yaml:"url" plan:"required"`
+	// Timeout bounds each call. Default 10s.
+	Timeout Duration `yaml:"timeout"`
+	// SecretEnv names the environment variable holding the HMAC-SHA256
+	// signing secret. The secret itself is never written to the state.
+	SecretEnv string `yaml:"secret_env"`
+	// SecretFile names a file holding the signing secret instead.
+	SecretFile string `yaml:"secret_file"`
+}
+
+// NotifyKinds lists the notification receivers.
+var NotifyKinds = []string{"slack", "webhook"}
+
+// Notification is a receiver of progress messages.
+type Notification struct {
+	Pos Pos `yaml:"-"`
+	// Name identifies the receiver in logs.
+	Name string `yaml:"name" plan:"required"`
+	// Kind is slack (a Slack-compatible incoming webhook) or webhook (a
+	// generic JSON document). Required.
+	Kind string `yaml:"kind" plan:"required"`
+	// URL is the receiver's address. Exactly one of URL and URLEnv.
+	URL string `yaml:"url"`
+	// URLEnv names an environment variable holding the URL (Slack's
+	// incoming webhook URLs are secrets).
+	URLEnv string `yaml:"url_env"`
+}
+
+// Brake limits how much of a zone a plan may change without --force.
+type Brake struct {
+	Pos Pos `yaml:"-"`
+	// MaxShare is the largest share of the zone's record sets the plan may
+	// touch, 0 < max_share <= 1. Default 0.3.
+	MaxShare float64 `yaml:"max_share"`
+	// MinRecordSets is the zone size from which MaxShare applies: in a
+	// zone of three record sets any change is a third of it. Default 10.
+	MinRecordSets int `yaml:"min_record_sets"`
+}
 
 // Zone is where Hostname's records live.
 type Zone struct {
@@ -276,16 +342,39 @@ type TTL struct {
 }
 
 // Step is one shift of traffic: set the new edge's weight, then watch the
-// gates for Pause before the next step.
+// gates for Pause before the next step. A step that sets Approve instead of
+// Weight is a manual approval: the run waits there for `cutover promote`.
 type Step struct {
 	Pos Pos `yaml:"-"`
 	// Weight is the share of traffic for the new edge, in percent (0–100);
-	// the old edge gets the rest.
-	Weight int `yaml:"weight" plan:"required"`
+	// the old edge gets the rest. Required, except on an approval step.
+	Weight int `yaml:"weight"`
+	// Approve makes this step a manual approval instead of a shift: the
+	// run keeps the current split, gates still watched, until an operator
+	// runs `cutover promote NAME`.
+	Approve *Approve `yaml:"approve"`
 	// Pause is how long gates are watched after this step settles. Default 0.
 	Pause Duration `yaml:"pause"`
 	// Gates names the gates watched during this step. Default: all gates.
 	Gates []string `yaml:"gates"`
+}
+
+// Approval timeout actions.
+const (
+	// OnTimeoutRollback rolls the run back when nobody approved in time.
+	OnTimeoutRollback = "rollback"
+	// OnTimeoutPause pauses the run when nobody approved in time.
+	OnTimeoutPause = "pause"
+)
+
+// Approve is a manual approval step.
+type Approve struct {
+	Pos Pos `yaml:"-"`
+	// Timeout bounds the wait for approval. Default 0: wait until promoted.
+	Timeout Duration `yaml:"timeout"`
+	// OnTimeout is rollback or pause: what happens when Timeout passes
+	// without approval. Default rollback.
+	OnTimeout string `yaml:"on_timeout"`
 }
 
 // Gate is a check that must keep passing while traffic moves. Exactly one of
@@ -303,6 +392,14 @@ type Gate struct {
 	For Duration `yaml:"for"`
 	// OnFailure is rollback or pause. Default rollback.
 	OnFailure OnFailure `yaml:"on_failure"`
+	// InconclusiveLimit is how many inconclusive measurements in a row
+	// (no data yet: ALB counters absent, CloudFront metrics minutes late)
+	// are tolerated; the next one pauses the run with the reason.
+	// Inconclusive never counts as a pass. Default 0: the first pauses.
+	InconclusiveLimit int `yaml:"inconclusive_limit"`
+	// DryRun records the gate's verdicts without acting on them, to trial a
+	// new gate on a real run. Default false.
+	DryRun bool `yaml:"dry_run"`
 	// CloudWatch is a metric gate.
 	CloudWatch *CloudWatchGate `yaml:"cloudwatch"`
 	// Probe is an HTTP gate.
@@ -588,6 +685,7 @@ func (p *Plan) setDefaults() {
 	p.Zone.setDefaults()
 	p.TTL.setDefaults()
 	p.Hold = Duration(72 * time.Hour)
+	p.Brake = Brake{MaxShare: 0.3, MinRecordSets: 10}
 }
 
 func (z *Zone) setDefaults() { z.Provider = ProviderRoute53 }
@@ -595,6 +693,10 @@ func (z *Zone) setDefaults() { z.Provider = ProviderRoute53 }
 func (t *TSIG) setDefaults() { t.Algorithm = "hmac-sha256" }
 
 func (t *TTL) setDefaults() { t.Cutover = 30 }
+
+func (a *Approve) setDefaults() { a.OnTimeout = OnTimeoutRollback }
+
+func (w *Webhook) setDefaults() { w.Timeout = Duration(10 * time.Second) }
 
 func (g *Gate) setDefaults() {
 	g.Interval = Duration(30 * time.Second)

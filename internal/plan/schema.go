@@ -52,6 +52,25 @@ var fieldDocs = map[string]fieldMeta{
 	"Plan.alias_move": {desc: "Tuning for strategy alias-move."},
 	"Plan.bridge":     {desc: "Settings for strategy bridge (required by it)."},
 	"Plan.staging":    {desc: "Settings for strategy staging (CloudFront continuous deployment)."},
+	"Plan.webhooks":   {desc: "HTTP calls the run waits on (pre-step, post-step, confirm-promotion, rollback); a non-2xx answer or a timeout holds the run."},
+	"Plan.notify":     {desc: "Receivers told what happens (Slack-compatible or generic JSON); they never hold the run."},
+
+	"Webhook.name":        {desc: "Webhook name.", pattern: `^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`},
+	"Webhook.type":        {desc: "When it is called.", enum: WebhookTypes},
+	"Webhook.url":         {desc: "http(s) URL receiving the POSTed JSON document."},
+	"Webhook.timeout":     {desc: "Bound on each call. Default 10s.", def: "10s"},
+	"Webhook.secret_env":  {desc: "Environment variable holding the HMAC-SHA256 signing secret (never stored).", pattern: `^[A-Za-z_][A-Za-z0-9_]*$`},
+	"Webhook.secret_file": {desc: "File holding the signing secret (never stored)."},
+
+	"Notification.name":    {desc: "Receiver name."},
+	"Notification.kind":    {desc: "slack (incoming webhook) or webhook (generic JSON).", enum: NotifyKinds},
+	"Notification.url":     {desc: "Receiver URL; exactly one of url and url_env."},
+	"Notification.url_env": {desc: "Environment variable holding the receiver URL.", pattern: `^[A-Za-z_][A-Za-z0-9_]*$`},
+
+	"Plan.brake": {desc: "Safety brake: apply refuses, without --force, a plan touching NS/SOA, the apex, or more than max_share of the zone."},
+
+	"Brake.max_share":       {desc: "Largest share of the zone's record sets the plan may touch. Default 0.3.", min: num(0), exclMin: true, max: num(1), def: 0.3},
+	"Brake.min_record_sets": {desc: "Zone size from which max_share applies. Default 10.", min: num(0), def: 10},
 
 	// Strategy maintenance.
 	"Plan.maintenance":                {desc: "Settings for strategy maintenance, whose `to` is the maintenance page."},
@@ -87,14 +106,20 @@ var fieldDocs = map[string]fieldMeta{
 	"TTL.restore": {desc: "TTL in seconds set afterwards. Default 0: the TTL observed before the run.", min: num(0), max: num(MaxTTL), def: 0},
 	"TTL.prepare": {desc: "Wait after lowering the TTL; the run always waits at least the old TTL. Default 0: the observed old TTL."},
 
-	"Step.weight": {desc: "Percent of traffic for the new edge.", min: num(0), max: num(100)},
-	"Step.pause":  {desc: "How long gates are watched after the step settles. Default 0."},
-	"Step.gates":  {desc: "Names of the gates watched during this step. Default: all."},
+	"Step.weight":  {desc: "Percent of traffic for the new edge. Required, except on an approval step.", min: num(0), max: num(100)},
+	"Step.approve": {desc: "Make this step a manual approval: the run waits, gates watched, until `cutover promote NAME`."},
+
+	"Approve.timeout":    {desc: "Bound on the wait for approval. Default 0: wait until promoted."},
+	"Approve.on_timeout": {desc: "What happens when the timeout passes unapproved. Default rollback.", enum: []string{OnTimeoutRollback, OnTimeoutPause}, def: OnTimeoutRollback},
+	"Step.pause":         {desc: "How long gates are watched after the step settles. Default 0."},
+	"Step.gates":         {desc: "Names of the gates watched during this step. Default: all."},
 
 	"Gate.name":                       {desc: "Gate name, unique in the plan.", pattern: `^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`},
 	"Gate.interval":                   {desc: "How often the gate is evaluated. Default 30s.", def: "30s"},
 	"Gate.for":                        {desc: "How long a breach must persist before it counts. Default 0."},
 	"Gate.on_failure":                 {desc: "What a breach does. Default rollback.", enum: []string{string(OnFailureRollback), string(OnFailurePause)}, def: string(OnFailureRollback)},
+	"Gate.inconclusive_limit":         {desc: "Inconclusive measurements in a row tolerated (no data is never a pass); the next pauses the run. Default 0.", min: num(0), def: 0},
+	"Gate.dry_run":                    {desc: "Record the gate's verdicts without acting on them. Default false.", def: false},
 	"Gate.cloudwatch":                 {desc: "A CloudWatch metric gate."},
 	"Gate.probe":                      {desc: "An HTTP probe gate."},
 	"Gate.drain":                      {desc: "A drain gate: passes once the old edge stays quiet for a window; runs wait on it before done and before the hold ends."},
@@ -120,7 +145,7 @@ var fieldDocs = map[string]fieldMeta{
 	"CloudWatchGate.metrics":    {desc: "Inputs of the expression, by id (lower-case first letter, then letters, digits, underscores)."},
 	"CloudWatchGate.threshold":  {desc: "Value compared against."},
 	"CloudWatchGate.comparison": {desc: "What counts as a breach. Default >.", enum: Comparisons, def: ">"},
-	"CloudWatchGate.missing":    {desc: "Treatment of a period without data. Default zero (ALB counters are absent when 0).", enum: []string{string(MissingZero), string(MissingBreach), string(MissingIgnore)}, def: string(MissingZero)},
+	"CloudWatchGate.missing":    {desc: "Treatment of a period without data: zero (ALB counters are absent when 0), breach, or ignore (inconclusive, tolerated up to inconclusive_limit). Default zero.", enum: []string{string(MissingZero), string(MissingBreach), string(MissingIgnore)}, def: string(MissingZero)},
 
 	"Metric.namespace":  {desc: "Metric namespace, like AWS/ApplicationELB."},
 	"Metric.name":       {desc: "Metric name, like HTTPCode_Target_5XX_Count."},
@@ -254,6 +279,10 @@ func (g *schemaGen) object(t reflect.Type) map[string]any {
 		obj["oneOf"] = oneOfRequired("metric", "expression")
 	case "TSIG":
 		obj["oneOf"] = oneOfRequired("secret_file", "secret_env")
+	case "Step":
+		obj["oneOf"] = oneOfRequired("weight", "approve")
+	case "Notification":
+		obj["oneOf"] = oneOfRequired("url", "url_env")
 	}
 	return obj
 }

@@ -129,6 +129,14 @@ func (v *validator) run() {
 	if p.Hold < 0 {
 		v.errf(&p.Hold, p.Pos, "`hold` must not be negative, got %s", p.Hold)
 	}
+	v.webhooks()
+	v.notify()
+	if b := &p.Brake; b.MaxShare <= 0 || b.MaxShare > 1 {
+		v.errf(&b.MaxShare, b.Pos, "`brake.max_share` must be a share of the zone between 0 (exclusive) and 1, got %g", b.MaxShare)
+	}
+	if b := &p.Brake; b.MinRecordSets < 0 {
+		v.errf(&b.MinRecordSets, b.Pos, "`brake.min_record_sets` must not be negative, got %d", b.MinRecordSets)
+	}
 	v.aliasMove()
 	v.bridge(gates)
 	v.staging(gates)
@@ -588,6 +596,12 @@ func (v *validator) gates() map[string]bool {
 		if g.OnFailure != OnFailureRollback && g.OnFailure != OnFailurePause {
 			v.errf(&g.OnFailure, g.Pos, "`%s.on_failure` must be rollback or pause, got %q", path, g.OnFailure)
 		}
+		if g.InconclusiveLimit < 0 {
+			v.errf(&g.InconclusiveLimit, g.Pos, "`%s.inconclusive_limit` must not be negative, got %d", path, g.InconclusiveLimit)
+		}
+		if g.Drain != nil && (p.has(&g.InconclusiveLimit) || p.has(&g.DryRun)) {
+			v.errf(&g.Drain, g.Pos, "`%s`: inconclusive_limit and dry_run apply to breach gates (cloudwatch, probe), not to a drain gate", path)
+		}
 		set := 0
 		for _, p := range []bool{g.CloudWatch != nil, g.Probe != nil, g.Drain != nil} {
 			if p {
@@ -721,11 +735,21 @@ func (v *validator) steps(steps []Step, ptr any, path string, fallback Pos, gate
 		return
 	}
 	prev := -1
+	lastWeight := -1
 	for i := range steps {
 		s := &steps[i]
 		sp := fmt.Sprintf("%s[%d]", path, i)
+		v.gateRefs(s.Gates, sp, gates)
+		if s.Approve != nil {
+			v.approve(s, sp)
+			continue
+		}
+		lastWeight = i
 		switch {
 		case v.broken(&s.Weight):
+		case !s.Pos.IsZero() && !v.p.has(&s.Weight):
+			v.errf(nil, s.Pos, "`%s`: missing required field `weight` (or `approve: {}` for a manual approval)", sp)
+			continue
 		case s.Weight < 0 || s.Weight > 100:
 			v.errf(&s.Weight, s.Pos, "`%s.weight` must be a percentage between 0 and 100, got %d", sp, s.Weight)
 		case s.Weight <= prev:
@@ -737,11 +761,36 @@ func (v *validator) steps(steps []Step, ptr any, path string, fallback Pos, gate
 		if s.Pause < 0 {
 			v.errf(&s.Pause, s.Pos, "`%s.pause` must not be negative, got %s", sp, s.Pause)
 		}
-		v.gateRefs(s.Gates, sp, gates)
 	}
-	last := &steps[len(steps)-1]
-	if last.Weight != 100 && !v.broken(&last.Weight) && last.Weight >= 0 && last.Weight < 100 {
-		v.errf(&last.Weight, last.Pos, "`%s[%d].weight`: the last step must send all traffic to the new edge (100), got %d", path, len(steps)-1, last.Weight)
+	if last := &steps[len(steps)-1]; last.Approve != nil {
+		v.errf(&last.Approve, last.Pos, "`%s[%d]`: the last step must send all traffic to the new edge (100); put the approval before the step it guards", path, len(steps)-1)
+		return
+	}
+	if lastWeight < 0 {
+		return
+	}
+	last := &steps[lastWeight]
+	if last.Weight != 100 && !v.broken(&last.Weight) && last.Weight >= 0 && last.Weight < 100 && (last.Pos.IsZero() || v.p.has(&last.Weight)) {
+		v.errf(&last.Weight, last.Pos, "`%s[%d].weight`: the last step must send all traffic to the new edge (100), got %d", path, lastWeight, last.Weight)
+	}
+}
+
+// approve checks a manual approval step.
+func (v *validator) approve(s *Step, sp string) {
+	a := s.Approve
+	if v.p.has(&s.Weight) {
+		v.errf(&s.Weight, s.Pos, "`%s` sets both weight and approve; an approval is a step of its own, between two shifts", sp)
+	}
+	if v.p.has(&s.Pause) {
+		v.errf(&s.Pause, s.Pos, "`%s.pause`: an approval step waits for `cutover promote`; give it `approve.timeout` instead", sp)
+	}
+	if a.Timeout < 0 {
+		v.errf(&a.Timeout, a.Pos, "`%s.approve.timeout` must not be negative, got %s", sp, a.Timeout)
+	}
+	if a.OnTimeout != OnTimeoutRollback && a.OnTimeout != OnTimeoutPause {
+		v.errf(&a.OnTimeout, a.Pos, "`%s.approve.on_timeout` must be rollback or pause, got %q", sp, a.OnTimeout)
+	} else if v.p.has(&a.OnTimeout) && a.Timeout == 0 {
+		v.warnf(&a.OnTimeout, a.Pos, "`%s.approve.on_timeout` has no effect without `approve.timeout`: the run waits until promoted", sp)
 	}
 }
 
@@ -943,5 +992,90 @@ func (v *validator) drain(d *DrainGate, path string) {
 	case "", "wait", "pause", "rollback":
 	default:
 		v.errf(&d.Policy, d.Pos, "`%s.policy` must be wait, pause or rollback, got %q", path, d.Policy)
+	}
+}
+
+// httpURL returns what is wrong with an http(s) URL, or "".
+func httpURL(raw string) string {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("is not a valid URL: %v", err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Sprintf("must be an http or https URL, got %q", raw)
+	case u.Hostname() == "":
+		return fmt.Sprintf("has no host, got %q", raw)
+	}
+	return ""
+}
+
+func (v *validator) webhooks() {
+	p := v.p
+	first := map[string]int{}
+	for i := range p.Webhooks {
+		h := &p.Webhooks[i]
+		path := fmt.Sprintf("webhooks[%d]", i)
+		if h.Name != "" || p.has(&h.Name) {
+			if !nameRE.MatchString(h.Name) {
+				v.errf(&h.Name, h.Pos, "`%s.name` must be 1-63 lower-case letters, digits or hyphens, got %q", path, h.Name)
+			}
+			key := h.Type + "/" + h.Name
+			if line, dup := first[key]; dup {
+				v.errf(&h.Name, h.Pos, "`%s.name`: duplicate %s webhook %q (first at line %d)", path, h.Type, h.Name, line)
+			} else {
+				first[key] = p.positions[&h.Name].Line
+			}
+		}
+		if (h.Type != "" || p.has(&h.Type)) && !contains(WebhookTypes, h.Type) {
+			msg := fmt.Sprintf("`%s.type` must be one of %s, got %q", path, strings.Join(WebhookTypes, ", "), h.Type)
+			if s := suggest(h.Type, WebhookTypes); s != "" {
+				msg += fmt.Sprintf("; did you mean %q?", s)
+			}
+			v.errf(&h.Type, h.Pos, "%s", msg)
+		}
+		if h.URL != "" || p.has(&h.URL) {
+			if msg := httpURL(h.URL); msg != "" {
+				v.errf(&h.URL, h.Pos, "`%s.url` %s", path, msg)
+			}
+		}
+		if h.Timeout <= 0 {
+			v.errf(&h.Timeout, h.Pos, "`%s.timeout` must be greater than 0, got %s", path, h.Timeout)
+		}
+		switch {
+		case h.SecretEnv != "" && h.SecretFile != "":
+			v.errf(&h.SecretFile, h.Pos, "`%s` sets both secret_env and secret_file; the signing secret comes from one place", path)
+		case h.SecretEnv != "" && !envNameRE.MatchString(h.SecretEnv):
+			v.errf(&h.SecretEnv, h.Pos, "`%s.secret_env` must name an environment variable (letters, digits, underscores), got %q", path, h.SecretEnv)
+		case h.SecretEnv == "" && h.SecretFile == "":
+			v.warnf(nil, h.Pos, "`%s` has no secret_env or secret_file: its calls are unsigned, and a receiver cannot tell they came from this run", path)
+		}
+	}
+}
+
+func (v *validator) notify() {
+	p := v.p
+	for i := range p.Notify {
+		n := &p.Notify[i]
+		path := fmt.Sprintf("notify[%d]", i)
+		if (n.Name != "" || p.has(&n.Name)) && !nameRE.MatchString(n.Name) {
+			v.errf(&n.Name, n.Pos, "`%s.name` must be 1-63 lower-case letters, digits or hyphens, got %q", path, n.Name)
+		}
+		if (n.Kind != "" || p.has(&n.Kind)) && !contains(NotifyKinds, n.Kind) {
+			v.errf(&n.Kind, n.Pos, "`%s.kind` must be slack or webhook, got %q", path, n.Kind)
+		}
+		switch {
+		case n.URL != "" && n.URLEnv != "":
+			v.errf(&n.URLEnv, n.Pos, "`%s` sets both url and url_env; use one", path)
+		case n.URL == "" && n.URLEnv == "":
+			if !v.broken(&n.URL) && !v.broken(&n.URLEnv) {
+				v.errf(nil, n.Pos, "`%s` needs url or url_env", path)
+			}
+		case n.URL != "":
+			if msg := httpURL(n.URL); msg != "" {
+				v.errf(&n.URL, n.Pos, "`%s.url` %s", path, msg)
+			}
+		case !envNameRE.MatchString(n.URLEnv):
+			v.errf(&n.URLEnv, n.Pos, "`%s.url_env` must name an environment variable (letters, digits, underscores), got %q", path, n.URLEnv)
+		}
 	}
 }

@@ -205,7 +205,12 @@ func compileBridge(b *builder) error {
 
 // weightedPhase shifts weights from one target to another, step by step.
 func (b *builder) weightedPhase(from, to Target, steps []WeightStep, label string) {
+	weights := &Weights{Old: 100, New: 0}
 	for _, st := range steps {
+		if st.Approve != nil {
+			b.approve(st, label, weights)
+			continue
+		}
 		w := st.Weight
 		o, n := 100-w, w
 		var want []dns.RecordSet
@@ -213,7 +218,7 @@ func (b *builder) weightedPhase(from, to Target, steps []WeightStep, label strin
 			oo, nn := o, n
 			want = append(want, b.record(typ, from, SetFrom, &oo), b.record(typ, to, SetTo, &nn))
 		}
-		weights := &Weights{Old: o, New: n}
+		weights = &Weights{Old: o, New: n}
 		b.change(strings.TrimPrefix(fmt.Sprintf("%s: shift %d%% to %s", label, w, to.ID), ": "), want, weights)
 		b.waitTTL()
 		if st.Pause > 0 {
@@ -224,6 +229,23 @@ func (b *builder) weightedPhase(from, to Target, steps []WeightStep, label strin
 			b.add(Step{Title: strings.TrimPrefix(fmt.Sprintf("%s: observe at %d%%", label, w), ": "), Observe: &Observe{Duration: Duration(st.Pause), Gates: gates, Weights: weights}})
 		}
 	}
+}
+
+// approve adds a manual approval at the current split.
+func (b *builder) approve(st WeightStep, label string, weights *Weights) {
+	gates := st.Gates
+	if gates == nil {
+		gates = b.gateNames()
+	}
+	title := fmt.Sprintf("wait for approval at %d%% (cutover promote %s)", weights.New, b.spec.Name)
+	if st.Approve.Timeout > 0 {
+		title += fmt.Sprintf("; %s after %s", st.Approve.OnTimeout, st.Approve.Timeout)
+	}
+	if label != "" {
+		title = label + ": " + title
+	}
+	w := *weights
+	b.add(Step{Title: title, Approve: &Approve{Timeout: Duration(st.Approve.Timeout), OnTimeout: st.Approve.OnTimeout, Gates: gates, Weights: &w}})
 }
 
 func accountNote(h Holder) string {

@@ -44,15 +44,28 @@ type Spec struct {
 	// PlainDNS says the zone has no alias records and no weights (zone
 	// provider rfc2136): every edge is reached by a CNAME to its DNS name.
 	PlainDNS bool
+	// Webhooks and Notify pass through to the runbook.
+	Webhooks []Webhook
+	Notify   []Notify
 }
 
 // WeightStep is one traffic split: Weight percent to the new edge, kept for
 // Pause while gates are evaluated.
 type WeightStep struct {
-	Weight int64
-	Pause  time.Duration
+	// Approve, when set, makes this a manual approval instead of a shift
+	// (Weight and Pause are then unused).
+	Approve *ApproveSpec
+	Weight  int64
+	Pause   time.Duration
 	// Gates watched during Pause; nil means all of the runbook's gates.
 	Gates []string
+}
+
+// ApproveSpec is a manual approval: wait for `cutover promote`, at most
+// Timeout (0: no bound), then OnTimeout (rollback or pause).
+type ApproveSpec struct {
+	Timeout   time.Duration
+	OnTimeout string
 }
 
 // TargetKind says what kind of edge a Target is. It decides which
@@ -98,6 +111,9 @@ type Observed struct {
 	ToAliases []string
 	// ToAccount is the to distribution's account, when known.
 	ToAccount string
+	// Zone is the zone as its provider describes it (apex, size), for the
+	// safety brake; zero when the provider cannot say.
+	Zone dns.ZoneInfo
 }
 
 // edgeOf keeps an observed edge in the runbook, or nil when none was
@@ -194,6 +210,8 @@ func Compile(spec Spec, obs Observed) (*Runbook, error) {
 		CutoverTTL:  spec.CutoverTTL,
 		AliasTTL:    b.aliasTTL(),
 		Gates:       spec.Gates,
+		Webhooks:    spec.Webhooks,
+		Notify:      spec.Notify,
 		Steps:       b.steps,
 		Notes:       b.notes,
 		From:        edgeOf(obs.From),

@@ -22,9 +22,7 @@ func SpecFromPlan(p *plan.Plan, compileGate GateCompiler) (Spec, error) {
 		Prepare:    p.TTL.Prepare.Std(),
 		Hold:       p.Hold.Std(),
 	}
-	for _, st := range p.Steps {
-		s.Steps = append(s.Steps, WeightStep{Weight: int64(st.Weight), Pause: st.Pause.Std(), Gates: st.Gates})
-	}
+	s.Steps = weightSteps(p.Steps)
 	for _, g := range p.Gates {
 		rg, err := compileGate(g)
 		if err != nil {
@@ -38,9 +36,7 @@ func SpecFromPlan(p *plan.Plan, compileGate GateCompiler) (Spec, error) {
 	}
 	if br := p.Bridge; br != nil {
 		s.Bridge = &BridgeSpec{Endpoint: br.Endpoint, RewriteHost: br.RewriteHost}
-		for _, st := range br.Steps {
-			s.Bridge.Steps = append(s.Bridge.Steps, WeightStep{Weight: int64(st.Weight), Pause: st.Pause.Std(), Gates: st.Gates})
-		}
+		s.Bridge.Steps = weightSteps(br.Steps)
 	}
 	if st := p.Staging; st != nil {
 		s.Staging = &StagingSpec{HeaderPause: st.Pause.Std()}
@@ -57,10 +53,28 @@ func SpecFromPlan(p *plan.Plan, compileGate GateCompiler) (Spec, error) {
 	if m := p.Maintenance; m != nil {
 		s.Maintenance = &MaintenanceSpec{Mode: m.Mode, HealthCheck: m.HealthCheck, Invert: m.InvertHealthCheck}
 	}
+	for _, h := range p.Webhooks {
+		s.Webhooks = append(s.Webhooks, Webhook{Name: h.Name, Type: h.Type, URL: h.URL, Timeout: Duration(h.Timeout.Std()), SecretEnv: h.SecretEnv, SecretFile: h.SecretFile})
+	}
+	for _, n := range p.Notify {
+		s.Notify = append(s.Notify, Notify{Name: n.Name, Kind: n.Kind, URL: n.URL, URLEnv: n.URLEnv})
+	}
 	if p.Verify != nil {
 		v := p.Verify
 		s.Verify = &Verify{Expect: "new", Path: v.Path, Samples: v.Samples,
 			NewMarker: v.Expect.New, OldMarker: v.Expect.Old, Header: v.Header, Resolvers: v.Resolvers}
 	}
 	return s, nil
+}
+
+func weightSteps(steps []plan.Step) []WeightStep {
+	var out []WeightStep
+	for _, st := range steps {
+		ws := WeightStep{Weight: int64(st.Weight), Pause: st.Pause.Std(), Gates: st.Gates}
+		if a := st.Approve; a != nil {
+			ws.Approve = &ApproveSpec{Timeout: a.Timeout.Std(), OnTimeout: a.OnTimeout}
+		}
+		out = append(out, ws)
+	}
+	return out
 }

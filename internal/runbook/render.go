@@ -65,6 +65,8 @@ func Render(w io.Writer, rb *Runbook, from, to Target, insync time.Duration) {
 			fmt.Fprintf(w, "%s hold     %s %s%s\n", n, s.Hold.Duration.D(), s.Title, gateList(s.Hold.Gates))
 		case s.Drain != nil:
 			fmt.Fprintf(w, "%s drain    %s%s\n", n, s.Title, gateList(s.Drain.Gates))
+		case s.Approve != nil:
+			fmt.Fprintf(w, "%s approve  %s%s\n", n, s.Title, gateList(s.Approve.Gates))
 		case s.Deployed != nil:
 			settle := ""
 			if s.Deployed.Settle > 0 {
@@ -80,6 +82,9 @@ func Render(w io.Writer, rb *Runbook, from, to Target, insync time.Duration) {
 	total, rollback := rb.Estimate(insync)
 	fmt.Fprintf(w, "\n  predicted duration   %s (assuming %s per change to propagate)\n", roundDur(total), insync)
 	fmt.Fprintf(w, "  worst-case rollback  %s (detection + propagation + TTL)\n", roundDur(rollback))
+	if n := rb.approvals(); n > 0 {
+		fmt.Fprintf(w, "  approvals            %d: the run waits at each for `cutover promote %s` (not counted above)\n", n, rb.Name)
+	}
 	for _, n := range rb.Notes {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}
@@ -119,4 +124,14 @@ func (rb *Runbook) Changes() []dns.ChangeSet {
 		}
 	}
 	return out
+}
+
+func (rb *Runbook) approvals() int {
+	n := 0
+	for _, s := range rb.Steps {
+		if s.Approve != nil {
+			n++
+		}
+	}
+	return n
 }

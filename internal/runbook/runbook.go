@@ -52,7 +52,11 @@ type Runbook struct {
 	To   *Target `json:"to,omitempty"`
 	// Gates are the checks steps refer to by name.
 	Gates []Gate `json:"gates,omitempty"`
-	Steps []Step `json:"steps"`
+	// Webhooks are called around steps; a failing one holds the run.
+	Webhooks []Webhook `json:"webhooks,omitempty"`
+	// Notify are the receivers told what happens (never blocking the run).
+	Notify []Notify `json:"notify,omitempty"`
+	Steps  []Step   `json:"steps"`
 	// Notes explain choices the compiler made (why a wait is that long, why
 	// a strategy was picked); plan output prints them.
 	Notes []string `json:"notes,omitempty"`
@@ -113,6 +117,8 @@ type Step struct {
 	// HealthCheck sets a Route 53 health check's Inverted flag
 	// (maintenance in failover mode).
 	HealthCheck *HealthCheck `json:"health_check,omitempty"`
+	// Approve waits for an operator's `cutover promote`.
+	Approve *Approve `json:"approve,omitempty"`
 }
 
 // UsesCDN reports whether the runbook (and so its rollback, which unwinds
@@ -157,6 +163,8 @@ func (s Step) Kind() string {
 		return "drain"
 	case s.HealthCheck != nil:
 		return "health-check"
+	case s.Approve != nil:
+		return "approve"
 	}
 	return "empty"
 }
@@ -216,6 +224,16 @@ type Verify struct {
 type Hold struct {
 	Duration Duration `json:"duration"`
 	Gates    []string `json:"gates,omitempty"`
+}
+
+// Approve keeps the current split, evaluating Gates, until an operator
+// promotes the run. With a Timeout, OnTimeout (rollback or pause) applies
+// when nobody did; the deadline is stored, so a restart does not extend it.
+type Approve struct {
+	Timeout   Duration `json:"timeout,omitempty"`
+	OnTimeout string   `json:"on_timeout,omitempty"`
+	Gates     []string `json:"gates,omitempty"`
+	Weights   *Weights `json:"weights,omitempty"`
 }
 
 // Aliases adds and removes alternate domain names on a distribution with
@@ -297,6 +315,49 @@ type Gate struct {
 	OnFailure string          `json:"on_failure"` // rollback | pause
 	Kind      string          `json:"kind"`       // cloudwatch | probe
 	Spec      json.RawMessage `json:"spec"`
+	// InconclusiveLimit is how many inconclusive measurements in a row are
+	// tolerated before the run pauses (0: the first pauses).
+	InconclusiveLimit int `json:"inconclusive_limit,omitempty"`
+	// DryRun records verdicts without acting on them.
+	DryRun bool `json:"dry_run,omitempty"`
+}
+
+// The webhook types, after Flagger's: when a webhook is called.
+const (
+	// HookPreStep is called before each step of the plan starts.
+	HookPreStep = "pre-step"
+	// HookPostStep is called after each step of the plan completed.
+	HookPostStep = "post-step"
+	// HookConfirmPromotion is called before the step that sends all
+	// traffic to the new edge.
+	HookConfirmPromotion = "confirm-promotion"
+	// HookRollback is called once a rollback has reverted the records; it
+	// never holds the rollback.
+	HookRollback = "rollback"
+)
+
+// HookTypes lists the webhook types.
+var HookTypes = []string{HookPreStep, HookPostStep, HookConfirmPromotion, HookRollback}
+
+// Webhook is a call the run makes and waits on. It names where the
+// signing secret is (an environment variable or a file), never the secret.
+type Webhook struct {
+	Name       string   `json:"name"`
+	Type       string   `json:"type"`
+	URL        string   `json:"url"`
+	Timeout    Duration `json:"timeout"`
+	SecretEnv  string   `json:"secret_env,omitempty"`
+	SecretFile string   `json:"secret_file,omitempty"`
+}
+
+// Notify is a receiver of notifications: kind slack (an incoming webhook)
+// or webhook (generic JSON). The URL may come from an environment
+// variable, as Slack's carry their own secret.
+type Notify struct {
+	Name   string `json:"name"`
+	Kind   string `json:"kind"`
+	URL    string `json:"url,omitempty"`
+	URLEnv string `json:"url_env,omitempty"`
 }
 
 // Duration is a time.Duration that encodes as a Go duration string.
@@ -343,7 +404,7 @@ func (rb *Runbook) Validate() error {
 		n := 0
 		for _, set := range []bool{s.Change != nil, s.InSync != nil, s.Wait != nil, s.Observe != nil, s.Verify != nil, s.Hold != nil,
 			s.Aliases != nil, s.Associate != nil, s.WatchAlias != nil, s.Deployed != nil, s.Staging != nil, s.Drain != nil,
-			s.HealthCheck != nil} {
+			s.HealthCheck != nil, s.Approve != nil} {
 			if set {
 				n++
 			}

@@ -39,6 +39,22 @@ const (
 	// EventRollbackStarted is emitted when the run switches to its rollback
 	// steps (a gate breach, a watch timeout, a drain policy or an operator).
 	EventRollbackStarted EventType = "rollback.started"
+	// EventStepSkipped is emitted when an operator skipped the current
+	// waiting step (`cutover promote --skip-current-step`).
+	EventStepSkipped EventType = "step.skipped"
+)
+
+// Manual approval.
+const (
+	// EventApprovalWaiting is emitted when a run reaches an approval step;
+	// its Data holds the deadline (if any), on_timeout and the weights.
+	EventApprovalWaiting EventType = "approval.waiting"
+	// EventApprovalGranted is emitted when an operator promote approved the
+	// current approval step.
+	EventApprovalGranted EventType = "approval.granted"
+	// EventApprovalTimeout pauses the run (on_timeout pause) or precedes
+	// its rollback (on_timeout rollback): nobody approved in time.
+	EventApprovalTimeout EventType = "approval.timeout"
 )
 
 // DNS changes.
@@ -89,6 +105,10 @@ const (
 	// EventGateError pauses the run: a gate failed to measure too many
 	// times in a row.
 	EventGateError EventType = "gate.error"
+	// EventGateDryRun is emitted instead of acting when a dry-run gate's
+	// verdict would have paused or rolled back the run; Data is the
+	// measurement.
+	EventGateDryRun EventType = "gate.dry-run"
 	// EventVerifyPassed is emitted when verification proved the hostname is
 	// served by the expected edge; its Data is the verification result.
 	EventVerifyPassed EventType = "verify.passed"
@@ -223,18 +243,34 @@ const (
 	EventHealthCheckFailed EventType = "healthcheck.failed"
 )
 
+// Webhooks.
+const (
+	// EventWebhookPassed is emitted when the webhooks due before a step
+	// answered 2xx, or when a rollback webhook was told.
+	EventWebhookPassed EventType = "webhook.passed"
+	// EventWebhookRejected is emitted when a webhook answered non-2xx, timed
+	// out or could not be reached: the run holds and retries (a rollback
+	// goes on).
+	EventWebhookRejected EventType = "webhook.rejected"
+	// EventWebhookFailed pauses the run: a webhook was rejected too many
+	// times in a row, or no webhook client is configured.
+	EventWebhookFailed EventType = "webhook.failed"
+)
+
 // EventTypes lists every EventType, grouped as above.
 var EventTypes = []EventType{
 	EventRunStarted, EventRunResumed, EventRunPaused, EventRunPromoted,
 	EventRunDone, EventRunRolledBack, EventRequested, EventRequestIgnored,
-	EventRollbackStarted,
+	EventRollbackStarted, EventStepSkipped,
+
+	EventApprovalWaiting, EventApprovalGranted, EventApprovalTimeout,
 
 	EventChangeIntent, EventChangeApplied, EventChangeReconciled,
 	EventChangeInSync, EventChangeFailed, EventChangeConflict,
 	EventChangeTimeout,
 
 	EventWaitStarted, EventWaitDone, EventGateMeasured, EventGateMissing,
-	EventGateFailed, EventGateInconclusive, EventGateError,
+	EventGateFailed, EventGateInconclusive, EventGateError, EventGateDryRun,
 	EventVerifyPassed, EventVerifyFailed, EventVerifyUnavailable,
 	EventVerifyTimeout,
 
@@ -254,6 +290,7 @@ var EventTypes = []EventType{
 	EventPreflightPassed, EventPreflightWaived, EventDecommissionChecked,
 	EventMaintenanceOn, EventMaintenanceOff, EventHealthCheckUpdated,
 	EventHealthCheckFailed,
+	EventWebhookPassed, EventWebhookRejected, EventWebhookFailed,
 }
 
 // Known reports whether t is one of EventTypes.

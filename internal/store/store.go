@@ -58,10 +58,14 @@ const (
 	RequestResume   = "resume"
 	RequestRollback = "rollback"
 	RequestPromote  = "promote"
+	// RequestSkip skips the current waiting step (an observation, a hold,
+	// an approval, a drain or a verification whose gate cannot decide),
+	// un-pausing the run if a gate had paused it there.
+	RequestSkip = "skip"
 )
 
 // Requests lists every valid operator request.
-var Requests = []string{RequestPause, RequestResume, RequestRollback, RequestPromote}
+var Requests = []string{RequestPause, RequestResume, RequestRollback, RequestPromote, RequestSkip}
 
 // ValidRequest reports whether action is one of Requests.
 func ValidRequest(action string) bool {

@@ -257,6 +257,13 @@ func (p *Provider) InSync(ctx context.Context, changeID string) (bool, error) {
 // ZoneName returns the domain of zone as a lower-case FQDN, to check that a
 // plan's hostname lies inside the zone it names.
 func (p *Provider) ZoneName(ctx context.Context, zone string) (string, error) {
+	info, err := p.ZoneInfo(ctx, zone)
+	return info.Name, err
+}
+
+// ZoneInfo reads the zone's apex and its ResourceRecordSetCount with
+// GetHostedZone.
+func (p *Provider) ZoneInfo(ctx context.Context, zone string) (dns.ZoneInfo, error) {
 	zoneID := bareID(zone)
 	var out *route53.GetHostedZoneOutput
 	err := p.call(ctx, retry.Read, func(ctx context.Context) error {
@@ -265,13 +272,18 @@ func (p *Provider) ZoneName(ctx context.Context, zone string) (string, error) {
 		return err
 	})
 	if err != nil {
-		return "", fmt.Errorf("getting zone %s: %w", zoneID, err)
+		return dns.ZoneInfo{}, fmt.Errorf("getting zone %s: %w", zoneID, err)
 	}
 	if out.HostedZone == nil {
-		return "", fmt.Errorf("getting zone %s: empty answer", zoneID)
+		return dns.ZoneInfo{}, fmt.Errorf("getting zone %s: empty answer", zoneID)
 	}
-	return dns.Fqdn(unescapeName(aws.ToString(out.HostedZone.Name))), nil
+	return dns.ZoneInfo{
+		Name:       dns.Fqdn(unescapeName(aws.ToString(out.HostedZone.Name))),
+		RecordSets: int(aws.ToInt64(out.HostedZone.ResourceRecordSetCount)),
+	}, nil
 }
+
+var _ dns.ZoneDescriber = (*Provider)(nil)
 
 // ErrEmptyChangeSet is returned by Apply for a change set with no changes;
 // Route 53 requires at least one.

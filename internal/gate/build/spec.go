@@ -66,6 +66,10 @@ func Spec(g plan.Gate) (runbook.Gate, error) {
 		Interval:  runbook.Duration(g.Interval.Std()),
 		For:       runbook.Duration(g.For.Std()),
 		OnFailure: string(g.OnFailure),
+		// Inconclusive is never a pass: the limit says how long the run
+		// tolerates no data before a human decides.
+		InconclusiveLimit: g.InconclusiveLimit,
+		DryRun:            g.DryRun,
 	}
 	if rg.Interval <= 0 {
 		rg.Interval = runbook.Duration(DefaultInterval)
