@@ -195,11 +195,13 @@ func createRun(ctx context.Context, cmd *cobra.Command, s store.Store, file stri
 	if err := printPlan(out, c, &rep, "text"); err != nil {
 		return err
 	}
-	if err := reportExit(rep); err != nil {
-		return &exitError{code: exitFailure, err: fmt.Errorf("%w; nothing was changed (waive a check with --waive NAME)", err)}
-	}
+	// The brake refuses the plan itself (bad input, exit 2) whatever the
+	// world's state; a failing preflight check is the world's (exit 1).
 	if c.Brake.Engaged() && !force {
 		return usageError(fmt.Errorf("safety brake: the plan %s; nothing was changed (review it, then apply with --force)", strings.Join(c.Brake.Reasons, "; ")))
+	}
+	if err := reportExit(rep); err != nil {
+		return &exitError{code: exitFailure, err: fmt.Errorf("%w; nothing was changed (waive a check with --waive NAME)", err)}
 	}
 	if !autoApprove && !confirm(cmd.InOrStdin(), out, "Apply this runbook to "+c.Runbook.Hostname+"?") {
 		return &exitError{code: exitCanceled, err: errors.New("apply declined; nothing was changed")}
