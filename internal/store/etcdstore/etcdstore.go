@@ -417,7 +417,7 @@ func (l *liveness) Check(_, stamp string) (bool, string) {
 	if err != nil {
 		return false, fmt.Sprintf("its etcd lease %x could not be checked: %v", int64(id), err)
 	}
-	if resp.TTL <= 0 {
+	if resp.TTL < 0 { // -1: revoked; 0 is less than a second left
 		return true, fmt.Sprintf("its etcd lease %x has expired", int64(id))
 	}
 	return false, fmt.Sprintf("its etcd lease %x has %ds left", int64(id), resp.TTL)
