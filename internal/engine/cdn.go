@@ -35,6 +35,9 @@ func (e *Engine) execAliases(ctx context.Context, rb *runbook.Runbook, run *stor
 		return e.pause(ctx, run, store.EventAliasesFailed, "%v", err)
 	}
 	a := s.Aliases
+	if err := e.fence(ctx, run.Hostname); err != nil {
+		return err
+	}
 	d, err := edge.UpdateAliases(ctx, a.Distribution, a.Add, a.Remove)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -60,6 +63,9 @@ func (e *Engine) execAssociate(ctx context.Context, rb *runbook.Runbook, run *st
 	d, err := edge.Distribution(ctx, a.Target)
 	if err == nil && d.HasAlias(a.Alias) {
 		return e.advance(ctx, run, ev(store.EventAssociateSkipped, "step %s: %s already on %s", s.ID, a.Alias, a.Target))
+	}
+	if err := e.fence(ctx, run.Hostname); err != nil {
+		return err
 	}
 	if err := edge.AssociateAlias(ctx, a.Target, a.Alias); err != nil {
 		if ctx.Err() != nil {
