@@ -27,12 +27,33 @@ var pollInterval = 2 * time.Second
 // run finds its change applied but lost the change id (--reconcile-wait).
 var reconcileWait = 60 * time.Second
 
+// leaseTTL is how long a run's lease lasts without renewal (--lease-ttl):
+// after a controller dies, another takes its runs over within it.
+var leaseTTL = 30 * time.Second
+
+// standby makes `resume` wait for the run's lease instead of leaving the run
+// to the controller that holds it (--standby).
+var standby bool
+
+// storeOpts choose the run store (--store and the etcd TLS files); every
+// command that opens the store takes them.
+var storeOpts struct{ url, caCert, cert, key string }
+
 func stateFlag(cmd *cobra.Command, p *string) {
 	def, err := store.DefaultPath()
 	if err != nil {
 		def = "cutover-state.db"
 	}
-	cmd.Flags().StringVar(p, "state", def, "run state file (bbolt)")
+	f := cmd.Flags()
+	f.StringVar(p, "state", def, "run state file (bbolt), when --store is not given")
+	f.StringVar(&storeOpts.url, "store", "", "run store shared by several controllers: etcd://HOST:PORT,HOST:PORT[/PREFIX] (credentials from ETCDCTL_USER, ETCDCTL_PASSWORD); overrides --state")
+	f.StringVar(&storeOpts.caCert, "etcd-cacert", "", "CA bundle that signs the etcd members' certificates (switches to https)")
+	f.StringVar(&storeOpts.cert, "etcd-cert", "", "client certificate for etcd")
+	f.StringVar(&storeOpts.key, "etcd-key", "", "client key for etcd")
+}
+
+func leaseFlag(cmd *cobra.Command) {
+	cmd.Flags().DurationVar(&leaseTTL, "lease-ttl", leaseTTL, "how long the run's lease lasts without renewal; another controller takes the run over this long after this one dies")
 }
 
 func outputFlag(cmd *cobra.Command, p *string) {
@@ -106,6 +127,7 @@ Exit codes: 0 done, 1 rolled back or failed, 2 bad plan (nothing changed),
 	cmd.Flags().DurationVar(&pollInterval, "poll", pollInterval, "how often propagation and operator requests are checked")
 	cmd.Flags().DurationVar(&reconcileWait, "reconcile-wait", reconcileWait, "after an interruption, how long to allow a change whose id was lost to propagate (Route 53: within 60s)")
 	stateFlag(cmd, &statePath)
+	leaseFlag(cmd)
 	return cmd
 }
 
@@ -176,11 +198,16 @@ func execute(ctx context.Context, cmd *cobra.Command, s store.Store, name string
 	e, err := engineFor(ctx, s, rb, cmd.OutOrStdout(), func(o *engine.Options) {
 		o.Poll = pollInterval
 		o.UnknownChangeSettle = reconcileWait
+		o.LeaseTTL = leaseTTL
 	})
 	if err != nil {
 		return err
 	}
-	run, err = e.Run(ctx, name)
+	if standby {
+		run, err = e.Standby(ctx, name, pollInterval)
+	} else {
+		run, err = e.Run(ctx, name)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			fmt.Fprintf(cmd.ErrOrStderr(), "interrupted: run %s stays at step %d; continue with `cutover resume %s`\n", name, run.Step+1, name)
@@ -205,6 +232,11 @@ func newRequestCmd(action, short, long string) *cobra.Command {
 				return err
 			}
 			defer s.Close()
+			if action == "resume" && standby {
+				ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+				defer stop()
+				return execute(ctx, cmd, s, args[0])
+			}
 			run, err := s.Request(ctx, args[0], action)
 			if err != nil {
 				if isNotFound(err) {
@@ -229,7 +261,11 @@ func newRequestCmd(action, short, long string) *cobra.Command {
 		},
 	}
 	stateFlag(cmd, &statePath)
+	if action == "resume" {
+		cmd.Flags().BoolVar(&standby, "standby", false, "record no request; wait for the run's lease and take the run over when its controller dies or stalls (a second controller on a shared --store)")
+	}
 	if action != "pause" {
+		leaseFlag(cmd)
 		cmd.Flags().DurationVar(&pollInterval, "poll", pollInterval, "how often propagation and operator requests are checked, when this process executes the run")
 		cmd.Flags().DurationVar(&reconcileWait, "reconcile-wait", reconcileWait, "after an interruption, how long to allow a change whose id was lost to propagate (Route 53: within 60s)")
 	}
@@ -272,7 +308,7 @@ func runStatus(cmd *cobra.Command, args []string, statePath, output string, even
 		if err != nil {
 			return err
 		}
-		return printRuns(out, runs, output)
+		return printRuns(out, runSummaries(runs, leasesOf(ctx, s)), output)
 	}
 	run, err := s.GetRun(ctx, args[0])
 	if err != nil {
@@ -288,7 +324,7 @@ func runStatus(cmd *cobra.Command, args []string, statePath, output string, even
 	if len(evs) > events {
 		evs = evs[len(evs)-events:]
 	}
-	sum := runSummaries([]store.Run{run})[0]
+	sum := runSummaries([]store.Run{run}, leasesOf(ctx, s))[0]
 	if output == "json" {
 		return writeJSONOut(out, map[string]any{"run": sum, "events": evs})
 	}
@@ -297,14 +333,14 @@ func runStatus(cmd *cobra.Command, args []string, statePath, output string, even
 }
 
 // printRuns is the table of every run.
-func printRuns(out io.Writer, runs []store.Run, output string) error {
+func printRuns(out io.Writer, runs []runSummary, output string) error {
 	if output == "json" {
-		return writeJSONOut(out, runSummaries(runs))
+		return writeJSONOut(out, runs)
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tHOSTNAME\tSTATE\tSTEP\tUPDATED\tREASON")
-	for _, r := range runSummaries(runs) {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%s\t%s\n", r.Name, r.Hostname, r.State, r.Step, r.Steps, r.Updated.Local().Format(time.RFC3339), r.Reason)
+	fmt.Fprintln(tw, "NAME\tHOSTNAME\tSTATE\tSTEP\tOWNER\tUPDATED\tREASON")
+	for _, r := range runs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%s\t%s\t%s\n", r.Name, r.Hostname, r.State, r.Step, r.Steps, r.ownerText(), r.Updated.Local().Format(time.RFC3339), r.Reason)
 	}
 	return tw.Flush()
 }
@@ -316,6 +352,7 @@ func printRun(out io.Writer, sum runSummary, evs []store.Event) {
 		fmt.Fprintf(out, " — %s", sum.Reason)
 	}
 	fmt.Fprintf(out, "\n  step    %d/%d %s\n", sum.Step, sum.Steps, sum.StepTitle)
+	fmt.Fprintf(out, "  owner   %s\n", sum.ownerText())
 	for _, d := range sum.Deadlines {
 		fmt.Fprintf(out, "  until   %s (%s from now)\n", d.Local().Format(time.RFC3339), time.Until(d).Round(time.Second))
 	}
@@ -336,12 +373,50 @@ type runSummary struct {
 	StepTitle string         `json:"step_title,omitempty"`
 	Deadlines []time.Time    `json:"deadlines,omitempty"`
 	Updated   time.Time      `json:"updated"`
+	// Owner is the controller holding the run's lease ("host:pid"), and
+	// OwnerUntil when that lease runs out unless renewed; both empty when
+	// nobody holds it.
+	Owner      string     `json:"owner,omitempty"`
+	OwnerUntil *time.Time `json:"owner_until,omitempty"`
 }
 
-func runSummaries(runs []store.Run) []runSummary {
+// ownerText is the owner column: the holder, marked when its lease ran out
+// (it died or stalled; another controller may take the run over).
+func (s runSummary) ownerText() string {
+	switch {
+	case s.Owner == "":
+		return "-"
+	case s.OwnerUntil != nil && !time.Now().Before(*s.OwnerUntil):
+		return s.Owner + " (lease expired)"
+	}
+	return s.Owner
+}
+
+// leasesOf reads who holds each hostname's lease, when the store can say.
+func leasesOf(ctx context.Context, s store.Store) map[string]store.Lease {
+	ll, ok := s.(store.LeaseLister)
+	if !ok {
+		return nil
+	}
+	leases, err := ll.Leases(ctx)
+	if err != nil {
+		return nil
+	}
+	out := map[string]store.Lease{}
+	for _, l := range leases {
+		out[l.Hostname] = l
+	}
+	return out
+}
+
+func runSummaries(runs []store.Run, leases map[string]store.Lease) []runSummary {
 	var out []runSummary
 	for _, r := range runs {
 		s := runSummary{Name: r.Name, Hostname: r.Hostname, State: r.State, Reason: r.Reason, Step: r.Step + 1, Updated: r.UpdatedAt}
+		if l, ok := leases[r.Hostname]; ok && l.Owner != "" && !r.State.Terminal() {
+			until := l.Expires
+			s.Owner, s.OwnerUntil = l.Owner, &until
+		}
 		if rb, err := engine.Runbook(r); err == nil {
 			s.Strategy, s.Steps = rb.Strategy, len(rb.Steps)
 			if r.Step < len(rb.Steps) && r.State != store.StateRollingBack {
