@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strconv"
@@ -15,6 +17,7 @@ import (
 	"github.com/cutover/cutover/internal/engine"
 	"github.com/cutover/cutover/internal/lab"
 	"github.com/cutover/cutover/internal/lab/awsapi"
+	"github.com/cutover/cutover/internal/lab/route53"
 	"github.com/cutover/cutover/internal/store"
 	"github.com/cutover/cutover/internal/store/etcdstore"
 	"github.com/cutover/cutover/internal/store/etcdstore/etcdtest"
@@ -75,9 +78,63 @@ type failoverWorld struct {
 	all      []*controller
 }
 
-func newFailoverWorld(t *testing.T, steps string) *failoverWorld {
+// slowChanges is the lab behind an HTTP front that answers every accepted
+// ChangeResourceRecordSets late: the change is applied, and its caller
+// killed while it waits for the answer has applied it without knowing. Each
+// such call is announced on inflight before the wait.
+type slowChanges struct {
+	next     http.Handler
+	delay    time.Duration
+	inflight chan struct{}
+}
+
+func (s *slowChanges) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost || !strings.HasSuffix(strings.TrimSuffix(r.URL.Path, "/"), "/rrset") {
+		s.next.ServeHTTP(w, r)
+		return
+	}
+	rec := httptest.NewRecorder()
+	s.next.ServeHTTP(rec, r)
+	select {
+	case s.inflight <- struct{}{}:
+	default:
+	}
+	time.Sleep(s.delay) // the answer is late; the change is already in
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
+}
+
+// slowLabWorld is labWorld with late answers to record changes.
+func slowLabWorld(t *testing.T, front *slowChanges) (*lab.Lab, *lab.Seeded) {
+	t.Helper()
+	l := lab.New(lab.Options{Propagation: 50 * time.Millisecond, DeployDelay: -1, RateLimit: route53.RateLimitOff})
+	s, err := lab.ParseSeed("seed", []byte(e2eSeed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seeded, err := l.Apply(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	front.next = l
+	srv := httptest.NewServer(front)
+	t.Cleanup(srv.Close)
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL": srv.URL, "AWS_ACCESS_KEY_ID": awsapi.DefaultAccessKeyID, "AWS_SECRET_ACCESS_KEY": awsapi.DefaultSecretAccessKey,
+		"AWS_REGION": "us-east-1", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+	} {
+		t.Setenv(k, v)
+	}
+	os.Unsetenv("AWS_PROFILE")
+	return l, seeded
+}
+
+func newFailoverWorld(t *testing.T, steps string, front *slowChanges) *failoverWorld {
 	c := etcdtest.Start(t, 3)
-	l, seeded := labWorld(t)
+	l, seeded := slowLabWorld(t, front)
 	zone := seeded.Zones["example.com"]
 	planPath := writePlan(t, zone, "")
 	body, _ := os.ReadFile(planPath)
@@ -173,7 +230,7 @@ func (w *failoverWorld) run() (store.Run, bool) {
 // the runbook is logged once (applied or reconciled), and the lab accepted
 // exactly as many writes as the log accounts for: none applied twice, none
 // lost.
-func (w *failoverWorld) checkExactlyOnce() []awsapi.Change {
+func (w *failoverWorld) checkExactlyOnce() (writes []awsapi.Change, reconciled int) {
 	w.t.Helper()
 	recs, _ := w.lab.Route53.Records(w.zone)
 	var final []string
@@ -196,6 +253,9 @@ func (w *failoverWorld) checkExactlyOnce() []awsapi.Change {
 	}
 	seen := map[int]int{}
 	for _, e := range evs {
+		if e.Type == store.EventChangeReconciled {
+			reconciled++
+		}
 		if e.Type == store.EventChangeApplied || e.Type == store.EventChangeReconciled {
 			seen[e.Step]++
 			if seen[e.Step] > 1 {
@@ -206,7 +266,6 @@ func (w *failoverWorld) checkExactlyOnce() []awsapi.Change {
 	if len(seen) != rb {
 		w.t.Fatalf("%d change steps logged, the runbook has %d", len(seen), rb)
 	}
-	var writes []awsapi.Change
 	for _, c := range w.lab.Env.History.List(awsapi.Filter{Service: "route53", SinceSeq: w.before}) {
 		if c.Operation == "ChangeResourceRecordSets" {
 			writes = append(writes, c)
@@ -215,7 +274,7 @@ func (w *failoverWorld) checkExactlyOnce() []awsapi.Change {
 	if len(writes) != len(seen) {
 		w.t.Fatalf("lab history shows %d writes, the run's log %d", len(writes), len(seen))
 	}
-	return writes
+	return writes, reconciled
 }
 
 // runbookOf counts the change steps of the run's runbook.
@@ -263,7 +322,8 @@ func TestFailoverKillOwner(t *testing.T) {
 	for _, wgt := range []int{1, 10, 25, 50, 75, 100} {
 		fmt.Fprintf(&steps, "  - {weight: %d, pause: %s}\n", wgt, pause)
 	}
-	w := newFailoverWorld(t, steps.String())
+	front := &slowChanges{delay: 200 * time.Millisecond, inflight: make(chan struct{}, 1)}
+	w := newFailoverWorld(t, steps.String(), front)
 	rng := testseed.Rand(t, 14)
 
 	procs := map[int]*controller{}
@@ -274,8 +334,28 @@ func TestFailoverKillOwner(t *testing.T) {
 	procs[sb.cmd.Process.Pid] = sb
 
 	var worst time.Duration
+	midChanges := 0
 	for k := 0; k < kills; k++ {
-		time.Sleep(time.Duration(rng.IntN(1200)+100) * time.Millisecond) // a random moment of the run
+		midChange := k%2 == 1
+		if midChange {
+			// Kill inside a change: applied by the lab, its answer not yet
+			// back, so the next owner has to reconcile it.
+			select {
+			case <-front.inflight:
+			default:
+			}
+			select {
+			case <-front.inflight:
+			case <-time.After(30 * time.Second):
+				t.Fatalf("kill %d: no record change within 30s", k+1)
+			}
+			time.Sleep(time.Duration(rng.IntN(150)) * time.Millisecond)
+		} else {
+			time.Sleep(time.Duration(rng.IntN(1200)+100) * time.Millisecond) // a random moment of the run
+		}
+		if midChange {
+			midChanges++
+		}
 		pid := w.owner()
 		owner := procs[pid]
 		if owner == nil {
@@ -299,7 +379,7 @@ func TestFailoverKillOwner(t *testing.T) {
 		if took > worst {
 			worst = took
 		}
-		t.Logf("kill %d at step %d (%s): taken over in %s", k+1, r.Step, r.StepPhase, took.Round(time.Millisecond))
+		t.Logf("kill %d at step %d (phase %q, mid-change %v): taken over in %s", k+1, r.Step, r.StepPhase, midChange, took.Round(time.Millisecond))
 		next := w.start("resume", "api-move", "--standby")
 		procs[next.cmd.Process.Pid] = next
 	}
@@ -313,8 +393,12 @@ func TestFailoverKillOwner(t *testing.T) {
 			t.Fatalf("controller %d did not finish:\n%s", pid, c.out.String())
 		}
 	}
-	writes := w.checkExactlyOnce()
-	t.Logf("%d kills, worst takeover %s (bound %s + %s), %d changes", kills, worst.Round(time.Millisecond), failoverTTL, failoverPoll, len(writes))
+	writes, reconciled := w.checkExactlyOnce()
+	if reconciled != midChanges {
+		t.Errorf("%d changes reconciled after a takeover, want one per kill inside a change (%d)", reconciled, midChanges)
+	}
+	t.Logf("%d kills (%d inside a change), worst takeover %s (bound %s + %s), %d changes, %d reconciled by the next owner",
+		kills, midChanges, worst.Round(time.Millisecond), failoverTTL, failoverPoll, len(writes), reconciled)
 }
 
 // TestPartitionedOwnerIsFenced pauses the owner with SIGSTOP past its
@@ -326,7 +410,8 @@ func TestPartitionedOwnerIsFenced(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns controllers and an etcd cluster")
 	}
-	w := newFailoverWorld(t, "  - {weight: 1, pause: 1s}\n  - {weight: 10, pause: 1s}\n  - {weight: 50, pause: 1s}\n  - {weight: 100, pause: 1s}\n")
+	w := newFailoverWorld(t, "  - {weight: 1, pause: 1s}\n  - {weight: 10, pause: 1s}\n  - {weight: 50, pause: 1s}\n  - {weight: 100, pause: 1s}\n",
+		&slowChanges{delay: 100 * time.Millisecond, inflight: make(chan struct{}, 1)})
 	rng := testseed.Rand(t, 15)
 	a := w.start("apply", "-f", w.plan, "--auto-approve")
 	w.await("the run is created and owned by the first controller", 30*time.Second, func() bool { return w.owner() == a.cmd.Process.Pid })
@@ -367,7 +452,7 @@ func TestPartitionedOwnerIsFenced(t *testing.T) {
 	case <-time.After(90 * time.Second):
 		t.Fatalf("the standby did not finish:\n%s", b.out.String())
 	}
-	w.checkExactlyOnce()
+	_, _ = w.checkExactlyOnce()
 	for _, c := range w.lab.Env.History.List(awsapi.Filter{SinceSeq: stopped}) {
 		if c.Caller == a.caller() {
 			t.Fatalf("the fenced owner changed the world after its pause: %+v", c)
