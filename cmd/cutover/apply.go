@@ -115,7 +115,9 @@ A breached gate rolls back on its own (or pauses, per the gate's on_failure).
 Exit codes: 0 done, 1 rolled back or failed, 2 bad plan (nothing changed),
 3 declined, 4 paused (waits for 'cutover resume' or 'cutover rollback').`,
 		Example: `  cutover apply -f examples/weighted.yaml
-  cutover apply -f plan.yaml --auto-approve --state /var/lib/cutover/state.db`,
+  cutover apply -f plan.yaml --auto-approve --state /var/lib/cutover/state.db
+  ETCDCTL_USER=cutover ETCDCTL_PASSWORD=… cutover apply -f plan.yaml \
+    --store etcd://etcd-1:2379,etcd-2:2379,etcd-3:2379 --etcd-cacert ca.pem --etcd-cert client.pem --etcd-key client-key.pem`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runApply(cmd, file, statePath, autoApprove)
@@ -278,8 +280,13 @@ func newStatusCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status [NAME]",
 		Short: "Show runs: state, current step, next deadline, reason",
+		Long: `List the runs (or show one with its recent events): state, step, deadlines, the
+reason of a pause, and which controller owns each run (the holder of its
+lease, "host:pid"; marked "lease expired" when that controller died or stalled
+and another may take the run over).`,
 		Example: `  cutover status
-  cutover status api-alb-migration -o json`,
+  cutover status api-alb-migration -o json
+  cutover status --store etcd://etcd-1:2379,etcd-2:2379,etcd-3:2379`,
 		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runStatus(cmd, args, statePath, output, events)
@@ -441,7 +448,7 @@ func writeJSONOut(w interface{ Write([]byte) (int, error) }, v any) error {
 func init() {
 	rootCmd.AddCommand(newPlanCmd(), newApplyCmd(), newStatusCmd(),
 		newRequestCmd("pause", "Pause a run where it is", "Ask the run to pause. The process executing it stops at the next check (within seconds); the run keeps its position and timers."),
-		newRequestCmd("resume", "Resume a paused or interrupted run", "Resume a run. If no process is executing it (it was interrupted, or paused and its process exited), this process executes it from the recorded position."),
+		newRequestCmd("resume", "Resume a paused or interrupted run", "Resume a run. If no process is executing it (it was interrupted, or paused and its process exited), this process executes it from the recorded position.\n\nWith --standby on a store shared by several controllers (--store etcd://…), no request is recorded: this process waits for the run's lease and takes the run over when the controller holding it dies or stalls past its lease (within --lease-ttl plus one --poll), continuing from the recorded position; an interrupted change is reconciled against the zone first. Example:\n\n  cutover apply -f plan.yaml --auto-approve --store etcd://10.0.0.1:2379,10.0.0.2:2379,10.0.0.3:2379   # controller 1\n  cutover resume api-move --standby --store etcd://10.0.0.1:2379,10.0.0.2:2379,10.0.0.3:2379     # controller 2"),
 		newRequestCmd("rollback", "Roll a run back to the original records", "Restore the records the run started from (with the TTL kept low), from whatever step it reached, including during the hold."),
 		newRequestCmd("promote", "Skip the rest of the current observe or hold", "End the current observation or hold now and continue with the next step."),
 	)

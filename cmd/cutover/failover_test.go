@@ -315,12 +315,12 @@ func TestFailoverKillOwner(t *testing.T) {
 		t.Skip("spawns controllers and an etcd cluster")
 	}
 	kills := failoverKills(t)
-	// Enough steps and waits for every kill to land mid-run: each cycle
-	// lasts about a lease TTL.
-	pause := time.Duration(kills) * (failoverTTL + time.Second) / 6
+	// Enough steps for every kill to land mid-run: a kill inside a change
+	// waits for the next change, so there is a weight step per kill, and
+	// each step's pause outlasts a takeover.
 	var steps strings.Builder
-	for _, wgt := range []int{1, 10, 25, 50, 75, 100} {
-		fmt.Fprintf(&steps, "  - {weight: %d, pause: %s}\n", wgt, pause)
+	for i := 1; i <= kills+1; i++ {
+		fmt.Fprintf(&steps, "  - {weight: %d, pause: 2500ms}\n", (100*i+kills)/(kills+1))
 	}
 	front := &slowChanges{delay: 200 * time.Millisecond, inflight: make(chan struct{}, 1)}
 	w := newFailoverWorld(t, steps.String(), front)
