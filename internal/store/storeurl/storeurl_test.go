@@ -5,7 +5,9 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -99,5 +101,58 @@ func TestOpenEach(t *testing.T) {
 	resp, err := cli.Get(ctx, "/team-a/runs/r1")
 	if err != nil || len(resp.Kvs) != 1 {
 		t.Fatalf("the run is not under the URL's prefix: %v, %v", resp, err)
+	}
+}
+
+// TestOpenEtcdTLSAndAuth: a member that serves clients over TLS with client
+// certificates required, and has etcd auth enabled, is reached with
+// --etcd-cacert/--etcd-cert/--etcd-key and ETCDCTL_USER, as etcdctl would;
+// without the password the store does not open.
+func TestOpenEtcdTLSAndAuth(t *testing.T) {
+	ctx := context.Background()
+	certs := etcdtest.NewCerts(t)
+	c := etcdtest.StartWith(t, 1, etcdtest.Options{TLS: certs})
+	admin, err := clientv3.New(clientv3.Config{Endpoints: c.Endpoints(), TLS: certs.ClientConfig(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	for _, step := range []func() error{
+		func() error { _, err := admin.UserAdd(ctx, "root", "root-pw"); return err },
+		func() error { _, err := admin.UserGrantRole(ctx, "root", "root"); return err },
+		func() error { _, err := admin.AuthEnable(ctx); return err },
+	} {
+		if err := step(); err != nil {
+			t.Fatalf("enabling etcd auth: %v", err)
+		}
+	}
+	u := "etcd://" + strings.TrimPrefix(c.Endpoints()[0], "https://") + "/secure"
+	spec, err := Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.CACert, spec.Cert, spec.Key = certs.CA, certs.ClientCert, certs.ClientKey
+
+	t.Setenv(EnvUser, "root")
+	t.Setenv(EnvPassword, "wrong")
+	bad := spec
+	bad.CredentialsFromEnv()
+	if s, err := Open(ctx, bad); err == nil {
+		s.Close()
+		t.Fatal("opened with a wrong password")
+	}
+
+	t.Setenv(EnvUser, "root:root-pw")
+	spec.CredentialsFromEnv()
+	s, err := Open(ctx, spec)
+	if err != nil {
+		t.Fatalf("Open over TLS with auth: %v", err)
+	}
+	defer s.Close()
+	if _, err := s.CreateRun(ctx, store.Run{Name: "r1", Hostname: "www.example.com"}); err != nil {
+		t.Fatalf("CreateRun over TLS with auth: %v", err)
+	}
+	if _, err := s.Acquire(ctx, "www.example.com", "ctl:1", time.Minute); err != nil {
+		t.Fatalf("Acquire over TLS with auth: %v", err)
 	}
 }

@@ -73,6 +73,23 @@ func freePort(t testing.TB) int {
 // answers a write.
 func Start(t testing.TB, n int) *Cluster {
 	t.Helper()
+	return StartWith(t, n, Options{})
+}
+
+// Options change how members serve clients.
+type Options struct {
+	// TLS, when set, makes members serve clients over https with these
+	// files and require client certificates signed by its CA.
+	TLS *Certs
+}
+
+// StartWith is Start with options.
+func StartWith(t testing.TB, n int, opts Options) *Cluster {
+	t.Helper()
+	scheme := "http"
+	if opts.TLS != nil {
+		scheme = "https"
+	}
 	bin := Binary(t)
 	dir := t.TempDir()
 	c := &Cluster{}
@@ -80,7 +97,7 @@ func Start(t testing.TB, n int) *Cluster {
 	for i := 0; i < n; i++ {
 		m := &Member{
 			Name:      fmt.Sprintf("m%d", i),
-			ClientURL: fmt.Sprintf("http://127.0.0.1:%d", freePort(t)),
+			ClientURL: fmt.Sprintf("%s://127.0.0.1:%d", scheme, freePort(t)),
 			PeerURL:   fmt.Sprintf("http://127.0.0.1:%d", freePort(t)),
 			DataDir:   filepath.Join(dir, fmt.Sprintf("m%d", i)),
 		}
@@ -93,7 +110,7 @@ func Start(t testing.TB, n int) *Cluster {
 			t.Fatal(err)
 		}
 		m.log = log
-		m.cmd = exec.Command(bin,
+		args := []string{
 			"--name", m.Name,
 			"--data-dir", m.DataDir,
 			"--listen-client-urls", m.ClientURL,
@@ -107,7 +124,12 @@ func Start(t testing.TB, n int) *Cluster {
 			"--election-timeout", "500",
 			"--logger", "zap",
 			"--log-level", "warn",
-		)
+		}
+		if opts.TLS != nil {
+			args = append(args, "--cert-file", opts.TLS.ServerCert, "--key-file", opts.TLS.ServerKey,
+				"--trusted-ca-file", opts.TLS.CA, "--client-cert-auth")
+		}
+		m.cmd = exec.Command(bin, args...)
 		m.cmd.Stdout, m.cmd.Stderr = log, log
 		if err := m.cmd.Start(); err != nil {
 			t.Fatalf("starting etcd member %s: %v", m.Name, err)
@@ -129,16 +151,20 @@ func Start(t testing.TB, n int) *Cluster {
 			_ = m.log.Close()
 		}
 	})
-	c.await(t, dir)
+	c.await(t, dir, opts)
 	return c
 }
 
 // await polls the cluster until a write through every member succeeds.
-func (c *Cluster) await(t testing.TB, dir string) {
+func (c *Cluster) await(t testing.TB, dir string, opts Options) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for _, m := range c.Members {
-		cli, err := clientv3.New(clientv3.Config{Endpoints: []string{m.ClientURL}, DialTimeout: time.Second, Logger: zap.NewNop()})
+		cfg := clientv3.Config{Endpoints: []string{m.ClientURL}, DialTimeout: time.Second, Logger: zap.NewNop()}
+		if opts.TLS != nil {
+			cfg.TLS = opts.TLS.ClientConfig(t)
+		}
+		cli, err := clientv3.New(cfg)
 		if err != nil {
 			t.Fatalf("etcd client for %s: %v", m.Name, err)
 		}
