@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -77,5 +81,39 @@ func TestStatusShowsOwner(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(out), &got); err != nil || got.Run.Owner != "ctl-1:4242" || got.Run.OwnerUntil == nil {
 		t.Fatalf("status -o json owner = %+v (%v)\n%s", got.Run, err, out)
+	}
+}
+
+var updateGolden = flag.Bool("update", false, "rewrite golden files")
+
+// TestStatusOwnerGolden renders the run table with an owned run, a run
+// whose owner's lease ran out and a run nobody holds.
+func TestStatusOwnerGolden(t *testing.T) {
+	local := time.Local
+	time.Local = time.UTC
+	defer func() { time.Local = local }()
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	future, past := time.Now().Add(time.Hour), time.Now().Add(-time.Minute)
+	runs := []runSummary{
+		{Name: "api-move", Hostname: "api.example.com.", State: store.StateRunning, Step: 3, Steps: 9, Updated: at, Owner: "ctl-1:4242", OwnerUntil: &future},
+		{Name: "web-move", Hostname: "www.example.com.", State: store.StateRunning, Step: 5, Steps: 9, Updated: at, Owner: "ctl-2:77", OwnerUntil: &past},
+		{Name: "cdn-move", Hostname: "cdn.example.com.", State: store.StatePaused, Step: 2, Steps: 12, Updated: at, Reason: "gate errors inconclusive"},
+	}
+	var out bytes.Buffer
+	if err := printRuns(&out, runs, "text"); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("testdata", "status-owner.golden")
+	if *updateGolden {
+		if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create)", err)
+	}
+	if !bytes.Equal(out.Bytes(), want) {
+		t.Errorf("status table differs from %s:\n--- got\n%s\n--- want\n%s", path, out.Bytes(), want)
 	}
 }
