@@ -206,6 +206,7 @@ func execute(ctx context.Context, cmd *cobra.Command, s store.Store, name string
 		return err
 	}
 	if standby {
+		fmt.Fprintf(cmd.OutOrStdout(), "standby for run %s: taking it over when its lease is free (lease %s, checked every %s)\n", name, leaseTTL, pollInterval)
 		run, err = e.Standby(ctx, name, pollInterval)
 	} else {
 		run, err = e.Run(ctx, name)

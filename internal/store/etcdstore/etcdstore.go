@@ -135,6 +135,9 @@ func (s *Store) do(ctx context.Context, fn func(tx *etcdTx, now time.Time) error
 		}
 		tx := &etcdTx{ctx: ctx, kv: s.cli, prefix: s.prefix, reads: map[string]int64{}, writes: map[string]write{}}
 		err := fn(tx, s.clock.Now())
+		if errors.Is(tx.err, rpctypes.ErrCompacted) && attempt < maxAttempts {
+			continue // the read revision was compacted away meanwhile: read again
+		}
 		if tx.err != nil {
 			return s.etcdErr(ctx, tx.err)
 		}
