@@ -11,7 +11,7 @@ FUZZTIME  ?= 30s
 # Debian packages the test suite drives as real peers (unbound: the caching
 # resolver between the lab DNS and clients). The aws CLI and moto_server
 # come preinstalled on the build machines; awscli is installed from Debian when absent.
-DEB_PKGS  := ca-certificates unbound etcd-server
+DEB_PKGS  := ca-certificates unbound knot knot-dnsutils etcd-server
 
 .PHONY: test deps vet build fuzz
 

@@ -7,6 +7,17 @@
 #   ROUNDS=5 DURATION=20s CONNS=128 bench/bridge/run.sh
 #   PROXIES="cutover nginx" PROFILE=/tmp/prof bench/bridge/run.sh
 #   BASELINE=/tmp/cutover-old bench/bridge/run.sh   # adds another build as "baseline"
+#   MODE=upstream-tls bench/bridge/run.sh    # HTTP clients, HTTPS upstream (SNI + verification)
+#   MODE=tls CORES=1 bench/bridge/run.sh     # HTTPS clients and upstream, one core per proxy
+#
+# MODE: plain (HTTP → HTTP, the default), upstream-tls (HTTP → HTTPS: the
+# upstream is verified against a local CA for the rewritten name, as a
+# CloudFront distribution is; nginx with proxy_ssl_server_name/_name/_verify,
+# haproxy with ssl sni verify required), tls (HTTPS clients too, certificate
+# by SNI, HTTP/1.1). Certificates are ECDSA P-256 from a CA made for the run.
+# CORES: 2 (every process shares both cores) or 1 (each proxy one worker or
+# thread, GOMAXPROCS=1 for ours, pinned to core 0; wrk with one thread and
+# the upstream pinned to core 1).
 #
 # "ceiling" is wrk aimed straight at the upstream (with the rewritten Host):
 # the most any proxy in front of it could deliver on this machine. PROFILE=dir
@@ -21,10 +32,26 @@ set -euo pipefail
 
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10s}
-THREADS=${THREADS:-2}
+MODE=${MODE:-plain}
+CORES=${CORES:-2}
+case $MODE in
+plain) UP_SCHEME=http CLIENT_SCHEME=http DEFAULT_PROXIES="ceiling cutover nginx haproxy caddy" ;;
+upstream-tls) UP_SCHEME=https CLIENT_SCHEME=http DEFAULT_PROXIES="ceiling cutover nginx haproxy" ;;
+tls) UP_SCHEME=https CLIENT_SCHEME=https DEFAULT_PROXIES="ceiling cutover nginx haproxy" ;;
+*) echo "MODE=$MODE: want plain, upstream-tls or tls" >&2; exit 2 ;;
+esac
+case $CORES in
+2) PROXY_PIN="" LOAD_PIN="" WORKERS=auto NBTHREAD=2 GMP="" DEFAULT_THREADS=2 ;;
+1) PROXY_PIN="taskset -c 0" LOAD_PIN="taskset -c 1" WORKERS=1 NBTHREAD=1 GMP=1 DEFAULT_THREADS=1 ;;
+*) echo "CORES=$CORES: want 1 or 2" >&2; exit 2 ;;
+esac
+THREADS=${THREADS:-$DEFAULT_THREADS}
+case " ${PROXIES:-} " in
+*" caddy "*) [ "$MODE" = plain ] || { echo "caddy is measured in MODE=plain only" >&2; exit 2; } ;;
+esac
 CONNS=${CONNS:-64}
 WARMUP=${WARMUP:-2s}
-PROXIES=${PROXIES:-"ceiling cutover nginx haproxy caddy"}
+PROXIES=${PROXIES:-$DEFAULT_PROXIES}
 PROFILE=${PROFILE:-}
 BASELINE=${BASELINE:-}
 [ -z "$BASELINE" ] || PROXIES="$PROXIES baseline"
@@ -48,6 +75,7 @@ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
 command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
 command -v caddy >/dev/null || need+=(caddy)
 command -v wrk >/dev/null || need+=(wrk)
+command -v openssl >/dev/null || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then
 	echo "installing ${need[*]}" >&2
 	apt-get update -qq
@@ -58,10 +86,34 @@ export PATH=$PATH:/usr/sbin
 echo "building upstream and cutover" >&2
 (cd "$ROOT" && go build -o "$T/upstream" ./bench/bridge/upstream && go build -o "$T/cutover" ./cmd/cutover)
 
+# --- certificates (TLS modes) -------------------------------------------------
+NGX_LISTEN_SSL="" NGX_CERTS="" NGX_UP_TLS="" HAP_BIND_SSL="" HAP_SERVER_SSL=""
+BRIDGE_LISTEN="{http: 127.0.0.1:${PORT[cutover]}}"
+if [ "$MODE" != plain ]; then
+	ec() { openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "$@" 2>/dev/null; }
+	ec -x509 -keyout "$T/ca.key" -out "$T/ca.pem" -days 2 -subj "/CN=bridge bench CA"
+	for name in cdn-new.example.com cdn.example.com; do
+		ec -keyout "$T/$name.key" -out "$T/$name.csr" -subj "/CN=$name"
+		printf 'subjectAltName=DNS:%s\n' "$name" >"$T/$name.ext"
+		openssl x509 -req -in "$T/$name.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial \
+			-out "$T/$name.pem" -days 2 -extfile "$T/$name.ext" 2>/dev/null
+		cat "$T/$name.pem" "$T/$name.key" >"$T/$name.combined.pem"
+	done
+	UP_TLS_FLAGS="-tls-cert $T/cdn-new.example.com.pem -tls-key $T/cdn-new.example.com.key"
+	NGX_UP_TLS="proxy_ssl_server_name on; proxy_ssl_name cdn-new.example.com; proxy_ssl_verify on; proxy_ssl_trusted_certificate $T/ca.pem; proxy_ssl_session_reuse on;"
+	HAP_SERVER_SSL="ssl sni str(cdn-new.example.com) verify required verifyhost cdn-new.example.com ca-file $T/ca.pem"
+	if [ "$MODE" = tls ]; then
+		NGX_LISTEN_SSL=ssl
+		NGX_CERTS="ssl_certificate $T/cdn.example.com.pem; ssl_certificate_key $T/cdn.example.com.key;"
+		HAP_BIND_SSL="ssl crt $T/cdn.example.com.combined.pem"
+		BRIDGE_LISTEN="{https: {addr: 127.0.0.1:${PORT[cutover]}, certificates: [{cert: $T/cdn.example.com.pem, key: $T/cdn.example.com.key}]}}"
+	fi
+fi
+
 # --- configurations ---------------------------------------------------------
 mkdir -p "$T/nginx"
 cat >"$T/nginx/nginx.conf" <<CONF
-worker_processes auto;
+worker_processes $WORKERS;
 daemon off;
 pid $T/nginx/nginx.pid;
 error_log $T/nginx/error.log warn;
@@ -74,15 +126,17 @@ http {
   uwsgi_temp_path $T/nginx/uwsgi;
   scgi_temp_path $T/nginx/scgi;
   upstream newcdn { server 127.0.0.1:$UP_PORT; keepalive 256; }
+  $NGX_CERTS
   server {
-    listen 127.0.0.1:${PORT[nginx]} default_server;
+    listen 127.0.0.1:${PORT[nginx]} $NGX_LISTEN_SSL default_server;
     return 421;
   }
   server {
-    listen 127.0.0.1:${PORT[nginx]};
+    listen 127.0.0.1:${PORT[nginx]} $NGX_LISTEN_SSL;
     server_name cdn.example.com;
     location / {
-      proxy_pass http://newcdn;
+      proxy_pass $UP_SCHEME://newcdn;
+      $NGX_UP_TLS
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_set_header Host cdn-new.example.com;
@@ -95,7 +149,7 @@ CONF
 cat >"$T/haproxy.cfg" <<CONF
 global
   maxconn 4096
-  nbthread 2
+  nbthread $NBTHREAD
 defaults
   mode http
   timeout connect 5s
@@ -103,7 +157,7 @@ defaults
   timeout server 30s
   option http-keep-alive
 frontend fe
-  bind 127.0.0.1:${PORT[haproxy]}
+  bind 127.0.0.1:${PORT[haproxy]} $HAP_BIND_SSL
   acl routed hdr(host),field(1,:) -i cdn.example.com
   http-request deny deny_status 421 unless routed
   default_backend newcdn
@@ -111,7 +165,7 @@ backend newcdn
   http-reuse always
   option forwardfor
   http-request set-header Host cdn-new.example.com
-  server s1 127.0.0.1:$UP_PORT
+  server s1 127.0.0.1:$UP_PORT $HAP_SERVER_SSL
 CONF
 
 cat >"$T/Caddyfile" <<CONF
@@ -128,12 +182,13 @@ http://cdn.example.com:${PORT[caddy]} {
 CONF
 
 cat >"$T/bridge.yaml" <<CONF
-listeners: {http: 127.0.0.1:${PORT[cutover]}}
+listeners: $BRIDGE_LISTEN
+upstream_tls: {ca: "$([ "$MODE" = plain ] || echo "$T/ca.pem")"}
 metrics: 127.0.0.1:18094
 debug_pprof: $([ -n "$PROFILE" ] && echo true || echo false)
 routes:
   - host: cdn.example.com
-    upstreams: [http://127.0.0.1:$UP_PORT]
+    upstreams: [$UP_SCHEME://127.0.0.1:$UP_PORT]
     rewrite_host: cdn-new.example.com
     max_concurrent: 4096
 CONF
@@ -141,21 +196,27 @@ CONF
 sed -e "s/:${PORT[cutover]}/:${PORT[baseline]}/" -e 's/:18094/:18095/' "$T/bridge.yaml" >"$T/baseline.yaml"
 
 # --- start ------------------------------------------------------------------
-"$T/upstream" -addr 127.0.0.1:$UP_PORT -marker "$MARKER" & PIDS+=($!)
+# shellcheck disable=SC2086 # word splitting of the pin and TLS flags is wanted
+$LOAD_PIN "$T/upstream" -addr 127.0.0.1:$UP_PORT -marker "$MARKER" ${UP_TLS_FLAGS:-} & PIDS+=($!)
 declare -A PID_OF=()
 for p in $PROXIES; do
 	case $p in
-	nginx) nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" 2>"$T/nginx.log" & PIDS+=($!) ;;
-	haproxy) haproxy -f "$T/haproxy.cfg" >"$T/haproxy.log" 2>&1 & PIDS+=($!) ;;
-	caddy) HOME=$T XDG_DATA_HOME=$T XDG_CONFIG_HOME=$T caddy run --config "$T/Caddyfile" --adapter caddyfile >"$T/caddy.log" 2>&1 & PIDS+=($!) ;;
-	cutover) "$T/cutover" bridge -c "$T/bridge.yaml" 2>"$T/cutover.log" & PIDS+=($!) ;;
-	baseline) "$BASELINE" bridge -c "$T/baseline.yaml" 2>"$T/baseline.log" & PIDS+=($!) ;;
+	nginx) $PROXY_PIN nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" 2>"$T/nginx.log" & PIDS+=($!) ;;
+	haproxy) $PROXY_PIN haproxy -f "$T/haproxy.cfg" >"$T/haproxy.log" 2>&1 & PIDS+=($!) ;;
+	caddy) HOME=$T XDG_DATA_HOME=$T XDG_CONFIG_HOME=$T GOMAXPROCS=$GMP $PROXY_PIN caddy run --config "$T/Caddyfile" --adapter caddyfile >"$T/caddy.log" 2>&1 & PIDS+=($!) ;;
+	cutover) GOMAXPROCS=$GMP $PROXY_PIN "$T/cutover" bridge -c "$T/bridge.yaml" 2>"$T/cutover.log" & PIDS+=($!) ;;
+	baseline) GOMAXPROCS=$GMP $PROXY_PIN "$BASELINE" bridge -c "$T/baseline.yaml" 2>"$T/baseline.log" & PIDS+=($!) ;;
 	esac
 	[ "$p" = ceiling ] || PID_OF[$p]=$!
 done
 
 host() { echo "${HOST[$1]:-cdn.example.com}"; }
-check() { curl -s --max-time 2 -H "Host: $(host "$1")" "http://127.0.0.1:${PORT[$1]}/ruok"; }
+url() { # what wrk and curl ask: the upstream itself for the ceiling
+	if [ "$1" = ceiling ]; then echo "$UP_SCHEME://127.0.0.1:$UP_PORT/ruok"; else echo "$CLIENT_SCHEME://127.0.0.1:${PORT[$1]}/ruok"; fi
+}
+# -k: the client side's certificate names cdn.example.com, not 127.0.0.1;
+# the proxies' upstream side is what verifies, and that is configured above.
+check() { curl -sk --max-time 2 -H "Host: $(host "$1")" "$(url "$1")"; }
 for p in $PROXIES; do
 	for _ in $(seq 50); do
 		[ "$(check "$p" || true)" = "$MARKER" ] && break
@@ -168,7 +229,7 @@ for p in $PROXIES; do
 		exit 1
 	fi
 	[ "$p" = ceiling ] && continue
-	other=$(curl -s -o /dev/null -w '%{http_code}' -H "Host: evil.example.net" "http://127.0.0.1:${PORT[$p]}/" || true)
+	other=$(curl -sk -o /dev/null -w '%{http_code}' -H "Host: evil.example.net" "$(url "$p")" || true)
 	echo "$p: marker ok; unknown Host -> $other" >&2
 done
 
@@ -177,7 +238,7 @@ to_ms() { # wrk latency like 812.00us, 1.23ms, 1.02s
 	awk -v v="$1" 'BEGIN{ if (v ~ /us$/) { sub(/us$/,"",v); print v/1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v); print v } else if (v ~ /s$/) { sub(/s$/,"",v); print v*1000 } else print v }'
 }
 for p in $PROXIES; do
-	wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -H "Host: $(host "$p")" "http://127.0.0.1:${PORT[$p]}/ruok" >/dev/null
+	$LOAD_PIN wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -H "Host: $(host "$p")" "$(url "$p")" >/dev/null
 done
 secs=${DURATION%s}
 profile() { # CPU and allocation profile of a bridge while wrk runs: profile name metrics-port
@@ -212,7 +273,7 @@ for r in $(seq "$ROUNDS"); do
 			esac
 		fi
 		c0=$(cpu_ticks "${PID_OF[$p]:-}")
-		out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -H "Host: $(host "$p")" "http://127.0.0.1:${PORT[$p]}/ruok")
+		out=$($LOAD_PIN wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -H "Host: $(host "$p")" "$(url "$p")")
 		[ -z "$prof" ] || wait "$prof"
 		rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
 		p50=$(to_ms "$(awk '$1=="50%" {print $2}' <<<"$out")")
@@ -230,7 +291,7 @@ done
 
 # --- report -----------------------------------------------------------------
 echo
-echo "machine: $(nproc) cores, $(uname -sr); wrk -t$THREADS -c$CONNS -d$DURATION x $ROUNDS rounds (interleaved)"
+echo "machine: $(nproc) cores, $(uname -sr); MODE=$MODE CORES=$CORES; wrk -t$THREADS -c$CONNS -d$DURATION x $ROUNDS rounds (interleaved)"
 echo
 echo "| proxy | req/s (mean) | p50 ms (median) | p99 ms (median) | CPU µs/req (median) | ours/peer req/s | ours/peer p99 |"
 echo "|---|---:|---:|---:|---:|---:|---:|"

@@ -73,12 +73,16 @@ func newPlanCmd() *cobra.Command {
 		Use:   "plan -f PLAN",
 		Short: "Show what a plan would do, step by step, without changing anything",
 		Long: `Read the plan, look at the world it names (the zone's records at the hostname, the
-edges' DNS names and alias zones), and print the runbook it compiles to: every
-record change with its before and after, every wait with its reason and duration,
-the predicted total time and the worst-case rollback time (detection + propagation
-+ TTL). Nothing is written anywhere.`,
+edges' DNS names and alias zones), and print the runbook it compiles to: the
+identity each call uses (the caller's credentials, a role and the chain that
+reaches it, or an RFC 2136 server and its TSIG key), every record change with
+its before and after, every wait with its reason and duration, the predicted
+total time and the worst-case rollback time (detection + propagation + TTL).
+Nothing is written anywhere.`,
 		Example: `  cutover plan -f examples/weighted.yaml
-  cutover plan -f plan.yaml -o json | jq .runbook.steps`,
+  cutover plan -f examples/rfc2136-flip.yaml     # a zone on your own DNS servers
+  cutover plan -f plan.yaml -o json | jq .runbook.steps
+  cutover plan -f plan.yaml -o json | jq .calls  # who each call acts as`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkOutput(output); err != nil {

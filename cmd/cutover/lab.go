@@ -55,6 +55,8 @@ type labFlags struct {
 	loadClients int
 	loadHTTPS   bool
 	loadEvery   time.Duration
+
+	anyKey string
 }
 
 // defaultOrigins are the two built-in origins a fresh lab serves: their
@@ -95,18 +97,28 @@ Two accounts exist, 111111111111 (the keys printed) and 222222222222; a role
 chain through STS reaches the second, as in a cross-account migration.
 
 Every accepted write is kept in an append-only history (cutover lab history),
-and origins take faults on demand (cutover lab fault).`,
+and origins take faults on demand (cutover lab fault).
+
+Test suites written for moto or LocalStack: --any-key accepts the fixed fake
+keys they sign with (moto's FOOBARKEY, LocalStack's test) as the admin of an
+account, and POST /_lab/reset (also POST /moto-api/reset, which moto's client
+calls; cutover lab reset for humans) returns the lab to its seed state between
+tests: control plane, history, served DNS, edges and origin faults. A seed's
+access_keys: entries add static keys of your own.`,
 		Example: `  cutover lab --seed lab.yaml --env-file lab.env
   . ./lab.env && aws route53 list-hosted-zones
   dig @${CUTOVER_LAB_RESOLVER%:*} -p ${CUTOVER_LAB_RESOLVER#*:} cdn.example.com
-  cutover lab --http-port 8080 --https-port 8443 --load 50 --load-host cdn.example.com`,
+  cutover lab --http-port 8080 --https-port 8443 --load 50 --load-host cdn.example.com
+  cutover lab --any-key --seed lab.yaml      # then: TEST_SERVER_MODE=true pytest …
+  cutover lab reset`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runLab(cmd.Context(), cmd.OutOrStdout(), f)
 		},
 	}
 	f.register(cmd.Flags())
-	cmd.AddCommand(newLabHistoryCmd(), newLabFaultCmd())
+	cmd.Flags().Lookup("any-key").NoOptDefVal = awsapi.DefaultAccountID
+	cmd.AddCommand(newLabHistoryCmd(), newLabFaultCmd(), newLabResetCmd())
 	return cmd
 }
 
@@ -133,6 +145,7 @@ func (f *labFlags) register(fl *pflag.FlagSet) {
 	fl.IntVar(&f.loadClients, "load-clients", 0, "virtual clients of the load, each with its own DNS cache (default: one per 5 req/s, 1..50)")
 	fl.BoolVar(&f.loadHTTPS, "load-https", false, "send the load over HTTPS, verified against the lab CA")
 	fl.DurationVar(&f.loadEvery, "load-every", 5*time.Second, "how often the load table is printed")
+	fl.StringVar(&f.anyKey, "any-key", "", "accept any access key as the admin of an account: --any-key=ACCOUNT, or bare for "+awsapi.DefaultAccountID+" (as moto and LocalStack do); off: unknown keys are refused")
 }
 
 func init() { rootCmd.AddCommand(newLabCmd()) }
@@ -237,6 +250,9 @@ func (f *labFlags) check() (world.Options, error) {
 	if err != nil {
 		return o, err
 	}
+	if err := f.checkAnyKey(); err != nil {
+		return o, err
+	}
 	if err := f.checkLoad(); err != nil {
 		return o, err
 	}
@@ -262,6 +278,17 @@ func (f *labFlags) check() (world.Options, error) {
 }
 
 // checkLoad checks the client load's flags.
+// checkAnyKey validates --any-key: an account id is twelve digits.
+func (f *labFlags) checkAnyKey() error {
+	if f.anyKey == "" {
+		return nil
+	}
+	if len(f.anyKey) != 12 || strings.Trim(f.anyKey, "0123456789") != "" {
+		return fmt.Errorf("--any-key %q: want a 12-digit account id", f.anyKey)
+	}
+	return nil
+}
+
 func (f *labFlags) checkLoad() error {
 	if f.loadRate < 0 || f.loadRate > 10000 {
 		return fmt.Errorf("--load %v: want 0..10000 requests per second", f.loadRate)
@@ -373,6 +400,7 @@ func announce(out io.Writer, w *world.World, f labFlags, caPath string, restored
 // snapshot saved by a seeded lab already holds the seed's world: applying
 // the seed again would only collide with it.
 func prepareLab(l *lab.Lab, f labFlags) (restored bool, err error) {
+	l.Env.Keys.AllowAnyKey(f.anyKey)
 	if f.snapshot != "" {
 		data, err := os.ReadFile(f.snapshot)
 		switch {

@@ -93,7 +93,7 @@ records:
 	cmd := cutoverProcess("lab", "--api", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--http-port", "0", "--https-port", "0",
 		"--edges", "2", "--propagation", "20ms..50ms", "--r53-propagation", "50ms", "--deploy-delay", "100ms",
 		"--origin", "old="+oldAddr, "--origin", "new=127.0.3.2:0",
-		"--seed", seed, "--env-file", envFile, "--snapshot", snap, "--ca", ca,
+		"--seed", seed, "--env-file", envFile, "--snapshot", snap, "--ca", ca, "--any-key=333333333333",
 		"--load", "40", "--load-host", "cdn.example.com", "--load-every", "200ms")
 	var out, errOut syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -254,6 +254,11 @@ records:
 		t.Fatalf("lab history --since: %v\n%s", err, o)
 	}
 
+	// --any-key: a suite's fixed fake key acts as that account's admin.
+	if r := awstest.CLIEnv(t, api, []string{"AWS_ACCESS_KEY_ID=FOOBARKEY", "AWS_SECRET_ACCESS_KEY=FOOBARSECRET"}, "sts", "get-caller-identity"); r.ExitCode != 0 || !strings.Contains(r.Stdout, `"333333333333"`) {
+		t.Fatalf("get-caller-identity with a fake key under --any-key: %d %s %s", r.ExitCode, r.Stdout, r.Stderr)
+	}
+
 	// SIGTERM: clean exit, snapshot written, load summary printed.
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -297,6 +302,7 @@ func TestLabFlagValidation(t *testing.T) {
 		{[]string{"--http-port", "0"}, "--https-port 0"},
 		{[]string{"--edges", "0"}, "--edges"},
 		{[]string{"--rate-limit", "fast"}, "--rate-limit"},
+		{[]string{"--any-key=12345"}, "12-digit account id"},
 	} {
 		cmd := newLabCmd()
 		// An address nothing can bind: a case that wrongly passed
@@ -337,5 +343,43 @@ func TestLabFaultAndHistoryFlags(t *testing.T) {
 		if !errors.As(err, &ee) || ee.code != exitUsage {
 			t.Errorf("%v: %v, want a usage error", args, err)
 		}
+	}
+}
+
+// TestLabResetCommand: what a test created is gone after `cutover lab
+// reset`, and the seed is still there.
+func TestLabResetCommand(t *testing.T) {
+	dir := t.TempDir()
+	seed, envFile := filepath.Join(dir, "seed.yaml"), filepath.Join(dir, "lab.env")
+	if err := os.WriteFile(seed, []byte("zones: [{name: example.com}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := cutoverProcess("lab", "--api", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--http-port", "0", "--https-port", "0",
+		"--edges", "1", "--origin", "old=127.0.3.1:0", "--seed", seed, "--env-file", envFile)
+	var out syncbuf.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	waitCond(t, 15*time.Second, "the env file", &out, func() bool {
+		b, err := os.ReadFile(envFile)
+		return err == nil && strings.Contains(string(b), "AWS_ENDPOINT_URL=")
+	})
+	api := readEnvFile(t, envFile)["AWS_ENDPOINT_URL"]
+	if r := awstest.CLI(t, api, "route53", "create-hosted-zone", "--name", "made-by-a-test.example.org", "--caller-reference", "t1"); r.ExitCode != 0 {
+		t.Fatalf("create-hosted-zone: %s", r.Stderr)
+	}
+	o, err := cutoverProcess("lab", "reset", "--endpoint", api).CombinedOutput()
+	if err != nil || !strings.Contains(string(o), "reset to its seed state") {
+		t.Fatalf("lab reset: %v\n%s", err, o)
+	}
+	r := awstest.CLI(t, api, "route53", "list-hosted-zones")
+	if r.ExitCode != 0 || !strings.Contains(r.Stdout, `"example.com."`) || strings.Contains(r.Stdout, "made-by-a-test") {
+		t.Fatalf("zones after reset: %d %s %s", r.ExitCode, r.Stdout, r.Stderr)
+	}
+	o, err = cutoverProcess("lab", "history", "--endpoint", api, "-o", "json").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(o)) != "[]" {
+		t.Fatalf("history after reset: %v %s", err, o)
 	}
 }

@@ -51,7 +51,7 @@ func compilePlan(ctx context.Context, path string) (*compiled, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := observe.Compile(ctx, p, connect.ObserveDeps())
+	c, err := observe.Compile(ctx, p, connect.ObserveDeps(observe.Access(p)))
 	if err != nil {
 		var pe *observe.PlanError
 		if errors.As(err, &pe) {

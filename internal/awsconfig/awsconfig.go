@@ -100,10 +100,17 @@ func Load(ctx context.Context, o Options, extra ...func(*config.LoadOptions) err
 				ao.Duration = o.Duration
 			}
 		})
-		cfg.Credentials = aws.NewCredentialsCache(provider)
+		cfg.Credentials = aws.NewCredentialsCache(provider, func(co *aws.CredentialsCacheOptions) {
+			co.ExpiryWindow = RefreshBefore
+		})
 	}
 	return cfg, nil
 }
+
+// RefreshBefore is how long before an assumed-role session expires its
+// credentials cache assumes the role again, so that no call is signed
+// with credentials about to lapse.
+const RefreshBefore = 2 * time.Minute
 
 // ErrInvalidRoleARN is returned for a role ARN that is not of the form
 // arn:<partition>:iam::<account>:role/<name>.

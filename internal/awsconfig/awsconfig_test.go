@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -59,6 +60,8 @@ type call struct {
 type fakeSTS struct {
 	mu    sync.Mutex
 	calls []call
+	// expires is the sessions' expiry; zero means far in the future.
+	expires time.Time
 }
 
 var credRE = regexp.MustCompile(`Credential=([A-Z0-9]+)/`)
@@ -85,15 +88,19 @@ func (f *fakeSTS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			n++
 		}
 	}
+	expires := "2099-01-01T00:00:00Z"
+	if !f.expires.IsZero() {
+		expires = f.expires.UTC().Format(time.RFC3339)
+	}
 	f.mu.Unlock()
 	w.Header().Set("Content-Type", "text/xml")
 	switch c.Action {
 	case "AssumeRole":
 		fmt.Fprintf(w, `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>
-<Credentials><AccessKeyId>ASIAHOP%d</AccessKeyId><SecretAccessKey>secret-%d</SecretAccessKey><SessionToken>token-%d</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials>
+<Credentials><AccessKeyId>ASIAHOP%d</AccessKeyId><SecretAccessKey>secret-%d</SecretAccessKey><SessionToken>token-%d</SessionToken><Expiration>%s</Expiration></Credentials>
 <AssumedRoleUser><Arn>%s/%s</Arn><AssumedRoleId>AROA%d:%s</AssumedRoleId></AssumedRoleUser>
 </AssumeRoleResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></AssumeRoleResponse>`,
-			n, n, n, c.RoleARN, c.SessionName, n, c.SessionName)
+			n, n, n, expires, c.RoleARN, c.SessionName, n, c.SessionName)
 	case "GetCallerIdentity":
 		fmt.Fprintf(w, `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>
 <Arn>arn:aws:sts::123456789012:caller/%s</Arn><UserId>%s</UserId><Account>123456789012</Account>
@@ -211,6 +218,36 @@ func TestLoadAssumesRoleChainInOrder(t *testing.T) {
 		if got[i] != want[i] {
 			t.Errorf("call %d = %+v, want %+v", i, got[i], want[i])
 		}
+	}
+}
+
+// A session within RefreshBefore of its expiry is renewed before the
+// next call is signed; one further out is reused.
+func TestLoadRefreshesBeforeExpiry(t *testing.T) {
+	for _, c := range []struct {
+		left    time.Duration
+		assumes int
+	}{{awsconfig.RefreshBefore / 2, 3}, {awsconfig.RefreshBefore * 5, 1}} {
+		fake := &fakeSTS{expires: time.Now().Add(c.left)}
+		srv := httptest.NewServer(fake)
+		isolate(t, srv.URL)
+		cfg, err := awsconfig.Load(context.Background(), awsconfig.Options{RoleARN: "arn:aws:iam::222222222222:role/dns"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			callerIdentity(t, cfg)
+		}
+		n := 0
+		for _, x := range fake.snapshot() {
+			if x.Action == "AssumeRole" {
+				n++
+			}
+		}
+		if n != c.assumes {
+			t.Errorf("session expiring in %s: %d AssumeRole calls for 3 API calls, want %d", c.left, n, c.assumes)
+		}
+		srv.Close()
 	}
 }
 

@@ -64,3 +64,22 @@ func TestEngineOptionsGateConfigIsBadInput(t *testing.T) {
 		t.Fatalf("err = %v, want a *GateConfigError", err)
 	}
 }
+
+// A runbook whose verify step carries its plan's markers gets a verifier;
+// one without (stored before runbooks carried them) pauses at verify, as
+// the engine does without one.
+func TestEngineOptionsVerifierFromTheRunbook(t *testing.T) {
+	offline(t)
+	with := &runbook.Runbook{Steps: []runbook.Step{{Verify: &runbook.Verify{Expect: "new", NewMarker: "v2", Resolvers: []string{"127.0.0.1:53"}}}}}
+	o, err := EngineOptions(context.Background(), with)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Verifier == nil {
+		t.Fatal("no verifier for a verify step with markers")
+	}
+	without := &runbook.Runbook{Steps: []runbook.Step{{Verify: &runbook.Verify{Expect: "new"}}}}
+	if o, err = EngineOptions(context.Background(), without); err != nil || o.Verifier != nil {
+		t.Fatalf("verifier %v, err %v for a verify step without markers", o.Verifier, err)
+	}
+}

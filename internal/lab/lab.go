@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cutover/cutover/internal/clock"
@@ -53,6 +54,10 @@ type Lab struct {
 
 	services map[string]service
 	admin    *http.ServeMux
+
+	resetMu  sync.Mutex
+	seedSnap []byte   // the state Reset returns to (Mark)
+	onReset  []func() // the data plane's own resets
 }
 
 // New builds a lab with its services wired to one another: CloudFront
@@ -80,6 +85,7 @@ func New(o Options) *Lab {
 	l.admin.HandleFunc("GET /_lab/health", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "services": l.serviceNames()})
 	})
+	l.admin.HandleFunc("POST /_lab/reset", l.serveReset)
 	l.admin.HandleFunc("GET /_lab/snapshot", func(w http.ResponseWriter, _ *http.Request) {
 		snap, err := l.Snapshot()
 		if err != nil {
@@ -89,6 +95,7 @@ func New(o Options) *Lab {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(snap)
 	})
+	l.Mark()
 	return l
 }
 
@@ -128,6 +135,10 @@ func (c certAdapter) Certificate(arn string) (cloudfront.CertInfo, bool) {
 func (l *Lab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/_lab/") {
 		l.admin.ServeHTTP(w, r)
+		return
+	}
+	if r.URL.Path == motoReset {
+		l.serveReset(w, r)
 		return
 	}
 	name := serviceFor(r)

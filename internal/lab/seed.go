@@ -29,6 +29,15 @@ type Seed struct {
 	LoadBalancers []SeedLoadBalancer `yaml:"load_balancers"`
 	Roles         []SeedRole         `yaml:"roles"`
 	Records       []SeedRecord       `yaml:"records"`
+	AccessKeys    []SeedAccessKey    `yaml:"access_keys"`
+}
+
+// SeedAccessKey is a static key the lab accepts, acting as the admin user
+// of its account: a test suite's fixed fake credentials.
+type SeedAccessKey struct {
+	ID      string `yaml:"id"`
+	Secret  string `yaml:"secret"`
+	Account string `yaml:"account"`
 }
 
 // SeedZone is a public (or private) hosted zone.
@@ -166,6 +175,15 @@ func (l *Lab) Apply(s *Seed) (*Seeded, error) {
 		if err := l.STS.AddRole(sts.Role{ARN: r.ARN, TrustedAccounts: r.Trust, ExternalID: r.ExternalID}); err != nil {
 			return nil, fmt.Errorf("seed role %s: %w", r.ARN, err)
 		}
+	}
+	for _, k := range s.AccessKeys {
+		if k.ID == "" {
+			return nil, fmt.Errorf("seed access key: id is required")
+		}
+		a := acct(k.Account)
+		l.Env.Keys.Add(awsapi.Credential{AccessKeyID: k.ID, SecretAccessKey: k.Secret, Identity: awsapi.Identity{
+			AccountID: a, ARN: "arn:aws:iam::" + a + ":user/lab-admin", UserID: "AIDALABSEEDKEYADMIN1",
+		}})
 	}
 	zoneAccount := map[string]string{}
 	for _, z := range s.Zones {

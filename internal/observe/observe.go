@@ -34,9 +34,9 @@ var _ Distributions = (*cloudfront.Client)(nil)
 type Deps struct {
 	// Edges resolves the plan's from and to edges.
 	Edges EdgeResolver
-	// Zone returns the DNS provider of the plan's zone, reached with
-	// roleARN ("" for the default credentials).
-	Zone func(ctx context.Context, roleARN string) (dns.Provider, error)
+	// Zone returns the DNS provider of the zone access names (Access: the
+	// zone, its RFC 2136 server or its role and how that is assumed).
+	Zone func(ctx context.Context, access *runbook.Runbook) (dns.Provider, error)
 	// CDN returns a CloudFront reader with the credentials of roleARN;
 	// needed only when an edge is CloudFront.
 	CDN func(ctx context.Context, roleARN string) (Distributions, error)
@@ -55,13 +55,13 @@ func Observe(ctx context.Context, p *plan.Plan, d Deps) (runbook.Observed, error
 	if err != nil {
 		return runbook.Observed{}, err
 	}
-	prov, err := d.Zone(ctx, p.Zone.RoleARN)
+	prov, err := d.Zone(ctx, Access(p))
 	if err != nil {
 		return runbook.Observed{}, err
 	}
-	recs, err := prov.Records(ctx, p.Zone.ID, p.Hostname)
+	recs, err := prov.Records(ctx, p.Zone.Ref(), p.Hostname)
 	if err != nil {
-		return runbook.Observed{}, fmt.Errorf("reading %s in zone %s: %w", p.Hostname, p.Zone.ID, err)
+		return runbook.Observed{}, fmt.Errorf("reading %s in zone %s: %w", p.Hostname, p.Zone.Ref(), err)
 	}
 	obs := runbook.Observed{Records: recs, From: targetOf(from), To: targetOf(to)}
 	if from.Kind == edge.KindCloudFront || to.Kind == edge.KindCloudFront {
@@ -176,17 +176,51 @@ func Compile(ctx context.Context, p *plan.Plan, d Deps) (*Compiled, error) {
 	if err != nil {
 		return nil, err
 	}
-	rb.ZoneRoleARN = p.Zone.RoleARN
-	rb.CDNRoleARN = CDNRole(p)
+	a := Access(p)
+	rb.ZoneRoleARN, rb.ZoneServer, rb.CDNRoleARN = a.ZoneRoleARN, a.ZoneServer, a.CDNRoleARN
+	rb.DistributionRoles, rb.Identities = a.DistributionRoles, a.Identities
+	return &Compiled{Plan: p, Runbook: rb, From: obs.From, To: obs.To}, nil
+}
+
+// Access is how a run reaches what p names, as a runbook holding only
+// that: the zone, its RFC 2136 server or its role, the CloudFront roles,
+// and how each role is assumed. Compile copies it into the runbook, so a
+// resumed run reaches the world the same way; the TSIG secret stays where
+// the plan says it is.
+func Access(p *plan.Plan) *runbook.Runbook {
+	a := &runbook.Runbook{Name: p.Name, Zone: p.Zone.Ref()}
+	if p.Zone.Provider == plan.ProviderRFC2136 {
+		a.ZoneServer = &runbook.ZoneServer{Server: p.Zone.Server, Nameservers: p.Zone.Nameservers}
+		if t := p.Zone.TSIG; t != nil {
+			a.ZoneServer.TSIG = &runbook.TSIGRef{Name: t.Name, Algorithm: t.Algorithm, SecretFile: t.SecretFile, SecretEnv: t.SecretEnv}
+		}
+	} else {
+		a.ZoneRoleARN = p.Zone.RoleARN
+		addIdentity(a, p.Zone.Identity())
+	}
+	a.CDNRoleARN = CDNRole(p)
 	for _, e := range []plan.Edge{p.From, p.To} {
-		if e.Kind == plan.EdgeCloudFront && e.RoleARN != "" && e.RoleARN != rb.CDNRoleARN {
-			if rb.DistributionRoles == nil {
-				rb.DistributionRoles = map[string]string{}
+		addIdentity(a, e.Identity)
+		if e.Kind == plan.EdgeCloudFront && e.RoleARN != "" && e.RoleARN != a.CDNRoleARN {
+			if a.DistributionRoles == nil {
+				a.DistributionRoles = map[string]string{}
 			}
-			rb.DistributionRoles[e.Value] = e.RoleARN
+			a.DistributionRoles[e.Value] = e.RoleARN
 		}
 	}
-	return &Compiled{Plan: p, Runbook: rb, From: obs.From, To: obs.To}, nil
+	return a
+}
+
+// addIdentity records how id's role is assumed, when that is more than
+// the role alone.
+func addIdentity(a *runbook.Runbook, id plan.Identity) {
+	if id.RoleARN == "" || (len(id.RoleChain) == 0 && id.ExternalID == "" && id.SessionName == "") {
+		return
+	}
+	if a.Identities == nil {
+		a.Identities = map[string]runbook.Identity{}
+	}
+	a.Identities[id.RoleARN] = runbook.Identity{Chain: id.RoleChain, ExternalID: id.ExternalID, SessionName: id.SessionName}
 }
 
 // AssumedInSync is the propagation time a plan's estimate assumes per
@@ -200,14 +234,16 @@ type Report struct {
 	To               runbook.Target   `json:"to"`
 	PredictedSeconds float64          `json:"predicted_seconds"`
 	RollbackSeconds  float64          `json:"worst_case_rollback_seconds"`
-	Warnings         []string         `json:"warnings,omitempty"`
+	// Calls are the identities the run's calls use.
+	Calls    []runbook.Call `json:"calls"`
+	Warnings []string       `json:"warnings,omitempty"`
 }
 
 // Report estimates the run's total and worst-case rollback times and
 // collects the plan's warnings.
 func (c *Compiled) Report() Report {
 	total, rollback := c.Runbook.Estimate(AssumedInSync)
-	r := Report{Runbook: c.Runbook, From: c.From, To: c.To, PredictedSeconds: total.Seconds(), RollbackSeconds: rollback.Seconds()}
+	r := Report{Runbook: c.Runbook, From: c.From, To: c.To, PredictedSeconds: total.Seconds(), RollbackSeconds: rollback.Seconds(), Calls: c.Runbook.Calls()}
 	for _, d := range c.Plan.Warnings() {
 		r.Warnings = append(r.Warnings, d.String())
 	}

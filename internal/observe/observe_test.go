@@ -11,6 +11,7 @@ import (
 	"github.com/cutover/cutover/internal/edge"
 	"github.com/cutover/cutover/internal/edge/cloudfront"
 	"github.com/cutover/cutover/internal/plan"
+	"github.com/cutover/cutover/internal/runbook"
 )
 
 // edges resolves every edge to a CloudFront target of the same id.
@@ -52,7 +53,7 @@ func deps(cf *distributions) Deps {
 	zone.Put("Z1", dns.RecordSet{Name: "cdn.example.com.", Type: "CNAME", TTL: 300, Values: []string{"eold.cloudfront.net"}})
 	return Deps{
 		Edges: edges{},
-		Zone:  func(context.Context, string) (dns.Provider, error) { return zone, nil },
+		Zone:  func(context.Context, *runbook.Runbook) (dns.Provider, error) { return zone, nil },
 		CDN:   func(context.Context, string) (Distributions, error) { return cf, nil },
 	}
 }

@@ -396,10 +396,11 @@ func (d *decoder) unknown(key *yaml.Node, path, name string, known []string) {
 }
 
 // edgeKeys are the keys an edge mapping accepts.
-var edgeKeys = []string{"cloudfront", "alb", "endpoint", "role_arn"}
+var edgeKeys = []string{"cloudfront", "alb", "endpoint", "role_arn", "role_chain", "external_id", "session_name"}
 
 // decodeNode reads an edge: exactly one of cloudfront, alb, endpoint, plus
-// an optional role_arn.
+// the optional identity keys (role_arn, role_chain, external_id,
+// session_name).
 func (e *Edge) decodeNode(d *decoder, n *yaml.Node, path string) {
 	if n.Kind != yaml.MappingNode {
 		d.errorf(n, "%s: expected a mapping with one of cloudfront, alb or endpoint, got %s", label(path), describe(n))
@@ -414,6 +415,12 @@ func (e *Edge) decodeNode(d *decoder, n *yaml.Node, path string) {
 			kinds = append(kinds, en)
 		case "role_arn":
 			d.decode(en.val, reflect.ValueOf(&e.RoleARN).Elem(), join(path, en.name))
+		case "role_chain":
+			d.decode(en.val, reflect.ValueOf(&e.RoleChain).Elem(), join(path, en.name))
+		case "external_id":
+			d.decode(en.val, reflect.ValueOf(&e.ExternalID).Elem(), join(path, en.name))
+		case "session_name":
+			d.decode(en.val, reflect.ValueOf(&e.SessionName).Elem(), join(path, en.name))
 		default:
 			d.unknown(en.key, path, en.name, edgeKeys)
 			unknown = true

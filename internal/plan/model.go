@@ -137,20 +137,98 @@ type Plan struct {
 	positions map[any]Pos
 }
 
+// The zone providers.
+const (
+	// ProviderRoute53 is Amazon Route 53, reached with AWS credentials.
+	ProviderRoute53 = "route53"
+	// ProviderRFC2136 is any DNS server taking RFC 2136 dynamic updates
+	// signed with TSIG (Knot, BIND, PowerDNS). Plain DNS has no weights
+	// and no alias records: strategies flip and staging only.
+	ProviderRFC2136 = "rfc2136"
+)
+
+// Providers lists the accepted zone providers.
+var Providers = []string{ProviderRoute53, ProviderRFC2136}
+
 // Zone is where Hostname's records live.
 type Zone struct {
 	Pos Pos `yaml:"-"`
-	// Provider is the DNS provider. Default "route53", the only one today.
+	// Provider is the DNS provider: route53 or rfc2136. Default route53.
 	Provider string `yaml:"provider"`
 	// ID is the hosted zone id, with or without the /hostedzone/ prefix;
 	// stored without it. Required for route53.
 	ID string `yaml:"id"`
-	// Name is the zone's apex (example.com). Optional; when set, Hostname
-	// must lie inside it.
+	// Name is the zone's apex (example.com). Required for rfc2136;
+	// otherwise optional. When set, Hostname must lie inside it.
 	Name string `yaml:"name"`
-	// RoleARN is an IAM role assumed to change this zone, for a zone in
-	// another account. Optional.
+	// Server is the primary server taking updates, host:port (port 53 when
+	// left out). Required for rfc2136.
+	Server string `yaml:"server"`
+	// Nameservers are the authoritative servers a change must reach before
+	// the run goes on (host:port). Default: the zone's NS records, at the
+	// server's port. rfc2136 only.
+	Nameservers []string `yaml:"nameservers"`
+	// TSIG is the key that signs every update. Required for rfc2136.
+	TSIG *TSIG `yaml:"tsig"`
+	// RoleARN is an IAM role assumed to change a route53 zone in another
+	// account. Optional.
 	RoleARN string `yaml:"role_arn"`
+	// RoleChain are roles assumed in order before RoleARN (see Identity).
+	RoleChain []string `yaml:"role_chain"`
+	// ExternalID is sent with every AssumeRole (see Identity).
+	ExternalID string `yaml:"external_id"`
+	// SessionName names the assumed-role sessions (see Identity).
+	SessionName string `yaml:"session_name"`
+}
+
+// Identity is the AWS identity the zone is changed with.
+func (z Zone) Identity() Identity {
+	return Identity{RoleARN: z.RoleARN, RoleChain: z.RoleChain, ExternalID: z.ExternalID, SessionName: z.SessionName}
+}
+
+// Ref is how the zone is named to its provider: the hosted zone id for
+// route53, the apex for rfc2136.
+func (z Zone) Ref() string {
+	if z.Provider == ProviderRFC2136 {
+		return z.Name
+	}
+	return z.ID
+}
+
+// TSIG names a TSIG key and where its secret is read from when a run
+// starts. The secret itself is never in the plan, the run's state or its
+// events.
+type TSIG struct {
+	Pos Pos `yaml:"-"`
+	// Name is the key's name, as the server knows it. Required.
+	Name string `yaml:"name" plan:"required"`
+	// Algorithm is hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha384 or
+	// hmac-sha512. Default hmac-sha256.
+	Algorithm string `yaml:"algorithm"`
+	// SecretFile is a file holding the base64 secret (relative to the plan
+	// file's directory). Exactly one of SecretFile and SecretEnv is set.
+	SecretFile string `yaml:"secret_file"`
+	// SecretEnv is an environment variable holding the base64 secret.
+	SecretEnv string `yaml:"secret_env"`
+}
+
+// Identity is how cutover reaches an AWS account: the caller's own
+// credentials, or a role assumed with them (after the roles of RoleChain,
+// each assumed with the credentials of the one before).
+type Identity struct {
+	// RoleARN is an IAM role assumed to reach this zone or edge, for one
+	// in another account. Optional.
+	RoleARN string
+	// RoleChain are roles assumed in order before RoleARN, each with the
+	// credentials of the one before (the first with the caller's own).
+	// Optional; needs RoleARN.
+	RoleChain []string
+	// ExternalID is sent with every AssumeRole of the chain, for trust
+	// policies that require sts:ExternalId. Optional; needs RoleARN.
+	ExternalID string
+	// SessionName names the assumed-role sessions (CloudTrail shows it).
+	// Default "cutover". Optional; needs RoleARN.
+	SessionName string
 }
 
 // Edge is where a hostname can point. Exactly one of the keys cloudfront,
@@ -163,9 +241,9 @@ type Edge struct {
 	// name (alb), or the DNS name (endpoint). DNS names are stored lower-case
 	// without a trailing dot.
 	Value string
-	// RoleARN is an IAM role assumed to read or change this edge, for an edge
-	// in another account. Optional.
-	RoleARN string
+	// Identity is the AWS identity that reads or changes this edge, for an
+	// edge in another account.
+	Identity
 }
 
 // IsZero reports whether no edge was given.
@@ -474,7 +552,9 @@ func (p *Plan) setDefaults() {
 	p.Hold = Duration(72 * time.Hour)
 }
 
-func (z *Zone) setDefaults() { z.Provider = "route53" }
+func (z *Zone) setDefaults() { z.Provider = ProviderRoute53 }
+
+func (t *TSIG) setDefaults() { t.Algorithm = "hmac-sha256" }
 
 func (t *TTL) setDefaults() { t.Cutover = 30 }
 
@@ -523,6 +603,8 @@ func (p *Plan) complete() {
 			p.Strategy = StrategyStaging
 		case p.From.Kind == EdgeCloudFront || p.To.Kind == EdgeCloudFront:
 			p.Strategy = StrategyAuto
+		case p.Zone.Provider == ProviderRFC2136:
+			p.Strategy = StrategyFlip
 		default:
 			p.Strategy = StrategyWeighted
 		}

@@ -53,15 +53,29 @@ var fieldDocs = map[string]fieldMeta{
 	"Plan.bridge":     {desc: "Settings for strategy bridge (required by it)."},
 	"Plan.staging":    {desc: "Settings for strategy staging (CloudFront continuous deployment)."},
 
-	"Zone.provider": {desc: "DNS provider.", enum: []string{"route53"}, def: "route53"},
-	"Zone.id":       {desc: "Hosted zone id, with or without /hostedzone/. Required for route53."},
-	"Zone.name":     {desc: "Zone apex; when set, the hostname must lie inside it."},
-	"Zone.role_arn": {desc: "IAM role assumed to change the zone (cross-account)."},
+	"Zone.provider":     {desc: "DNS provider: route53, or rfc2136 for any server taking dynamic updates with TSIG (flip and staging only: plain DNS has no weights).", enum: Providers, def: ProviderRoute53},
+	"Zone.id":           {desc: "Hosted zone id, with or without /hostedzone/. Required for route53."},
+	"Zone.name":         {desc: "Zone apex; when set, the hostname must lie inside it. Required for rfc2136."},
+	"Zone.server":       {desc: "rfc2136: the primary taking updates, host[:port] (port 53 when left out). Required for rfc2136."},
+	"Zone.nameservers":  {desc: "rfc2136: authoritative servers a change must reach, host[:port]. Default: the zone's NS records at the server's port."},
+	"Zone.tsig":         {desc: "rfc2136: the TSIG key signing every update. Required for rfc2136."},
+	"Zone.role_arn":     {desc: "IAM role assumed to change the zone (cross-account)."},
+	"Zone.role_chain":   {desc: "IAM roles assumed in order before role_arn, each with the credentials of the one before."},
+	"Zone.external_id":  {desc: "External id sent with every AssumeRole of the chain."},
+	"Zone.session_name": {desc: "Name of the assumed-role sessions. Default cutover.", def: "cutover"},
 
-	"Edge.cloudfront": {desc: "A CloudFront distribution id, like E2QWRUHAPOMQZL."},
-	"Edge.alb":        {desc: "A load balancer ARN or DNS name."},
-	"Edge.endpoint":   {desc: "Any DNS name, reached through a CNAME."},
-	"Edge.role_arn":   {desc: "IAM role assumed to read or change the edge (cross-account)."},
+	"TSIG.name":        {desc: "Key name, as the server knows it."},
+	"TSIG.algorithm":   {desc: "HMAC algorithm. Default hmac-sha256.", enum: TSIGAlgorithms, def: "hmac-sha256"},
+	"TSIG.secret_file": {desc: "File holding the base64 secret, relative to the plan's directory. Exactly one of secret_file and secret_env."},
+	"TSIG.secret_env":  {desc: "Environment variable holding the base64 secret. Exactly one of secret_file and secret_env."},
+
+	"Edge.cloudfront":   {desc: "A CloudFront distribution id, like E2QWRUHAPOMQZL."},
+	"Edge.alb":          {desc: "A load balancer ARN or DNS name."},
+	"Edge.endpoint":     {desc: "Any DNS name, reached through a CNAME."},
+	"Edge.role_arn":     {desc: "IAM role assumed to read or change the edge (cross-account)."},
+	"Edge.role_chain":   {desc: "IAM roles assumed in order before role_arn, each with the credentials of the one before."},
+	"Edge.external_id":  {desc: "External id sent with every AssumeRole of the chain."},
+	"Edge.session_name": {desc: "Name of the assumed-role sessions. Default cutover.", def: "cutover"},
 
 	"TTL.cutover": {desc: "TTL in seconds set before and used during the move. Default 30.", min: num(0), max: num(MaxTTL), def: 30},
 	"TTL.restore": {desc: "TTL in seconds set afterwards. Default 0: the TTL observed before the run.", min: num(0), max: num(MaxTTL), def: 0},
@@ -232,6 +246,8 @@ func (g *schemaGen) object(t reflect.Type) map[string]any {
 		obj["oneOf"] = oneOfRequired("cloudwatch", "probe", "drain")
 	case "CloudWatchGate":
 		obj["oneOf"] = oneOfRequired("metric", "expression")
+	case "TSIG":
+		obj["oneOf"] = oneOfRequired("secret_file", "secret_env")
 	}
 	return obj
 }
@@ -243,6 +259,9 @@ func (g *schemaGen) edge() {
 	props := map[string]any{}
 	for _, k := range edgeKeys {
 		s := map[string]any{"type": "string"}
+		if k == "role_chain" {
+			s = map[string]any{"type": "array", "items": map[string]any{"type": "string"}}
+		}
 		applyMeta(s, fieldDocs["Edge."+k])
 		props[k] = s
 	}

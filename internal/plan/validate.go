@@ -5,6 +5,7 @@ import (
 	"math"
 	"net"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -35,7 +36,13 @@ var (
 	metricIDRE    = regexp.MustCompile(`^[a-z][A-Za-z0-9_]*$`)
 	statRE        = regexp.MustCompile(`^(Sum|Average|Minimum|Maximum|SampleCount|IQM|(p|tm|tc|ts|wm|pr)(100|[0-9]{1,2}(\.[0-9]{1,2})?))$`)
 	headerTokenRE = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+	envNameRE     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	externalIDRE  = regexp.MustCompile(`^[\w+=,.@:/-]+$`)
+	sessionNameRE = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
 )
+
+// TSIGAlgorithms lists the accepted TSIG algorithms.
+var TSIGAlgorithms = []string{"hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384", "hmac-sha512"}
 
 // Comparisons lists the accepted gate comparisons: what counts as a breach.
 var Comparisons = []string{">", ">=", "<", "<="}
@@ -111,6 +118,7 @@ func (v *validator) run() {
 	}
 	v.zone()
 	v.edges()
+	v.sameRoleSameWay()
 	v.strategy()
 	v.ttl()
 	gates := v.gates()
@@ -133,6 +141,15 @@ func (v *validator) normalize() {
 	p.Hostname = strings.TrimSuffix(p.Hostname, ".")
 	p.Zone.Name = strings.TrimSuffix(strings.ToLower(p.Zone.Name), ".")
 	p.Zone.ID = strings.TrimPrefix(strings.TrimPrefix(p.Zone.ID, "/"), "hostedzone/")
+	if t := p.Zone.TSIG; t != nil {
+		t.Algorithm = strings.TrimSuffix(strings.ToLower(t.Algorithm), ".")
+		if t.SecretFile != "" && !filepath.IsAbs(t.SecretFile) && p.file != "" {
+			// A run resumed from another directory reads the same file.
+			if abs, err := filepath.Abs(filepath.Join(filepath.Dir(p.file), t.SecretFile)); err == nil {
+				t.SecretFile = abs
+			}
+		}
+	}
 	for _, e := range []*Edge{&p.From, &p.To} {
 		if e.Kind == EdgeEndpoint || (e.Kind == EdgeALB && !strings.HasPrefix(e.Value, "arn:")) {
 			e.Value = strings.TrimSuffix(strings.ToLower(e.Value), ".")
@@ -183,16 +200,18 @@ func checkHostname(h string) string {
 func (v *validator) zone() {
 	p := v.p
 	z := &p.Zone
-	if z.Provider != "route53" {
-		v.errf(&z.Provider, z.Pos, "`zone.provider`: unsupported provider %q; supported: route53", z.Provider)
-		return
-	}
-	if z.ID == "" {
-		if !v.broken(&z.ID) && !v.broken(&p.Zone) && p.has(&p.Zone) {
-			v.errf(&z.ID, z.Pos, "`zone.id` is required for provider route53 (the hosted zone id, like Z0123456789ABCDEFGHIJ)")
+	switch z.Provider {
+	case ProviderRoute53:
+		v.route53Zone()
+	case ProviderRFC2136:
+		v.rfc2136Zone()
+	default:
+		msg := fmt.Sprintf("`zone.provider`: unsupported provider %q; supported: %s", z.Provider, strings.Join(Providers, ", "))
+		if s := suggest(z.Provider, Providers); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
 		}
-	} else if !zoneIDRE.MatchString(z.ID) {
-		v.errf(&z.ID, z.Pos, "`zone.id` must be a hosted zone id like Z0123456789ABCDEFGHIJ, got %q", z.ID)
+		v.errf(&z.Provider, z.Pos, "%s", msg)
+		return
 	}
 	if z.Name != "" {
 		if msg := checkHostname(z.Name); msg != "" && !strings.HasPrefix(msg, "must be a fully qualified") {
@@ -201,7 +220,160 @@ func (v *validator) zone() {
 			v.errf(&p.Hostname, p.Pos, "`hostname` %s is not inside zone %s", p.Hostname, z.Name)
 		}
 	}
-	v.roleARN(&z.RoleARN, z.Pos, "zone.role_arn")
+}
+
+func (v *validator) route53Zone() {
+	p := v.p
+	z := &p.Zone
+	if z.ID == "" {
+		if !v.broken(&z.ID) && !v.broken(&p.Zone) && p.has(&p.Zone) {
+			v.errf(&z.ID, z.Pos, "`zone.id` is required for provider route53 (the hosted zone id, like Z0123456789ABCDEFGHIJ)")
+		}
+	} else if !zoneIDRE.MatchString(z.ID) {
+		v.errf(&z.ID, z.Pos, "`zone.id` must be a hosted zone id like Z0123456789ABCDEFGHIJ, got %q", z.ID)
+	}
+	for _, f := range []struct {
+		ptr any
+		key string
+	}{{&z.Server, "server"}, {&z.Nameservers, "nameservers"}, {&z.TSIG, "tsig"}} {
+		if p.has(f.ptr) {
+			v.errf(f.ptr, z.Pos, "`zone.%s` is used only by provider rfc2136 (provider is route53)", f.key)
+		}
+	}
+	v.identity(&z.RoleARN, &z.RoleChain, &z.ExternalID, &z.SessionName, z.Pos, "zone")
+}
+
+func (v *validator) rfc2136Zone() {
+	p := v.p
+	z := &p.Zone
+	if z.Name == "" && !v.broken(&z.Name) {
+		v.errf(&z.Name, z.Pos, "`zone.name` is required for provider rfc2136 (the zone's apex, like example.com)")
+	}
+	if z.Server == "" {
+		if !v.broken(&z.Server) {
+			v.errf(&z.Server, z.Pos, "`zone.server` is required for provider rfc2136 (the primary taking updates, like ns1.example.com:53)")
+		}
+	} else if msg := checkServer(z.Server); msg != "" {
+		v.errf(&z.Server, z.Pos, "`zone.server` %s", msg)
+	}
+	for i, ns := range z.Nameservers {
+		if msg := checkServer(ns); msg != "" {
+			v.errf(&z.Nameservers[i], z.Pos, "`zone.nameservers[%d]` %s", i, msg)
+		}
+	}
+	if z.TSIG == nil {
+		if !v.broken(&z.TSIG) {
+			v.errf(&z.TSIG, z.Pos, "`zone.tsig` is required for provider rfc2136: updates must be signed (name, algorithm, and secret_file or secret_env)")
+		}
+	} else {
+		v.tsig(z.TSIG)
+	}
+	if z.ID != "" {
+		v.errf(&z.ID, z.Pos, "`zone.id` is a Route 53 hosted zone id, used only by provider route53; an rfc2136 zone is named by `zone.name`")
+	}
+	for _, f := range []struct {
+		ptr any
+		key string
+	}{{&z.RoleARN, "role_arn"}, {&z.RoleChain, "role_chain"}, {&z.ExternalID, "external_id"}, {&z.SessionName, "session_name"}} {
+		if p.has(f.ptr) {
+			v.errf(f.ptr, z.Pos, "`zone.%s`: an rfc2136 zone is reached with its TSIG key, not an AWS role", f.key)
+		}
+	}
+}
+
+func (v *validator) tsig(t *TSIG) {
+	if t.Name != "" {
+		if msg := checkHostname(strings.TrimSuffix(strings.ToLower(t.Name), ".")); msg != "" && !strings.HasPrefix(msg, "must be a fully qualified") {
+			v.errf(&t.Name, t.Pos, "`zone.tsig.name` must be a DNS name: it %s", strings.TrimPrefix(msg, "must "))
+		}
+	}
+	known := false
+	for _, a := range TSIGAlgorithms {
+		known = known || a == t.Algorithm
+	}
+	if !known {
+		v.errf(&t.Algorithm, t.Pos, "`zone.tsig.algorithm` must be one of %s, got %q", strings.Join(TSIGAlgorithms, ", "), t.Algorithm)
+	}
+	switch {
+	case t.SecretFile == "" && t.SecretEnv == "":
+		if !v.broken(&t.SecretFile) && !v.broken(&t.SecretEnv) {
+			v.errf(nil, t.Pos, "`zone.tsig` needs one of secret_file or secret_env (the secret itself is never written in a plan)")
+		}
+	case t.SecretFile != "" && t.SecretEnv != "":
+		v.errf(&t.SecretEnv, t.Pos, "`zone.tsig` names both secret_file and secret_env; give exactly one")
+	case t.SecretEnv != "" && !envNameRE.MatchString(t.SecretEnv):
+		v.errf(&t.SecretEnv, t.Pos, "`zone.tsig.secret_env` must be an environment variable name (letters, digits, underscores), got %q", t.SecretEnv)
+	}
+}
+
+// sameRoleSameWay reports a role named by two blocks that assume it
+// differently: a run assumes each role once, one way.
+func (v *validator) sameRoleSameWay() {
+	p := v.p
+	type use struct {
+		id   Identity
+		ptr  *string
+		pos  Pos
+		path string
+	}
+	uses := []use{{p.From.Identity, &p.From.RoleARN, p.From.Pos, "from"}, {p.To.Identity, &p.To.RoleARN, p.To.Pos, "to"}}
+	if p.Zone.Provider == ProviderRoute53 {
+		uses = append([]use{{p.Zone.Identity(), &p.Zone.RoleARN, p.Zone.Pos, "zone"}}, uses...)
+	}
+	for i, a := range uses {
+		for _, b := range uses[i+1:] {
+			if a.id.RoleARN == "" || a.id.RoleARN != b.id.RoleARN {
+				continue
+			}
+			if a.id.ExternalID != b.id.ExternalID || a.id.SessionName != b.id.SessionName || strings.Join(a.id.RoleChain, " ") != strings.Join(b.id.RoleChain, " ") {
+				v.errf(b.ptr, b.pos, "`%s.role_arn` %s is also `%s.role_arn`, with a different role_chain, external_id or session_name: a run assumes each role one way; write the same keys on both", b.path, b.id.RoleARN, a.path)
+			}
+		}
+	}
+}
+
+// checkServer returns what is wrong with a host[:port], or "".
+func checkServer(s string) string {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		host, port = s, "53"
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Sprintf("must be host or host:port with a port from 1 to 65535, got %q", s)
+	}
+	if net.ParseIP(strings.Trim(host, "[]")) != nil {
+		return ""
+	}
+	if msg := checkHostname(host); msg != "" {
+		return fmt.Sprintf("must be host or host:port: the host %s", msg)
+	}
+	return ""
+}
+
+// identity checks an AWS identity: its role ARNs, and that the keys that
+// only shape an AssumeRole come with a role to assume.
+func (v *validator) identity(role *string, chain *[]string, externalID, session *string, fallback Pos, path string) {
+	v.roleARN(role, fallback, path+".role_arn")
+	for i := range *chain {
+		v.roleARN(&(*chain)[i], fallback, fmt.Sprintf("%s.role_chain[%d]", path, i))
+	}
+	if *role == "" {
+		for _, f := range []struct {
+			ptr any
+			set bool
+			key string
+		}{{chain, len(*chain) > 0, "role_chain"}, {externalID, *externalID != "", "external_id"}, {session, *session != "", "session_name"}} {
+			if f.set {
+				v.errf(f.ptr, fallback, "`%s.%s` needs `%s.role_arn`: it shapes the role assumed", path, f.key, path)
+			}
+		}
+	}
+	if n := len(*externalID); n > 0 && (n < 2 || n > 1224 || !externalIDRE.MatchString(*externalID)) {
+		v.errf(externalID, fallback, "`%s.external_id` must be 2-1224 letters, digits or +=,.@:/- (AWS STS), got %q", path, *externalID)
+	}
+	if *session != "" && !sessionNameRE.MatchString(*session) {
+		v.errf(session, fallback, "`%s.session_name` must be 2-64 letters, digits or +=,.@- (AWS STS), got %q", path, *session)
+	}
 }
 
 func (v *validator) roleARN(ptr *string, fallback Pos, path string) {
@@ -245,7 +417,7 @@ func (v *validator) edges() {
 				v.errf(&e.Value, e.Pos, "`%s` %s", path, msg)
 			}
 		}
-		v.roleARN(&e.RoleARN, e.Pos, side.path+".role_arn")
+		v.identity(&e.RoleARN, &e.RoleChain, &e.ExternalID, &e.SessionName, e.Pos, side.path)
 	}
 	same := !p.From.IsZero() && p.From.Kind == p.To.Kind && p.From.Value == p.To.Value
 	// One distribution to itself is a configuration change (staging), which
@@ -282,6 +454,16 @@ func (v *validator) strategy() {
 	}
 	bothCF := from == EdgeCloudFront && to == EdgeCloudFront
 	pair := fmt.Sprintf("%s -> %s", from, to)
+	if p.Zone.Provider == ProviderRFC2136 {
+		switch p.Strategy {
+		case StrategyWeighted, StrategyBridge, StrategyAuto:
+			v.errf(&p.Strategy, p.Pos, "strategy %s shifts traffic with weighted records, and plain DNS (zone provider rfc2136) has no weights: every answer holds the whole record set; use flip (one change after the TTL is lowered)", p.Strategy)
+			return
+		case StrategyAliasMove:
+			v.errf(&p.Strategy, p.Pos, "strategy alias-move is not supported with zone provider rfc2136 (it needs Route 53's alias records); use flip")
+			return
+		}
+	}
 	switch p.Strategy {
 	case StrategyWeighted:
 		if bothCF {

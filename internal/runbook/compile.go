@@ -39,6 +39,9 @@ type Spec struct {
 	Settle time.Duration
 	// AliasTTL is the TTL resolvers get for alias records (default 60).
 	AliasTTL int64
+	// PlainDNS says the zone has no alias records and no weights (zone
+	// provider rfc2136): every edge is reached by a CNAME to its DNS name.
+	PlainDNS bool
 }
 
 // WeightStep is one traffic split: Weight percent to the new edge, kept for
@@ -121,6 +124,9 @@ var strategies = map[string]func(*builder) error{
 	"staging":    compileStaging,
 }
 
+// plainDNSStrategies are those a zone without weights or aliases can run.
+var plainDNSStrategies = map[string]bool{"flip": true, "staging": true}
+
 // Strategies lists the strategies this build can compile, sorted.
 func Strategies() []string {
 	var out []string
@@ -142,6 +148,9 @@ func Compile(spec Spec, obs Observed) (*Runbook, error) {
 		chosen, why := chooseAuto(spec, obs)
 		spec.Strategy = chosen
 		notes = append(notes, fmt.Sprintf("strategy auto chose %s: %s", chosen, why))
+	}
+	if spec.PlainDNS && !plainDNSStrategies[spec.Strategy] {
+		return nil, fmt.Errorf("compiling %s: strategy %s needs Route 53's weighted or alias records, and the zone is plain DNS (rfc2136), which has neither: use flip", spec.Name, spec.Strategy)
 	}
 	fn, ok := strategies[spec.Strategy]
 	if !ok {
@@ -229,7 +238,7 @@ func (b *builder) prepare() error {
 	b.live = cloneSets(b.original)
 	// Alias records when both edges can be aliased — unless the hostname is
 	// a CNAME today: keep the shape the zone's owner chose.
-	b.alias = b.obs.From.AliasZoneID != "" && b.obs.To.AliasZoneID != "" && !hasType(b.original, "CNAME")
+	b.alias = b.obs.From.AliasZoneID != "" && b.obs.To.AliasZoneID != "" && !hasType(b.original, "CNAME") && !b.spec.PlainDNS
 	if b.alias {
 		b.types = []string{"A"}
 		for _, r := range b.original {
@@ -240,6 +249,9 @@ func (b *builder) prepare() error {
 	} else {
 		b.types = []string{"CNAME"}
 		if b.host == dns.Fqdn(b.spec.Zone) {
+			if b.spec.PlainDNS {
+				return fmt.Errorf("%s is the zone apex, where a CNAME is not allowed, and plain DNS has no alias records: move a name below the apex", b.host)
+			}
 			return fmt.Errorf("%s is the zone apex, where a CNAME is not allowed: both edges must be alias targets (cloudfront or alb)", b.host)
 		}
 	}
@@ -430,7 +442,9 @@ func (b *builder) finish() {
 	// the new one must answer, before done and again before the hold ends.
 	b.drain("wait for the old edge to drain")
 	if v := b.spec.Verify; v != nil {
-		b.add(Step{Title: "verify the new edge serves the hostname", Verify: &Verify{Expect: "new", Path: v.Path, Samples: v.Samples}})
+		vv := *v
+		vv.Expect = "new"
+		b.add(Step{Title: "verify the new edge serves the hostname", Verify: &vv})
 	}
 	if b.spec.Hold > 0 {
 		b.add(Step{Title: "hold: keep the old edge alive, rollback one command away", Hold: &Hold{Duration: Duration(b.spec.Hold), Gates: b.gateNames()}})

@@ -14,7 +14,8 @@ func SpecFromPlan(p *plan.Plan, compileGate GateCompiler) (Spec, error) {
 	s := Spec{
 		Name:       p.Name,
 		Hostname:   p.Hostname,
-		Zone:       p.Zone.ID,
+		Zone:       p.Zone.Ref(),
+		PlainDNS:   p.Zone.Provider == plan.ProviderRFC2136,
 		Strategy:   string(p.Strategy),
 		CutoverTTL: p.TTL.Cutover,
 		RestoreTTL: p.TTL.Restore,
@@ -54,7 +55,9 @@ func SpecFromPlan(p *plan.Plan, compileGate GateCompiler) (Spec, error) {
 		}
 	}
 	if p.Verify != nil {
-		s.Verify = &Verify{Expect: "new", Path: p.Verify.Path, Samples: p.Verify.Samples}
+		v := p.Verify
+		s.Verify = &Verify{Expect: "new", Path: v.Path, Samples: v.Samples,
+			NewMarker: v.Expect.New, OldMarker: v.Expect.Old, Header: v.Header, Resolvers: v.Resolvers}
 	}
 	return s, nil
 }

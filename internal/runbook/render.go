@@ -16,6 +16,13 @@ import (
 func Render(w io.Writer, rb *Runbook, from, to Target, insync time.Duration) {
 	fmt.Fprintf(w, "cutover plan %s: %s %s in zone %s\n\n", rb.Name, rb.Strategy, strings.TrimSuffix(rb.Hostname, "."), rb.Zone)
 	fmt.Fprintf(w, "  from  %s\n  to    %s\n", describeTarget(from), describeTarget(to))
+	for i, c := range rb.Calls() {
+		label := "        "
+		if i == 0 {
+			label = "  calls "
+		}
+		fmt.Fprintf(w, "%s%s: %s\n", label, c.What, c.As)
+	}
 	fmt.Fprintf(w, "  now   ")
 	for i, r := range rb.Original {
 		if i > 0 {

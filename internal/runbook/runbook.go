@@ -36,12 +36,48 @@ type Runbook struct {
 	// DistributionRoles overrides CDNRoleARN per distribution id, when the
 	// two distributions live in different accounts (seed 000).
 	DistributionRoles map[string]string `json:"distribution_roles,omitempty"`
+	// ZoneServer is set when the zone is plain DNS changed by RFC 2136
+	// updates instead of Route 53; ZoneRoleARN is then empty.
+	ZoneServer *ZoneServer `json:"zone_server,omitempty"`
+	// Identities say how the roles the runbook names are assumed (a chain
+	// before the role, an external id, a session name), by role ARN. A role
+	// absent here is assumed directly with the caller's credentials.
+	Identities map[string]Identity `json:"identities,omitempty"`
 	// Gates are the checks steps refer to by name.
 	Gates []Gate `json:"gates,omitempty"`
 	Steps []Step `json:"steps"`
 	// Notes explain choices the compiler made (why a wait is that long, why
 	// a strategy was picked); plan output prints them.
 	Notes []string `json:"notes,omitempty"`
+}
+
+// ZoneServer is an authoritative DNS server taking RFC 2136 updates.
+type ZoneServer struct {
+	// Server is the primary, host:port.
+	Server string `json:"server"`
+	// Nameservers are the servers a change must reach; empty means the
+	// zone's NS records.
+	Nameservers []string `json:"nameservers,omitempty"`
+	// TSIG names the key; its secret is read when the run's adapters are
+	// built, never stored.
+	TSIG *TSIGRef `json:"tsig,omitempty"`
+}
+
+// TSIGRef names a TSIG key and where its secret is read from.
+type TSIGRef struct {
+	Name       string `json:"name"`
+	Algorithm  string `json:"algorithm"`
+	SecretFile string `json:"secret_file,omitempty"`
+	SecretEnv  string `json:"secret_env,omitempty"`
+}
+
+// Identity is how one role is assumed: after the roles of Chain (each with
+// the credentials of the one before), sending ExternalID, naming the
+// session SessionName (default "cutover").
+type Identity struct {
+	Chain       []string `json:"chain,omitempty"`
+	ExternalID  string   `json:"external_id,omitempty"`
+	SessionName string   `json:"session_name,omitempty"`
 }
 
 // Step is one idempotent action. Exactly one field besides ID and Title is
@@ -153,6 +189,14 @@ type Verify struct {
 	Expect  string `json:"expect"` // "new" or "old"
 	Path    string `json:"path,omitempty"`
 	Samples int    `json:"samples,omitempty"`
+	// NewMarker and OldMarker identify each side's answers, Header the
+	// response header carrying them (the body when empty), Resolvers the
+	// DNS servers asked besides the system's: the plan's verify block,
+	// stored so that a resumed run verifies the same way.
+	NewMarker string   `json:"new_marker,omitempty"`
+	OldMarker string   `json:"old_marker,omitempty"`
+	Header    string   `json:"header,omitempty"`
+	Resolvers []string `json:"resolvers,omitempty"`
 }
 
 // Hold keeps the old edge alive for Duration with gates still evaluated, so

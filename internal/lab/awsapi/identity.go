@@ -43,9 +43,11 @@ const (
 // Keyring maps access key ids to identities. Requests signed with a key the
 // keyring does not know are refused the way AWS refuses them.
 type Keyring struct {
-	mu    sync.RWMutex
-	keys  map[string]Credential
-	clock clock.Clock
+	mu     sync.RWMutex
+	keys   map[string]Credential
+	marked map[string]Credential // what Reset returns to (Mark)
+	anyKey string                // account unknown keys act in (AllowAnyKey)
+	clock  clock.Clock
 }
 
 // NewKeyring returns a keyring holding the admin keys of the two built-in
@@ -59,6 +61,7 @@ func NewKeyring(clk clock.Clock) *Keyring {
 		c.Identity.AccessKeyID = c.AccessKeyID
 		k.keys[c.AccessKeyID] = c
 	}
+	k.Mark()
 	return k
 }
 
@@ -76,6 +79,9 @@ func (k *Keyring) Lookup(akid string) (Credential, *Error) {
 	c, ok := k.keys[akid]
 	k.mu.RUnlock()
 	if !ok {
+		if c, any := k.anyKeyCredential(akid); any {
+			return c, nil
+		}
 		return Credential{}, &Error{Status: http.StatusForbidden, Code: "InvalidClientTokenId", Message: "The security token included in the request is invalid."}
 	}
 	if !c.Expires.IsZero() && !k.clock.Now().Before(c.Expires) {

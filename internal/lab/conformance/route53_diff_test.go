@@ -6,6 +6,20 @@ import "testing"
 // AWS answers, per the cited section of the AWS behaviour reference.
 var route53Differences = []difference{
 	{
+		Step: "r53/zone-with-delegation-set",
+		Ref:  "[U] Route 53 returns prefixed ids (A1 Ids: /hostedzone/Z…, /change/C…); delegation sets as /delegationset/N… the same way (API reference examples; not checked against a live account)",
+		Why:  "moto returns the delegation set id bare",
+		Lab:  `{"sameServers":true,"servers":4,"setIdPrefix":true}`,
+		Moto: `{"sameServers":true,"servers":4,"setIdPrefix":false}`,
+	},
+	{
+		Step: "r53/delete-delegation-set-in-use",
+		Ref:  "Route 53 API DeleteReusableDelegationSet: only a set not associated with any hosted zone can be deleted; error DelegationSetInUse (BC-route53)",
+		Why:  "moto deletes a delegation set that a zone still uses",
+		Lab:  `{"error":"DelegationSetInUse","status":400,"message":""}`,
+		Moto: `{"status":"deleted"}`,
+	},
+	{
 		Step: "r53/default-records",
 		Ref:  "A5 Default zone records: SOA `<ns> awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400`",
 		Why:  "moto's SOA names hostmaster.example.com. and is rendered as a Python dict",

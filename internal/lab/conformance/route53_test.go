@@ -218,6 +218,8 @@ func route53Basics(r *run) {
 		gv = map[string]any{"id": r.zoneID(str(got.HostedZone.Id)), "name": str(got.HostedZone.Name), "count": aws.ToInt64(got.HostedZone.ResourceRecordSetCount), "nameServers": r.nameServers(got.DelegationSet)}
 	}
 	r.record("r53/get-zone", gv, err)
+	r.zoneMetadata(zone)
+	r.delegationSets()
 	r.list("r53/default-records", &route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(zone)})
 
 	r.changes("r53/create-records", zone,
@@ -283,6 +285,54 @@ func route53Basics(r *run) {
 	r.changes("r53/cname-at-apex", zone, create(plain("example.com", types.RRTypeCname, 300, "www.example.com")))
 	// The TTL and values www had when it was created, not its current ones.
 	r.changes("r53/delete-stale-values", zone, del(plain("www.example.com", types.RRTypeA, 300, "192.0.2.1", "192.0.2.2")))
+}
+
+// zoneMetadata tags the zone (add, overwrite, remove) and updates its
+// comment, as a test suite does around its record sets.
+func (r *run) zoneMetadata(zone string) {
+	c, bare := r.p.r53, strings.TrimPrefix(zone, "/hostedzone/")
+	_, err := c.ChangeTagsForResource(r.ctx, &route53.ChangeTagsForResourceInput{ResourceType: types.TagResourceTypeHostedzone, ResourceId: aws.String(bare),
+		AddTags: []types.Tag{{Key: aws.String("team"), Value: aws.String("edge")}, {Key: aws.String("env"), Value: aws.String("prod")}}})
+	r.need("tag zone", err)
+	_, err = c.ChangeTagsForResource(r.ctx, &route53.ChangeTagsForResourceInput{ResourceType: types.TagResourceTypeHostedzone, ResourceId: aws.String(bare),
+		AddTags: []types.Tag{{Key: aws.String("env"), Value: aws.String("staging")}}, RemoveTagKeys: []string{"team"}})
+	r.need("retag zone", err)
+	tags, err := c.ListTagsForResource(r.ctx, &route53.ListTagsForResourceInput{ResourceType: types.TagResourceTypeHostedzone, ResourceId: aws.String(bare)})
+	var tv any
+	if err == nil {
+		var kv []string
+		for _, t := range tags.ResourceTagSet.Tags {
+			kv = append(kv, str(t.Key)+"="+str(t.Value))
+		}
+		tv = map[string]any{"type": string(tags.ResourceTagSet.ResourceType), "tags": kv}
+	}
+	r.record("r53/zone-tags", tv, err)
+	up, err := c.UpdateHostedZoneComment(r.ctx, &route53.UpdateHostedZoneCommentInput{Id: aws.String(zone), Comment: aws.String("moved by cutover")})
+	var uv any
+	if err == nil {
+		uv = map[string]string{"comment": str(up.HostedZone.Config.Comment)}
+	}
+	r.record("r53/update-comment", uv, err)
+}
+
+// delegationSets creates a reusable delegation set and a zone that uses it,
+// then tries to delete the set while the zone still uses it.
+func (r *run) delegationSets() {
+	c := r.p.r53
+	set, err := c.CreateReusableDelegationSet(r.ctx, &route53.CreateReusableDelegationSetInput{CallerReference: aws.String("ds-1")})
+	r.need("create delegation set", err)
+	z, err := c.CreateHostedZone(r.ctx, &route53.CreateHostedZoneInput{Name: aws.String("shared.example.net"), CallerReference: aws.String("ref-ds"), DelegationSetId: set.DelegationSet.Id})
+	var zv any
+	if err == nil {
+		zv = map[string]any{
+			"setIdPrefix": strings.HasPrefix(str(set.DelegationSet.Id), "/delegationset/"),
+			"servers":     len(set.DelegationSet.NameServers),
+			"sameServers": strings.Join(z.DelegationSet.NameServers, ",") == strings.Join(set.DelegationSet.NameServers, ","),
+		}
+	}
+	r.record("r53/zone-with-delegation-set", zv, err)
+	_, err = c.DeleteReusableDelegationSet(r.ctx, &route53.DeleteReusableDelegationSetInput{Id: set.DelegationSet.Id})
+	r.recordCode("r53/delete-delegation-set-in-use", map[string]string{"status": "deleted"}, err)
 }
 
 func (r *run) nameServers(ds *types.DelegationSet) []string {

@@ -197,3 +197,16 @@ func (s *Sim) viewsLocked(edge int, now time.Time) []*cloudfront.View {
 	}
 	return out
 }
+
+// Reset forgets every configuration the edges have seen and takes the
+// control planes' current state at once on every edge, as at start: the
+// lab calls it after returning to its seed state, where versions may run
+// backwards.
+func (s *Sim) Reset() {
+	s.mu.Lock()
+	s.dists = map[string]*history{}
+	s.order = nil
+	s.synced = false
+	s.mu.Unlock()
+	s.Sync()
+}

@@ -205,3 +205,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func adminError(w http.ResponseWriter, status int, format string, args ...any) {
 	writeJSON(w, status, map[string]string{"error": fmt.Sprintf(format, args...)})
 }
+
+// ClearFaults turns every origin's fault off.
+func (r *Registry) ClearFaults() {
+	for _, o := range r.List() {
+		_ = o.SetFault(Fault{}) // the zero fault is always valid
+	}
+}

@@ -4,7 +4,9 @@
 //
 // It serves hosted zones (default SOA and four NS records, CallerReference
 // rules, pagination), change batches, changes that go PENDING → INSYNC on
-// the injected clock, and health checks. Throttling follows the legacy
+// the injected clock, health checks, tags on zones and health checks, zone
+// comments, reusable delegation sets, and DNSSEC status (every zone is
+// NOT_SIGNING: the lab does not sign). Throttling follows the legacy
 // 5 req/s limit or the token-bucket model, PriorRequestNotComplete can be
 // switched on, and faults can be injected per operation and zone.
 //

@@ -14,12 +14,13 @@ import (
 
 // call is one parsed API request.
 type call struct {
-	op    string // API operation name
-	id    string // path id (zone, change or health check), canonical
-	query url.Values
-	body  []byte
-	who   awsapi.Identity
-	now   time.Time
+	op      string // API operation name
+	id      string // path id (zone, change or health check), canonical
+	tagType string // tags paths: the resource type (healthcheck, hostedzone)
+	query   url.Values
+	body    []byte
+	who     awsapi.Identity
+	now     time.Time
 }
 
 // reply is a handler's answer.
@@ -45,6 +46,9 @@ func route(method, escapedPath string) (op, id string, ok bool) {
 		return "", "", false
 	}
 	seg = seg[1:]
+	if seg[0] == "tags" {
+		return tagsRoute(method, seg)
+	}
 	if len(seg) >= 3 && seg[1] == seg[0] {
 		seg = append(seg[:1], seg[2:]...)
 	}
@@ -66,47 +70,89 @@ func route(method, escapedPath string) (op, id string, ok bool) {
 			"POST healthcheck":      "CreateHealthCheck",
 			"GET healthcheck":       "ListHealthChecks",
 			"GET healthcheckcount":  "GetHealthCheckCount",
+			"POST delegationset":    "CreateReusableDelegationSet",
+			"GET delegationset":     "ListReusableDelegationSets",
 		}[key]
 	case 2:
 		op = map[string]string{
-			"GET hostedzone":     "GetHostedZone",
-			"DELETE hostedzone":  "DeleteHostedZone",
-			"GET change":         "GetChange",
-			"GET healthcheck":    "GetHealthCheck",
-			"POST healthcheck":   "UpdateHealthCheck",
-			"DELETE healthcheck": "DeleteHealthCheck",
+			"GET hostedzone":       "GetHostedZone",
+			"DELETE hostedzone":    "DeleteHostedZone",
+			"POST hostedzone":      "UpdateHostedZoneComment",
+			"GET delegationset":    "GetReusableDelegationSet",
+			"DELETE delegationset": "DeleteReusableDelegationSet",
+			"GET change":           "GetChange",
+			"GET healthcheck":      "GetHealthCheck",
+			"POST healthcheck":     "UpdateHealthCheck",
+			"DELETE healthcheck":   "DeleteHealthCheck",
 		}[key]
 	case 3:
 		op = map[string]string{
 			"POST hostedzone rrset":  "ChangeResourceRecordSets",
 			"GET hostedzone rrset":   "ListResourceRecordSets",
 			"GET healthcheck status": "GetHealthCheckStatus",
+			"GET hostedzone dnssec":  "GetDNSSEC",
 		}[key+" "+seg[2]]
 	}
 	return op, id, op != ""
 }
 
 var handlers = map[string]handler{
-	"CreateHostedZone":         (*Service).handleCreateHostedZone,
-	"GetHostedZone":            (*Service).handleGetHostedZone,
-	"ListHostedZones":          (*Service).handleListHostedZones,
-	"ListHostedZonesByName":    (*Service).handleListHostedZonesByName,
-	"GetHostedZoneCount":       (*Service).handleGetHostedZoneCount,
-	"DeleteHostedZone":         (*Service).handleDeleteHostedZone,
-	"ChangeResourceRecordSets": (*Service).handleChangeResourceRecordSets,
-	"ListResourceRecordSets":   (*Service).handleListResourceRecordSets,
-	"GetChange":                (*Service).handleGetChange,
-	"CreateHealthCheck":        (*Service).handleCreateHealthCheck,
-	"GetHealthCheck":           (*Service).handleGetHealthCheck,
-	"ListHealthChecks":         (*Service).handleListHealthChecks,
-	"GetHealthCheckCount":      (*Service).handleGetHealthCheckCount,
-	"UpdateHealthCheck":        (*Service).handleUpdateHealthCheck,
-	"DeleteHealthCheck":        (*Service).handleDeleteHealthCheck,
-	"GetHealthCheckStatus":     (*Service).handleGetHealthCheckStatus,
+	"CreateHostedZone":            (*Service).handleCreateHostedZone,
+	"GetHostedZone":               (*Service).handleGetHostedZone,
+	"ListHostedZones":             (*Service).handleListHostedZones,
+	"ListHostedZonesByName":       (*Service).handleListHostedZonesByName,
+	"GetHostedZoneCount":          (*Service).handleGetHostedZoneCount,
+	"DeleteHostedZone":            (*Service).handleDeleteHostedZone,
+	"ChangeResourceRecordSets":    (*Service).handleChangeResourceRecordSets,
+	"ListResourceRecordSets":      (*Service).handleListResourceRecordSets,
+	"GetChange":                   (*Service).handleGetChange,
+	"CreateHealthCheck":           (*Service).handleCreateHealthCheck,
+	"GetHealthCheck":              (*Service).handleGetHealthCheck,
+	"ListHealthChecks":            (*Service).handleListHealthChecks,
+	"GetHealthCheckCount":         (*Service).handleGetHealthCheckCount,
+	"UpdateHealthCheck":           (*Service).handleUpdateHealthCheck,
+	"DeleteHealthCheck":           (*Service).handleDeleteHealthCheck,
+	"GetHealthCheckStatus":        (*Service).handleGetHealthCheckStatus,
+	"UpdateHostedZoneComment":     (*Service).handleUpdateHostedZoneComment,
+	"GetDNSSEC":                   (*Service).handleGetDNSSEC,
+	"CreateReusableDelegationSet": (*Service).handleCreateDelegationSet,
+	"GetReusableDelegationSet":    (*Service).handleGetDelegationSet,
+	"ListReusableDelegationSets":  (*Service).handleListDelegationSets,
+	"DeleteReusableDelegationSet": (*Service).handleDeleteDelegationSet,
+	"ChangeTagsForResource":       (*Service).handleChangeTags,
+	"ListTagsForResource":         (*Service).handleListTags,
+	"ListTagsForResources":        (*Service).handleListTagsForResources,
 }
 
+// tagsRoute maps /tags/{ResourceType}[/{ResourceId}]; the resource type
+// comes back as the id's prefix so ServeHTTP can split them.
+func tagsRoute(method string, seg []string) (op, id string, ok bool) {
+	switch {
+	case len(seg) == 3 && method == http.MethodPost:
+		op = "ChangeTagsForResource"
+	case len(seg) == 3 && method == http.MethodGet:
+		op = "ListTagsForResource"
+	case len(seg) == 2 && method == http.MethodPost:
+		op = "ListTagsForResources"
+	default:
+		return "", "", false
+	}
+	id = seg[1] + "/"
+	if len(seg) == 3 {
+		raw, err := url.PathUnescape(seg[2])
+		if err != nil {
+			return "", "", false
+		}
+		id += canonicalID(raw)
+	}
+	return op, id, true
+}
+
+// tagOps are the operations on /tags paths.
+var tagOps = map[string]bool{"ChangeTagsForResource": true, "ListTagsForResource": true, "ListTagsForResources": true}
+
 // zoneOps are the operations whose path id is a hosted zone (for faults).
-var zoneOps = map[string]bool{"GetHostedZone": true, "DeleteHostedZone": true, "ChangeResourceRecordSets": true, "ListResourceRecordSets": true}
+var zoneOps = map[string]bool{"GetHostedZone": true, "DeleteHostedZone": true, "ChangeResourceRecordSets": true, "ListResourceRecordSets": true, "UpdateHostedZoneComment": true, "GetDNSSEC": true}
 
 // identify returns who is calling: the owner of the SigV4 access key when
 // the request is signed with a key the keyring knows, else whatever
@@ -141,6 +187,9 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &call{op: op, id: id, query: r.URL.Query(), body: body, who: who}
+	if tagOps[op] {
+		c.tagType, c.id, _ = strings.Cut(id, "/")
+	}
 
 	s.mu.Lock()
 	c.now = s.env.Clock.Now()
@@ -212,8 +261,12 @@ func (s *Service) handleCreateHostedZone(c *call) (reply, *awsapi.Error) {
 	if req.CallerReference == "" || len(req.CallerReference) > 128 {
 		return reply{}, errInvalidInput("1 validation error detected: Value '%s' at 'callerReference' failed to satisfy constraint: Member must have length between 1 and 128", req.CallerReference)
 	}
+	var set *delegationSet
 	if req.DelegationSetID != "" {
-		return reply{}, awsapi.Errorf(http.StatusBadRequest, "NoSuchDelegationSet", "The lab has no reusable delegation set %s", req.DelegationSetID)
+		var aerr *awsapi.Error
+		if set, aerr = s.delegationSetFor(c.who, req.DelegationSetID); aerr != nil {
+			return reply{}, aerr
+		}
 	}
 	private, comment := false, ""
 	if req.HostedZoneConfig != nil {
@@ -234,13 +287,16 @@ func (s *Service) handleCreateHostedZone(c *call) (reply, *awsapi.Error) {
 	if vpc != nil {
 		region, vpcID = vpc.VPCRegion, vpc.VPCId
 	}
-	z, ch, err := s.createZone(c.who, req.Name, req.CallerReference, comment, private, region, vpcID)
+	if set != nil && private {
+		return reply{}, errInvalidInput("A reusable delegation set cannot be used with a private hosted zone.")
+	}
+	z, ch, err := s.createZone(c.who, req.Name, req.CallerReference, comment, private, region, vpcID, set)
 	if err != nil {
 		return reply{}, err
 	}
 	resp := createHostedZoneResponse{Xmlns: Namespace, HostedZone: hostedZoneXML(z), ChangeInfo: changeInfo(ch, c.now), VPC: vpc}
 	if !z.private {
-		resp.DelegationSet.NameServers = z.nameServers
+		resp.DelegationSet = zoneDelegationSet(z)
 	}
 	return reply{status: http.StatusCreated, body: resp, location: endpoint + "/hostedzone/" + z.id}, nil
 }
@@ -256,7 +312,8 @@ func (s *Service) handleGetHostedZone(c *call) (reply, *awsapi.Error) {
 			Items []xmlVPC `xml:"VPC"`
 		}{Items: []xmlVPC{{VPCRegion: z.vpcRegion, VPCId: z.vpcID}}}
 	} else {
-		resp.DelegationSet = &xmlDelegationSet{NameServers: z.nameServers}
+		ds := zoneDelegationSet(z)
+		resp.DelegationSet = &ds
 	}
 	return reply{body: resp}, nil
 }

@@ -62,18 +62,20 @@ type Service struct {
 	env  awsapi.Env
 	opts Options
 
-	mu        sync.Mutex
-	rnd       *rand.Rand
-	seq       uint64 // creation order of zones
-	idSeq     uint64 // makes ids sort in creation order
-	zones     map[string]*zone
-	zoneRefs  map[string]string // account \x00 CallerReference → zone id
-	changes   map[string]*changeRecord
-	checks    map[string]*healthCheck
-	checkRefs map[string]*healthCheck // account \x00 CallerReference, deleted ones kept
-	health    map[string]bool         // probe results set by the data plane
-	limiter   limiter
-	faults    []*Fault
+	mu             sync.Mutex
+	rnd            *rand.Rand
+	seq            uint64 // creation order of zones
+	idSeq          uint64 // makes ids sort in creation order
+	zones          map[string]*zone
+	zoneRefs       map[string]string // account \x00 CallerReference → zone id
+	changes        map[string]*changeRecord
+	checks         map[string]*healthCheck
+	checkRefs      map[string]*healthCheck      // account \x00 CallerReference, deleted ones kept
+	health         map[string]bool              // probe results set by the data plane
+	tags           map[string]map[string]string // "hostedzone/ID" or "healthcheck/ID" → key → value
+	delegationSets map[string]*delegationSet
+	limiter        limiter
+	faults         []*Fault
 }
 
 // New returns an empty Route 53 on env.
@@ -93,16 +95,18 @@ func New(env awsapi.Env, opts Options) *Service {
 		mode = RateLimitLegacy
 	}
 	return &Service{
-		env:       env,
-		opts:      opts,
-		rnd:       rand.New(rand.NewSource(seed)),
-		zones:     map[string]*zone{},
-		zoneRefs:  map[string]string{},
-		changes:   map[string]*changeRecord{},
-		checks:    map[string]*healthCheck{},
-		checkRefs: map[string]*healthCheck{},
-		health:    map[string]bool{},
-		limiter:   limiter{mode: mode, clock: env.Clock, buckets: map[string]*ratelimit.Limiter{}},
+		env:            env,
+		opts:           opts,
+		rnd:            rand.New(rand.NewSource(seed)),
+		zones:          map[string]*zone{},
+		zoneRefs:       map[string]string{},
+		changes:        map[string]*changeRecord{},
+		checks:         map[string]*healthCheck{},
+		checkRefs:      map[string]*healthCheck{},
+		health:         map[string]bool{},
+		tags:           map[string]map[string]string{},
+		delegationSets: map[string]*delegationSet{},
+		limiter:        limiter{mode: mode, clock: env.Clock, buckets: map[string]*ratelimit.Limiter{}},
 	}
 }
 

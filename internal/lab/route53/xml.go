@@ -51,7 +51,9 @@ type xmlHostedZones struct {
 }
 
 type xmlDelegationSet struct {
-	NameServers []string `xml:"NameServers>NameServer"`
+	ID              string   `xml:"Id,omitempty"`
+	CallerReference string   `xml:"CallerReference,omitempty"`
+	NameServers     []string `xml:"NameServers>NameServer"`
 }
 
 type xmlVPC struct {

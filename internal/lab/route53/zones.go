@@ -1,7 +1,6 @@
 package route53
 
 import (
-	"fmt"
 	"net/http"
 	"sort"
 	"strings"
@@ -138,6 +137,7 @@ type zone struct {
 	private            bool
 	vpcRegion, vpcID   string
 	nameServers        []string
+	delegationSet      string // id of the reusable delegation set it uses, if any
 	seq                uint64
 	visibleAt          time.Time // INSYNC time of the creation change
 	records            *recordIndex
@@ -235,7 +235,7 @@ func (s *Service) commit(z *zone, account, comment string, changes []Change) *ch
 }
 
 // createZone is CreateHostedZone, shared by the HTTP API and CreateZone.
-func (s *Service) createZone(id awsapi.Identity, name, callerRef, comment string, private bool, vpcRegion, vpcID string) (*zone, *changeRecord, *awsapi.Error) {
+func (s *Service) createZone(id awsapi.Identity, name, callerRef, comment string, private bool, vpcRegion, vpcID string, set *delegationSet) (*zone, *changeRecord, *awsapi.Error) {
 	raw, problem := parseName(name)
 	if problem != "" || raw == "." {
 		return nil, nil, awsapi.Errorf(http.StatusBadRequest, "InvalidDomainName", "%s is not a valid domain name", name)
@@ -262,8 +262,10 @@ func (s *Service) createZone(id awsapi.Identity, name, callerRef, comment string
 		private: private, vpcRegion: vpcRegion, vpcID: vpcID, seq: s.seq,
 		records: newRecordIndex(), served: newRecordIndex(),
 	}
-	for i, tld := range []string{"com", "net", "org", "co.uk"} {
-		z.nameServers = append(z.nameServers, fmt.Sprintf("ns-%d.awsdns-%02d.%s", s.rnd.Intn(512)+512*i, s.rnd.Intn(64), tld))
+	if set != nil {
+		z.nameServers, z.delegationSet = append([]string{}, set.nameServers...), set.id
+	} else {
+		z.nameServers = s.newNameServers()
 	}
 	ns := make([]string, len(z.nameServers))
 	for i, n := range z.nameServers {
@@ -386,7 +388,7 @@ func (s *Service) CreateZone(account, name string, private bool) (zoneID string,
 	if private {
 		region, vpc = "us-east-1", "vpc-lab"
 	}
-	z, _, aerr := s.createZone(identityFor(account), name, "lab-seed-"+s.newID('R'), "", private, region, vpc)
+	z, _, aerr := s.createZone(identityFor(account), name, "lab-seed-"+s.newID('R'), "", private, region, vpc, nil)
 	if aerr != nil {
 		return "", aerr
 	}

@@ -130,6 +130,13 @@ func Start(ctx context.Context, o Options) (_ *World, err error) {
 	if err := w.Sim.Start(simCtx); err != nil {
 		return nil, fmt.Errorf("starting edges: %w", err)
 	}
+	// What Setup built is the state POST /_lab/reset returns to; the DNS
+	// server reads the served view live, the edges and origins reset here.
+	w.Lab.Mark()
+	w.Lab.OnReset(func() {
+		w.Origins.ClearFaults()
+		w.Sim.Reset()
+	})
 
 	ttl := o.TargetTTL
 	if ttl == 0 {
