@@ -133,7 +133,7 @@ func (s *Store) do(ctx context.Context, fn func(tx *etcdTx, now time.Time) error
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		tx := &etcdTx{ctx: ctx, kv: s.cli, prefix: s.prefix, reads: map[string]int64{}, writes: map[string]write{}}
+		tx := &etcdTx{ctx: ctx, kv: s.cli, prefix: s.prefix, reads: map[string]int64{}, vals: map[string][]byte{}, writes: map[string]write{}}
 		err := fn(tx, s.clock.Now())
 		if errors.Is(tx.err, rpctypes.ErrCompacted) && attempt < maxAttempts {
 			continue // the read revision was compacted away meanwhile: read again

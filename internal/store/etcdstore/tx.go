@@ -24,10 +24,11 @@ type etcdTx struct {
 	kv     clientv3.KV
 	prefix string
 
-	rev    int64            // revision of every read; 0 before the first
-	reads  map[string]int64 // key → ModRevision seen (0: absent)
-	ranges [][2]string      // [start, end) of every range read
-	order  []string         // keys written, in order
+	rev    int64             // revision of every read; 0 before the first
+	reads  map[string]int64  // key → ModRevision seen (0: absent)
+	vals   map[string][]byte // key → value seen, so a key is fetched once
+	ranges [][2]string       // [start, end) of every range read
+	order  []string          // keys written, in order
 	writes map[string]write
 	// cmps are extra conditions; fence, when set, says whether a refused
 	// Txn failed on them (an error) rather than on a concurrent write.
@@ -88,15 +89,18 @@ func (t *etcdTx) Get(b core.Bucket, key []byte) []byte {
 	if w, ok := t.writes[k]; ok {
 		return w.value
 	}
+	if v, ok := t.vals[k]; ok {
+		return v
+	}
 	resp := t.get(k)
 	if resp == nil {
 		return nil
 	}
 	if len(resp.Kvs) == 0 {
-		t.reads[k] = 0
+		t.reads[k], t.vals[k] = 0, nil
 		return nil
 	}
-	t.reads[k] = resp.Kvs[0].ModRevision
+	t.reads[k], t.vals[k] = resp.Kvs[0].ModRevision, resp.Kvs[0].Value
 	return resp.Kvs[0].Value
 }
 
