@@ -30,6 +30,7 @@ type Member struct {
 	DataDir   string
 	cmd       *exec.Cmd
 	log       *os.File
+	exited    chan struct{} // closed when the process ended
 }
 
 // Cluster is a running etcd cluster.
@@ -134,19 +135,19 @@ func StartWith(t testing.TB, n int, opts Options) *Cluster {
 		if err := m.cmd.Start(); err != nil {
 			t.Fatalf("starting etcd member %s: %v", m.Name, err)
 		}
+		m.exited = make(chan struct{})
+		go func() { _ = m.cmd.Wait(); close(m.exited) }()
 	}
 	t.Cleanup(func() {
 		for _, m := range c.Members {
 			_ = m.cmd.Process.Signal(syscall.SIGTERM)
 		}
 		for _, m := range c.Members {
-			done := make(chan struct{})
-			go func() { _ = m.cmd.Wait(); close(done) }()
 			select {
-			case <-done:
+			case <-m.exited:
 			case <-time.After(10 * time.Second):
 				_ = m.cmd.Process.Kill()
-				<-done
+				<-m.exited
 			}
 			_ = m.log.Close()
 		}
@@ -175,15 +176,17 @@ func (c *Cluster) await(t testing.TB, dir string, opts Options) {
 			if err == nil {
 				break
 			}
+			logs := func() []byte { b, _ := os.ReadFile(filepath.Join(dir, m.Name+".log")); return b }
 			if time.Now().After(deadline) {
 				_ = cli.Close()
-				logs, _ := os.ReadFile(filepath.Join(dir, m.Name+".log"))
-				t.Fatalf("etcd member %s did not answer within 30s: %v\n%s", m.Name, err, logs)
+				t.Fatalf("etcd member %s did not answer within 30s: %v\n%s", m.Name, err, logs())
 			}
-			if m.cmd.ProcessState != nil {
-				t.Fatalf("etcd member %s exited", m.Name)
+			select {
+			case <-m.exited:
+				_ = cli.Close()
+				t.Fatalf("etcd member %s exited (a port taken meanwhile?):\n%s", m.Name, logs())
+			case <-time.After(50 * time.Millisecond):
 			}
-			time.Sleep(50 * time.Millisecond)
 		}
 		_ = cli.Close()
 	}
