@@ -76,6 +76,8 @@ type failoverWorld struct {
 	before   int64 // lab history before the run
 	n        int
 	all      []*controller
+	cluster  *etcdtest.Cluster
+	prefix   string
 }
 
 // slowChanges is the lab behind an HTTP front that answers every accepted
@@ -152,7 +154,7 @@ func newFailoverWorld(t *testing.T, steps string, front *slowChanges) *failoverW
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
-	return &failoverWorld{t: t, lab: l, zone: zone, plan: planPath, store: s,
+	return &failoverWorld{t: t, lab: l, zone: zone, plan: planPath, store: s, cluster: c, prefix: prefix,
 		storeURL: "etcd://" + strings.Join(hosts, ",") + prefix,
 		before:   int64(len(l.Env.History.List(awsapi.Filter{})))}
 }
@@ -161,12 +163,27 @@ func newFailoverWorld(t *testing.T, steps string, front *slowChanges) *failoverW
 // lab access key.
 func (w *failoverWorld) start(args ...string) *controller {
 	w.t.Helper()
+	return w.startOn(w.storeURL, args...)
+}
+
+// storeOn is the store URL naming only the given members.
+func (w *failoverWorld) storeOn(members ...int) string {
+	var hosts []string
+	for _, i := range members {
+		hosts = append(hosts, strings.TrimPrefix(w.cluster.Members[i].ClientURL, "http://"))
+	}
+	return "etcd://" + strings.Join(hosts, ",") + w.prefix
+}
+
+// startOn is start with the controller reaching the store through storeURL.
+func (w *failoverWorld) startOn(storeURL string, args ...string) *controller {
+	w.t.Helper()
 	w.n++
 	name := fmt.Sprintf("controller-%d", w.n)
 	akid := fmt.Sprintf("AKIALABCONTROLLER%03d", w.n)
 	w.lab.Env.Keys.Add(awsapi.Credential{AccessKeyID: akid, SecretAccessKey: "secret-" + name, Identity: awsapi.Identity{
 		AccountID: awsapi.DefaultAccountID, ARN: "arn:aws:iam::" + awsapi.DefaultAccountID + ":user/" + name}})
-	args = append(args, "--store", w.storeURL, "--poll", failoverPoll.String(), "--reconcile-wait", "100ms", "--lease-ttl", failoverTTL.String())
+	args = append(args, "--store", storeURL, "--poll", failoverPoll.String(), "--reconcile-wait", "100ms", "--lease-ttl", failoverTTL.String())
 	cmd := cutoverProcess(args...)
 	cmd.Env = append(cmd.Env, "AWS_ACCESS_KEY_ID="+akid, "AWS_SECRET_ACCESS_KEY=secret-"+name)
 	c := &controller{name: name, cmd: cmd, out: &syncBuffer{}, exited: make(chan error, 1)}
@@ -190,7 +207,9 @@ func (c *controller) caller() string {
 
 // owner returns the pid of the run's current lease holder (0: none).
 func (w *failoverWorld) owner() int {
-	leases, err := w.store.Leases(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	leases, err := w.store.Leases(ctx)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -222,7 +241,9 @@ func (w *failoverWorld) await(what string, d time.Duration, cond func() bool) ti
 }
 
 func (w *failoverWorld) run() (store.Run, bool) {
-	r, err := w.store.GetRun(context.Background(), "api-move")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	r, err := w.store.GetRun(ctx, "api-move")
 	return r, err == nil
 }
 
@@ -470,4 +491,73 @@ func TestPartitionedOwnerIsFenced(t *testing.T) {
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
+}
+
+// TestOwnerCutOffFromEtcdIsFenced: the owner reaches the cluster through one
+// member only, and that member stops (SIGSTOP: its traffic goes nowhere)
+// at a random moment of the run, while the two others keep a quorum. The
+// owner's etcd lease expires on the majority, the standby (on the other two
+// members) takes the run over, and when the member comes back the old
+// owner's writes are refused and it makes no call to Route 53 again.
+func TestOwnerCutOffFromEtcdIsFenced(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns controllers and an etcd cluster")
+	}
+	w := newFailoverWorld(t, "  - {weight: 1, pause: 1s}\n  - {weight: 10, pause: 1s}\n  - {weight: 50, pause: 1s}\n  - {weight: 100, pause: 1s}\n",
+		&slowChanges{delay: 100 * time.Millisecond, inflight: make(chan struct{}, 1)})
+	rng := testseed.Rand(t, 16)
+	// The test reads the store through the members that stay up.
+	var up []string
+	for _, m := range w.cluster.Members[1:] {
+		up = append(up, m.ClientURL)
+	}
+	s, err := etcdstore.Open(context.Background(), etcdstore.Options{Endpoints: up, Prefix: w.prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	w.store = s
+	a := w.startOn(w.storeOn(0), "apply", "-f", w.plan, "--auto-approve")
+	w.await("the run is created and owned by the first controller", 30*time.Second, func() bool { return w.owner() == a.cmd.Process.Pid })
+	b := w.startOn(w.storeOn(1, 2), "resume", "api-move", "--standby")
+
+	time.Sleep(time.Duration(rng.IntN(3000)+200) * time.Millisecond)
+	member := w.cluster.Members[0]
+	if err := member.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	cut := int64(len(w.lab.Env.History.List(awsapi.Filter{})))
+	r, _ := w.run()
+	t.Logf("owner cut off from etcd at step %d (%s)", r.Step, r.StepPhase)
+	w.await("the standby takes over", 3*failoverTTL+5*time.Second, func() bool { return w.owner() == b.cmd.Process.Pid })
+	w.await("the new owner commits", 10*time.Second, func() bool {
+		cur, _ := w.run()
+		return cur.Revision > r.Revision+1
+	})
+	if err := member.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-a.exited:
+		if err == nil || !strings.Contains(a.out.String(), "lease on api.example.com") {
+			t.Fatalf("the cut-off owner: exit %v, want refused for the lease:\n%s", err, a.out.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the cut-off owner kept running:\n%s", a.out.String())
+	}
+	select {
+	case err := <-b.exited:
+		if err != nil {
+			t.Fatalf("the standby exited: %v\n%s", err, b.out.String())
+		}
+	case <-time.After(90 * time.Second):
+		t.Fatalf("the standby did not finish:\n%s", b.out.String())
+	}
+	_, _ = w.checkExactlyOnce()
+	for _, c := range w.lab.Env.History.List(awsapi.Filter{SinceSeq: cut}) {
+		if c.Caller == a.caller() {
+			t.Fatalf("the cut-off owner changed the world after losing etcd: %+v", c)
+		}
+	}
+	t.Logf("the old owner said: %s", lastLine(a.out.String()))
 }

@@ -33,6 +33,10 @@ type Member struct {
 	exited    chan struct{} // closed when the process ended
 }
 
+// Signal sends sig to the member's process: SIGSTOP cuts it off (its
+// peers and clients get no answer), SIGCONT brings it back.
+func (m *Member) Signal(sig os.Signal) error { return m.cmd.Process.Signal(sig) }
+
 // Cluster is a running etcd cluster.
 type Cluster struct {
 	Members []*Member
@@ -140,6 +144,7 @@ func StartWith(t testing.TB, n int, opts Options) *Cluster {
 	}
 	t.Cleanup(func() {
 		for _, m := range c.Members {
+			_ = m.cmd.Process.Signal(syscall.SIGCONT)
 			_ = m.cmd.Process.Signal(syscall.SIGTERM)
 		}
 		for _, m := range c.Members {
