@@ -10,11 +10,11 @@ GO        ?= go
 FUZZTIME  ?= 30s
 # Debian packages the test suite drives as real peers (unbound: the caching
 # resolver between the lab DNS and clients; knot, knot-dnsutils: the RFC 2136
-# provider's peer; chromium: the dashboard's browser test, which installs
+# provider's peer; etcd-server: the etcd store's 3-member cluster; chromium: the dashboard's browser test, which installs
 # playwright-core with npm from its package-lock.json). The aws CLI,
 # moto_server, Node.js and npm come preinstalled on the build machines; awscli,
 # nodejs and npm are installed from Debian when absent.
-DEB_PKGS  := ca-certificates unbound knot knot-dnsutils chromium
+DEB_PKGS  := ca-certificates unbound knot knot-dnsutils etcd-server chromium
 
 .PHONY: test deps vet build fuzz
 

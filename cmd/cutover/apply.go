@@ -30,12 +30,33 @@ var pollInterval = 2 * time.Second
 // run finds its change applied but lost the change id (--reconcile-wait).
 var reconcileWait = 60 * time.Second
 
+// leaseTTL is how long a run's lease lasts without renewal (--lease-ttl):
+// after a controller dies, another takes its runs over within it.
+var leaseTTL = 30 * time.Second
+
+// standby makes `resume` wait for the run's lease instead of leaving the run
+// to the controller that holds it (--standby).
+var standby bool
+
+// storeOpts choose the run store (--store and the etcd TLS files); every
+// command that opens the store takes them.
+var storeOpts struct{ url, caCert, cert, key string }
+
 func stateFlag(cmd *cobra.Command, p *string) {
 	def, err := store.DefaultPath()
 	if err != nil {
 		def = "cutover-state.db"
 	}
-	cmd.Flags().StringVar(p, "state", def, "run state file (bbolt)")
+	f := cmd.Flags()
+	f.StringVar(p, "state", def, "run state file (bbolt), when --store is not given")
+	f.StringVar(&storeOpts.url, "store", "", "run store shared by several controllers: etcd://HOST:PORT,HOST:PORT[/PREFIX] (credentials from ETCDCTL_USER, ETCDCTL_PASSWORD); overrides --state")
+	f.StringVar(&storeOpts.caCert, "etcd-cacert", "", "CA bundle that signs the etcd members' certificates (switches to https)")
+	f.StringVar(&storeOpts.cert, "etcd-cert", "", "client certificate for etcd")
+	f.StringVar(&storeOpts.key, "etcd-key", "", "client key for etcd")
+}
+
+func leaseFlag(cmd *cobra.Command) {
+	cmd.Flags().DurationVar(&leaseTTL, "lease-ttl", leaseTTL, "how long the run's lease lasts without renewal; another controller takes the run over this long after this one dies")
 }
 
 func outputFlag(cmd *cobra.Command, p *string) {
@@ -124,7 +145,9 @@ server's dashboard.`,
 		Example: `  cutover apply -f examples/weighted.yaml
   cutover apply -f plan.yaml --auto-approve --state /var/lib/cutover/state.db
   cutover apply -f plan.yaml --waive record-owner   # external-dns is stopped for the window
-  CUTOVER_TOKEN=... cutover apply --server http://127.0.0.1:8080 -f plan.yaml`,
+  CUTOVER_TOKEN=... cutover apply --server http://127.0.0.1:8080 -f plan.yaml
+  ETCDCTL_USER=cutover ETCDCTL_PASSWORD=… cutover apply -f plan.yaml \
+    --store etcd://etcd-1:2379,etcd-2:2379,etcd-3:2379 --etcd-cacert ca.pem --etcd-cert client.pem --etcd-key client-key.pem`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if remote.set() {
@@ -142,6 +165,7 @@ server's dashboard.`,
 	cmd.Flags().DurationVar(&pollInterval, "poll", pollInterval, "how often propagation and operator requests are checked")
 	cmd.Flags().DurationVar(&reconcileWait, "reconcile-wait", reconcileWait, "after an interruption, how long to allow a change whose id was lost to propagate (Route 53: within 60s)")
 	stateFlag(cmd, &statePath)
+	leaseFlag(cmd)
 	return cmd
 }
 
@@ -230,12 +254,18 @@ func execute(ctx context.Context, cmd *cobra.Command, s store.Store, name string
 		if p, digest, err := loadPlan(run.PlanPath); err == nil && digest == run.PlanDigest {
 			o.Decommission = connect.Decommissioner(p, preflight.Options{})
 		}
+		o.LeaseTTL = leaseTTL
 	})
 	if err != nil {
 		return err
 	}
 	defer done()
-	run, err = e.Run(ctx, name)
+	if standby {
+		fmt.Fprintf(cmd.OutOrStdout(), "standby for run %s: taking it over when its lease is free (lease %s, checked every %s)\n", name, leaseTTL, pollInterval)
+		run, err = e.Standby(ctx, name, pollInterval)
+	} else {
+		run, err = e.Run(ctx, name)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			fmt.Fprintf(cmd.ErrOrStderr(), "interrupted: run %s stays at step %d; continue with `cutover resume %s`\n", name, run.Step+1, name)
@@ -270,6 +300,11 @@ func newRequestCmd(action, short, long string) *cobra.Command {
 				return err
 			}
 			defer s.Close()
+			if action == "resume" && standby {
+				ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+				defer stop()
+				return execute(ctx, cmd, s, args[0])
+			}
 			req := action
 			if skip {
 				req = store.RequestSkip
@@ -304,7 +339,11 @@ func newRequestCmd(action, short, long string) *cobra.Command {
 		cmd.Example = `  cutover promote api-migration                      # approve the approval step, or end the current wait
   cutover promote api-migration --skip-current-step  # go past a step whose gate has no data`
 	}
+	if action == "resume" {
+		cmd.Flags().BoolVar(&standby, "standby", false, "record no request; wait for the run's lease and take the run over when its controller dies or stalls (a second controller on a shared --store)")
+	}
 	if action != "pause" {
+		leaseFlag(cmd)
 		cmd.Flags().DurationVar(&pollInterval, "poll", pollInterval, "how often propagation and operator requests are checked, when this process executes the run")
 		cmd.Flags().DurationVar(&reconcileWait, "reconcile-wait", reconcileWait, "after an interruption, how long to allow a change whose id was lost to propagate (Route 53: within 60s)")
 	}
@@ -319,11 +358,14 @@ func newStatusCmd() *cobra.Command {
 		Use:   "status [NAME]",
 		Short: "Show runs: state, current step, next deadline, reason",
 		Long: `Without NAME, list every run of the state file (or of the server, with --server):
-its state, step and last update. With NAME, show that run's step, deadlines
-and recent events.`,
+its state, step, last update, the reason of a pause, and which controller owns
+each run (the holder of its lease, "host:pid"; marked "lease expired" when that
+controller died or stalled and another may take the run over). With NAME, show
+that run's step, deadlines and recent events.`,
 		Example: `  cutover status
   cutover status api-alb-migration -o json
-  cutover status api-alb-migration --server http://127.0.0.1:8080`,
+  cutover status api-alb-migration --server http://127.0.0.1:8080
+  cutover status --store etcd://etcd-1:2379,etcd-2:2379,etcd-3:2379`,
 		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if remote.set() {
@@ -359,7 +401,7 @@ func runStatus(cmd *cobra.Command, args []string, statePath, output string, even
 		if err != nil {
 			return err
 		}
-		return printRuns(out, runs, output)
+		return printRuns(out, runSummaries(runs, leasesOf(ctx, s)), output)
 	}
 	run, err := s.GetRun(ctx, args[0])
 	if err != nil {
@@ -375,7 +417,7 @@ func runStatus(cmd *cobra.Command, args []string, statePath, output string, even
 	if len(evs) > events {
 		evs = evs[len(evs)-events:]
 	}
-	sum := runSummaries([]store.Run{run})[0]
+	sum := runSummaries([]store.Run{run}, leasesOf(ctx, s))[0]
 	if output == "json" {
 		return writeJSONOut(out, map[string]any{"run": sum, "events": evs})
 	}
@@ -384,14 +426,14 @@ func runStatus(cmd *cobra.Command, args []string, statePath, output string, even
 }
 
 // printRuns is the table of every run.
-func printRuns(out io.Writer, runs []store.Run, output string) error {
+func printRuns(out io.Writer, runs []runSummary, output string) error {
 	if output == "json" {
-		return writeJSONOut(out, runSummaries(runs))
+		return writeJSONOut(out, runs)
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tHOSTNAME\tSTATE\tSTEP\tUPDATED\tREASON")
-	for _, r := range runSummaries(runs) {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%s\t%s\n", r.Name, r.Hostname, r.State, r.Step, r.Steps, r.Updated.Local().Format(time.RFC3339), r.Reason)
+	fmt.Fprintln(tw, "NAME\tHOSTNAME\tSTATE\tSTEP\tOWNER\tUPDATED\tREASON")
+	for _, r := range runs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%s\t%s\t%s\n", r.Name, r.Hostname, r.State, r.Step, r.Steps, r.ownerText(), r.Updated.Local().Format(time.RFC3339), r.Reason)
 	}
 	return tw.Flush()
 }
@@ -403,6 +445,7 @@ func printRun(out io.Writer, sum runSummary, evs []store.Event) {
 		fmt.Fprintf(out, " — %s", sum.Reason)
 	}
 	fmt.Fprintf(out, "\n  step    %d/%d %s\n", sum.Step, sum.Steps, sum.StepTitle)
+	fmt.Fprintf(out, "  owner   %s\n", sum.ownerText())
 	for _, d := range sum.Deadlines {
 		fmt.Fprintf(out, "  until   %s (%s from now)\n", d.Local().Format(time.RFC3339), time.Until(d).Round(time.Second))
 	}
@@ -423,12 +466,50 @@ type runSummary struct {
 	StepTitle string         `json:"step_title,omitempty"`
 	Deadlines []time.Time    `json:"deadlines,omitempty"`
 	Updated   time.Time      `json:"updated"`
+	// Owner is the controller holding the run's lease ("host:pid"), and
+	// OwnerUntil when that lease runs out unless renewed; both empty when
+	// nobody holds it.
+	Owner      string     `json:"owner,omitempty"`
+	OwnerUntil *time.Time `json:"owner_until,omitempty"`
 }
 
-func runSummaries(runs []store.Run) []runSummary {
+// ownerText is the owner column: the holder, marked when its lease ran out
+// (it died or stalled; another controller may take the run over).
+func (s runSummary) ownerText() string {
+	switch {
+	case s.Owner == "":
+		return "-"
+	case s.OwnerUntil != nil && !time.Now().Before(*s.OwnerUntil):
+		return s.Owner + " (lease expired)"
+	}
+	return s.Owner
+}
+
+// leasesOf reads who holds each hostname's lease, when the store can say.
+func leasesOf(ctx context.Context, s store.Store) map[string]store.Lease {
+	ll, ok := s.(store.LeaseLister)
+	if !ok {
+		return nil
+	}
+	leases, err := ll.Leases(ctx)
+	if err != nil {
+		return nil
+	}
+	out := map[string]store.Lease{}
+	for _, l := range leases {
+		out[l.Hostname] = l
+	}
+	return out
+}
+
+func runSummaries(runs []store.Run, leases map[string]store.Lease) []runSummary {
 	var out []runSummary
 	for _, r := range runs {
 		s := runSummary{Name: r.Name, Hostname: r.Hostname, State: r.State, Reason: r.Reason, Step: r.Step + 1, Updated: r.UpdatedAt}
+		if l, ok := leases[r.Hostname]; ok && l.Owner != "" && !r.State.Terminal() {
+			until := l.Expires
+			s.Owner, s.OwnerUntil = l.Owner, &until
+		}
 		if rb, err := engine.Runbook(r); err == nil {
 			s.Strategy, s.Steps = rb.Strategy, len(rb.Steps)
 			if r.Step < len(rb.Steps) && r.State != store.StateRollingBack {
@@ -453,7 +534,7 @@ func writeJSONOut(w interface{ Write([]byte) (int, error) }, v any) error {
 func init() {
 	rootCmd.AddCommand(newPlanCmd(), newApplyCmd(), newStatusCmd(),
 		newRequestCmd("pause", "Pause a run where it is", "Ask the run to pause. The process executing it stops at the next check (within seconds); the run keeps its position and timers."),
-		newRequestCmd("resume", "Resume a paused or interrupted run", "Resume a run. If no process is executing it (it was interrupted, or paused and its process exited), this process executes it from the recorded position."),
+		newRequestCmd("resume", "Resume a paused or interrupted run", "Resume a run. If no process is executing it (it was interrupted, or paused and its process exited), this process executes it from the recorded position.\n\nWith --standby on a store shared by several controllers (--store etcd://…), no request is recorded: this process waits for the run's lease and takes the run over when the controller holding it dies or stalls past its lease (within --lease-ttl plus one --poll), continuing from the recorded position; an interrupted change is reconciled against the zone first. Example:\n\n  cutover apply -f plan.yaml --auto-approve --store etcd://10.0.0.1:2379,10.0.0.2:2379,10.0.0.3:2379   # controller 1\n  cutover resume api-move --standby --store etcd://10.0.0.1:2379,10.0.0.2:2379,10.0.0.3:2379     # controller 2"),
 		newRequestCmd("rollback", "Roll a run back to the original records", "Restore the records the run started from (with the TTL kept low), from whatever step it reached, including during the hold."),
 		newRequestCmd("promote", "Approve an approval step, or skip the rest of the current observe or hold", `Approve the approval step the run waits at (also after its timeout paused the
 run), or end the current observation or hold now and continue with the next step.

@@ -333,7 +333,9 @@ func mustJSON(t *testing.T, v any) string {
 	return string(b)
 }
 
-var updateGolden = flag.Bool("update", false, "rewrite testdata/iam-policy/*.golden from the current output")
+// updateGolden (-update) rewrites this package's golden files from the
+// current output: testdata/iam-policy/*.golden and testdata/status-*.golden.
+var updateGolden = flag.Bool("update", false, "rewrite golden files from the current output")
 
 // TestIAMPolicyGolden renders the policy of every example plan, as text and
 // as JSON, and compares each with its golden file.

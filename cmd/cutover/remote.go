@@ -105,7 +105,7 @@ func runStatusRemote(cmd *cobra.Command, args []string, output string, events in
 	if output == "json" {
 		return writeJSONOut(out, map[string]any{"run": d.Summary, "events": evs})
 	}
-	printRun(out, runSummaries([]store.Run{d.Run})[0], evs)
+	printRun(out, runSummaries([]store.Run{d.Run}, nil)[0], evs)
 	return nil
 }
 

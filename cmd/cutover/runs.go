@@ -23,6 +23,7 @@ import (
 	"github.com/cutover/cutover/internal/runbook"
 	"github.com/cutover/cutover/internal/store"
 	"github.com/cutover/cutover/internal/store/boltstore"
+	"github.com/cutover/cutover/internal/store/storeurl"
 )
 
 // compiled is a plan read, resolved against the world and compiled, with
@@ -89,12 +90,26 @@ func printPlan(w io.Writer, c *compiled, checks *preflight.Report, output string
 	return nil
 }
 
+// openStore opens the bbolt file at path, or the store --store names.
 func openStore(path string) (store.Store, error) {
-	s, err := boltstore.Open(path, boltstore.Options{})
-	if err != nil {
-		return nil, fmt.Errorf("opening state %s: %w", path, err)
+	if storeOpts.url == "" {
+		s, err := boltstore.Open(path, boltstore.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("opening state %s: %w", path, err)
+		}
+		return s, nil
 	}
-	return s, nil
+	spec, err := storeurl.Parse(storeOpts.url)
+	if err != nil {
+		return nil, usageError(err)
+	}
+	spec.CACert, spec.Cert, spec.Key = storeOpts.caCert, storeOpts.cert, storeOpts.key
+	spec.CredentialsFromEnv()
+	s, err := storeurl.Open(context.Background(), spec)
+	if errors.Is(err, storeurl.ErrSpec) {
+		return nil, usageError(err)
+	}
+	return s, err
 }
 
 // confirm asks on the terminal; only "yes" proceeds.

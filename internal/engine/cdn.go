@@ -38,6 +38,9 @@ func (e *Engine) execAliases(ctx context.Context, rb *runbook.Runbook, run *stor
 	// The distribution before the change, for the audit trail; a failed
 	// read only leaves it out.
 	before, berr := edge.Distribution(ctx, a.Distribution)
+	if err := e.fence(ctx, run.Hostname); err != nil {
+		return err
+	}
 	d, err := edge.UpdateAliases(ctx, a.Distribution, a.Add, a.Remove)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -97,6 +100,9 @@ func (e *Engine) execAssociate(ctx context.Context, rb *runbook.Runbook, run *st
 	var ferr error
 	if a.From != "" {
 		fromBefore, ferr = edge.Distribution(ctx, a.From)
+	}
+	if err := e.fence(ctx, run.Hostname); err != nil {
+		return err
 	}
 	if err := edge.AssociateAlias(ctx, a.Target, a.Alias); err != nil {
 		if ctx.Err() != nil {

@@ -270,6 +270,29 @@ func (e *Engine) hooks(ctx context.Context, rb *runbook.Runbook, run *store.Run,
 	return e.entryHooks(ctx, rb, run)
 }
 
+// Standby runs the named run as Run does, except that while another
+// controller holds the run's lease it waits, trying again every interval,
+// instead of failing: a second controller started with Standby takes the run
+// over within the lease TTL plus one interval of its owner dying, or
+// stalling past its lease, and continues from the recorded position (an
+// interrupted change is reconciled against the provider first). A controller
+// that loses the lease while running goes back to waiting. It returns what
+// Run returns otherwise.
+func (e *Engine) Standby(ctx context.Context, name string, interval time.Duration) (store.Run, error) {
+	if interval <= 0 {
+		interval = e.o.Poll
+	}
+	for {
+		run, err := e.Run(ctx, name)
+		if !errors.Is(err, store.ErrLocked) {
+			return run, err
+		}
+		if err := e.o.Clock.Sleep(ctx, interval); err != nil {
+			return run, err
+		}
+	}
+}
+
 // steps returns the runbook being executed: the plan's, or the rollback's.
 func (e *Engine) steps(rb *runbook.Runbook, run store.Run) ([]runbook.Step, error) {
 	if run.State != store.StateRollingBack {
@@ -482,9 +505,18 @@ func (e *Engine) execChange(ctx context.Context, rb *runbook.Runbook, run *store
 			return err
 		}
 	}
+	if err := e.fence(ctx, run.Hostname); err != nil {
+		return err
+	}
 	id, err := e.o.Provider.Apply(ctx, cs)
 	if err != nil {
 		if errors.Is(err, dns.ErrConflict) {
+			// An earlier owner of the run may have applied this very change
+			// after this process read the records (it stalled between its
+			// intent and its call): then the change is done, not conflicting.
+			if current, rerr := e.o.Provider.Records(ctx, cs.Zone, rb.Hostname); rerr == nil && sameSets(managedOnly(current, rb.Hostname), after) {
+				return e.changeDone(ctx, run, s, after, "", store.EventChangeReconciled, "step %s: %s was applied by an earlier owner of the run", s.ID, s.Title)
+			}
 			return e.pause(ctx, run, store.EventChangeConflict, "step %s: %v", s.ID, err)
 		}
 		if ctx.Err() != nil {
@@ -870,6 +902,21 @@ func normalize(r store.Run) store.Run {
 		r.Data = map[string]json.RawMessage{}
 	}
 	return r
+}
+
+// fence renews the run's lease right before a call that changes the world
+// (a DNS change, an alias move), whatever is left of it. The store refuses
+// the renewal once another controller took the run over, so a process that
+// was stopped (SIGSTOP, a paused VM, a partition) past its lease and then
+// continues learns here that it lost the run, and never makes the call; and
+// a call that is made starts with a whole lease ahead of it.
+func (e *Engine) fence(ctx context.Context, hostname string) error {
+	l, err := e.o.Store.Acquire(ctx, hostname, e.o.Owner, e.o.LeaseTTL)
+	if err != nil {
+		return fmt.Errorf("renewing lease on %s before changing it: %w", hostname, err)
+	}
+	e.lease = l
+	return nil
 }
 
 // renew extends the run's lease once half of it has passed, so a run that

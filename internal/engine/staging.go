@@ -121,6 +121,9 @@ func (e *Engine) stagingCopy(ctx context.Context, edge StagingCDN, run *store.Ru
 		return e.stagingReady(ctx, run, s, id, dataString(run, keyStagingDomain))
 	}
 	ref := StagingCallerRef(*run)
+	if err := e.fence(ctx, run.Hostname); err != nil {
+		return err
+	}
 	d, err := edge.CopyToStaging(ctx, primary, ref)
 	if err != nil {
 		if errors.Is(err, cdn.ErrCallerRefUsed) {
@@ -179,6 +182,9 @@ func (e *Engine) stagingPolicy(ctx context.Context, edge StagingCDN, rb *runbook
 	t := trafficOf(st)
 	policyID := dataString(run, keyStagingPolicy)
 	if policyID == "" {
+		if err := e.fence(ctx, run.Hostname); err != nil {
+			return err
+		}
 		id, _, err := edge.CreatePolicy(ctx, domain, t)
 		if err != nil {
 			if errors.Is(err, cdn.ErrStagingInUse) {
@@ -198,6 +204,9 @@ func (e *Engine) stagingPolicy(ctx context.Context, edge StagingCDN, rb *runbook
 		return err
 	}
 	if p.PolicyID != policyID {
+		if err := e.fence(ctx, run.Hostname); err != nil {
+			return err
+		}
 		if _, err := edge.AttachPolicy(ctx, st.Primary, policyID); err != nil {
 			return err
 		}
@@ -240,6 +249,9 @@ func (e *Engine) stagingTraffic(ctx context.Context, edge StagingCDN, run *store
 	// Setting the same traffic twice is harmless, so a step interrupted
 	// after the call simply calls again.
 	t := trafficOf(s.Staging)
+	if err := e.fence(ctx, run.Hostname); err != nil {
+		return err
+	}
 	if err := edge.UpdatePolicy(ctx, policyID, t, true); err != nil {
 		return err
 	}
@@ -254,6 +266,9 @@ func (e *Engine) stagingPromote(ctx context.Context, edge StagingCDN, run *store
 	}
 	// A promotion repeated after an interruption copies the same
 	// configuration again: harmless.
+	if err := e.fence(ctx, run.Hostname); err != nil {
+		return err
+	}
 	d, err := edge.Promote(ctx, s.Staging.Primary, stagingID)
 	if err != nil {
 		return err
@@ -275,6 +290,9 @@ func (e *Engine) stagingAbort(ctx context.Context, edge StagingCDN, rb *runbook.
 		if err := json.Unmarshal(run.Data[keyStagingTraffic], &t); err != nil {
 			t = cdn.Traffic{Weight: 0}
 		}
+		if err := e.fence(ctx, run.Hostname); err != nil {
+			return err
+		}
 		if err := edge.UpdatePolicy(ctx, policyID, t, false); err != nil && !errors.Is(err, cdn.ErrNotFound) {
 			return err
 		}
@@ -293,6 +311,9 @@ func (e *Engine) stagingAbort(ctx context.Context, edge StagingCDN, rb *runbook.
 		if err := e.save(ctx, run); err != nil {
 			return err
 		}
+	}
+	if err := e.fence(ctx, run.Hostname); err != nil {
+		return err
 	}
 	if err := edge.Abort(ctx, primary, stagingID, policyID); err != nil {
 		return err

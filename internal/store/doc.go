@@ -6,9 +6,10 @@
 // from zero.
 //
 // Store is an interface so the backing can change without touching the
-// engine: boltstore (one file, the default) and memstore (tests) today, a
-// shared store for several controllers later. Its guarantees are the ones a
-// distributed backing can also give:
+// engine: boltstore (one file, the default), memstore (tests) and etcdstore
+// (an etcd cluster shared by several controllers, which take over each
+// other's runs; storeurl opens one from `--store etcd://…`). Its guarantees
+// are the ones the distributed backing gives too:
 //
 //   - Revisions. Every write bumps Run.Revision and Commit is a
 //     compare-and-swap on it, so a writer that missed a write (an operator

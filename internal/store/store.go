@@ -217,6 +217,15 @@ func (e *LockedError) Error() string {
 // Unwrap makes errors.Is(err, ErrLocked) true.
 func (e *LockedError) Unwrap() error { return ErrLocked }
 
+// LeaseLister is the optional capability of reading the leases without
+// taking them, so that `cutover status` can show which controller owns each
+// run. Every store in this module implements it.
+type LeaseLister interface {
+	// Leases returns every lease ever acquired, sorted by hostname; a
+	// released lease has an empty Owner and keeps its Token.
+	Leases(ctx context.Context) ([]Lease, error)
+}
+
 // Store keeps runs, their event logs and the per-hostname leases. Every
 // method is one atomic transaction; implementations are safe for concurrent
 // use by several goroutines and, for file-backed ones, several processes.

@@ -43,7 +43,10 @@ type Store struct {
 	closed  atomic.Bool
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store       = (*Store)(nil)
+	_ store.LeaseLister = (*Store)(nil)
+)
 
 // semaphores serialise this process's calls per file: bbolt's lock is a
 // flock per open file, which would make two calls of one process poll each
@@ -263,6 +266,15 @@ func (s *Store) Release(ctx context.Context, lease store.Lease) error {
 	return s.update(ctx, func(_ *bolt.Tx, tx core.Tx, now time.Time) error {
 		return core.Release(tx, lease, now)
 	})
+}
+
+// Leases implements store.LeaseLister.
+func (s *Store) Leases(ctx context.Context) (out []store.Lease, err error) {
+	err = s.view(ctx, func(tx core.Tx) error {
+		out, err = core.Leases(tx)
+		return err
+	})
+	return out, err
 }
 
 // Close implements store.Store. The file is not held open between calls, so

@@ -39,7 +39,10 @@ type Store struct {
 	closed atomic.Bool
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store       = (*Store)(nil)
+	_ store.LeaseLister = (*Store)(nil)
+)
 
 // New returns an empty store.
 func New(opts Options) *Store {
@@ -163,6 +166,15 @@ func (s *Store) Release(ctx context.Context, lease store.Lease) error {
 	return s.do(ctx, func(tx core.Tx, now time.Time) error {
 		return core.Release(tx, lease, now)
 	})
+}
+
+// Leases implements store.LeaseLister.
+func (s *Store) Leases(ctx context.Context) (out []store.Lease, err error) {
+	err = s.do(ctx, func(tx core.Tx, _ time.Time) error {
+		out, err = core.Leases(tx)
+		return err
+	})
+	return out, err
 }
 
 // Close implements store.Store. It closes this handle only; the data stays

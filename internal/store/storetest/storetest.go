@@ -46,6 +46,8 @@ func Run(t *testing.T, newStore Factory) {
 		{"ConcurrentCommitters", testConcurrentCommitters},
 		{"ConcurrentAcquire", testConcurrentAcquire},
 		{"ClosedAndCanceled", testClosedAndCanceled},
+		{"LeaseList", testLeaseList},
+		{"FencedTakeover", testFencedTakeover},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -688,4 +690,113 @@ func testClosedAndCanceled(t *testing.T, _ *fakeclock.Clock, open Opener) {
 	mustGet(t, other, "closing")
 	_, err = other.GetRun(ctx, "late")
 	wantErr(t, "GetRun of a run created with a canceled context", err, store.ErrNotFound)
+}
+
+func testLeaseList(t *testing.T, clock *fakeclock.Clock, open Opener) {
+	s := open()
+	ll, ok := s.(store.LeaseLister)
+	if !ok {
+		t.Fatalf("%T does not implement store.LeaseLister", s)
+	}
+	if ls, err := ll.Leases(ctx); err != nil || len(ls) != 0 {
+		t.Fatalf("Leases of an empty store = %+v, %v; want none", ls, err)
+	}
+	b := mustAcquire(t, s, "b.example.com", "engine-b", time.Minute)
+	a := mustAcquire(t, open(), "a.example.com", "engine-a", time.Minute)
+	ls, err := ll.Leases(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := func(got, want store.Lease) bool {
+		return got.Hostname == want.Hostname && got.Owner == want.Owner && got.Token == want.Token && got.Expires.Equal(want.Expires)
+	}
+	if len(ls) != 2 || !same(ls[0], a) || !same(ls[1], b) || b.Owner != "engine-b" || !b.Expires.Equal(clock.Now().Add(time.Minute)) {
+		t.Fatalf("Leases = %+v, want a (engine-a) then b (engine-b), token 1, as acquired", ls)
+	}
+	if err := s.Release(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	ls, _ = ll.Leases(ctx)
+	if len(ls) != 2 || ls[1].Owner != "" || ls[1].Token != 1 {
+		t.Fatalf("Leases after releasing b = %+v, want b with no owner and its token kept", ls)
+	}
+}
+
+// testFencedTakeover races an ex-owner's commits against a takeover, several
+// times: the old owner keeps committing while its lease expires and another
+// owner takes over and writes. The lease check, the revision check and the
+// write are one transaction, so no write of the old owner may land after
+// the new owner's, and the takeover token grows every round.
+func testFencedTakeover(t *testing.T, clock *fakeclock.Clock, open Opener) {
+	old, next := open(), open()
+	r := mustCreate(t, old, newRun("fence"))
+	host := r.Hostname
+	owners := [2]string{"engine-a", "engine-b"}
+	for round := 0; round < 5; round++ {
+		la := mustAcquire(t, old, host, owners[round%2], 10*time.Second)
+		before := int64(len(mustEvents(t, old, "fence", 0)))
+		landed := make(chan struct{})
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			c := mustGet(t, old, "fence")
+			first := true
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				saved, _, err := old.Commit(ctx, la, c, store.Event{Type: store.EventChangeApplied, Message: "old"})
+				if err == nil {
+					c = saved
+					if first {
+						close(landed)
+						first = false
+					}
+				} else if errors.Is(err, store.ErrStale) {
+					if cur, gerr := old.GetRun(ctx, "fence"); gerr == nil {
+						c = cur
+					}
+				}
+			}
+		}()
+		<-landed
+		clock.Advance(11 * time.Second) // the old owner stalled past its lease
+		lb := mustAcquire(t, next, host, owners[(round+1)%2], 10*time.Second)
+		if lb.Token <= la.Token {
+			t.Fatalf("round %d: takeover token %d, want more than %d", round, lb.Token, la.Token)
+		}
+		_, _, err := store.Update(ctx, next, lb, "fence", 100, func(r *store.Run) ([]store.Event, error) {
+			return []store.Event{{Type: store.EventRunResumed, Message: "new"}}, nil
+		})
+		if err != nil {
+			t.Fatalf("round %d: new owner's commit: %v", round, err)
+		}
+		close(stop)
+		<-done
+		evs := mustEvents(t, next, "fence", before)
+		seenNew := false
+		for _, e := range evs {
+			switch {
+			case e.Message == "new":
+				seenNew = true
+			case e.Message == "old" && seenNew:
+				t.Fatalf("round %d: the old owner's event %d landed after the new owner's write", round, e.Seq)
+			}
+		}
+		if err := next.Release(ctx, lb); err != nil {
+			t.Fatal(err)
+		}
+		// Mark this round done; the next round's old owner is this one's new.
+		if _, _, err := store.Update(ctx, next, mustAcquire(t, next, host, "marker", time.Second), "fence", 100,
+			func(r *store.Run) ([]store.Event, error) {
+				return []store.Event{{Type: store.EventWaitDone, Message: "round"}}, nil
+			}); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(2 * time.Second)
+		old, next = next, old
+	}
 }

@@ -438,3 +438,25 @@ func SortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// Leases reads every lease ever acquired, in hostname order; a released one
+// has an empty Owner and keeps its token.
+func Leases(tx Tx) ([]store.Lease, error) {
+	leases := []store.Lease{}
+	err := tx.Scan(leasesBucket, nil, func(k, v []byte) error {
+		var l leaseRecord
+		if err := json.Unmarshal(v, &l); err != nil {
+			return fmt.Errorf("decoding lease on %s: %w", k, err)
+		}
+		leases = append(leases, l.Lease)
+		return nil
+	})
+	return leases, err
+}
+
+// LeaseStamp returns the liveness stamp stored with the lease on hostname,
+// or "" when there is none.
+func LeaseStamp(tx Tx, hostname string) (store.Lease, string, error) {
+	l, _, err := getLease(tx, hostname)
+	return l.Lease, l.Stamp, err
+}
