@@ -321,7 +321,7 @@ func (c *collector) step(s runbook.Step, phase string) {
 	case s.HealthCheck != nil:
 		c.need(zoneRole, "GetHealthCheck", s.HealthCheck.ID, what)
 		c.need(zoneRole, "UpdateHealthCheck", s.HealthCheck.ID, what)
-	case s.Wait != nil, s.Observe != nil, s.Hold != nil, s.Verify != nil, s.Drain != nil:
+	case s.Wait != nil, s.Observe != nil, s.Hold != nil, s.Verify != nil, s.Drain != nil, s.Approve != nil:
 		// Timers, HTTP and DNS; their gates are c.gates.
 	default:
 		c.fail(fmt.Errorf("step %s (%s): no permissions are known for this kind of step", s.ID, s.Kind()))
