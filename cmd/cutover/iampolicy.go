@@ -128,6 +128,13 @@ func writePolicyText(w io.Writer, res *iampolicy.Result, forPrincipal string) er
 	if err != nil {
 		return err
 	}
+	if len(pols) == 0 {
+		for _, n := range res.Notes {
+			fmt.Fprintf(w, "# note: %s\n", n)
+		}
+		_, err := fmt.Fprintf(w, "# plan %s (strategy %s): no AWS call, so no IAM policy is needed\n", res.Plan, res.Strategy)
+		return err
+	}
 	for i, pol := range pols {
 		if i > 0 {
 			fmt.Fprintln(w)
