@@ -14,9 +14,10 @@ import (
 )
 
 const iamPolicyLong = `iam-policy prints the least-privilege IAM policy that running a plan needs:
-every action, on the resources the plan names, that cutover plan, apply
-(forward and every rollback), the plan's gates and cutover verify's
-CloudFront diagnosis can call. It reads only the plan file: no AWS call is
+every action, on the resources the plan names, that cutover plan, preflight
+(also the first stage of apply), apply (forward and every rollback), the
+plan's gates, the decommission checks (the end of the hold and cutover
+decommission-check) and cutover verify's CloudFront diagnosis can call. It reads only the plan file: no AWS call is
 made, so the policy can be created before the credentials it is for.
 
 When the plan assumes roles (zone.role_arn, an edge's role_arn, a gate's
@@ -28,10 +29,14 @@ document itself, ready for aws iam put-role-policy (with several principals,
 an object of documents by principal, "caller" for the own credentials, or
 one document with --for).
 
-Route 53 record actions are granted on the plan's hosted zone, GetChange on
-change/*, CloudFront actions on the plan's distributions, CloudWatch
-GetMetricData and the Describe/List actions without resource-level
-permissions on "*". An invalid plan exits with 2 and prints nothing.`
+Route 53 record changes are granted on the plan's hosted zone (reads on
+hostedzone/*: the decommission checks look at every zone of the account),
+GetChange on change/*, CloudFront actions on the plan's distributions, ACM
+DescribeCertificate on the edge's region and account, CloudWatch and the
+Describe/List actions without resource-level permissions on "*". A zone on an
+RFC 2136 server needs no Route 53 permission at all; a role reached through
+a role_chain is assumed hop by hop, each role granted AssumeRole on the next.
+An invalid plan exits with 2 and prints nothing.`
 
 func newIAMPolicyCmd() *cobra.Command {
 	var file, output, account, forPrincipal string

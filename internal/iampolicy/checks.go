@@ -42,9 +42,14 @@ func (c *collector) preflight() {
 
 // decommission is what preflight.Decommission reads (`cutover
 // decommission-check`, the end of every hold): the old edge with its own
-// role, every zone and health check of the account with the zone's.
+// role, every zone and health check of the account with the zone's. A
+// maintenance plan has none: its from edge is the live one, which the
+// page only stands in front of for a while, and its runbook has no hold.
 func (c *collector) decommission() {
 	p := c.p
+	if p.Strategy == plan.StrategyMaintenance {
+		return
+	}
 	from := p.From
 	const phase = "decommission: "
 	switch from.Kind {

@@ -196,6 +196,9 @@ maintenance: {mode: failover, health_check: 0e1d5f3c-6a7b-4c8d-9e0f-123456789abc
 	if strings.Join(why, "; ") != "apply: health-check; rollback: health-check" {
 		t.Errorf("UpdateHealthCheck is needed for %v, want apply and rollback", why)
 	}
+	if dns.Allows("route53:ListHealthChecks", "*") || policyOf(t, res, "").Allows("cloudwatch:DescribeAlarms", "*") {
+		t.Error("a maintenance plan is granted the decommission checks of its live edge")
+	}
 	plain, err := ForPlan(load(t, strings.Replace(body, ", invert_health_check: true", "", 1)), Options{})
 	if err != nil {
 		t.Fatal(err)

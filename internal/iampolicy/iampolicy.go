@@ -524,7 +524,7 @@ func notes(p *plan.Plan, o Options, rb *runbook.Runbook) []string {
 			key = "TSIG key " + p.Zone.TSIG.Name
 		}
 		out = append(out, fmt.Sprintf("zone %s is changed on %s with RFC 2136 updates signed with %s: no Route 53 permission; the server's update policy for that key is the zone's grant", p.Zone.Name, p.Zone.Server, key))
-	} else {
+	} else if p.Strategy != plan.StrategyMaintenance {
 		out = append(out, "the decommission checks read the records of every zone of the account, whose ids are known only at run time: route53:ListResourceRecordSets is granted on hostedzone/*, ChangeResourceRecordSets only on the plan's zone")
 	}
 	if p.Strategy == plan.StrategyStaging {
