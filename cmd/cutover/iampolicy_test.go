@@ -112,11 +112,15 @@ func principalOf(caller string) string {
 // checkPolicies is the acceptance check: every call the lab saw is allowed
 // by its principal's policy, under IAM's matching, for each IAM action the
 // adapters' tables say its operation needs; and every action a policy
-// grants was needed by some call, but for the listed ones (each with the
+// grants was needed by some call, on each resource it is granted on, but
+// for the listed ones, by action or by "action resource" (each with the
 // reason the run did not take its path).
 func checkPolicies(t *testing.T, docs map[string]iam.Document, calls []awsapi.Call, notTaken map[string]string) {
 	t.Helper()
 	used := map[string]map[string]bool{}
+	// resources are the resources each principal's calls needed each
+	// action on, for the resource half of "nothing unneeded".
+	resources := map[string]map[string][]string{}
 	for _, c := range calls {
 		if c.Service == "sts" && c.Operation == "GetCallerIdentity" {
 			continue // needs no permission
@@ -147,6 +151,10 @@ func checkPolicies(t *testing.T, docs map[string]iam.Document, calls []awsapi.Ca
 				used[principal] = map[string]bool{}
 			}
 			used[principal][a] = true
+			if resources[principal] == nil {
+				resources[principal] = map[string][]string{}
+			}
+			resources[principal][strings.ToLower(a)] = append(resources[principal][strings.ToLower(a)], resource)
 		}
 	}
 	granted := 0
@@ -154,8 +162,17 @@ func checkPolicies(t *testing.T, docs map[string]iam.Document, calls []awsapi.Ca
 		for _, s := range doc.Statement {
 			for _, a := range s.Action {
 				granted++
-				if !used[principal][a] && notTaken[a] == "" {
+				if notTaken[a] != "" {
+					continue
+				}
+				if !used[principal][a] {
 					t.Errorf("the policy of %q grants %s, which the run never needed", principal, a)
+					continue
+				}
+				for _, r := range s.Resource {
+					if !matchesAny(r, resources[principal][strings.ToLower(a)]) && notTaken[a+" "+r] == "" {
+						t.Errorf("the policy of %q grants %s on %s, where the run never needed it", principal, a, r)
+					}
 				}
 			}
 		}
@@ -166,6 +183,17 @@ func checkPolicies(t *testing.T, docs map[string]iam.Document, calls []awsapi.Ca
 			t.Logf("call %d %s %s:%s %s %d", c.Seq, c.Caller, c.Service, c.Operation, c.Resource, c.Status)
 		}
 	}
+}
+
+// matchesAny reports whether the granted resource pattern matches one of
+// the resources calls needed.
+func matchesAny(pattern string, needed []string) bool {
+	for _, r := range needed {
+		if iam.Match(pattern, r) {
+			return true
+		}
+	}
+	return false
 }
 
 const weightedSeed = `
@@ -340,10 +368,13 @@ hold: 100ms
 			}
 		}
 	}
+	oldARN := "arn:aws:cloudfront::222222222222:distribution/" + oldID
 	checkPolicies(t, docs, calls, map[string]string{
 		// The observe step asks CloudFront who holds the hostname only
 		// when neither distribution does; here the old one does. The
 		// diagnosis calls it, so it is checked on that path.
+		"cloudfront:AssociateAlias " + oldARN:     "the rollback associates the alias back to the old distribution; this run went forward",
+		"cloudfront:UpdateDistribution " + oldARN: "AssociateAlias's second action, on the rollback's target",
 	})
 }
 
