@@ -15,6 +15,8 @@ import (
 
 	"github.com/cutover/cutover/internal/awsconfig/mototest"
 	"github.com/cutover/cutover/internal/connect"
+	"github.com/cutover/cutover/internal/dns/rfc2136"
+	"github.com/cutover/cutover/internal/dns/rfc2136/knottest"
 	"github.com/cutover/cutover/internal/iam"
 	"github.com/cutover/cutover/internal/iampolicy"
 	"github.com/cutover/cutover/internal/lab"
@@ -647,4 +649,78 @@ func TestIAMPolicyDocumentsAcceptedByMoto(t *testing.T) {
 			t.Errorf("moto accepted a broken policy (a control): %d %s\n%s", r.ExitCode, r.Stderr, broken)
 		}
 	}
+}
+
+// TestIAMPolicyAllowsEveryCallOfAFlipOnAnRFC2136Zone moves a hostname
+// between two lab load balancers on a zone served by a real Knot DNS,
+// changed with TSIG-signed updates: the policy has no Route 53 action, and
+// still allows every call the run made to AWS: preflight's reads of the
+// new load balancer and its certificate, the decommission checks of the
+// old load balancer (its alarms and request count) at the hold's end. (A
+// gate would make flip observe for five minutes; the gates' grants are
+// the weighted test's.)
+func TestIAMPolicyAllowsEveryCallOfAFlipOnAnRFC2136Zone(t *testing.T) {
+	l, seeded := seededLab(t, `
+certificates:
+  - {name: api, domains: [api.example.com]}
+load_balancers:
+  - {name: api-old, targets: ["127.0.0.1:8081"]}
+  - {name: api-new, targets: ["127.0.0.1:8082"]}
+`)
+	oldLB, newLB := seeded.LoadBalancers["api-old"].DNSName, seeded.LoadBalancers["api-new"].DNSName
+	k := knottest.Start(t, knottest.Options{Zone: "example.com", Records: []string{"api 2 IN CNAME " + oldLB + "."}})
+	t.Setenv("CUTOVER_TEST_TSIG", k.Secret)
+	planPath := writeFile(t, fmt.Sprintf(`apiVersion: cutover/v1
+kind: Cutover
+name: api-knot
+hostname: api.example.com
+zone:
+  provider: rfc2136
+  name: example.com
+  server: %s
+  tsig: {name: %s, secret_env: CUTOVER_TEST_TSIG}
+from: {alb: %s}
+to: {alb: %s}
+strategy: flip
+ttl: {cutover: 1}
+hold: 200ms
+`, k.Addr, knottest.KeyName, oldLB, newLB))
+	start := l.Env.Calls.Len()
+	state := filepath.Join(t.TempDir(), "state.db")
+	out, err := runCLI(t, "", "apply", "-f", planPath, "--state", state, "--poll", "20ms", "--auto-approve")
+	if err != nil {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	prov, err := rfc2136.New(rfc2136.Options{Server: k.Addr, TSIG: &rfc2136.TSIG{Name: knottest.KeyName, Secret: k.Secret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := prov.Records(context.Background(), "example.com", "api.example.com")
+	if err != nil || len(recs) != 1 || !strings.Contains(recs[0].String(), newLB) {
+		t.Fatalf("zone after apply: %v %v\n%s", recs, err, out)
+	}
+	calls := l.Env.Calls.List(awsapi.CallFilter{SinceSeq: start})
+	seen := map[string]bool{}
+	for _, c := range calls {
+		seen[c.Service+":"+c.Operation] = true
+		if c.Service == "route53" {
+			t.Errorf("the run called Route 53 (%s) for a zone on an RFC 2136 server", c.Operation)
+		}
+	}
+	for _, op := range []string{"acm:ListCertificates", "elasticloadbalancing:DescribeTargetHealth", "cloudwatch:GetMetricData", "cloudwatch:DescribeAlarms"} {
+		if !seen[op] {
+			t.Errorf("the run never called %s: preflight, the gate or the decommission checks did not run", op)
+		}
+	}
+	docs := policiesFor(t, planPath)
+	for _, d := range docs {
+		for _, s := range d.Statement {
+			for _, a := range s.Action {
+				if strings.HasPrefix(a, "route53:") {
+					t.Errorf("the policy grants %s for a zone on an RFC 2136 server", a)
+				}
+			}
+		}
+	}
+	checkPolicies(t, docs, calls, nil)
 }
