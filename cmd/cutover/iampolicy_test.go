@@ -11,7 +11,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
+	awsr53 "github.com/aws/aws-sdk-go-v2/service/route53"
+	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 
 	"github.com/cutover/cutover/internal/awsconfig/mototest"
 	"github.com/cutover/cutover/internal/connect"
@@ -721,6 +724,71 @@ hold: 200ms
 				}
 			}
 		}
+	}
+	checkPolicies(t, docs, calls, nil)
+}
+
+// TestIAMPolicyAllowsEveryCallOfAFailoverMaintenance applies a
+// maintenance plan in failover mode that inverts the live record's health
+// check: the run reads and updates exactly that health check, which the
+// policy grants on arn:aws:route53:::healthcheck/ID and nowhere else.
+func TestIAMPolicyAllowsEveryCallOfAFailoverMaintenance(t *testing.T) {
+	l, seeded := seededLab(t, `
+certificates:
+  - {name: api, domains: [api.example.com]}
+load_balancers:
+  - {name: api-live, targets: ["127.0.0.1:8081"]}
+  - {name: api-page, targets: ["127.0.0.1:8082"]}
+zones:
+  - name: example.com
+records:
+  - {zone: example.com, name: api.example.com, type: CNAME, ttl: 1, alias: {load_balancer: api-live}}
+`)
+	zone := seeded.Zones["example.com"]
+	ctx := context.Background()
+	cfg, err := connect.Config(ctx, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc, err := awsr53.NewFromConfig(cfg).CreateHealthCheck(ctx, &awsr53.CreateHealthCheckInput{
+		CallerReference:   aws.String("api-live"),
+		HealthCheckConfig: &r53types.HealthCheckConfig{Type: r53types.HealthCheckTypeHttp, FullyQualifiedDomainName: aws.String("api.example.com"), ResourcePath: aws.String("/")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hcID := aws.ToString(hc.HealthCheck.Id)
+	planPath := writeFile(t, fmt.Sprintf(`apiVersion: cutover/v1
+kind: Cutover
+name: api-maintenance
+hostname: api.example.com
+zone: {id: %s}
+from: {alb: %s}
+to: {alb: %s}
+strategy: maintenance
+maintenance: {mode: failover, health_check: %s, invert_health_check: true}
+ttl: {cutover: 1}
+`, zone, seeded.LoadBalancers["api-live"].DNSName, seeded.LoadBalancers["api-page"].DNSName, hcID))
+	start := l.Env.Calls.Len()
+	state := filepath.Join(t.TempDir(), "state.db")
+	out, err := runCLI(t, "", "apply", "-f", planPath, "--state", state, "--poll", "20ms", "--auto-approve")
+	if err != nil {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	calls := l.Env.Calls.List(awsapi.CallFilter{SinceSeq: start})
+	hcARN := "arn:aws:route53:::healthcheck/" + hcID
+	updated := false
+	for _, c := range calls {
+		if c.Operation == "UpdateHealthCheck" && c.Resource == hcARN && c.Status == 200 {
+			updated = true
+		}
+	}
+	if !updated {
+		t.Fatalf("the run never updated health check %s\n%s", hcID, out)
+	}
+	docs := policiesFor(t, planPath)
+	if docs[""].Allows("route53:UpdateHealthCheck", "arn:aws:route53:::healthcheck/other") {
+		t.Error("UpdateHealthCheck is granted on another health check")
 	}
 	checkPolicies(t, docs, calls, nil)
 }
