@@ -17,8 +17,9 @@ const iamPolicyLong = `iam-policy prints the least-privilege IAM policy that run
 every action, on the resources the plan names, that cutover plan, preflight
 (also the first stage of apply), apply (forward and every rollback), the
 plan's gates, the decommission checks (the end of the hold and cutover
-decommission-check) and cutover verify's CloudFront diagnosis can call. It reads only the plan file: no AWS call is
-made, so the policy can be created before the credentials it is for.
+decommission-check) and cutover verify's CloudFront diagnosis can call. It
+reads only the plan file: no AWS call is made, so the policy can be created
+before the credentials it is for.
 
 When the plan assumes roles (zone.role_arn, an edge's role_arn, a gate's
 role_arn), there is one policy per principal: the credentials cutover runs
@@ -36,7 +37,9 @@ DescribeCertificate on the edge's region and account, CloudWatch and the
 Describe/List actions without resource-level permissions on "*". A zone on an
 RFC 2136 server needs no Route 53 permission at all; a role reached through
 a role_chain is assumed hop by hop, each role granted AssumeRole on the next.
-An invalid plan exits with 2 and prints nothing.`
+A plan that makes no AWS call at all (an RFC 2136 zone between endpoints)
+says so; its -o json is {}, no principal. An invalid plan exits with 2 and
+prints nothing.`
 
 func newIAMPolicyCmd() *cobra.Command {
 	var file, output, account, forPrincipal string
