@@ -610,7 +610,6 @@ hold: 0s
 	// Both plans have the same permissions but the gate's: check the
 	// calls against the breaching plan's policy, which has them all.
 	checkPolicies(t, policiesFor(t, aborted), calls, map[string]string{
-		"cloudfront:ListConflictingAliases": "asked by plan only when no distribution holds the hostname, and by verify's diagnosis",
 		"cloudfront:ListDistributions":      "verify's diagnosis, not run here",
 	})
 }
