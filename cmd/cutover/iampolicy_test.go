@@ -403,13 +403,27 @@ func mustJSON(t *testing.T, v any) string {
 
 var updateGolden = flag.Bool("update", false, "rewrite testdata/iam-policy/*.golden from the current output")
 
-// TestIAMPolicyGolden renders the policy of every example plan, as text and
-// as JSON, and compares each with its golden file.
-func TestIAMPolicyGolden(t *testing.T) {
+// policyPlans are the plans whose policies have golden files: every
+// example, and the test plans beside the goldens (a maintenance that
+// inverts a health check, a role chain).
+func policyPlans(t *testing.T) []string {
+	t.Helper()
 	examples, err := filepath.Glob("../../examples/*.yaml")
 	if err != nil || len(examples) == 0 {
 		t.Fatalf("examples: %v %v", examples, err)
 	}
+	extra, err := filepath.Glob("testdata/iam-policy/*.yaml")
+	if err != nil || len(extra) < 2 {
+		t.Fatalf("testdata plans: %v %v", extra, err)
+	}
+	return append(examples, extra...)
+}
+
+// TestIAMPolicyGolden renders the policy of every example plan (and the
+// test plans beside the goldens), as text and as JSON, and compares each
+// with its golden file.
+func TestIAMPolicyGolden(t *testing.T) {
+	examples := policyPlans(t)
 	for _, ex := range examples {
 		name := strings.TrimSuffix(filepath.Base(ex), ".yaml")
 		for _, format := range []string{"text", "json"} {
@@ -610,7 +624,7 @@ hold: 0s
 	// Both plans have the same permissions but the gate's: check the
 	// calls against the breaching plan's policy, which has them all.
 	checkPolicies(t, policiesFor(t, aborted), calls, map[string]string{
-		"cloudfront:ListDistributions":      "verify's diagnosis, not run here",
+		"cloudfront:ListDistributions": "verify's diagnosis, not run here",
 	})
 }
 
@@ -627,7 +641,7 @@ func TestIAMPolicyDocumentsAcceptedByMoto(t *testing.T) {
 		}
 		return awstest.CLI(t, endpoint, "iam", "create-policy", "--policy-name", name, "--policy-document", "file://"+path)
 	}
-	examples, _ := filepath.Glob("../../examples/*.yaml")
+	examples := policyPlans(t)
 	n := 0
 	for _, ex := range examples {
 		for principal, doc := range policiesFor(t, ex) {

@@ -458,7 +458,10 @@ func (c *collector) assumeRoles() {
 		}
 		prev := ""
 		for i, hop := range append(append([]string(nil), chain...), pr) {
-			why := fmt.Sprintf("assume %s, hop %d of %d of the role chain to %s", hop, i+1, len(chain)+1, pr)
+			why := fmt.Sprintf("hop %d of %d of the role chain to %s", i+1, len(chain)+1, pr)
+			if hop == pr {
+				why = fmt.Sprintf("assume the role its calls are made with, the last hop of its role chain (%d)", len(chain)+1)
+			}
 			c.need(prev, "AssumeRole", hop, why)
 			prev = hop
 		}
