@@ -14,10 +14,12 @@ import (
 )
 
 const iamPolicyLong = `iam-policy prints the least-privilege IAM policy that running a plan needs:
-every action, on the resources the plan names, that cutover plan, apply
-(forward and every rollback), the plan's gates and cutover verify's
-CloudFront diagnosis can call. It reads only the plan file: no AWS call is
-made, so the policy can be created before the credentials it is for.
+every action, on the resources the plan names, that cutover plan, preflight
+(also the first stage of apply), apply (forward and every rollback), the
+plan's gates, the decommission checks (the end of the hold and cutover
+decommission-check) and cutover verify's CloudFront diagnosis can call. It
+reads only the plan file: no AWS call is made, so the policy can be created
+before the credentials it is for.
 
 When the plan assumes roles (zone.role_arn, an edge's role_arn, a gate's
 role_arn), there is one policy per principal: the credentials cutover runs
@@ -28,10 +30,16 @@ document itself, ready for aws iam put-role-policy (with several principals,
 an object of documents by principal, "caller" for the own credentials, or
 one document with --for).
 
-Route 53 record actions are granted on the plan's hosted zone, GetChange on
-change/*, CloudFront actions on the plan's distributions, CloudWatch
-GetMetricData and the Describe/List actions without resource-level
-permissions on "*". An invalid plan exits with 2 and prints nothing.`
+Route 53 record changes are granted on the plan's hosted zone (reads on
+hostedzone/*: the decommission checks look at every zone of the account),
+GetChange on change/*, CloudFront actions on the plan's distributions, ACM
+DescribeCertificate on the edge's region and account, CloudWatch and the
+Describe/List actions without resource-level permissions on "*". A zone on an
+RFC 2136 server needs no Route 53 permission at all; a role reached through
+a role_chain is assumed hop by hop, each role granted AssumeRole on the next.
+A plan that makes no AWS call at all (an RFC 2136 zone between endpoints)
+says so; its -o json is {}, no principal. An invalid plan exits with 2 and
+prints nothing.`
 
 func newIAMPolicyCmd() *cobra.Command {
 	var file, output, account, forPrincipal string
@@ -126,6 +134,13 @@ func writePolicyJSON(w io.Writer, res *iampolicy.Result, forPrincipal string) er
 func writePolicyText(w io.Writer, res *iampolicy.Result, forPrincipal string) error {
 	pols, err := selectPolicies(res, forPrincipal)
 	if err != nil {
+		return err
+	}
+	if len(pols) == 0 {
+		for _, n := range res.Notes {
+			fmt.Fprintf(w, "# note: %s\n", n)
+		}
+		_, err := fmt.Fprintf(w, "# plan %s (strategy %s): no AWS call, so no IAM policy is needed\n", res.Plan, res.Strategy)
 		return err
 	}
 	for i, pol := range pols {

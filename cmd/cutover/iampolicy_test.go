@@ -11,10 +11,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
+	awsr53 "github.com/aws/aws-sdk-go-v2/service/route53"
+	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 
 	"github.com/cutover/cutover/internal/awsconfig/mototest"
 	"github.com/cutover/cutover/internal/connect"
+	"github.com/cutover/cutover/internal/dns/rfc2136"
+	"github.com/cutover/cutover/internal/dns/rfc2136/knottest"
 	"github.com/cutover/cutover/internal/iam"
 	"github.com/cutover/cutover/internal/iampolicy"
 	"github.com/cutover/cutover/internal/lab"
@@ -22,6 +27,7 @@ import (
 	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
 	"github.com/cutover/cutover/internal/lab/route53"
 	"github.com/cutover/cutover/internal/plan"
+	"github.com/cutover/cutover/internal/runbook"
 	"github.com/cutover/cutover/internal/verify"
 )
 
@@ -111,11 +117,15 @@ func principalOf(caller string) string {
 // checkPolicies is the acceptance check: every call the lab saw is allowed
 // by its principal's policy, under IAM's matching, for each IAM action the
 // adapters' tables say its operation needs; and every action a policy
-// grants was needed by some call, but for the listed ones (each with the
+// grants was needed by some call, on each resource it is granted on, but
+// for the listed ones, by action or by "action resource" (each with the
 // reason the run did not take its path).
 func checkPolicies(t *testing.T, docs map[string]iam.Document, calls []awsapi.Call, notTaken map[string]string) {
 	t.Helper()
 	used := map[string]map[string]bool{}
+	// resources are the resources each principal's calls needed each
+	// action on, for the resource half of "nothing unneeded".
+	resources := map[string]map[string][]string{}
 	for _, c := range calls {
 		if c.Service == "sts" && c.Operation == "GetCallerIdentity" {
 			continue // needs no permission
@@ -146,6 +156,10 @@ func checkPolicies(t *testing.T, docs map[string]iam.Document, calls []awsapi.Ca
 				used[principal] = map[string]bool{}
 			}
 			used[principal][a] = true
+			if resources[principal] == nil {
+				resources[principal] = map[string][]string{}
+			}
+			resources[principal][strings.ToLower(a)] = append(resources[principal][strings.ToLower(a)], resource)
 		}
 	}
 	granted := 0
@@ -153,8 +167,17 @@ func checkPolicies(t *testing.T, docs map[string]iam.Document, calls []awsapi.Ca
 		for _, s := range doc.Statement {
 			for _, a := range s.Action {
 				granted++
-				if !used[principal][a] && notTaken[a] == "" {
+				if notTaken[a] != "" {
+					continue
+				}
+				if !used[principal][a] {
 					t.Errorf("the policy of %q grants %s, which the run never needed", principal, a)
+					continue
+				}
+				for _, r := range s.Resource {
+					if !matchesAny(r, resources[principal][strings.ToLower(a)]) && notTaken[a+" "+r] == "" {
+						t.Errorf("the policy of %q grants %s on %s, where the run never needed it", principal, a, r)
+					}
 				}
 			}
 		}
@@ -167,7 +190,20 @@ func checkPolicies(t *testing.T, docs map[string]iam.Document, calls []awsapi.Ca
 	}
 }
 
+// matchesAny reports whether the granted resource pattern matches one of
+// the resources calls needed.
+func matchesAny(pattern string, needed []string) bool {
+	for _, r := range needed {
+		if iam.Match(pattern, r) {
+			return true
+		}
+	}
+	return false
+}
+
 const weightedSeed = `
+certificates:
+  - {name: api, domains: [api.example.com]}
 load_balancers:
   - {name: api-old, targets: ["127.0.0.1:8081"]}
   - {name: api-new, targets: ["127.0.0.1:8082"]}
@@ -229,15 +265,26 @@ gates:
 		}
 	}
 	if writes < 2 {
-		t.Fatalf("%d record changes: the run did not go forward and back", writes)
+		t.Fatalf("%d record changes: the run did not go forward and back\n%s", writes, out)
 	}
+	if !strings.Contains(out, "PASS  cert-covers") {
+		t.Fatalf("preflight did not read the certificate covering the hostname:\n%s", out)
+	}
+	// The old load balancer still serves after the rollback: the
+	// checklist fails, having read what it needs.
+	if out, err := runCLI(t, "", "decommission-check", "-f", planPath); exitCode(err) != exitFailure || !strings.Contains(out, "FAIL  old-records") {
+		t.Fatalf("decommission-check after the rollback: %v, want exit %d with old-records failing\n%s", err, exitFailure, out)
+	}
+	calls = l.Env.Calls.List(awsapi.CallFilter{SinceSeq: start})
 	checkPolicies(t, policiesFor(t, planPath), calls, nil)
 }
 
 const aliasMoveSeed = `
 roles:
-  - arn: arn:aws:iam::222222222222:role/cdn
+  - arn: arn:aws:iam::333333333333:role/hop
     trust: ["111111111111"]
+  - arn: arn:aws:iam::222222222222:role/cdn
+    trust: ["arn:aws:iam::333333333333:role/hop"]
 certificates:
   - {name: cdn, account: "222222222222", domains: [cdn.example.com]}
 distributions:
@@ -251,27 +298,30 @@ records:
 
 // TestIAMPolicyAllowsEveryCallOfAnAliasMoveAcrossAccounts moves a
 // CloudFront alias whose distributions live in another account, reached
-// through a role, while the zone is the caller's own; then asks verify's
-// diagnosis who answers. Each call is checked against its principal's
-// policy: the caller's (Route 53, AssumeRole) and the role's (CloudFront,
-// in the role's account).
+// through a role assumed by way of a third account's role (a role chain),
+// while the zone is the caller's own; the hold's end runs the decommission
+// checks; then verify's diagnosis asks who answers. Each call is checked
+// against its principal's policy: the caller's (Route 53, preflight and
+// decommission reads, AssumeRole on the first hop), the hop's (AssumeRole
+// on the CloudFront role, nothing else) and the role's (CloudFront, ACM,
+// CloudWatch, in the role's account).
 func TestIAMPolicyAllowsEveryCallOfAnAliasMoveAcrossAccounts(t *testing.T) {
 	l, seeded := seededLab(t, aliasMoveSeed)
 	zone := seeded.Zones["example.com"]
 	oldID, newID := seeded.Distributions["old"].ID, seeded.Distributions["new"].ID
-	role := "arn:aws:iam::222222222222:role/cdn"
+	role, hop := "arn:aws:iam::222222222222:role/cdn", "arn:aws:iam::333333333333:role/hop"
 	planPath := writeFile(t, fmt.Sprintf(`apiVersion: cutover/v1
 kind: Cutover
 name: cdn-move
 hostname: cdn.example.com
 zone: {id: %s}
-from: {cloudfront: %s, role_arn: %s}
-to: {cloudfront: %s, role_arn: %s}
+from: {cloudfront: %s, role_arn: %s, role_chain: [%s]}
+to: {cloudfront: %s, role_arn: %s, role_chain: [%s]}
 strategy: alias-move
 alias_move: {mode: associate, poll: 50ms, settle: 10ms}
 ttl: {cutover: 1}
-hold: 0s
-`, zone, oldID, role, newID, role))
+hold: 100ms
+`, zone, oldID, role, hop, newID, role, hop))
 	start := l.Env.Calls.Len()
 	if out, err := runCLI(t, "", "plan", "-f", planPath); err != nil {
 		t.Fatalf("plan: %v\n%s", err, out)
@@ -285,9 +335,12 @@ hold: 0s
 	if d, _ := l.CloudFront.Get(newID); !contains(d.Aliases, "cdn.example.com") {
 		t.Fatalf("the alias did not move: %s holds %v\n%s", newID, d.Aliases, out)
 	}
+	if !strings.Contains(out, "decommission") {
+		t.Fatalf("the hold's end recorded no decommission checklist:\n%s", out)
+	}
 	// verify's diagnosis, with the plan's CloudFront role.
 	ctx := context.Background()
-	cfg, err := connect.Config(ctx, "", role)
+	cfg, err := connect.NewCredentials(map[string]runbook.Identity{role: {Chain: []string{hop}}}).Config(ctx, "", role)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,8 +351,20 @@ hold: 0s
 
 	calls := l.Env.Calls.List(awsapi.CallFilter{SinceSeq: start})
 	docs := policiesFor(t, planPath)
-	if len(docs) != 2 {
-		t.Fatalf("%d policies, want the caller's and the role's", len(docs))
+	if len(docs) != 3 {
+		t.Fatalf("%d policies, want the caller's, the hop's and the role's", len(docs))
+	}
+	for _, s := range docs[hop].Statement {
+		if strings.Join(s.Action, " ") != "sts:AssumeRole" || strings.Join(s.Resource, " ") != role {
+			t.Errorf("the hop's policy grants %v on %v, want only sts:AssumeRole on %s", s.Action, s.Resource, role)
+		}
+	}
+	for _, s := range docs[""].Statement {
+		for _, r := range s.Resource {
+			if r == role {
+				t.Errorf("the caller is granted %v on %s, which only the hop assumes", s.Action, role)
+			}
+		}
 	}
 	for _, s := range docs[role].Statement {
 		for _, r := range s.Resource {
@@ -308,10 +373,13 @@ hold: 0s
 			}
 		}
 	}
+	oldARN := "arn:aws:cloudfront::222222222222:distribution/" + oldID
 	checkPolicies(t, docs, calls, map[string]string{
 		// The observe step asks CloudFront who holds the hostname only
 		// when neither distribution does; here the old one does. The
 		// diagnosis calls it, so it is checked on that path.
+		"cloudfront:AssociateAlias " + oldARN:     "the rollback associates the alias back to the old distribution; this run went forward",
+		"cloudfront:UpdateDistribution " + oldARN: "AssociateAlias's second action, on the rollback's target",
 	})
 }
 
@@ -337,13 +405,27 @@ func mustJSON(t *testing.T, v any) string {
 // current output: testdata/iam-policy/*.golden and testdata/status-*.golden.
 var updateGolden = flag.Bool("update", false, "rewrite golden files from the current output")
 
-// TestIAMPolicyGolden renders the policy of every example plan, as text and
-// as JSON, and compares each with its golden file.
-func TestIAMPolicyGolden(t *testing.T) {
+// policyPlans are the plans whose policies have golden files: every
+// example, and the test plans beside the goldens (a maintenance that
+// inverts a health check, a role chain).
+func policyPlans(t *testing.T) []string {
+	t.Helper()
 	examples, err := filepath.Glob("../../examples/*.yaml")
 	if err != nil || len(examples) == 0 {
 		t.Fatalf("examples: %v %v", examples, err)
 	}
+	extra, err := filepath.Glob("testdata/iam-policy/*.yaml")
+	if err != nil || len(extra) < 2 {
+		t.Fatalf("testdata plans: %v %v", extra, err)
+	}
+	return append(examples, extra...)
+}
+
+// TestIAMPolicyGolden renders the policy of every example plan (and the
+// test plans beside the goldens), as text and as JSON, and compares each
+// with its golden file.
+func TestIAMPolicyGolden(t *testing.T) {
+	examples := policyPlans(t)
 	for _, ex := range examples {
 		name := strings.TrimSuffix(filepath.Base(ex), ".yaml")
 		for _, format := range []string{"text", "json"} {
@@ -437,12 +519,34 @@ func TestLabCallsListsReadsAndRefusals(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &calls); err != nil {
 		t.Fatalf("lab calls -o json: %v\n%s", err, out)
 	}
-	if len(calls) != 1 || calls[0].Operation != "ListResourceRecordSets" || calls[0].Resource != "arn:aws:route53:::hostedzone/"+zone || calls[0].Status != 200 {
+	// plan reads the records, then its preflight lists the zones (an
+	// action without resource-level permissions: no resource) and reads
+	// the records again.
+	ops := map[string]int{}
+	for _, c := range calls {
+		ops[c.Operation]++
+		if c.Service != "route53" || c.Status != 200 {
+			t.Errorf("call %+v: want route53 answered 200", c)
+		}
+	}
+	if len(calls) < 2 || calls[0].Operation != "ListResourceRecordSets" || calls[0].Resource != "arn:aws:route53:::hostedzone/"+zone ||
+		ops["ListHostedZones"] != 1 || len(ops) != 2 {
 		t.Fatalf("route53 calls of plan: %+v", calls)
 	}
+	for _, c := range calls {
+		if c.Operation == "ListHostedZones" && c.Resource != "" {
+			t.Errorf("ListHostedZones logged on %q, want no resource", c.Resource)
+		}
+	}
+	describes := 0
+	for _, c := range l.Env.Calls.List(awsapi.CallFilter{SinceSeq: start}) {
+		if c.Operation == "DescribeLoadBalancers" {
+			describes++
+		}
+	}
 	out, err = runCLI(t, "", "lab", "calls", "--since", fmt.Sprint(start))
-	if err != nil || !strings.Contains(out, "STATUS") || strings.Count(out, "DescribeLoadBalancers") != 2 {
-		t.Fatalf("lab calls text: %v\n%s", err, out)
+	if err != nil || !strings.Contains(out, "STATUS") || describes < 2 || strings.Count(out, "DescribeLoadBalancers") != describes {
+		t.Fatalf("lab calls text (%d DescribeLoadBalancers logged): %v\n%s", describes, err, out)
 	}
 }
 
@@ -504,6 +608,11 @@ hold: 0s
 	}
 	aborted := run("cdn-staging-abort", breach, exitFailure)
 	run("cdn-staging-promote", "", 0)
+	// The primary stays the hostname's edge: its decommission checklist
+	// fails, having read what it needs.
+	if out, err := runCLI(t, "", "decommission-check", "-f", aborted); exitCode(err) != exitFailure || !strings.Contains(out, "FAIL  old-records") {
+		t.Fatalf("decommission-check: %v, want exit %d with old-records failing\n%s", err, exitFailure, out)
+	}
 	calls := l.Env.Calls.List(awsapi.CallFilter{SinceSeq: start})
 	seen := map[string]bool{}
 	for _, c := range calls {
@@ -517,8 +626,7 @@ hold: 0s
 	// Both plans have the same permissions but the gate's: check the
 	// calls against the breaching plan's policy, which has them all.
 	checkPolicies(t, policiesFor(t, aborted), calls, map[string]string{
-		"cloudfront:ListConflictingAliases": "asked by plan only when no distribution holds the hostname, and by verify's diagnosis",
-		"cloudfront:ListDistributions":      "verify's diagnosis, not run here",
+		"cloudfront:ListDistributions": "verify's diagnosis, not run here",
 	})
 }
 
@@ -535,7 +643,7 @@ func TestIAMPolicyDocumentsAcceptedByMoto(t *testing.T) {
 		}
 		return awstest.CLI(t, endpoint, "iam", "create-policy", "--policy-name", name, "--policy-document", "file://"+path)
 	}
-	examples, _ := filepath.Glob("../../examples/*.yaml")
+	examples := policyPlans(t)
 	n := 0
 	for _, ex := range examples {
 		for principal, doc := range policiesFor(t, ex) {
@@ -547,8 +655,8 @@ func TestIAMPolicyDocumentsAcceptedByMoto(t *testing.T) {
 			}
 		}
 	}
-	if n < len(examples) {
-		t.Fatalf("%d documents for %d examples", n, len(examples))
+	if want := len(examples) - 1; n < want {
+		t.Fatalf("%d documents for %d examples, want one at least for each but rfc2136-flip (no AWS call)", n, len(examples))
 	}
 	for i, broken := range []string{
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Permit","Action":["route53:GetChange"],"Resource":["*"]}]}`,
@@ -559,4 +667,143 @@ func TestIAMPolicyDocumentsAcceptedByMoto(t *testing.T) {
 			t.Errorf("moto accepted a broken policy (a control): %d %s\n%s", r.ExitCode, r.Stderr, broken)
 		}
 	}
+}
+
+// TestIAMPolicyAllowsEveryCallOfAFlipOnAnRFC2136Zone moves a hostname
+// between two lab load balancers on a zone served by a real Knot DNS,
+// changed with TSIG-signed updates: the policy has no Route 53 action, and
+// still allows every call the run made to AWS: preflight's reads of the
+// new load balancer and its certificate, the decommission checks of the
+// old load balancer (its alarms and request count) at the hold's end. (A
+// gate would make flip observe for five minutes; the gates' grants are
+// the weighted test's.)
+func TestIAMPolicyAllowsEveryCallOfAFlipOnAnRFC2136Zone(t *testing.T) {
+	l, seeded := seededLab(t, `
+certificates:
+  - {name: api, domains: [api.example.com]}
+load_balancers:
+  - {name: api-old, targets: ["127.0.0.1:8081"]}
+  - {name: api-new, targets: ["127.0.0.1:8082"]}
+`)
+	oldLB, newLB := seeded.LoadBalancers["api-old"].DNSName, seeded.LoadBalancers["api-new"].DNSName
+	k := knottest.Start(t, knottest.Options{Zone: "example.com", Records: []string{"api 2 IN CNAME " + oldLB + "."}})
+	t.Setenv("CUTOVER_TEST_TSIG", k.Secret)
+	planPath := writeFile(t, fmt.Sprintf(`apiVersion: cutover/v1
+kind: Cutover
+name: api-knot
+hostname: api.example.com
+zone:
+  provider: rfc2136
+  name: example.com
+  server: %s
+  tsig: {name: %s, secret_env: CUTOVER_TEST_TSIG}
+from: {alb: %s}
+to: {alb: %s}
+strategy: flip
+ttl: {cutover: 1}
+hold: 200ms
+`, k.Addr, knottest.KeyName, oldLB, newLB))
+	start := l.Env.Calls.Len()
+	state := filepath.Join(t.TempDir(), "state.db")
+	out, err := runCLI(t, "", "apply", "-f", planPath, "--state", state, "--poll", "20ms", "--auto-approve")
+	if err != nil {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	prov, err := rfc2136.New(rfc2136.Options{Server: k.Addr, TSIG: &rfc2136.TSIG{Name: knottest.KeyName, Secret: k.Secret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := prov.Records(context.Background(), "example.com", "api.example.com")
+	if err != nil || len(recs) != 1 || !strings.Contains(recs[0].String(), newLB) {
+		t.Fatalf("zone after apply: %v %v\n%s", recs, err, out)
+	}
+	calls := l.Env.Calls.List(awsapi.CallFilter{SinceSeq: start})
+	seen := map[string]bool{}
+	for _, c := range calls {
+		seen[c.Service+":"+c.Operation] = true
+		if c.Service == "route53" {
+			t.Errorf("the run called Route 53 (%s) for a zone on an RFC 2136 server", c.Operation)
+		}
+	}
+	for _, op := range []string{"acm:ListCertificates", "elasticloadbalancing:DescribeTargetHealth", "cloudwatch:GetMetricData", "cloudwatch:DescribeAlarms"} {
+		if !seen[op] {
+			t.Errorf("the run never called %s: preflight, the gate or the decommission checks did not run", op)
+		}
+	}
+	docs := policiesFor(t, planPath)
+	for _, d := range docs {
+		for _, s := range d.Statement {
+			for _, a := range s.Action {
+				if strings.HasPrefix(a, "route53:") {
+					t.Errorf("the policy grants %s for a zone on an RFC 2136 server", a)
+				}
+			}
+		}
+	}
+	checkPolicies(t, docs, calls, nil)
+}
+
+// TestIAMPolicyAllowsEveryCallOfAFailoverMaintenance applies a
+// maintenance plan in failover mode that inverts the live record's health
+// check: the run reads and updates exactly that health check, which the
+// policy grants on arn:aws:route53:::healthcheck/ID and nowhere else.
+func TestIAMPolicyAllowsEveryCallOfAFailoverMaintenance(t *testing.T) {
+	l, seeded := seededLab(t, `
+certificates:
+  - {name: api, domains: [api.example.com]}
+load_balancers:
+  - {name: api-live, targets: ["127.0.0.1:8081"]}
+  - {name: api-page, targets: ["127.0.0.1:8082"]}
+zones:
+  - name: example.com
+records:
+  - {zone: example.com, name: api.example.com, type: CNAME, ttl: 1, alias: {load_balancer: api-live}}
+`)
+	zone := seeded.Zones["example.com"]
+	ctx := context.Background()
+	cfg, err := connect.Config(ctx, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc, err := awsr53.NewFromConfig(cfg).CreateHealthCheck(ctx, &awsr53.CreateHealthCheckInput{
+		CallerReference:   aws.String("api-live"),
+		HealthCheckConfig: &r53types.HealthCheckConfig{Type: r53types.HealthCheckTypeHttp, FullyQualifiedDomainName: aws.String("api.example.com"), ResourcePath: aws.String("/")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hcID := aws.ToString(hc.HealthCheck.Id)
+	planPath := writeFile(t, fmt.Sprintf(`apiVersion: cutover/v1
+kind: Cutover
+name: api-maintenance
+hostname: api.example.com
+zone: {id: %s}
+from: {alb: %s}
+to: {alb: %s}
+strategy: maintenance
+maintenance: {mode: failover, health_check: %s, invert_health_check: true}
+ttl: {cutover: 1}
+`, zone, seeded.LoadBalancers["api-live"].DNSName, seeded.LoadBalancers["api-page"].DNSName, hcID))
+	start := l.Env.Calls.Len()
+	state := filepath.Join(t.TempDir(), "state.db")
+	out, err := runCLI(t, "", "apply", "-f", planPath, "--state", state, "--poll", "20ms", "--auto-approve")
+	if err != nil {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	calls := l.Env.Calls.List(awsapi.CallFilter{SinceSeq: start})
+	hcARN := "arn:aws:route53:::healthcheck/" + hcID
+	updated := false
+	for _, c := range calls {
+		if c.Operation == "UpdateHealthCheck" && c.Resource == hcARN && c.Status == 200 {
+			updated = true
+		}
+	}
+	if !updated {
+		t.Fatalf("the run never updated health check %s\n%s", hcID, out)
+	}
+	docs := policiesFor(t, planPath)
+	if docs[""].Allows("route53:UpdateHealthCheck", "arn:aws:route53:::healthcheck/other") {
+		t.Error("UpdateHealthCheck is granted on another health check")
+	}
+	checkPolicies(t, docs, calls, nil)
 }

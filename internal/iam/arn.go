@@ -10,12 +10,25 @@ const Partition = "aws"
 // writes it: Route 53's resources have no account or region, CloudFront's
 // have an account and no region. account "" is written as "*", any
 // account, for a principal whose account the plan does not name. Any
-// returns "*".
+// returns "*". A regional resource (an ACM certificate) is in any region:
+// see RegionalARN.
 func ARN(rt ResourceType, account, id string) string {
+	return RegionalARN(rt, "", account, id)
+}
+
+// RegionalARN is ARN for a resource of a regional service (ACM's
+// certificates: arn:aws:acm:REGION:ACCOUNT:certificate/ID) in region; ""
+// is any region. Global resources ignore region.
+func RegionalARN(rt ResourceType, region, account, id string) string {
 	if account == "" {
 		account = "*"
 	}
+	if region == "" {
+		region = "*"
+	}
 	switch rt {
+	case Certificate:
+		return "arn:" + Partition + ":acm:" + region + ":" + account + ":" + string(rt) + "/" + id
 	case HostedZone, Change, HealthCheck:
 		return "arn:" + Partition + ":route53:::" + string(rt) + "/" + id
 	case Distribution, ContinuousDeploymentPolicy:

@@ -116,6 +116,9 @@ func TestARN(t *testing.T) {
 		{ARN(Distribution, "", "E1"), "arn:aws:cloudfront::*:distribution/E1"},
 		{ARN(Distribution, "222222222222", "E1"), "arn:aws:cloudfront::222222222222:distribution/E1"},
 		{ARN(Any, "1", "x"), "*"},
+		{RegionalARN(Certificate, "eu-west-1", "222222222222", "*"), "arn:aws:acm:eu-west-1:222222222222:certificate/*"},
+		{ARN(Certificate, "", "*"), "arn:aws:acm:*:*:certificate/*"},
+		{RegionalARN(HostedZone, "eu-west-1", "1", "Z1"), "arn:aws:route53:::hostedzone/Z1"},
 		{AccountOf("arn:aws:iam::222222222222:role/dns"), "222222222222"},
 		{AccountOf("not-an-arn"), ""},
 	} {

@@ -19,6 +19,7 @@ const (
 	Distribution               ResourceType = "distribution"
 	ContinuousDeploymentPolicy ResourceType = "continuous-deployment-policy"
 	Role                       ResourceType = "role"
+	Certificate                ResourceType = "certificate"
 )
 
 // Permission is what one API operation needs: the IAM actions (most

@@ -17,6 +17,7 @@ import (
 	"github.com/cutover/cutover/internal/iam"
 	"github.com/cutover/cutover/internal/observe"
 	"github.com/cutover/cutover/internal/plan"
+	"github.com/cutover/cutover/internal/preflight/awsread"
 	"github.com/cutover/cutover/internal/runbook"
 	"github.com/cutover/cutover/internal/verify"
 )
@@ -68,7 +69,7 @@ type Result struct {
 // Permissions is every operation cutover calls for a plan, from the
 // adapters' tables.
 var Permissions = iam.Merge(route53.Permissions, cloudfront.Permissions, edge.Permissions, verify.Permissions,
-	cwgate.Permissions, drain.Permissions, awsconfig.Permissions)
+	cwgate.Permissions, drain.Permissions, awsconfig.Permissions, awsread.Permissions)
 
 // collector gathers grants per principal.
 type collector struct {
@@ -86,6 +87,12 @@ type collector struct {
 // need records that principal calls operation on the resource id (a zone
 // or distribution id, "*" for any of its type, a role ARN) for why.
 func (c *collector) need(principal, operation, id, why string) {
+	c.needIn(principal, operation, "", id, why)
+}
+
+// needIn is need for a resource of a regional service in region ("" for
+// any region).
+func (c *collector) needIn(principal, operation, region, id, why string) {
 	perm, ok := Permissions.For(operation)
 	if !ok {
 		c.fail(fmt.Errorf("operation %s has no permission entry in any adapter's table", operation))
@@ -94,7 +101,7 @@ func (c *collector) need(principal, operation, id, why string) {
 	if perm.Unverified != "" {
 		c.unverified[operation+": "+perm.Unverified] = true
 	}
-	resource := iam.ARN(perm.Resource, c.account(principal), id)
+	resource := iam.RegionalARN(perm.Resource, region, c.account(principal), id)
 	if c.grants[principal] == nil {
 		c.grants[principal] = iam.NewGrants()
 		c.why[principal] = map[[2]string]map[string]bool{}
@@ -131,10 +138,12 @@ func ForPlan(p *plan.Plan, o Options) (*Result, error) {
 	}
 	c := &collector{p: p, o: o, grants: map[string]*iam.Grants{}, why: map[string]map[[2]string]map[string]bool{}, names: map[string]bool{}, unverified: map[string]bool{}}
 	c.observe()
+	c.preflight()
 	c.runbook(rb)
 	c.restrictRecords()
 	c.gates()
 	c.diagnosis()
+	c.decommission()
 	c.assumeRoles()
 	if c.err != nil {
 		return nil, c.err
@@ -210,7 +219,9 @@ func (c *collector) observe() {
 			c.need(e.RoleARN, "DescribeLoadBalancers", "*", "plan: resolve the "+side(p, e)+" edge")
 		}
 	}
-	c.need(p.Zone.RoleARN, "ListResourceRecordSets", p.Zone.ID, "plan: read the records at "+p.Hostname)
+	if c.route53Zone() {
+		c.need(p.Zone.RoleARN, "ListResourceRecordSets", p.Zone.ID, "plan: read the records at "+p.Hostname)
+	}
 	if p.From.Kind != plan.EdgeCloudFront && p.To.Kind != plan.EdgeCloudFront {
 		return
 	}
@@ -289,6 +300,8 @@ func (c *collector) step(s runbook.Step, phase string) {
 	zoneRole, zone := c.p.Zone.RoleARN, c.p.Zone.ID
 	what := phase + ": " + s.Kind()
 	switch {
+	case (s.Change != nil || s.InSync != nil) && !c.route53Zone():
+		// An RFC 2136 UPDATE signed with TSIG, and SOA serial queries.
 	case s.Change != nil:
 		c.need(zoneRole, "ChangeResourceRecordSets", zone, what)
 		for _, ch := range s.Change.Set.Changes {
@@ -423,11 +436,34 @@ func (c *collector) diagnosis() {
 	c.need(role, "ListConflictingAliases", c.p.To.Value, "verify: diagnose which distribution answers "+c.p.Hostname)
 }
 
-// assumeRoles grants the caller AssumeRole on every role the others need.
+// assumeRoles grants AssumeRole on every role the others need, hop by
+// hop as awsconfig assumes them: a role without a role_chain by the
+// caller; with one, the first role of the chain by the caller, each next
+// one by the role before it, and the role itself by the chain's last.
 func (c *collector) assumeRoles() {
+	chains := map[string][]string{}
+	for _, id := range []plan.Identity{c.p.Zone.Identity(), c.p.From.Identity, c.p.To.Identity} {
+		if id.RoleARN != "" && len(id.RoleChain) > 0 {
+			chains[id.RoleARN] = id.RoleChain
+		}
+	}
 	for _, pr := range c.principals() {
-		if pr != "" {
+		if pr == "" {
+			continue
+		}
+		chain := chains[pr]
+		if len(chain) == 0 {
 			c.need("", "AssumeRole", pr, "assume the role its calls are made with")
+			continue
+		}
+		prev := ""
+		for i, hop := range append(append([]string(nil), chain...), pr) {
+			why := fmt.Sprintf("hop %d of %d of the role chain to %s", i+1, len(chain)+1, pr)
+			if hop == pr {
+				why = fmt.Sprintf("assume the role its calls are made with, the last hop of its role chain (%d)", len(chain)+1)
+			}
+			c.need(prev, "AssumeRole", hop, why)
+			prev = hop
 		}
 	}
 }
@@ -484,6 +520,15 @@ func notes(p *plan.Plan, o Options, rb *runbook.Runbook) []string {
 	}
 	if o.Account == "" && (p.From.Kind == plan.EdgeCloudFront || p.To.Kind == plan.EdgeCloudFront) {
 		out = append(out, "the account of the caller's credentials is not known (--account): its distribution ARNs name any account (*)")
+	}
+	if p.Zone.Provider == plan.ProviderRFC2136 {
+		key := "no TSIG key"
+		if p.Zone.TSIG != nil {
+			key = "TSIG key " + p.Zone.TSIG.Name
+		}
+		out = append(out, fmt.Sprintf("zone %s is changed on %s with RFC 2136 updates signed with %s: no Route 53 permission; the server's update policy for that key is the zone's grant", p.Zone.Name, p.Zone.Server, key))
+	} else if p.Strategy != plan.StrategyMaintenance {
+		out = append(out, "the decommission checks read the records of every zone of the account, whose ids are known only at run time: route53:ListResourceRecordSets is granted on hostedzone/*, ChangeResourceRecordSets only on the plan's zone")
 	}
 	if p.Strategy == plan.StrategyStaging {
 		out = append(out, "the staging distribution and its policy are created by the run: their actions are granted on every distribution and continuous deployment policy of the account")
