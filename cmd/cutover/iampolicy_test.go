@@ -519,9 +519,9 @@ func TestLabCallsListsReadsAndRefusals(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &calls); err != nil {
 		t.Fatalf("lab calls -o json: %v\n%s", err, out)
 	}
-	// plan reads the records, then its preflight lists the zones (an
-	// action without resource-level permissions: no resource) and reads
-	// the records again.
+	// plan reads the records and the zone (its size, for the safety
+	// brake), then its preflight lists the zones (an action without
+	// resource-level permissions: no resource) and reads the records again.
 	ops := map[string]int{}
 	for _, c := range calls {
 		ops[c.Operation]++
@@ -530,7 +530,7 @@ func TestLabCallsListsReadsAndRefusals(t *testing.T) {
 		}
 	}
 	if len(calls) < 2 || calls[0].Operation != "ListResourceRecordSets" || calls[0].Resource != "arn:aws:route53:::hostedzone/"+zone ||
-		ops["ListHostedZones"] != 1 || len(ops) != 2 {
+		ops["ListHostedZones"] != 1 || ops["GetHostedZone"] != 1 || len(ops) != 3 {
 		t.Fatalf("route53 calls of plan: %+v", calls)
 	}
 	for _, c := range calls {

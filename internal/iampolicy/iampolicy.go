@@ -221,6 +221,7 @@ func (c *collector) observe() {
 	}
 	if c.route53Zone() {
 		c.need(p.Zone.RoleARN, "ListResourceRecordSets", p.Zone.ID, "plan: read the records at "+p.Hostname)
+		c.need(p.Zone.RoleARN, "GetHostedZone", p.Zone.ID, "plan: the zone's size and apex, for the safety brake")
 	}
 	if p.From.Kind != plan.EdgeCloudFront && p.To.Kind != plan.EdgeCloudFront {
 		return
