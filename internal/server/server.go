@@ -10,6 +10,7 @@ import (
 
 	"github.com/cutover/cutover/internal/connect"
 	"github.com/cutover/cutover/internal/engine"
+	"github.com/cutover/cutover/internal/notify"
 	"github.com/cutover/cutover/internal/observe"
 	"github.com/cutover/cutover/internal/plan"
 	"github.com/cutover/cutover/internal/runbook"
@@ -197,6 +198,10 @@ func (s *Server) execute(ctx context.Context, name string) {
 	s.events.broadcast()
 }
 
+// notifyFlush is how long an ending run waits for its queued
+// notifications.
+const notifyFlush = 5 * time.Second
+
 func (s *Server) runOnce(ctx context.Context, name string) (store.Run, error) {
 	run, err := s.o.Store.GetRun(ctx, name)
 	if err != nil {
@@ -214,11 +219,22 @@ func (s *Server) runOnce(ctx context.Context, name string) (store.Run, error) {
 	if s.o.UnknownChangeSettle > 0 {
 		eo.UnknownChangeSettle = s.o.UnknownChangeSettle
 	}
+	// The plan's notification receivers hear the run as they do under
+	// apply: through a bounded queue that never holds the engine.
+	n := notify.New(rb, notify.Options{OnError: func(receiver string, err error) {
+		s.o.Logf("run %s: notification to %s given up: %v", name, receiver, err)
+	}})
+	defer func() {
+		flush, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyFlush)
+		defer cancel()
+		n.Close(flush)
+	}()
 	prev := eo.OnEvent
 	eo.OnEvent = func(e store.Event) {
 		if prev != nil {
 			prev(e)
 		}
+		n.Notify(e)
 		s.events.broadcast()
 	}
 	s.o.Logf("run %s: executing from step %d (%s)", name, run.Step+1, run.State)
