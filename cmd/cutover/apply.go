@@ -151,7 +151,7 @@ server's dashboard.`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if remote.set() {
-				return runApplyRemote(cmd, file, autoApprove, remote)
+				return runApplyRemote(cmd, file, autoApprove, force, remote)
 			}
 			return runApply(cmd, file, statePath, autoApprove, checks, force)
 		},

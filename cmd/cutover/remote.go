@@ -44,13 +44,13 @@ func remoteError(err error) error {
 
 // runApplyRemote shows the plan as the server compiles it, asks, and
 // submits it; the server executes the run.
-func runApplyRemote(cmd *cobra.Command, file string, autoApprove bool, r remoteFlags) error {
+func runApplyRemote(cmd *cobra.Command, file string, autoApprove, force bool, r remoteFlags) error {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return usageError(fmt.Errorf("reading plan: %w", err))
 	}
 	ctx, out, c := cmd.Context(), cmd.OutOrStdout(), r.client()
-	dry, err := c.Submit(ctx, file, data, true)
+	dry, err := c.Submit(ctx, file, data, true, force)
 	if err != nil {
 		return remoteError(err)
 	}
@@ -58,7 +58,7 @@ func runApplyRemote(cmd *cobra.Command, file string, autoApprove bool, r remoteF
 	if !autoApprove && !confirm(cmd.InOrStdin(), out, "Submit this runbook to "+r.url+"?") {
 		return &exitError{code: exitCanceled, err: errors.New("apply declined; nothing was submitted")}
 	}
-	sub, err := c.Submit(ctx, file, data, false)
+	sub, err := c.Submit(ctx, file, data, false, force)
 	if err != nil {
 		return remoteError(err)
 	}

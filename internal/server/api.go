@@ -262,11 +262,22 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 	}
 	if q.Get("dry_run") == "1" || q.Get("dry_run") == "true" {
 		var b bytes.Buffer
+		if c.Brake.Engaged() {
+			fmt.Fprintf(&b, "SAFETY BRAKE: the plan %s; submitting refuses it without force\n", strings.Join(c.Brake.Reasons, "; "))
+		}
 		for _, d := range p.Warnings() {
 			fmt.Fprintf(&b, "%s\n", d)
 		}
 		runbook.Render(&b, c.Runbook, c.From, c.To, observe.AssumedInSync)
-		writeJSON(w, http.StatusOK, map[string]any{"name": p.Name, "plan": b.String()})
+		writeJSON(w, http.StatusOK, map[string]any{"name": p.Name, "plan": b.String(), "brake": c.Brake})
+		return
+	}
+	// The safety brake refuses the plan itself, as apply does.
+	if c.Brake.Engaged() && q.Get("force") != "1" && q.Get("force") != "true" {
+		writeJSON(w, http.StatusBadRequest, map[string]any{
+			"error": fmt.Sprintf("safety brake: the plan %s; nothing was changed (review it, then submit with ?force=1)", strings.Join(c.Brake.Reasons, "; ")),
+			"brake": c.Brake,
+		})
 		return
 	}
 	if _, err := engine.Create(r.Context(), s.o.Store, c.Runbook, file, digest, time.Now()); err != nil {

@@ -50,10 +50,13 @@ type Submitted struct {
 
 // Submit sends a plan read from file (the name diagnostics use). A dry run
 // compiles it and returns the rendered runbook without creating the run.
-func (c *Client) Submit(ctx context.Context, file string, plan []byte, dryRun bool) (Submitted, error) {
+func (c *Client) Submit(ctx context.Context, file string, plan []byte, dryRun, force bool) (Submitted, error) {
 	q := url.Values{"file": {file}}
 	if dryRun {
 		q.Set("dry_run", "1")
+	}
+	if force {
+		q.Set("force", "1")
 	}
 	var out Submitted
 	err := c.do(ctx, http.MethodPost, "/api/v1/runs?"+q.Encode(), plan, &out, http.StatusCreated, http.StatusOK)

@@ -24,14 +24,17 @@
 //	     200 {"run":<store.Run>,"runbook":<runbook.Runbook>,"events":[<store.Event>],
 //	          "deadlines":{"<timer>":"<RFC 3339>"},"summary":<the run's row of the list>};
 //	     404 when there is no such run.
-//	POST /api/v1/runs[?name=RUN][&file=PATH][&dry_run=1]
+//	POST /api/v1/runs[?name=RUN][&file=PATH][&dry_run=1][&force=1]
 //	     body: the plan YAML. 201 {"name":RUN}: compiled against the world
 //	     and started. name overrides the plan's name; file is the name
 //	     diagnostics give the plan (default plan.yaml). A bad plan is 400
 //	     with the diagnostics; a name in use is 409, except the same plan
 //	     again while its run is active: 200 {"name":RUN,"existing":true}.
-//	     dry_run=1 compiles without creating: 200 {"name":RUN,"plan":"<text>"}.
-//	POST /api/v1/runs/{name}/{pause|resume|rollback|promote}
+//	     dry_run=1 compiles without creating: 200 {"name":RUN,"plan":"<text>",
+//	     "brake":{...}}. A plan the safety brake refuses (NS/SOA, the apex,
+//	     more than brake.max_share of the zone) is 400 {"error","brake"}
+//	     unless force=1, as apply refuses it without --force.
+//	POST /api/v1/runs/{name}/{pause|resume|rollback|promote|skip}
 //	     202 {"name":RUN,"requested":ACTION}; 404 no such run; 409 the run
 //	     has ended.
 //	GET  /api/v1/runs/{name}/split

@@ -69,3 +69,23 @@ func TestServedRunsNotifyAndRecordWhoAsked(t *testing.T) {
 	}
 	t.Fatal("no operator request in the run's events")
 }
+
+// TestSubmitRefusesWhatTheSafetyBrakeRefuses: the server applies the
+// plan's brake as apply does; ?force=1 lets the plan through.
+func TestSubmitRefusesWhatTheSafetyBrakeRefuses(t *testing.T) {
+	f := start(t, time.Hour)
+	plan := f.plan + "brake: {max_share: 0.01, min_record_sets: 1}\n"
+	code, body := call(t, "POST", f.url+"/api/v1/runs", testToken, plan)
+	if msg, _ := body["error"].(string); code != http.StatusBadRequest || !strings.Contains(msg, "safety brake") {
+		t.Fatalf("braked plan: %d %v", code, body)
+	}
+	if runs, _ := f.store.ListRuns(context.Background()); len(runs) != 0 {
+		t.Fatalf("a braked plan created %d runs", len(runs))
+	}
+	if code, body := call(t, "POST", f.url+"/api/v1/runs?dry_run=1", testToken, plan); code != http.StatusOK || !strings.Contains(body["plan"].(string), "SAFETY BRAKE") {
+		t.Fatalf("dry run of a braked plan: %d %v", code, body)
+	}
+	if code, body := call(t, "POST", f.url+"/api/v1/runs?force=1", testToken, plan); code != http.StatusCreated {
+		t.Fatalf("braked plan with force=1: %d %v", code, body)
+	}
+}
