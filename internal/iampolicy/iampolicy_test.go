@@ -132,7 +132,7 @@ strategy: flip
 		t.Fatalf("%d policies", len(res.Policies))
 	}
 	got := strings.Join(iamActions(res.Policies[0].Document), " ")
-	if got != "route53:ChangeResourceRecordSets route53:GetChange route53:ListHealthChecks route53:ListHostedZones route53:ListResourceRecordSets" {
+	if got != "route53:ChangeResourceRecordSets route53:GetChange route53:GetHostedZone route53:ListHealthChecks route53:ListHostedZones route53:ListResourceRecordSets" {
 		t.Fatalf("actions %s", got)
 	}
 }
