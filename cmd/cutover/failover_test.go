@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -17,10 +16,11 @@ import (
 	"github.com/cutover/cutover/internal/engine"
 	"github.com/cutover/cutover/internal/lab"
 	"github.com/cutover/cutover/internal/lab/awsapi"
-	"github.com/cutover/cutover/internal/lab/route53"
+	"github.com/cutover/cutover/internal/lab/labtest"
 	"github.com/cutover/cutover/internal/store"
 	"github.com/cutover/cutover/internal/store/etcdstore"
 	"github.com/cutover/cutover/internal/store/etcdstore/etcdtest"
+	"github.com/cutover/cutover/internal/syncbuf"
 	"github.com/cutover/cutover/internal/testseed"
 )
 
@@ -44,25 +44,8 @@ const FailoverKillsEnv = "CUTOVER_FAILOVER_KILLS"
 type controller struct {
 	name   string
 	cmd    *exec.Cmd
-	out    *syncBuffer
+	out    *syncbuf.Buffer
 	exited chan error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // failoverWorld is a lab run on an etcd cluster, driven by controllers.
@@ -109,41 +92,12 @@ func (s *slowChanges) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(rec.Body.Bytes())
 }
 
-// slowLabWorld is labWorld with late answers to record changes.
-func slowLabWorld(t *testing.T, front *slowChanges) (*lab.Lab, *lab.Seeded) {
-	t.Helper()
-	l := lab.New(lab.Options{Propagation: 50 * time.Millisecond, DeployDelay: -1, RateLimit: route53.RateLimitOff})
-	s, err := lab.ParseSeed("seed", []byte(e2eSeed))
-	if err != nil {
-		t.Fatal(err)
-	}
-	seeded, err := l.Apply(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	front.next = l
-	srv := httptest.NewServer(front)
-	t.Cleanup(srv.Close)
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL": srv.URL, "AWS_ACCESS_KEY_ID": awsapi.DefaultAccessKeyID, "AWS_SECRET_ACCESS_KEY": awsapi.DefaultSecretAccessKey,
-		"AWS_REGION": "us-east-1", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-	} {
-		t.Setenv(k, v)
-	}
-	os.Unsetenv("AWS_PROFILE")
-	return l, seeded
-}
-
 func newFailoverWorld(t *testing.T, steps string, front *slowChanges) *failoverWorld {
 	c := etcdtest.Start(t, 3)
-	l, seeded := slowLabWorld(t, front)
+	// The lab answers record changes late.
+	l, seeded := labtest.StartBehind(t, labtest.Seed, func(h http.Handler) http.Handler { front.next = h; return front })
 	zone := seeded.Zones["example.com"]
-	planPath := writePlan(t, zone, "")
-	body, _ := os.ReadFile(planPath)
-	body = []byte(strings.Replace(string(body), "steps:\n  - {weight: 10}\n  - {weight: 100}\n", "steps:\n"+steps, 1))
-	if err := os.WriteFile(planPath, body, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	planPath := writePlanSteps(t, zone, steps, "")
 	var hosts []string
 	for _, e := range c.Endpoints() {
 		hosts = append(hosts, strings.TrimPrefix(e, "http://"))
@@ -186,7 +140,7 @@ func (w *failoverWorld) startOn(storeURL string, args ...string) *controller {
 	args = append(args, "--store", storeURL, "--poll", failoverPoll.String(), "--reconcile-wait", "100ms", "--lease-ttl", failoverTTL.String())
 	cmd := cutoverProcess(args...)
 	cmd.Env = append(cmd.Env, "AWS_ACCESS_KEY_ID="+akid, "AWS_SECRET_ACCESS_KEY=secret-"+name)
-	c := &controller{name: name, cmd: cmd, out: &syncBuffer{}, exited: make(chan error, 1)}
+	c := &controller{name: name, cmd: cmd, out: &syncbuf.Buffer{}, exited: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = c.out, c.out
 	if err := cmd.Start(); err != nil {
 		w.t.Fatal(err)
