@@ -159,6 +159,31 @@ func (c *controller) caller() string {
 	return "arn:aws:iam::" + awsapi.DefaultAccountID + ":user/" + c.name
 }
 
+// awaitSuccess waits up to d for c to end its work and exit 0; who names
+// it in the failure.
+func (c *controller) awaitSuccess(t *testing.T, who string, d time.Duration) {
+	t.Helper()
+	select {
+	case err := <-c.exited:
+		if err != nil {
+			t.Fatalf("%s exited: %v\n%s", who, err, c.out.String())
+		}
+	case <-time.After(d):
+		t.Fatalf("%s did not finish:\n%s", who, c.out.String())
+	}
+}
+
+// changesBy are the lab's accepted writes that f selects and c made.
+func (w *failoverWorld) changesBy(c *controller, f awsapi.Filter) []awsapi.Change {
+	var by []awsapi.Change
+	for _, ch := range w.lab.Env.History.List(f) {
+		if ch.Caller == c.caller() {
+			by = append(by, ch)
+		}
+	}
+	return by
+}
+
 // owner returns the pid of the run's current lease holder (0: none).
 func (w *failoverWorld) owner() int {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -359,14 +384,7 @@ func TestFailoverKillOwner(t *testing.T) {
 		procs[next.cmd.Process.Pid] = next
 	}
 	for pid, c := range procs {
-		select {
-		case err := <-c.exited:
-			if err != nil {
-				t.Fatalf("controller %d exited: %v\n%s", pid, err, c.out.String())
-			}
-		case <-time.After(90 * time.Second):
-			t.Fatalf("controller %d did not finish:\n%s", pid, c.out.String())
-		}
+		c.awaitSuccess(t, fmt.Sprintf("controller %d", pid), 90*time.Second)
 	}
 	writes, reconciled := w.checkExactlyOnce()
 	if reconciled != midChanges {
@@ -419,26 +437,12 @@ func TestPartitionedOwnerIsFenced(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("the fenced owner kept running:\n%s", a.out.String())
 	}
-	select {
-	case err := <-b.exited:
-		if err != nil {
-			t.Fatalf("the standby exited: %v\n%s", err, b.out.String())
-		}
-	case <-time.After(90 * time.Second):
-		t.Fatalf("the standby did not finish:\n%s", b.out.String())
-	}
+	b.awaitSuccess(t, "the standby", 90*time.Second)
 	_, _ = w.checkExactlyOnce()
-	for _, c := range w.lab.Env.History.List(awsapi.Filter{SinceSeq: stopped}) {
-		if c.Caller == a.caller() {
-			t.Fatalf("the fenced owner changed the world after its pause: %+v", c)
-		}
+	if by := w.changesBy(a, awsapi.Filter{SinceSeq: stopped}); len(by) > 0 {
+		t.Fatalf("the fenced owner changed the world after its pause: %+v", by[0])
 	}
-	byB := 0
-	for _, c := range w.lab.Env.History.List(awsapi.Filter{Service: "route53", SinceSeq: stopped}) {
-		if c.Caller == b.caller() {
-			byB++
-		}
-	}
+	byB := len(w.changesBy(b, awsapi.Filter{Service: "route53", SinceSeq: stopped}))
 	t.Logf("after the pause: %d Route 53 writes, all by the standby; the old owner said: %s", byB, lastLine(a.out.String()))
 }
 
@@ -499,19 +503,10 @@ func TestOwnerCutOffFromEtcdIsFenced(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatalf("the cut-off owner kept running:\n%s", a.out.String())
 	}
-	select {
-	case err := <-b.exited:
-		if err != nil {
-			t.Fatalf("the standby exited: %v\n%s", err, b.out.String())
-		}
-	case <-time.After(90 * time.Second):
-		t.Fatalf("the standby did not finish:\n%s", b.out.String())
-	}
+	b.awaitSuccess(t, "the standby", 90*time.Second)
 	_, _ = w.checkExactlyOnce()
-	for _, c := range w.lab.Env.History.List(awsapi.Filter{SinceSeq: cut}) {
-		if c.Caller == a.caller() {
-			t.Fatalf("the cut-off owner changed the world after losing etcd: %+v", c)
-		}
+	if by := w.changesBy(a, awsapi.Filter{SinceSeq: cut}); len(by) > 0 {
+		t.Fatalf("the cut-off owner changed the world after losing etcd: %+v", by[0])
 	}
 	t.Logf("the old owner said: %s", lastLine(a.out.String()))
 }
