@@ -113,6 +113,13 @@ func newFailoverWorld(t *testing.T, steps string, front *slowChanges) *failoverW
 		before:   int64(len(l.Env.History.List(awsapi.Filter{})))}
 }
 
+// newFencingWorld is the world of the fencing tests: four weight steps
+// of a second each, record changes answered 100 ms late.
+func newFencingWorld(t *testing.T) *failoverWorld {
+	return newFailoverWorld(t, "  - {weight: 1, pause: 1s}\n  - {weight: 10, pause: 1s}\n  - {weight: 50, pause: 1s}\n  - {weight: 100, pause: 1s}\n",
+		&slowChanges{delay: 100 * time.Millisecond, inflight: make(chan struct{}, 1)})
+}
+
 // start runs `cutover args...` with the store and this controller's own
 // lab access key.
 func (w *failoverWorld) start(args ...string) *controller {
@@ -403,8 +410,7 @@ func TestPartitionedOwnerIsFenced(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns controllers and an etcd cluster")
 	}
-	w := newFailoverWorld(t, "  - {weight: 1, pause: 1s}\n  - {weight: 10, pause: 1s}\n  - {weight: 50, pause: 1s}\n  - {weight: 100, pause: 1s}\n",
-		&slowChanges{delay: 100 * time.Millisecond, inflight: make(chan struct{}, 1)})
+	w := newFencingWorld(t)
 	rng := testseed.Rand(t, 15)
 	a := w.start("apply", "-f", w.plan, "--auto-approve")
 	w.await("the run is created and owned by the first controller", 30*time.Second, func() bool { return w.owner() == a.cmd.Process.Pid })
@@ -461,8 +467,7 @@ func TestOwnerCutOffFromEtcdIsFenced(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns controllers and an etcd cluster")
 	}
-	w := newFailoverWorld(t, "  - {weight: 1, pause: 1s}\n  - {weight: 10, pause: 1s}\n  - {weight: 50, pause: 1s}\n  - {weight: 100, pause: 1s}\n",
-		&slowChanges{delay: 100 * time.Millisecond, inflight: make(chan struct{}, 1)})
+	w := newFencingWorld(t)
 	rng := testseed.Rand(t, 16)
 	// The test reads the store through the members that stay up.
 	var up []string
