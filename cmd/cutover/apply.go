@@ -63,6 +63,12 @@ func outputFlag(cmd *cobra.Command, p *string) {
 	cmd.Flags().StringVarP(p, "output", "o", "text", "output format: text or json")
 }
 
+// planFileFlag adds the required -f/--file of a command that reads a plan.
+func planFileFlag(cmd *cobra.Command, p *string) {
+	cmd.Flags().StringVarP(p, "file", "f", "", "plan file (required)")
+	_ = cmd.MarkFlagRequired("file")
+}
+
 func checkOutput(o string) error {
 	if o != "text" && o != "json" {
 		return usageError(fmt.Errorf("--output %q: want text or json", o))
@@ -90,22 +96,14 @@ anywhere.`,
   cutover plan -f plan.yaml -o json | jq .calls  # who each call acts as`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			c, err := compilePlan(cmd.Context(), file)
-			if err != nil {
-				return err
-			}
-			rep, err := runChecks(cmd.Context(), c, checks, false)
+			c, rep, err := checkedPlan(cmd.Context(), file, output, checks, false)
 			if err != nil {
 				return err
 			}
 			return printPlan(cmd.OutOrStdout(), c, &rep, output)
 		},
 	}
-	cmd.Flags().StringVarP(&file, "file", "f", "", "plan file (required)")
-	_ = cmd.MarkFlagRequired("file")
+	planFileFlag(cmd, &file)
 	outputFlag(cmd, &output)
 	checks.register(cmd.Flags(), false)
 	return cmd
@@ -158,8 +156,7 @@ server's dashboard.`,
 	}
 	checks.register(cmd.Flags(), true)
 	remote.add(cmd)
-	cmd.Flags().StringVarP(&file, "file", "f", "", "plan file (required)")
-	_ = cmd.MarkFlagRequired("file")
+	planFileFlag(cmd, &file)
 	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "skip the confirmation prompt")
 	cmd.Flags().BoolVar(&force, "force", false, "apply even when the safety brake refuses the plan")
 	cmd.Flags().DurationVar(&pollInterval, "poll", pollInterval, "how often propagation and operator requests are checked")
@@ -208,11 +205,7 @@ func runApply(cmd *cobra.Command, file, statePath string, autoApprove bool, chec
 // confirmation and records the new run with its preflight events.
 func createRun(ctx context.Context, cmd *cobra.Command, s store.Store, file string, autoApprove bool, checks checkFlags, force bool) error {
 	out := cmd.OutOrStdout()
-	c, err := compilePlan(ctx, file)
-	if err != nil {
-		return err
-	}
-	rep, err := runChecks(ctx, c, checks, false)
+	c, rep, err := checkedPlan(ctx, file, "text", checks, false)
 	if err != nil {
 		return err
 	}

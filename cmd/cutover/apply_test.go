@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,66 +15,81 @@ import (
 
 	"github.com/cutover/cutover/internal/lab"
 	"github.com/cutover/cutover/internal/lab/awsapi"
+	"github.com/cutover/cutover/internal/lab/labtest"
 	"github.com/cutover/cutover/internal/lab/route53"
 	"github.com/cutover/cutover/internal/store"
 	"github.com/cutover/cutover/internal/store/boltstore"
 )
 
-const e2eSeed = `
-load_balancers:
-  - {name: api-old, targets: ["127.0.0.1:8081"]}
-  - {name: api-new, targets: ["127.0.0.1:8082"]}
-zones:
-  - name: example.com
-records:
-  - {zone: example.com, name: api.example.com, type: CNAME, ttl: 2, values: [old.example.net]}
-`
-
-// labWorld starts a lab over HTTP and points the AWS SDK at it.
+// labWorld starts a lab with the weighted move's seed over HTTP and points
+// the AWS SDK at it.
 func labWorld(t *testing.T) (*lab.Lab, *lab.Seeded) {
 	t.Helper()
-	l := lab.New(lab.Options{Propagation: 50 * 1e6, DeployDelay: -1, RateLimit: route53.RateLimitOff})
-	s, err := lab.ParseSeed("seed", []byte(e2eSeed))
-	if err != nil {
-		t.Fatal(err)
-	}
-	seeded, err := l.Apply(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(l)
-	t.Cleanup(srv.Close)
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL": srv.URL, "AWS_ACCESS_KEY_ID": awsapi.DefaultAccessKeyID, "AWS_SECRET_ACCESS_KEY": awsapi.DefaultSecretAccessKey,
-		"AWS_REGION": "us-east-1", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_PROFILE": "",
-	} {
-		t.Setenv(k, v)
-	}
-	os.Unsetenv("AWS_PROFILE")
-	return l, seeded
+	return labtest.Start(t, labtest.Seed)
 }
 
+// writePlan writes the weighted move api-move of labWorld's zone zoneID
+// (10 %, then 100 %) with extra appended, and returns its path.
 func writePlan(t *testing.T, zoneID string, extra string) string {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "plan.yaml")
-	body := fmt.Sprintf(`apiVersion: cutover/v1
-kind: Cutover
-name: api-move
-hostname: api.example.com
-zone: {id: %s}
-from: {endpoint: old.example.net}
-to: {endpoint: new.example.net}
-strategy: weighted
-ttl: {cutover: 1}
-hold: 0s
-steps:
-  - {weight: 10}
-  - {weight: 100}
-%s`, zoneID, extra)
+	return writePlanSteps(t, zoneID, labtest.Steps, extra)
+}
+
+// writePlanSteps is writePlan with other steps (YAML list items).
+func writePlanSteps(t *testing.T, zoneID, steps, extra string) string {
+	t.Helper()
+	return writePlanFile(t, "plan.yaml", labtest.WeightedPlan("api-move", zoneID, steps, extra))
+}
+
+// writePlanFile writes body as name in a new temporary directory and
+// returns its path.
+func writePlanFile(t *testing.T, name, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// aliasMoveWorld adds to l the world of a CloudFront alias move:
+// cdn.example.org in the zone example.org, aliased to the distribution old
+// that holds it, the distribution new without it, one certificate for
+// both. It writes the plan cdn-move that moves the alias with
+// AssociateAlias and returns what the seed made and the plan's path.
+func aliasMoveWorld(t *testing.T, l *lab.Lab) (*lab.Seeded, string) {
+	t.Helper()
+	seed, err := lab.ParseSeed("x", []byte(`
+certificates:
+  - {name: cdn, domains: [cdn.example.org]}
+distributions:
+  - {name: old, aliases: [cdn.example.org], certificate: cdn, origin: {domain: 127.0.0.1, http_port: 8081}}
+  - {name: new, certificate: cdn, origin: {domain: 127.0.0.1, http_port: 8082}}
+zones:
+  - name: example.org
+records:
+  - {zone: example.org, name: cdn.example.org, type: CNAME, ttl: 1, alias: {distribution: old}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seeded, err := l.Apply(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, nw := seeded.Distributions["old"], seeded.Distributions["new"]
+	return seeded, writePlanFile(t, "move.yaml", fmt.Sprintf(`apiVersion: cutover/v1
+kind: Cutover
+name: cdn-move
+hostname: cdn.example.org
+zone: {id: %s}
+from: {cloudfront: %s}
+to: {cloudfront: %s}
+strategy: alias-move
+alias_move: {mode: associate, poll: 100ms, settle: 100ms}
+ttl: {cutover: 1}
+hold: 0s
+`, seeded.Zones["example.org"], old.ID, nw.ID))
 }
 
 func runCLI(t *testing.T, stdin string, args ...string) (string, error) {
@@ -312,39 +326,9 @@ bridge: {endpoint: bridge.example.net, rewrite_host: shop-new.example.com}
 // AssociateAlias, Deployed waits) against the lab over the wire.
 func TestApplyAliasMoveThroughTheCLI(t *testing.T) {
 	l, _ := labWorld(t)
-	seed, err := lab.ParseSeed("x", []byte(`
-certificates:
-  - {name: cdn, domains: [cdn.example.org]}
-distributions:
-  - {name: old, aliases: [cdn.example.org], certificate: cdn, origin: {domain: 127.0.0.1, http_port: 8081}}
-  - {name: new, certificate: cdn, origin: {domain: 127.0.0.1, http_port: 8082}}
-zones:
-  - name: example.org
-records:
-  - {zone: example.org, name: cdn.example.org, type: CNAME, ttl: 1, alias: {distribution: old}}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	seeded, err := l.Apply(seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old, nw := seeded.Distributions["old"], seeded.Distributions["new"]
+	seeded, p := aliasMoveWorld(t, l)
+	nw := seeded.Distributions["new"]
 	zone := seeded.Zones["example.org"]
-	p := filepath.Join(t.TempDir(), "move.yaml")
-	os.WriteFile(p, []byte(fmt.Sprintf(`apiVersion: cutover/v1
-kind: Cutover
-name: cdn-move
-hostname: cdn.example.org
-zone: {id: %s}
-from: {cloudfront: %s}
-to: {cloudfront: %s}
-strategy: alias-move
-alias_move: {mode: associate, poll: 100ms, settle: 100ms}
-ttl: {cutover: 1}
-hold: 0s
-`, zone, old.ID, nw.ID)), 0o644)
 	out, err := runCLI(t, "", "apply", "-f", p, "--state", filepath.Join(t.TempDir(), "s.db"), "--auto-approve", "--poll", "20ms")
 	if err != nil {
 		t.Fatalf("apply: %v\n%s", err, out)

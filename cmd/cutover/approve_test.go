@@ -54,29 +54,11 @@ func TestApprovalWebhooksAndNotificationsThroughTheCLI(t *testing.T) {
 	t.Setenv("CUTOVER_TEST_HOOK_SECRET", "hook-secret")
 	t.Setenv("CUTOVER_TEST_SLACK_URL", slackSrv.URL)
 
-	planPath := filepath.Join(t.TempDir(), "plan.yaml")
-	body := fmt.Sprintf(`apiVersion: cutover/v1
-kind: Cutover
-name: api-move
-hostname: api.example.com
-zone: {id: %s}
-from: {endpoint: old.example.net}
-to: {endpoint: new.example.net}
-strategy: weighted
-ttl: {cutover: 1}
-hold: 0s
-steps:
-  - {weight: 10}
-  - approve: {}
-  - {weight: 100}
-webhooks:
+	planPath := writePlanSteps(t, seeded.Zones["example.com"], "  - {weight: 10}\n  - approve: {}\n  - {weight: 100}\n", fmt.Sprintf(`webhooks:
   - {name: ci, type: confirm-promotion, url: %q, secret_env: CUTOVER_TEST_HOOK_SECRET}
 notify:
   - {name: ops, kind: slack, url_env: CUTOVER_TEST_SLACK_URL}
-`, seeded.Zones["example.com"], hookSrv.URL)
-	if err := os.WriteFile(planPath, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
+`, hookSrv.URL))
 	state := filepath.Join(t.TempDir(), "state.db")
 	type result struct {
 		out string

@@ -3,15 +3,12 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/cutover/cutover/internal/lab"
 	"github.com/cutover/cutover/internal/lab/awsapi"
-	"github.com/cutover/cutover/internal/lab/route53"
+	"github.com/cutover/cutover/internal/lab/labtest"
 )
 
 // brakeSeed is a zone of five record sets (SOA, NS, api A and AAAA, www):
@@ -29,26 +26,8 @@ records:
 `
 
 func TestSafetyBrakeStopsFortyPercentOfAZoneUnlessForced(t *testing.T) {
-	l := lab.New(lab.Options{Propagation: 50 * 1e6, DeployDelay: -1, RateLimit: route53.RateLimitOff})
-	s, err := lab.ParseSeed("seed", []byte(brakeSeed))
-	if err != nil {
-		t.Fatal(err)
-	}
-	seeded, err := l.Apply(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(l)
-	t.Cleanup(srv.Close)
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL": srv.URL, "AWS_ACCESS_KEY_ID": awsapi.DefaultAccessKeyID, "AWS_SECRET_ACCESS_KEY": awsapi.DefaultSecretAccessKey,
-		"AWS_REGION": "us-east-1", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_PROFILE": "",
-	} {
-		t.Setenv(k, v)
-	}
-	os.Unsetenv("AWS_PROFILE")
-	planPath := filepath.Join(t.TempDir(), "plan.yaml")
-	body := fmt.Sprintf(`apiVersion: cutover/v1
+	l, seeded := labtest.Start(t, brakeSeed)
+	planPath := writePlanFile(t, "plan.yaml", fmt.Sprintf(`apiVersion: cutover/v1
 kind: Cutover
 name: api-move
 hostname: api.example.com
@@ -58,10 +37,7 @@ to: {alb: %s}
 strategy: flip
 hold: 0s
 brake: {max_share: 0.3, min_record_sets: 5}
-`, seeded.Zones["example.com"], seeded.LoadBalancers["api-old"].DNSName, seeded.LoadBalancers["api-new"].DNSName)
-	if err := os.WriteFile(planPath, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
+`, seeded.Zones["example.com"], seeded.LoadBalancers["api-old"].DNSName, seeded.LoadBalancers["api-new"].DNSName))
 	state := filepath.Join(t.TempDir(), "state.db")
 	changes := func() int {
 		n := 0

@@ -45,12 +45,8 @@ func TestKill9AtRandomMomentsResumesExactlyOnce(t *testing.T) {
 	}
 	l, seeded := labWorld(t)
 	zone := seeded.Zones["example.com"]
-	planPath := writePlan(t, zone, "")
 	// More steps so the run spans many kill points.
-	body, _ := os.ReadFile(planPath)
-	body = []byte(strings.Replace(string(body), "steps:\n  - {weight: 10}\n  - {weight: 100}\n",
-		"steps:\n  - {weight: 1, pause: 300ms}\n  - {weight: 10, pause: 300ms}\n  - {weight: 50, pause: 300ms}\n  - {weight: 90, pause: 300ms}\n  - {weight: 100, pause: 300ms}\n", 1))
-	os.WriteFile(planPath, body, 0o644)
+	planPath := writePlanSteps(t, zone, "  - {weight: 1, pause: 300ms}\n  - {weight: 10, pause: 300ms}\n  - {weight: 50, pause: 300ms}\n  - {weight: 90, pause: 300ms}\n  - {weight: 100, pause: 300ms}\n", "")
 	state := filepath.Join(t.TempDir(), "state.db")
 	before := int64(len(l.Env.History.List(awsapi.Filter{})))
 

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -17,10 +16,11 @@ import (
 	"github.com/cutover/cutover/internal/engine"
 	"github.com/cutover/cutover/internal/lab"
 	"github.com/cutover/cutover/internal/lab/awsapi"
-	"github.com/cutover/cutover/internal/lab/route53"
+	"github.com/cutover/cutover/internal/lab/labtest"
 	"github.com/cutover/cutover/internal/store"
 	"github.com/cutover/cutover/internal/store/etcdstore"
 	"github.com/cutover/cutover/internal/store/etcdstore/etcdtest"
+	"github.com/cutover/cutover/internal/syncbuf"
 	"github.com/cutover/cutover/internal/testseed"
 )
 
@@ -44,25 +44,8 @@ const FailoverKillsEnv = "CUTOVER_FAILOVER_KILLS"
 type controller struct {
 	name   string
 	cmd    *exec.Cmd
-	out    *syncBuffer
+	out    *syncbuf.Buffer
 	exited chan error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // failoverWorld is a lab run on an etcd cluster, driven by controllers.
@@ -109,41 +92,12 @@ func (s *slowChanges) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(rec.Body.Bytes())
 }
 
-// slowLabWorld is labWorld with late answers to record changes.
-func slowLabWorld(t *testing.T, front *slowChanges) (*lab.Lab, *lab.Seeded) {
-	t.Helper()
-	l := lab.New(lab.Options{Propagation: 50 * time.Millisecond, DeployDelay: -1, RateLimit: route53.RateLimitOff})
-	s, err := lab.ParseSeed("seed", []byte(e2eSeed))
-	if err != nil {
-		t.Fatal(err)
-	}
-	seeded, err := l.Apply(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	front.next = l
-	srv := httptest.NewServer(front)
-	t.Cleanup(srv.Close)
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL": srv.URL, "AWS_ACCESS_KEY_ID": awsapi.DefaultAccessKeyID, "AWS_SECRET_ACCESS_KEY": awsapi.DefaultSecretAccessKey,
-		"AWS_REGION": "us-east-1", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-	} {
-		t.Setenv(k, v)
-	}
-	os.Unsetenv("AWS_PROFILE")
-	return l, seeded
-}
-
 func newFailoverWorld(t *testing.T, steps string, front *slowChanges) *failoverWorld {
 	c := etcdtest.Start(t, 3)
-	l, seeded := slowLabWorld(t, front)
+	// The lab answers record changes late.
+	l, seeded := labtest.StartBehind(t, labtest.Seed, func(h http.Handler) http.Handler { front.next = h; return front })
 	zone := seeded.Zones["example.com"]
-	planPath := writePlan(t, zone, "")
-	body, _ := os.ReadFile(planPath)
-	body = []byte(strings.Replace(string(body), "steps:\n  - {weight: 10}\n  - {weight: 100}\n", "steps:\n"+steps, 1))
-	if err := os.WriteFile(planPath, body, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	planPath := writePlanSteps(t, zone, steps, "")
 	var hosts []string
 	for _, e := range c.Endpoints() {
 		hosts = append(hosts, strings.TrimPrefix(e, "http://"))
@@ -157,6 +111,13 @@ func newFailoverWorld(t *testing.T, steps string, front *slowChanges) *failoverW
 	return &failoverWorld{t: t, lab: l, zone: zone, plan: planPath, store: s, cluster: c, prefix: prefix,
 		storeURL: "etcd://" + strings.Join(hosts, ",") + prefix,
 		before:   int64(len(l.Env.History.List(awsapi.Filter{})))}
+}
+
+// newFencingWorld is the world of the fencing tests: four weight steps
+// of a second each, record changes answered 100 ms late.
+func newFencingWorld(t *testing.T) *failoverWorld {
+	return newFailoverWorld(t, "  - {weight: 1, pause: 1s}\n  - {weight: 10, pause: 1s}\n  - {weight: 50, pause: 1s}\n  - {weight: 100, pause: 1s}\n",
+		&slowChanges{delay: 100 * time.Millisecond, inflight: make(chan struct{}, 1)})
 }
 
 // start runs `cutover args...` with the store and this controller's own
@@ -186,7 +147,7 @@ func (w *failoverWorld) startOn(storeURL string, args ...string) *controller {
 	args = append(args, "--store", storeURL, "--poll", failoverPoll.String(), "--reconcile-wait", "100ms", "--lease-ttl", failoverTTL.String())
 	cmd := cutoverProcess(args...)
 	cmd.Env = append(cmd.Env, "AWS_ACCESS_KEY_ID="+akid, "AWS_SECRET_ACCESS_KEY=secret-"+name)
-	c := &controller{name: name, cmd: cmd, out: &syncBuffer{}, exited: make(chan error, 1)}
+	c := &controller{name: name, cmd: cmd, out: &syncbuf.Buffer{}, exited: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = c.out, c.out
 	if err := cmd.Start(); err != nil {
 		w.t.Fatal(err)
@@ -203,6 +164,31 @@ func (w *failoverWorld) startOn(storeURL string, args ...string) *controller {
 // caller is the ARN the lab records for c's calls.
 func (c *controller) caller() string {
 	return "arn:aws:iam::" + awsapi.DefaultAccountID + ":user/" + c.name
+}
+
+// awaitSuccess waits up to d for c to end its work and exit 0; who names
+// it in the failure.
+func (c *controller) awaitSuccess(t *testing.T, who string, d time.Duration) {
+	t.Helper()
+	select {
+	case err := <-c.exited:
+		if err != nil {
+			t.Fatalf("%s exited: %v\n%s", who, err, c.out.String())
+		}
+	case <-time.After(d):
+		t.Fatalf("%s did not finish:\n%s", who, c.out.String())
+	}
+}
+
+// changesBy are the lab's accepted writes that f selects and c made.
+func (w *failoverWorld) changesBy(c *controller, f awsapi.Filter) []awsapi.Change {
+	var by []awsapi.Change
+	for _, ch := range w.lab.Env.History.List(f) {
+		if ch.Caller == c.caller() {
+			by = append(by, ch)
+		}
+	}
+	return by
 }
 
 // owner returns the pid of the run's current lease holder (0: none).
@@ -405,14 +391,7 @@ func TestFailoverKillOwner(t *testing.T) {
 		procs[next.cmd.Process.Pid] = next
 	}
 	for pid, c := range procs {
-		select {
-		case err := <-c.exited:
-			if err != nil {
-				t.Fatalf("controller %d exited: %v\n%s", pid, err, c.out.String())
-			}
-		case <-time.After(90 * time.Second):
-			t.Fatalf("controller %d did not finish:\n%s", pid, c.out.String())
-		}
+		c.awaitSuccess(t, fmt.Sprintf("controller %d", pid), 90*time.Second)
 	}
 	writes, reconciled := w.checkExactlyOnce()
 	if reconciled != midChanges {
@@ -431,8 +410,7 @@ func TestPartitionedOwnerIsFenced(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns controllers and an etcd cluster")
 	}
-	w := newFailoverWorld(t, "  - {weight: 1, pause: 1s}\n  - {weight: 10, pause: 1s}\n  - {weight: 50, pause: 1s}\n  - {weight: 100, pause: 1s}\n",
-		&slowChanges{delay: 100 * time.Millisecond, inflight: make(chan struct{}, 1)})
+	w := newFencingWorld(t)
 	rng := testseed.Rand(t, 15)
 	a := w.start("apply", "-f", w.plan, "--auto-approve")
 	w.await("the run is created and owned by the first controller", 30*time.Second, func() bool { return w.owner() == a.cmd.Process.Pid })
@@ -465,26 +443,12 @@ func TestPartitionedOwnerIsFenced(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("the fenced owner kept running:\n%s", a.out.String())
 	}
-	select {
-	case err := <-b.exited:
-		if err != nil {
-			t.Fatalf("the standby exited: %v\n%s", err, b.out.String())
-		}
-	case <-time.After(90 * time.Second):
-		t.Fatalf("the standby did not finish:\n%s", b.out.String())
-	}
+	b.awaitSuccess(t, "the standby", 90*time.Second)
 	_, _ = w.checkExactlyOnce()
-	for _, c := range w.lab.Env.History.List(awsapi.Filter{SinceSeq: stopped}) {
-		if c.Caller == a.caller() {
-			t.Fatalf("the fenced owner changed the world after its pause: %+v", c)
-		}
+	if by := w.changesBy(a, awsapi.Filter{SinceSeq: stopped}); len(by) > 0 {
+		t.Fatalf("the fenced owner changed the world after its pause: %+v", by[0])
 	}
-	byB := 0
-	for _, c := range w.lab.Env.History.List(awsapi.Filter{Service: "route53", SinceSeq: stopped}) {
-		if c.Caller == b.caller() {
-			byB++
-		}
-	}
+	byB := len(w.changesBy(b, awsapi.Filter{Service: "route53", SinceSeq: stopped}))
 	t.Logf("after the pause: %d Route 53 writes, all by the standby; the old owner said: %s", byB, lastLine(a.out.String()))
 }
 
@@ -503,8 +467,7 @@ func TestOwnerCutOffFromEtcdIsFenced(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns controllers and an etcd cluster")
 	}
-	w := newFailoverWorld(t, "  - {weight: 1, pause: 1s}\n  - {weight: 10, pause: 1s}\n  - {weight: 50, pause: 1s}\n  - {weight: 100, pause: 1s}\n",
-		&slowChanges{delay: 100 * time.Millisecond, inflight: make(chan struct{}, 1)})
+	w := newFencingWorld(t)
 	rng := testseed.Rand(t, 16)
 	// The test reads the store through the members that stay up.
 	var up []string
@@ -545,19 +508,10 @@ func TestOwnerCutOffFromEtcdIsFenced(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatalf("the cut-off owner kept running:\n%s", a.out.String())
 	}
-	select {
-	case err := <-b.exited:
-		if err != nil {
-			t.Fatalf("the standby exited: %v\n%s", err, b.out.String())
-		}
-	case <-time.After(90 * time.Second):
-		t.Fatalf("the standby did not finish:\n%s", b.out.String())
-	}
+	b.awaitSuccess(t, "the standby", 90*time.Second)
 	_, _ = w.checkExactlyOnce()
-	for _, c := range w.lab.Env.History.List(awsapi.Filter{SinceSeq: cut}) {
-		if c.Caller == a.caller() {
-			t.Fatalf("the cut-off owner changed the world after losing etcd: %+v", c)
-		}
+	if by := w.changesBy(a, awsapi.Filter{SinceSeq: cut}); len(by) > 0 {
+		t.Fatalf("the cut-off owner changed the world after losing etcd: %+v", by[0])
 	}
 	t.Logf("the old owner said: %s", lastLine(a.out.String()))
 }

@@ -508,8 +508,8 @@ func labCall(ctx context.Context, method, url string, body any, v any) error {
 }
 
 func newLabHistoryCmd() *cobra.Command {
-	var service, endpoint, output, resource string
-	var since int64
+	var service, resource string
+	var list labListFlags
 	cmd := &cobra.Command{
 		Use:   "history",
 		Short: "Show the accepted writes of a running lab",
@@ -521,51 +521,72 @@ before and after each change.`,
   cutover lab history --service cloudfront --since 12 -o json`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			if since < 0 {
-				return usageError(errors.New("--since must be >= 0"))
-			}
-			q := url.Values{}
-			if service != "" {
-				q.Set("service", service)
-			}
-			if resource != "" {
-				q.Set("resource", resource)
-			}
-			if since > 0 {
-				q.Set("since", strconv.FormatInt(since, 10))
-			}
-			u := labEndpoint(endpoint) + "/_lab/history"
-			if len(q) > 0 {
-				u += "?" + q.Encode()
-			}
-			var changes []awsapi.Change
-			if err := labCall(cmd.Context(), http.MethodGet, u, nil, &changes); err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			if output == "json" {
-				if changes == nil {
-					changes = []awsapi.Change{}
-				}
-				return writeJSONOut(out, changes)
-			}
-			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "SEQ\tTIME\tACCOUNT\tSERVICE\tOPERATION\tRESOURCE")
-			for _, c := range changes {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", c.Seq, c.Time.UTC().Format("15:04:05.000"), c.Account, c.Service, c.Operation, c.Resource)
-			}
-			return tw.Flush()
+			return listLab(cmd, list, "/_lab/history", map[string]string{"service": service, "resource": resource},
+				"SEQ\tTIME\tACCOUNT\tSERVICE\tOPERATION\tRESOURCE", func(c awsapi.Change) string {
+					return fmt.Sprintf("%d\t%s\t%s\t%s\t%s\t%s", c.Seq, c.Time.UTC().Format("15:04:05.000"), c.Account, c.Service, c.Operation, c.Resource)
+				})
 		},
 	}
 	cmd.Flags().StringVar(&service, "service", "", "only this service (route53, cloudfront, monitoring, acm, elasticloadbalancing, sts)")
 	cmd.Flags().StringVar(&resource, "resource", "", "only this resource (as the history names it)")
-	cmd.Flags().Int64Var(&since, "since", 0, "only changes after this sequence number")
-	cmd.Flags().StringVar(&endpoint, "endpoint", "", "the lab's AWS endpoint (default $AWS_ENDPOINT_URL, else http://127.0.0.1:4566)")
-	outputFlag(cmd, &output)
+	list.register(cmd, "changes")
 	return cmd
+}
+
+// labListFlags are the flags the lab's listings (history, calls) share.
+type labListFlags struct {
+	endpoint, output string
+	since            int64
+}
+
+// register adds them; what names the listing's entries in --since's help.
+func (f *labListFlags) register(cmd *cobra.Command, what string) {
+	cmd.Flags().Int64Var(&f.since, "since", 0, "only "+what+" after this sequence number")
+	cmd.Flags().StringVar(&f.endpoint, "endpoint", "", "the lab's AWS endpoint (default $AWS_ENDPOINT_URL, else http://127.0.0.1:4566)")
+	outputFlag(cmd, &f.output)
+}
+
+// listLab reads the running lab's listing at path (/_lab/history,
+// /_lab/calls), narrowed by the filters that are set and --since, and
+// prints it: -o json as the lab answered (an empty list as []), else a
+// table of header and one row a entry.
+func listLab[T any](cmd *cobra.Command, f labListFlags, path string, filters map[string]string, header string, row func(T) string) error {
+	if err := checkOutput(f.output); err != nil {
+		return err
+	}
+	if f.since < 0 {
+		return usageError(errors.New("--since must be >= 0"))
+	}
+	q := url.Values{}
+	for k, v := range filters {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if f.since > 0 {
+		q.Set("since", strconv.FormatInt(f.since, 10))
+	}
+	u := labEndpoint(f.endpoint) + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	var entries []T
+	if err := labCall(cmd.Context(), http.MethodGet, u, nil, &entries); err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	if f.output == "json" {
+		if entries == nil {
+			entries = []T{}
+		}
+		return writeJSONOut(out, entries)
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, header)
+	for _, e := range entries {
+		fmt.Fprintln(tw, row(e))
+	}
+	return tw.Flush()
 }
 
 func newLabFaultCmd() *cobra.Command {

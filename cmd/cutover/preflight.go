@@ -89,6 +89,40 @@ func runChecks(ctx context.Context, c *compiled, f checkFlags, decommission bool
 	return rep, nil
 }
 
+// checkedPlan is where plan, preflight and decommission-check start: the
+// output format checked, the plan compiled (with decommission, only its
+// edges resolved: resolvePlan) and its checks run.
+func checkedPlan(ctx context.Context, file, output string, f checkFlags, decommission bool) (*compiled, preflight.Report, error) {
+	if err := checkOutput(output); err != nil {
+		return nil, preflight.Report{}, err
+	}
+	load := compilePlan
+	if decommission {
+		load = resolvePlan
+	}
+	c, err := load(ctx, file)
+	if err != nil {
+		return nil, preflight.Report{}, err
+	}
+	rep, err := runChecks(ctx, c, f, decommission)
+	return c, rep, err
+}
+
+// checksRunE runs preflight (or, with decommission, decommission-check):
+// the report printed, exit 1 while a check fails unwaived.
+func checksRunE(file, output *string, f *checkFlags, decommission bool) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		_, rep, err := checkedPlan(cmd.Context(), *file, *output, *f, decommission)
+		if err != nil {
+			return err
+		}
+		if err := printReport(cmd.OutOrStdout(), rep, *output); err != nil {
+			return err
+		}
+		return reportExit(rep)
+	}
+}
+
 func printReport(w io.Writer, rep preflight.Report, output string) error {
 	if output == "json" {
 		return writeJSONOut(w, rep)
@@ -145,26 +179,9 @@ func newPreflightCmd() *cobra.Command {
   cutover preflight -f plan.yaml --resolver 1.1.1.1 -o json | jq '.results[] | select(.status=="FAIL")'
   cutover preflight -f plan.yaml --waive record-owner`,
 		Args: usageArgs(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			c, err := compilePlan(cmd.Context(), file)
-			if err != nil {
-				return err
-			}
-			rep, err := runChecks(cmd.Context(), c, f, false)
-			if err != nil {
-				return err
-			}
-			if err := printReport(cmd.OutOrStdout(), rep, output); err != nil {
-				return err
-			}
-			return reportExit(rep)
-		},
+		RunE: checksRunE(&file, &output, &f, false),
 	}
-	cmd.Flags().StringVarP(&file, "file", "f", "", "plan file (required)")
-	_ = cmd.MarkFlagRequired("file")
+	planFileFlag(cmd, &file)
 	outputFlag(cmd, &output)
 	f.register(cmd.Flags(), true)
 	return cmd
@@ -194,26 +211,9 @@ func newDecommissionCheckCmd() *cobra.Command {
 		Example: `  cutover decommission-check -f examples/weighted.yaml
   cutover decommission-check -f plan.yaml --window 1h -o json`,
 		Args: usageArgs(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			c, err := resolvePlan(cmd.Context(), file)
-			if err != nil {
-				return err
-			}
-			rep, err := runChecks(cmd.Context(), c, f, true)
-			if err != nil {
-				return err
-			}
-			if err := printReport(cmd.OutOrStdout(), rep, output); err != nil {
-				return err
-			}
-			return reportExit(rep)
-		},
+		RunE: checksRunE(&file, &output, &f, true),
 	}
-	cmd.Flags().StringVarP(&file, "file", "f", "", "plan file (required)")
-	_ = cmd.MarkFlagRequired("file")
+	planFileFlag(cmd, &file)
 	outputFlag(cmd, &output)
 	cmd.Flags().DurationVar(&f.window, "window", 15*time.Minute, "how far back the old edge's requests are summed")
 	cmd.Flags().Float64Var(&f.threshold, "threshold", 0, "requests per minute that still count as drained, when the plan has no drain gate")

@@ -14,7 +14,6 @@ import (
 
 	"github.com/cutover/cutover/internal/dns"
 	"github.com/cutover/cutover/internal/engine"
-	"github.com/cutover/cutover/internal/lab"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/report"
 	"github.com/cutover/cutover/internal/runbook"
@@ -204,40 +203,7 @@ func TestReportListsExactlyTheLabsChanges(t *testing.T) {
 
 func TestReportOfAnAliasMoveListsRoute53AndCloudFrontChanges(t *testing.T) {
 	l, _ := labWorld(t)
-	seed, err := lab.ParseSeed("x", []byte(`
-certificates:
-  - {name: cdn, domains: [cdn.example.org]}
-distributions:
-  - {name: old, aliases: [cdn.example.org], certificate: cdn, origin: {domain: 127.0.0.1, http_port: 8081}}
-  - {name: new, certificate: cdn, origin: {domain: 127.0.0.1, http_port: 8082}}
-zones:
-  - name: example.org
-records:
-  - {zone: example.org, name: cdn.example.org, type: CNAME, ttl: 1, alias: {distribution: old}}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	seeded, err := l.Apply(seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old, nw := seeded.Distributions["old"], seeded.Distributions["new"]
-	p := filepath.Join(t.TempDir(), "move.yaml")
-	if err := os.WriteFile(p, []byte(fmt.Sprintf(`apiVersion: cutover/v1
-kind: Cutover
-name: cdn-move
-hostname: cdn.example.org
-zone: {id: %s}
-from: {cloudfront: %s}
-to: {cloudfront: %s}
-strategy: alias-move
-alias_move: {mode: associate, poll: 100ms, settle: 100ms}
-ttl: {cutover: 1}
-hold: 0s
-`, seeded.Zones["example.org"], old.ID, nw.ID)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	_, p := aliasMoveWorld(t, l)
 	state := filepath.Join(t.TempDir(), "s.db")
 	since := len(l.Env.History.List(awsapi.Filter{}))
 	if out, err := runCLI(t, "", "apply", "-f", p, "--state", state, "--auto-approve", "--poll", "20ms"); err != nil {

@@ -97,11 +97,7 @@ func TestServeResumesAfterSIGKILL(t *testing.T) {
 	}
 	l, seeded := labWorld(t)
 	zone := seeded.Zones["example.com"]
-	planPath := writePlan(t, zone, "")
-	body, _ := os.ReadFile(planPath)
-	body = []byte(strings.Replace(string(body), "steps:\n  - {weight: 10}\n  - {weight: 100}\n",
-		"steps:\n  - {weight: 10, pause: 1500ms}\n  - {weight: 50, pause: 1500ms}\n  - {weight: 100}\n", 1))
-	os.WriteFile(planPath, body, 0o644)
+	planPath := writePlanSteps(t, zone, "  - {weight: 10, pause: 1500ms}\n  - {weight: 50, pause: 1500ms}\n  - {weight: 100}\n", "")
 	state := filepath.Join(t.TempDir(), "state.db")
 	before := int64(len(l.Env.History.List(awsapi.Filter{})))
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -88,13 +87,7 @@ func startSeed001(t *testing.T) *seed001 {
 	}
 	// The command reaches CloudFront through the standard chain, as the
 	// new distribution's account.
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL": w.API, "AWS_ACCESS_KEY_ID": awsapi.DefaultAccessKeyID, "AWS_SECRET_ACCESS_KEY": awsapi.DefaultSecretAccessKey,
-		"AWS_REGION": "us-east-1", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-	} {
-		t.Setenv(k, v)
-	}
-	os.Unsetenv("AWS_PROFILE")
+	awstest.SetEnv(t, w.API)
 	sd := &seed001{
 		w: w, oldID: old.ID, newID: nw.ID, oldDom: old.DomainName, newDom: nw.DomainName,
 		oldCF: cloudfront.NewFromConfig(awstest.ConfigAs(w.API, awsapi.OtherAccessKeyID, awsapi.OtherSecretAccessKey, "")),

@@ -71,10 +71,7 @@ func TestApprovalWaitsForPromote(t *testing.T) {
 			}
 		}
 	}
-	run, err := w.engine().Run(context.Background(), "api")
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := w.run(t)
 	if run.State != store.StateDone {
 		t.Fatalf("state %s (%s), want done", run.State, run.Reason)
 	}
@@ -127,10 +124,7 @@ func TestApprovalTimeoutRollsBackAtStoredDeadline(t *testing.T) {
 	}
 	w.clock.OnSleep = nil
 	w.clock.Advance(2 * time.Hour) // down for two hours
-	run, err := w.engine().Run(context.Background(), "api")
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := w.run(t)
 	if run.State != store.StateRolledBack {
 		t.Fatalf("state %s (%s), want rolled-back", run.State, run.Reason)
 	}
@@ -152,10 +146,7 @@ func TestApprovalTimeoutRollsBackAtStoredDeadline(t *testing.T) {
 func TestApprovalTimeoutPausesThenPromoteApproves(t *testing.T) {
 	w := newWorld(t, approvalSpec(&runbook.ApproveSpec{Timeout: 4 * time.Hour, OnTimeout: "pause"}))
 	w.gates["errors"] = gate.Func(passing)
-	run, err := w.engine().Run(context.Background(), "api")
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := w.run(t)
 	if run.State != store.StatePaused || !strings.Contains(run.Reason, "not approved within 4h") {
 		t.Fatalf("state %s (%s), want paused for the approval timeout", run.State, run.Reason)
 	}
@@ -166,10 +157,7 @@ func TestApprovalTimeoutPausesThenPromoteApproves(t *testing.T) {
 	if _, err := w.store.Request(context.Background(), "api", store.RequestPromote); err != nil {
 		t.Fatal(err)
 	}
-	run, err = w.engine().Run(context.Background(), "api")
-	if err != nil {
-		t.Fatal(err)
-	}
+	run = w.run(t)
 	if run.State != store.StateDone {
 		t.Fatalf("state %s (%s), want done", run.State, run.Reason)
 	}
@@ -198,10 +186,7 @@ func TestInconclusiveLimitThenPause(t *testing.T) {
 				}
 				return gate.Measurement{Phase: gate.Successful}
 			})
-			run, err := w.engine().Run(context.Background(), "api")
-			if err != nil {
-				t.Fatal(err)
-			}
+			run := w.run(t)
 			if !tc.wantPaused {
 				if run.State != store.StateDone {
 					t.Fatalf("state %s (%s), want done: inconclusive within the limit", run.State, run.Reason)
@@ -229,10 +214,7 @@ func TestDryRunGateRecordsWithoutActing(t *testing.T) {
 	w.gates["errors"] = gate.Func(func(context.Context, time.Time) gate.Measurement {
 		return gate.Measurement{Phase: gate.Failed, Value: 12, Detail: "5xx rate 12%"}
 	})
-	run, err := w.engine().Run(context.Background(), "api")
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := w.run(t)
 	if run.State != store.StateDone {
 		t.Fatalf("state %s (%s): a dry-run gate must not act", run.State, run.Reason)
 	}
@@ -259,10 +241,7 @@ func TestSkipCurrentStepPastUndecidableGate(t *testing.T) {
 		}
 		return gate.Measurement{Phase: gate.Successful}
 	})
-	run, err := w.engine().Run(context.Background(), "api")
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := w.run(t)
 	if run.State != store.StatePaused {
 		t.Fatalf("state %s, want paused", run.State)
 	}
@@ -275,10 +254,7 @@ func TestSkipCurrentStepPastUndecidableGate(t *testing.T) {
 		t.Fatal(err)
 	}
 	decided = true
-	run, err = w.engine().Run(context.Background(), "api")
-	if err != nil {
-		t.Fatal(err)
-	}
+	run = w.run(t)
 	if run.State != store.StateDone {
 		t.Fatalf("state %s (%s), want done", run.State, run.Reason)
 	}
@@ -308,20 +284,14 @@ func TestResumeAfterAPauseInTheRollbackKeepsRollingBack(t *testing.T) {
 		}
 		return nil
 	}
-	run, err := w.engine().Run(context.Background(), "api")
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := w.run(t)
 	if run.State != store.StatePaused || !failed {
 		t.Fatalf("state %s (%s), want paused by the failed rollback change", run.State, run.Reason)
 	}
 	if _, err := w.store.Request(context.Background(), "api", store.RequestResume); err != nil {
 		t.Fatal(err)
 	}
-	run, err = w.engine().Run(context.Background(), "api")
-	if err != nil {
-		t.Fatal(err)
-	}
+	run = w.run(t)
 	if run.State != store.StateRolledBack {
 		t.Fatalf("state %s (%s), want rolled-back", run.State, run.Reason)
 	}

@@ -45,10 +45,7 @@ func TestDrainWaitsWithVisibleReasonThenProceeds(t *testing.T) {
 	w.gates["errors"] = gate.Func(passing)
 	d := &fakeDrain{rate: 50, step: 5}
 	w.gates["old-quiet"] = d
-	run, err := w.engine().Run(context.Background(), "api")
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := w.run(t)
 	if run.State != store.StateDone {
 		t.Fatalf("state %s (%s)", run.State, run.Reason)
 	}
@@ -78,10 +75,7 @@ func TestNeverDrainingOldEdgeFollowsPolicy(t *testing.T) {
 			w.gates["errors"] = gate.Func(passing)
 			// A population that overstays TTLs keeps hitting the old edge.
 			w.gates["old-quiet"] = &fakeDrain{rate: 40, step: 0, spec: drainspec.Spec{Policy: policy, Timeout: runbook.Duration(time.Hour)}}
-			run, err := w.engine().Run(context.Background(), "api")
-			if err != nil {
-				t.Fatal(err)
-			}
+			run := w.run(t)
 			want := map[string]store.RunState{drainspec.PolicyPause: store.StatePaused, drainspec.PolicyRollback: store.StateRolledBack}[policy]
 			if run.State != want {
 				t.Fatalf("state %s (%s), want %s", run.State, run.Reason, want)

@@ -83,6 +83,17 @@ func passing(context.Context, time.Time) gate.Measurement {
 	return gate.Measurement{Phase: gate.Successful, Value: 0}
 }
 
+// run runs the run api on a new engine until it ends or stops; an error
+// fails the test.
+func (w *world) run(t *testing.T) store.Run {
+	t.Helper()
+	run, err := w.engine().Run(context.Background(), "api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run
+}
+
 func (w *world) managed() []dns.RecordSet {
 	recs, _ := w.dns.Records(context.Background(), zone, "api.example.com")
 	return managedOnly(recs, "api.example.com")
@@ -91,10 +102,7 @@ func (w *world) managed() []dns.RecordSet {
 func TestWeightedRunCompletesOnFakeClock(t *testing.T) {
 	w := newWorld(t, weightedSpec())
 	w.gates["errors"] = gate.Func(passing)
-	run, err := w.engine().Run(context.Background(), "api")
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := w.run(t)
 	if run.State != store.StateDone {
 		t.Fatalf("state = %s (%s), want done", run.State, run.Reason)
 	}
@@ -178,10 +186,7 @@ func TestGateBreachRollsBackFromEveryObserveStep(t *testing.T) {
 				}
 				return nil
 			}
-			run, err := w.engine().Run(context.Background(), "api")
-			if err != nil {
-				t.Fatal(err)
-			}
+			run := w.run(t)
 			if run.State != store.StateRolledBack {
 				t.Fatalf("state %s (%s), want rolled-back", run.State, run.Reason)
 			}
@@ -211,10 +216,7 @@ func TestBriefBreachShorterThanForDoesNotRollBack(t *testing.T) {
 		}
 		return gate.Measurement{Phase: gate.Successful}
 	})
-	run, err := w.engine().Run(context.Background(), "api")
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := w.run(t)
 	if run.State != store.StateDone {
 		t.Fatalf("state %s (%s), want done", run.State, run.Reason)
 	}
@@ -233,10 +235,7 @@ func TestRollbackDuringHoldByOperator(t *testing.T) {
 			}
 		}
 	}
-	run, err := w.engine().Run(context.Background(), "api")
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := w.run(t)
 	if !requested {
 		t.Fatal("never reached the hold")
 	}
@@ -264,10 +263,7 @@ func TestConcurrentEditPausesRun(t *testing.T) {
 		}
 		return nil
 	}
-	run, err := w.engine().Run(context.Background(), "api")
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := w.run(t)
 	if run.State != store.StatePaused {
 		t.Fatalf("state %s, want paused", run.State)
 	}
@@ -359,20 +355,14 @@ func TestLostApplyResponseIsReconciled(t *testing.T) {
 		}
 		return nil
 	}
-	run, err := w.engine().Run(context.Background(), "api")
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := w.run(t)
 	if run.State != store.StatePaused || !strings.Contains(run.Reason, "connection reset") {
 		t.Fatalf("state %s (%s), want paused with the error", run.State, run.Reason)
 	}
 	if _, err := w.store.Request(context.Background(), "api", "resume"); err != nil {
 		t.Fatal(err)
 	}
-	run, err = w.engine().Run(context.Background(), "api")
-	if err != nil {
-		t.Fatal(err)
-	}
+	run = w.run(t)
 	if run.State != store.StateDone {
 		t.Fatalf("state %s (%s)", run.State, run.Reason)
 	}
@@ -392,10 +382,7 @@ func TestInconclusiveGatePausesForHuman(t *testing.T) {
 	w.gates["errors"] = gate.Func(func(context.Context, time.Time) gate.Measurement {
 		return gate.Measurement{Phase: gate.Inconclusive, Detail: "no datapoints"}
 	})
-	run, err := w.engine().Run(context.Background(), "api")
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := w.run(t)
 	if run.State != store.StatePaused || !strings.Contains(run.Reason, "inconclusive") {
 		t.Fatalf("state %s (%s)", run.State, run.Reason)
 	}
@@ -438,10 +425,7 @@ func TestBreachDuringTTLWaitIsCaughtWithinOneInterval(t *testing.T) {
 		}
 		return gate.Measurement{Phase: gate.Successful}
 	})
-	run, err := w.engine().Run(context.Background(), "api")
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := w.run(t)
 	if run.State != store.StateRolledBack {
 		t.Fatalf("state %s", run.State)
 	}
@@ -470,10 +454,7 @@ func TestLongWaitKeepsTheLease(t *testing.T) {
 			}
 		}
 	}
-	run, err := w.engine().Run(context.Background(), "api")
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := w.run(t)
 	if !tried || run.State != store.StateDone {
 		t.Fatalf("tried %v, state %s", tried, run.State)
 	}

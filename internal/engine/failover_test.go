@@ -135,10 +135,7 @@ func TestChangeAppliedByEarlierOwnerIsReconciled(t *testing.T) {
 		}
 		return nil
 	}
-	run, err := w.engine().Run(context.Background(), "api")
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := w.run(t)
 	if run.State != store.StateDone {
 		t.Fatalf("state %s (%s), want done", run.State, run.Reason)
 	}

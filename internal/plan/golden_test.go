@@ -2,14 +2,13 @@ package plan
 
 import (
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/invalid/*.golden from the current output")
+	"github.com/cutover/cutover/internal/golden"
+)
 
 // TestInvalidPlansGolden parses each malformed plan in testdata/invalid and
 // compares the full diagnostics text with NAME.golden.
@@ -42,20 +41,7 @@ func TestInvalidPlansGolden(t *testing.T) {
 				}
 			}
 			got := err.Error() + "\n"
-			golden := strings.TrimSuffix(f, ".yaml") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./internal/plan -run Golden -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("diagnostics differ\n--- got\n%s--- want\n%s", got, want)
-			}
+			golden.Check(t, strings.TrimSuffix(f, ".yaml")+".golden", []byte(got))
 		})
 	}
 }

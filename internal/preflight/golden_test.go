@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,11 +13,10 @@ import (
 	"github.com/cutover/cutover/internal/dns"
 	"github.com/cutover/cutover/internal/edge/cdn"
 	"github.com/cutover/cutover/internal/edge/cloudfront"
+	"github.com/cutover/cutover/internal/golden"
 	"github.com/cutover/cutover/internal/plan"
 	"github.com/cutover/cutover/internal/runbook"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 var now = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 
@@ -107,21 +104,9 @@ func mustPlan(t *testing.T, body string) *plan.Plan {
 	return p
 }
 
-func golden(t *testing.T, name string, got []byte) {
+func goldenFile(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s differs from the rendering:\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	golden.Check(t, filepath.Join("testdata", name), got)
 }
 
 func render(t *testing.T, rep Report) []byte {
@@ -172,9 +157,9 @@ func TestPreflightChecklistGolden(t *testing.T) {
 	if err := rep.Waive([]string{CheckRecordOwner}); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "preflight-seed004.golden", render(t, rep))
+	goldenFile(t, "preflight-seed004.golden", render(t, rep))
 	js, _ := json.MarshalIndent(rep, "", "  ")
-	golden(t, "preflight-seed004.json.golden", append(js, '\n'))
+	goldenFile(t, "preflight-seed004.json.golden", append(js, '\n'))
 	var names []string
 	for _, r := range rep.Failed() {
 		names = append(names, r.Name)
@@ -210,14 +195,14 @@ strategy: alias-move
 		From: runbook.Target{Kind: runbook.TargetCloudFront, ID: "E1OLDDISTRIB01", DNSName: "dold.cloudfront.net"},
 		To:   runbook.Target{Kind: runbook.TargetCloudFront, ID: "E2NEWDISTRIB02", DNSName: "dnew.cloudfront.net"}}
 	rep := Decommission(context.Background(), in, f.world(), Options{Now: now})
-	golden(t, "decommission-leftovers.golden", render(t, rep))
+	goldenFile(t, "decommission-leftovers.golden", render(t, rep))
 	if len(rep.Failed()) != 4 {
 		t.Fatalf("failures %+v, want all four", rep.Failed())
 	}
 	// Once the leftovers are gone and the edge is quiet, every item passes.
 	f.records["Z2"], f.hcs, f.alarms, f.sums = nil, nil, nil, nil
 	rep = Decommission(context.Background(), in, f.world(), Options{Now: now})
-	golden(t, "decommission-clean.golden", render(t, rep))
+	goldenFile(t, "decommission-clean.golden", render(t, rep))
 	if !rep.OK() {
 		t.Fatalf("failures %+v after cleanup", rep.Failed())
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -85,13 +84,7 @@ func start(t *testing.T, lo lab.Options, seed string, extra func(w *world.World)
 	t.Cleanup(w.Close)
 	e.w = w
 	e.zone = e.seeded.Zones["example.com"]
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL": w.API, "AWS_ACCESS_KEY_ID": awsapi.DefaultAccessKeyID, "AWS_SECRET_ACCESS_KEY": awsapi.DefaultSecretAccessKey,
-		"AWS_REGION": "us-east-1", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-	} {
-		t.Setenv(k, v)
-	}
-	os.Unsetenv("AWS_PROFILE")
+	awstest.SetEnv(t, w.API)
 	return e
 }
 

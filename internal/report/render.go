@@ -99,7 +99,7 @@ func Markdown(w io.Writer, r *Report) error {
 	fmt.Fprintf(&b, "# Cutover report: %s\n\n", md(s.Name))
 	row := func(k, v string) {
 		if v != "" {
-			fmt.Fprintf(&b, "| %s | %s |\n", k, md(v))
+			mdRow(&b, k, md(v))
 		}
 	}
 	b.WriteString("| | |\n| --- | --- |\n")
@@ -123,9 +123,9 @@ func Markdown(w io.Writer, r *Report) error {
 	if len(r.Split) == 0 {
 		b.WriteString("No data.\n")
 	} else {
-		b.WriteString("| time | intended | observed |\n| --- | --- | --- |\n")
+		mdHeader(&b, "time", "intended", "observed")
 		for _, p := range r.Split {
-			fmt.Fprintf(&b, "| %s | %s %% | %s |\n", stamp(p.At), strconv.FormatFloat(p.IntendedNew, 'f', 1, 64), pctOf(p.ObservedNew))
+			mdRow(&b, stamp(p.At), strconv.FormatFloat(p.IntendedNew, 'f', 1, 64)+" %", pctOf(p.ObservedNew))
 		}
 	}
 
@@ -133,7 +133,7 @@ func Markdown(w io.Writer, r *Report) error {
 	if len(r.Changes) == 0 {
 		b.WriteString("No change was made.\n")
 	} else {
-		b.WriteString("| # | time | step | provider | operation | resource | change id | before | after |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+		mdHeader(&b, "#", "time", "step", "provider", "operation", "resource", "change id", "before", "after")
 		for i, c := range r.Changes {
 			step := c.Step
 			if c.Rollback {
@@ -143,14 +143,15 @@ func Markdown(w io.Writer, r *Report) error {
 			if id == "" && c.Reconciled {
 				id = "(lost in an interruption; found applied)"
 			}
-			fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", i+1, stamp(c.At), md(step), c.Provider, c.Operation, md(c.Resource), md(id), lines(c.Before), lines(c.After))
+			mdRow(&b, strconv.Itoa(i+1), stamp(c.At), md(step), c.Provider, c.Operation, md(c.Resource), md(id), lines(c.Before), lines(c.After))
 		}
 	}
 
 	if len(r.Staging) > 0 {
-		fmt.Fprintf(&b, "\n## Continuous deployment operations (%d)\n\n| time | step | operation | detail |\n| --- | --- | --- | --- |\n", len(r.Staging))
+		fmt.Fprintf(&b, "\n## Continuous deployment operations (%d)\n\n", len(r.Staging))
+		mdHeader(&b, "time", "step", "operation", "detail")
 		for _, o := range r.Staging {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", stamp(o.At), md(o.Step), o.Type, md(o.Message))
+			mdRow(&b, stamp(o.At), md(o.Step), string(o.Type), md(o.Message))
 		}
 	}
 
@@ -158,9 +159,9 @@ func Markdown(w io.Writer, r *Report) error {
 	if len(r.Gates) == 0 {
 		b.WriteString("No gate was measured.\n")
 	} else {
-		b.WriteString("| time | gate | kind | phase | value | detail |\n| --- | --- | --- | --- | --- | --- |\n")
+		mdHeader(&b, "time", "gate", "kind", "phase", "value", "detail")
 		for _, g := range r.Gates {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", stamp(g.At), md(g.Gate), g.Kind, g.Phase, num(g.Value), md(g.Detail))
+			mdRow(&b, stamp(g.At), md(g.Gate), g.Kind, string(g.Phase), num(g.Value), md(g.Detail))
 		}
 	}
 
@@ -178,13 +179,13 @@ func Markdown(w io.Writer, r *Report) error {
 			fmt.Fprintf(&b, "Shares: %s\n\n", shares(v.Shares))
 		}
 		if len(v.Cells) > 0 {
-			b.WriteString("| resolver | edge | share | side | status | error |\n| --- | --- | --- | --- | --- | --- |\n")
+			mdHeader(&b, "resolver", "edge", "share", "side", "status", "error")
 			for _, c := range v.Cells {
 				status := ""
 				if c.Status != 0 {
 					status = strconv.Itoa(c.Status)
 				}
-				fmt.Fprintf(&b, "| %s | %s | %.0f %% | %s | %s | %s |\n", md(c.Resolver), md(c.Edge), 100*c.Share, md(c.Side), status, md(c.Error))
+				mdRow(&b, md(c.Resolver), md(c.Edge), fmt.Sprintf("%.0f %%", 100*c.Share), md(c.Side), status, md(c.Error))
 			}
 		}
 	}
@@ -193,7 +194,7 @@ func Markdown(w io.Writer, r *Report) error {
 	if len(r.Operators) == 0 {
 		b.WriteString("No operator action.\n")
 	} else {
-		b.WriteString("| time | action | by | outcome |\n| --- | --- | --- | --- |\n")
+		mdHeader(&b, "time", "action", "by", "outcome")
 		for _, a := range r.Operators {
 			out := a.Outcome
 			if out == "" {
@@ -201,12 +202,12 @@ func Markdown(w io.Writer, r *Report) error {
 			} else if !a.OutcomeAt.IsZero() {
 				out = stamp(a.OutcomeAt) + ": " + out
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", stamp(a.At), a.Action, md(a.By), md(out))
+			mdRow(&b, stamp(a.At), a.Action, md(a.By), md(out))
 		}
 	}
 
 	fmt.Fprintf(&b, "\n## Timeline (%d events)\n\n", len(r.Timeline))
-	b.WriteString("| # | time | step | event | message |\n| --- | --- | --- | --- | --- |\n")
+	mdHeader(&b, "#", "time", "step", "event", "message")
 	for _, e := range r.Timeline {
 		step := ""
 		if e.Step > 0 {
@@ -218,10 +219,22 @@ func Markdown(w io.Writer, r *Report) error {
 		if e.StepTitle != "" {
 			step += " " + e.StepTitle
 		}
-		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s |\n", e.Seq, stamp(e.At), md(step), e.Type, md(e.Message))
+		mdRow(&b, strconv.FormatInt(e.Seq, 10), stamp(e.At), md(step), string(e.Type), md(e.Message))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// mdHeader writes a Markdown table's header row of cols and its rule.
+func mdHeader(b *strings.Builder, cols ...string) {
+	mdRow(b, cols...)
+	b.WriteString("|" + strings.Repeat(" --- |", len(cols)) + "\n")
+}
+
+// mdRow writes one row of a Markdown table, the cells as they are (md
+// escapes text).
+func mdRow(b *strings.Builder, cells ...string) {
+	b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
 }
 
 // md escapes what would break a Markdown table cell or be read as

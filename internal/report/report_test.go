@@ -3,8 +3,6 @@ package report_test
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -14,13 +12,12 @@ import (
 	"github.com/cutover/cutover/internal/dns"
 	"github.com/cutover/cutover/internal/edge/cdn"
 	"github.com/cutover/cutover/internal/gate"
+	"github.com/cutover/cutover/internal/golden"
 	"github.com/cutover/cutover/internal/report"
 	"github.com/cutover/cutover/internal/runbook"
 	"github.com/cutover/cutover/internal/split"
 	"github.com/cutover/cutover/internal/store"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 var t0 = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
@@ -124,23 +121,6 @@ func build(t *testing.T) *report.Report {
 	return r
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s differs from the golden file (go test -update rewrites it); got:\n%s", name, got)
-	}
-}
-
 func TestGoldenFormats(t *testing.T) {
 	r := build(t)
 	for _, f := range []struct{ format, file string }{
@@ -152,7 +132,7 @@ func TestGoldenFormats(t *testing.T) {
 		if err := report.Render(&b, r, f.format); err != nil {
 			t.Fatal(err)
 		}
-		golden(t, f.file, b.Bytes())
+		golden.Check(t, filepath.Join("testdata", f.file), b.Bytes())
 	}
 }
 

@@ -60,7 +60,7 @@ func TestCompileMaintenanceGolden(t *testing.T) {
 			}
 			var buf bytes.Buffer
 			Render(&buf, rb, c.from, c.page, 60*time.Second)
-			golden(t, c.name, buf.Bytes())
+			goldenFile(t, c.name, buf.Bytes())
 			if !reflect.DeepEqual(rb.Original, sortedCopy(c.records)) {
 				t.Fatalf("original = %v, want the records found %v", rb.Original, c.records)
 			}

@@ -38,7 +38,7 @@ func TestPlainDNSFlipUsesCNAMEs(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	Render(&buf, rb, albOld, albNew, time.Second)
-	golden(t, "rfc2136-flip", buf.Bytes())
+	goldenFile(t, "rfc2136-flip", buf.Bytes())
 
 	for _, s := range []string{"weighted", "alias-move", "bridge"} {
 		sp := spec

@@ -3,34 +3,19 @@ package runbook
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cutover/cutover/internal/dns"
+	"github.com/cutover/cutover/internal/golden"
 	"github.com/cutover/cutover/internal/plan"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
-func golden(t *testing.T, name string, got []byte) {
+func goldenFile(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from golden:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
+	golden.Check(t, filepath.Join("testdata", name+".golden"), got)
 }
 
 var (
@@ -80,7 +65,7 @@ func TestCompileGolden(t *testing.T) {
 			}
 			var buf bytes.Buffer
 			Render(&buf, rb, c.from, c.to, 60*time.Second)
-			golden(t, c.name, buf.Bytes())
+			goldenFile(t, c.name, buf.Bytes())
 			// Deterministic: a second compile is byte-identical.
 			rb2, _ := Compile(c.spec, Observed{Records: recs, From: c.from, To: c.to})
 			a, _ := json.Marshal(rb)

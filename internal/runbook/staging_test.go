@@ -68,7 +68,7 @@ func TestCompileStagingGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "staging", stepText(rb))
+	goldenFile(t, "staging", stepText(rb))
 	// No step touches DNS: the distribution splits traffic itself.
 	if cs := rb.Changes(); len(cs) != 0 {
 		t.Fatalf("staging runbook changes DNS: %+v", cs)

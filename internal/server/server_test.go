@@ -18,8 +18,7 @@ import (
 
 	"github.com/cutover/cutover/internal/engine"
 	"github.com/cutover/cutover/internal/lab"
-	"github.com/cutover/cutover/internal/lab/awsapi"
-	"github.com/cutover/cutover/internal/lab/route53"
+	"github.com/cutover/cutover/internal/lab/labtest"
 	"github.com/cutover/cutover/internal/server"
 	"github.com/cutover/cutover/internal/store"
 	"github.com/cutover/cutover/internal/store/boltstore"
@@ -27,64 +26,24 @@ import (
 
 const testToken = "test-token-0123456789"
 
-const seed = `
-load_balancers:
-  - {name: api-old, targets: ["127.0.0.1:8081"]}
-  - {name: api-new, targets: ["127.0.0.1:8082"]}
-zones:
-  - name: example.com
-records:
-  - {zone: example.com, name: api.example.com, type: CNAME, ttl: 2, values: [old.example.net]}
-`
-
-// startLab starts a lab over HTTP and points the AWS SDK at it; it returns
-// the lab and the zone id of example.com.
+// startLab starts a lab with the weighted move's seed over HTTP and points
+// the AWS SDK at it; it returns the lab and the zone id of example.com.
 func startLab(t *testing.T) (*lab.Lab, string) {
 	t.Helper()
-	l := lab.New(lab.Options{Propagation: 50 * time.Millisecond, DeployDelay: -1, RateLimit: route53.RateLimitOff})
-	s, err := lab.ParseSeed("seed", []byte(seed))
-	if err != nil {
-		t.Fatal(err)
-	}
-	seeded, err := l.Apply(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(l)
-	t.Cleanup(srv.Close)
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL": srv.URL, "AWS_ACCESS_KEY_ID": awsapi.DefaultAccessKeyID, "AWS_SECRET_ACCESS_KEY": awsapi.DefaultSecretAccessKey,
-		"AWS_REGION": "us-east-1", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_PROFILE": "",
-	} {
-		t.Setenv(k, v)
-	}
-	os.Unsetenv("AWS_PROFILE")
+	l, seeded := labtest.Start(t, labtest.Seed)
 	return l, seeded.Zones["example.com"]
 }
 
 // planYAML is a weighted move of api.example.com with a probe gate against
 // health, pausing pause after each of its steps.
 func planYAML(zone, name, health string, pause time.Duration) string {
-	return fmt.Sprintf(`apiVersion: cutover/v1
-kind: Cutover
-name: %s
-hostname: api.example.com
-zone: {id: %s}
-from: {endpoint: old.example.net}
-to: {endpoint: new.example.net}
-strategy: weighted
-ttl: {cutover: 1}
-hold: 0s
-steps:
-  - {weight: 10, pause: %s}
-  - {weight: 50, pause: %s}
-  - {weight: 100}
-gates:
+	return labtest.WeightedPlan(name, zone, fmt.Sprintf("  - {weight: 10, pause: %s}\n  - {weight: 50, pause: %s}\n  - {weight: 100}\n", pause, pause),
+		fmt.Sprintf(`gates:
   - name: health
     interval: 100ms
     on_failure: pause
     probe: {url: %q}
-`, name, zone, pause, pause, health+"/health")
+`, health+"/health"))
 }
 
 type fixture struct {

@@ -158,9 +158,7 @@ func TestInSyncWaitsForEveryServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := dns.RecordSet{Name: "api.example.com.", Type: "CNAME", TTL: 300, Values: []string{"old.edge.test."}}
-	nw := dns.RecordSet{Name: "api.example.com.", Type: "CNAME", TTL: 30, Values: []string{"new.edge.test."}}
-	id, err := p.Apply(context.Background(), dns.ChangeSet{Zone: "example.com", Changes: []dns.Change{{Old: &old, New: &nw}}})
+	id, err := p.Apply(context.Background(), apiMove())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,20 +169,7 @@ func TestInSyncWaitsForEveryServer(t *testing.T) {
 	lagging.Knsupdate(t, "update delete api.example.com. CNAME", "update add api.example.com. 30 CNAME new.edge.test.")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	for {
-		ok, err := p.InSync(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ok {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatal("InSync never became true after the lagging server caught up")
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	awaitInSync(ctx, t, p, id, 20*time.Millisecond, "InSync never became true after the lagging server caught up")
 }
 
 func TestWrongKeyIsRefused(t *testing.T) {
@@ -193,9 +178,7 @@ func TestWrongKeyIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := dns.RecordSet{Name: "api.example.com.", Type: "CNAME", TTL: 300, Values: []string{"old.edge.test."}}
-	nw := dns.RecordSet{Name: "api.example.com.", Type: "CNAME", TTL: 30, Values: []string{"new.edge.test."}}
-	_, err = p.Apply(context.Background(), dns.ChangeSet{Zone: "example.com", Changes: []dns.Change{{Old: &old, New: &nw}}})
+	_, err = p.Apply(context.Background(), apiMove())
 	if err == nil || errors.Is(err, dns.ErrConflict) {
 		t.Fatalf("an update signed with the wrong key: want a plain error, got %v", err)
 	}
@@ -224,27 +207,13 @@ func TestInSyncFollowsRealReplication(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	old := dns.RecordSet{Name: "api.example.com.", Type: "CNAME", TTL: 300, Values: []string{"old.edge.test."}}
-	nw := dns.RecordSet{Name: "api.example.com.", Type: "CNAME", TTL: 30, Values: []string{"new.edge.test."}}
+	move := apiMove()
 	start := time.Now()
-	id, err := p.Apply(ctx, dns.ChangeSet{Zone: "example.com", Changes: []dns.Change{{Old: &old, New: &nw}}})
+	id, err := p.Apply(ctx, move)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		ok, err := p.InSync(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ok {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatal("the secondary never served the update's serial")
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+	awaitInSync(ctx, t, p, id, 10*time.Millisecond, "the secondary never served the update's serial")
 	t.Logf("update to INSYNC on both servers: %s", time.Since(start))
 	onSecondary, err := rfc2136.New(rfc2136.Options{Server: secondary.Addr, TSIG: &rfc2136.TSIG{Name: knottest.KeyName, Secret: secondary.Secret}})
 	if err != nil {
@@ -254,7 +223,35 @@ func TestInSyncFollowsRealReplication(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sets) != 1 || !sets[0].Equal(nw) {
+	if len(sets) != 1 || !sets[0].Equal(*move.Changes[0].New) {
 		t.Fatalf("secondary serves %v after INSYNC", sets)
+	}
+}
+
+// apiMove changes api.example.com's CNAME from old.edge.test. (TTL 300)
+// to new.edge.test. (TTL 30).
+func apiMove() dns.ChangeSet {
+	old := dns.RecordSet{Name: "api.example.com.", Type: "CNAME", TTL: 300, Values: []string{"old.edge.test."}}
+	nw := dns.RecordSet{Name: "api.example.com.", Type: "CNAME", TTL: 30, Values: []string{"new.edge.test."}}
+	return dns.ChangeSet{Zone: "example.com", Changes: []dns.Change{{Old: &old, New: &nw}}}
+}
+
+// awaitInSync polls p.InSync for the change id every poll until it says
+// true; an error fails the test, and so does the end of ctx, with never.
+func awaitInSync(ctx context.Context, t *testing.T, p *rfc2136.Provider, id string, poll time.Duration, never string) {
+	t.Helper()
+	for {
+		ok, err := p.InSync(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal(never)
+		case <-time.After(poll):
+		}
 	}
 }

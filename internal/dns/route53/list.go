@@ -15,8 +15,23 @@ import (
 // checks that look for anything still pointing at an edge.
 func (p *Provider) AllRecords(ctx context.Context, zone string) ([]dns.RecordSet, error) {
 	zoneID := bareID(zone)
-	in := &route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(zoneID)}
 	var out []dns.RecordSet
+	err := p.listRecords(ctx, zoneID, nil, func(r dns.RecordSet) bool {
+		out = append(out, r)
+		return true
+	}, func(string) bool { return true })
+	if err != nil {
+		return nil, fmt.Errorf("listing records of zone %s: %w", zoneID, err)
+	}
+	return out, nil
+}
+
+// listRecords lists the record sets of zoneID from the name start (nil:
+// the zone's first), in Route 53's order, handing each to visit until it
+// returns false. It follows pagination while follow accepts the name the
+// next page starts at.
+func (p *Provider) listRecords(ctx context.Context, zoneID string, start *string, visit func(dns.RecordSet) bool, follow func(next string) bool) error {
+	in := &route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(zoneID), StartRecordName: start}
 	for {
 		var page *route53.ListResourceRecordSetsOutput
 		err := p.call(ctx, retry.Read, func(ctx context.Context) error {
@@ -25,13 +40,16 @@ func (p *Provider) AllRecords(ctx context.Context, zone string) ([]dns.RecordSet
 			return err
 		})
 		if err != nil {
-			return nil, fmt.Errorf("listing records of zone %s: %w", zoneID, err)
+			return err
 		}
 		for _, rr := range page.ResourceRecordSets {
-			out = append(out, fromSDK(rr))
+			if !visit(fromSDK(rr)) {
+				return nil
+			}
 		}
-		if !page.IsTruncated || page.NextRecordName == nil {
-			return out, nil
+		next := aws.ToString(page.NextRecordName)
+		if !page.IsTruncated || next == "" || !follow(next) {
+			return nil
 		}
 		in = &route53.ListResourceRecordSetsInput{
 			HostedZoneId:          aws.String(zoneID),

@@ -104,36 +104,18 @@ func newProvider(api route53API, opts Options) *Provider {
 func (p *Provider) Records(ctx context.Context, zone, name string) ([]dns.RecordSet, error) {
 	zoneID := bareID(zone)
 	fq := dns.Fqdn(name)
-	in := &route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(zoneID), StartRecordName: aws.String(fq)}
 	var out []dns.RecordSet
-	for {
-		var page *route53.ListResourceRecordSetsOutput
-		err := p.call(ctx, retry.Read, func(ctx context.Context) error {
-			var err error
-			page, err = p.api.ListResourceRecordSets(ctx, in)
-			return err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("listing records at %s in zone %s: %w", fq, zoneID, err)
+	err := p.listRecords(ctx, zoneID, aws.String(fq), func(r dns.RecordSet) bool {
+		if r.Name != fq {
+			return false
 		}
-		for _, rr := range page.ResourceRecordSets {
-			r := fromSDK(rr)
-			if r.Name != fq {
-				return out, nil
-			}
-			out = append(out, r)
-		}
-		next := aws.ToString(page.NextRecordName)
-		if !page.IsTruncated || next == "" || dns.Fqdn(unescapeName(next)) != fq {
-			return out, nil
-		}
-		in = &route53.ListResourceRecordSetsInput{
-			HostedZoneId:          aws.String(zoneID),
-			StartRecordName:       page.NextRecordName,
-			StartRecordType:       page.NextRecordType,
-			StartRecordIdentifier: page.NextRecordIdentifier,
-		}
+		out = append(out, r)
+		return true
+	}, func(next string) bool { return dns.Fqdn(unescapeName(next)) == fq })
+	if err != nil {
+		return nil, fmt.Errorf("listing records at %s in zone %s: %w", fq, zoneID, err)
 	}
+	return out, nil
 }
 
 // Apply sends cs as one batch: per change, in order, DELETE Old exactly as

@@ -42,9 +42,8 @@ type Call struct {
 // it keeps reads and refusals too: it answers "what did this run need",
 // not "what changed".
 type CallLog struct {
-	mu      sync.Mutex
-	clock   clock.Clock
-	entries []Call
+	clock clock.Clock
+	log   seqLog[Call]
 }
 
 // NewCallLog returns an empty call log stamped by clk.
@@ -53,11 +52,7 @@ func NewCallLog(clk clock.Clock) *CallLog { return &CallLog{clock: clk} }
 // Record appends c, setting its sequence number and time.
 func (l *CallLog) Record(c Call) Call {
 	c.Time = l.clock.Now().UTC()
-	l.mu.Lock()
-	c.Seq = int64(len(l.entries) + 1)
-	l.entries = append(l.entries, c)
-	l.mu.Unlock()
-	return c
+	return l.log.add(func(seq int64) Call { c.Seq = seq; return c })
 }
 
 // CallFilter selects calls; zero fields match everything.
@@ -69,25 +64,14 @@ type CallFilter struct {
 
 // List returns the calls matching f, oldest first.
 func (l *CallLog) List(f CallFilter) []Call {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := []Call{}
-	for _, c := range l.entries {
-		if c.Seq <= f.SinceSeq || (f.Service != "" && c.Service != f.Service) || (f.Account != "" && c.Account != f.Account) {
-			continue
-		}
-		out = append(out, c)
-	}
-	return out
+	return l.log.list(f.SinceSeq, func(c Call) bool {
+		return (f.Service == "" || c.Service == f.Service) && (f.Account == "" || c.Account == f.Account)
+	})
 }
 
 // Len is the number of calls logged so far: the SinceSeq of the next one
 // minus one.
-func (l *CallLog) Len() int64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return int64(len(l.entries))
-}
+func (l *CallLog) Len() int64 { return l.log.len() }
 
 // CallNote is where a service writes which operation a request was and on
 // which resource, for the lab to log once the answer is written.

@@ -25,10 +25,10 @@ type Change struct {
 // History is the lab's append-only change log. Only accepted writes are
 // recorded; a rejected request leaves no trace, as it leaves none in AWS.
 type History struct {
-	mu      sync.Mutex
-	clock   clock.Clock
-	entries []Change
-	subs    []chan Change
+	clock clock.Clock
+	log   seqLog[Change]
+	mu    sync.Mutex // guards subs
+	subs  []chan Change
 }
 
 // NewHistory returns an empty history stamped by clk.
@@ -48,9 +48,8 @@ func (h *History) Record(id Identity, service, operation, resource string, befor
 		Before:    marshalOrNil(before),
 		After:     marshalOrNil(after),
 	}
+	c = h.log.add(func(seq int64) Change { c.Seq = seq; return c })
 	h.mu.Lock()
-	c.Seq = int64(len(h.entries) + 1)
-	h.entries = append(h.entries, c)
 	subs := append([]chan Change(nil), h.subs...)
 	h.mu.Unlock()
 	for _, s := range subs {
@@ -82,16 +81,9 @@ type Filter struct {
 
 // List returns the entries matching f, oldest first.
 func (h *History) List(f Filter) []Change {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	out := []Change{}
-	for _, c := range h.entries {
-		if c.Seq <= f.SinceSeq || (f.Service != "" && c.Service != f.Service) || (f.Resource != "" && c.Resource != f.Resource) {
-			continue
-		}
-		out = append(out, c)
-	}
-	return out
+	return h.log.list(f.SinceSeq, func(c Change) bool {
+		return (f.Service == "" || c.Service == f.Service) && (f.Resource == "" || c.Resource == f.Resource)
+	})
 }
 
 // Subscribe returns a channel that receives each new change. Delivery is

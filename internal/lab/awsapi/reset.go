@@ -4,9 +4,7 @@ package awsapi
 // starts again at 1, so a cursor (SinceSeq) taken before a reset must be
 // dropped with it.
 func (h *History) Reset() {
-	h.mu.Lock()
-	h.entries = nil
-	h.mu.Unlock()
+	h.log.reset()
 }
 
 // AllowAnyKey makes the keyring accept any access key it does not know as

@@ -5,10 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cutover/cutover/internal/lab"
 	"github.com/cutover/cutover/internal/lab/origin"
-	labr53 "github.com/cutover/cutover/internal/lab/route53"
-	"github.com/cutover/cutover/internal/lab/world"
 )
 
 // TestResetServesTheSeedAgainAtOnce: a test moves an alias, re-points DNS
@@ -17,27 +14,7 @@ import (
 // no propagation, since the world the edges had seen is gone — from an
 // origin without its fault.
 func TestResetServesTheSeedAgainAtOnce(t *testing.T) {
-	h := start(t, scenario{
-		origins: []world.OriginSpec{{Name: "old", Addr: "127.0.3.1:0"}, {Name: "new", Addr: "127.0.3.2:0"}},
-		edges:   3,
-		seed: `
-zones: [{name: example.com}]
-certificates: [{name: site, domains: [example.com, "*.example.com"]}]
-distributions:
-  - {name: old, aliases: [www.example.com], certificate: site, origin: {{old}}}
-  - {name: new, certificate: site, origin: {{new}}}
-`,
-		records: func(s *lab.Seeded) []labr53.RecordSet {
-			return []labr53.RecordSet{cname("www.example.com", s.Distributions["old"].DomainName)}
-		},
-	})
-	oldD := distByAlias(h, "www.example.com")
-	var newD distRef
-	for _, v := range h.w.Lab.CloudFront.List() {
-		if v.ID != oldD.ID {
-			newD = distRef{v.ID, v.DomainName, v.Version}
-		}
-	}
+	h, oldD, newD := startOldAndNew(t, 3)
 	// What the seed's world serves, before the test changes it.
 	seedRecords, _ := h.w.Lab.Route53.Records(h.zone)
 

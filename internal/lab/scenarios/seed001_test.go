@@ -260,6 +260,35 @@ type distRef struct {
 	Version        int64
 }
 
+// startOldAndNew starts, on edges edges, the world of two distributions
+// for www.example.com in one certificate's name: old holds the alias and
+// the record points at it, new holds nothing; each with an origin of its
+// own.
+func startOldAndNew(t *testing.T, edges int) (h *harness, oldD, newD distRef) {
+	t.Helper()
+	h = start(t, scenario{
+		origins: []world.OriginSpec{{Name: "old", Addr: "127.0.3.1:0"}, {Name: "new", Addr: "127.0.3.2:0"}},
+		edges:   edges,
+		seed: `
+zones: [{name: example.com}]
+certificates: [{name: site, domains: [example.com, "*.example.com"]}]
+distributions:
+  - {name: old, aliases: [www.example.com], certificate: site, origin: {{old}}}
+  - {name: new, certificate: site, origin: {{new}}}
+`,
+		records: func(s *lab.Seeded) []labr53.RecordSet {
+			return []labr53.RecordSet{cname("www.example.com", s.Distributions["old"].DomainName)}
+		},
+	})
+	oldD = distByAlias(h, "www.example.com")
+	for _, v := range h.w.Lab.CloudFront.List() {
+		if v.ID != oldD.ID {
+			newD = distRef{v.ID, v.DomainName, v.Version}
+		}
+	}
+	return h, oldD, newD
+}
+
 // distByAlias finds the distribution holding alias now.
 func distByAlias(h *harness, alias string) distRef {
 	h.t.Helper()

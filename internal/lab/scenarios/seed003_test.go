@@ -3,10 +3,6 @@ package scenarios
 import (
 	"testing"
 	"time"
-
-	"github.com/cutover/cutover/internal/lab"
-	labr53 "github.com/cutover/cutover/internal/lab/route53"
-	"github.com/cutover/cutover/internal/lab/world"
 )
 
 // TestSeed003 replays seed 003 under client load. Blue/green between two
@@ -18,27 +14,7 @@ import (
 // not applied the removal yet, so for the length of the propagation the
 // same name is served by both origins, then only by the new one.
 func TestSeed003WildcardTrickUncleanCutUnderLoad(t *testing.T) {
-	h := start(t, scenario{
-		origins: []world.OriginSpec{{Name: "old", Addr: "127.0.3.1:0"}, {Name: "new", Addr: "127.0.3.2:0"}},
-		edges:   6,
-		seed: `
-zones: [{name: example.com}]
-certificates: [{name: site, domains: [example.com, "*.example.com"]}]
-distributions:
-  - {name: old, aliases: [www.example.com], certificate: site, origin: {{old}}}
-  - {name: new, certificate: site, origin: {{new}}}
-`,
-		records: func(s *lab.Seeded) []labr53.RecordSet {
-			return []labr53.RecordSet{cname("www.example.com", s.Distributions["old"].DomainName)}
-		},
-	})
-	oldD := distByAlias(h, "www.example.com")
-	var newD distRef
-	for _, v := range h.w.Lab.CloudFront.List() {
-		if v.ID != oldD.ID {
-			newD = distRef{v.ID, v.DomainName, v.Version}
-		}
-	}
+	h, oldD, newD := startOldAndNew(t, 6)
 	h.startLoad("www.example.com")
 	t0 := time.Now().Add(300 * time.Millisecond)
 	waitUntil(t0.Add(time.Second))

@@ -8,7 +8,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/cutover/cutover/internal/lab"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
+	"github.com/cutover/cutover/internal/lab/labtest"
 	"github.com/cutover/cutover/internal/lab/route53"
 )
 
@@ -54,7 +54,7 @@ type World struct {
 // New starts the world; it is closed with the test.
 func New(t *testing.T) *World {
 	t.Helper()
-	l := lab.New(lab.Options{Propagation: 50 * time.Millisecond, DeployDelay: -1, RateLimit: route53.RateLimitOff})
+	l := lab.New(labtest.Options())
 	s, err := lab.ParseSeed("seed", []byte(seed))
 	if err != nil {
 		t.Fatal(err)
@@ -93,13 +93,8 @@ func New(t *testing.T) *World {
 
 // SetEnv points the AWS SDK's default configuration at the world.
 func (w *World) SetEnv(t *testing.T) {
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL": w.URL, "AWS_ACCESS_KEY_ID": awsapi.DefaultAccessKeyID, "AWS_SECRET_ACCESS_KEY": awsapi.DefaultSecretAccessKey,
-		"AWS_REGION": "us-east-1", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_PROFILE": "",
-	} {
-		t.Setenv(k, v)
-	}
-	os.Unsetenv("AWS_PROFILE")
+	t.Helper()
+	awstest.SetEnv(t, w.URL)
 }
 
 // Config is an AWS configuration that reaches the world.

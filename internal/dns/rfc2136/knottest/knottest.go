@@ -17,12 +17,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/miekg/dns"
 
+	"github.com/cutover/cutover/internal/daemontest"
 	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
-	"github.com/cutover/cutover/internal/syncbuf"
 )
 
 // KeyName and Algorithm are the TSIG key every Server accepts.
@@ -68,7 +67,7 @@ type Server struct {
 // Start runs knotd for o and stops it when the test ends.
 func Start(t testing.TB, o Options) *Server {
 	t.Helper()
-	bin := lookPath("knotd")
+	bin := daemontest.LookPath("knotd")
 	if bin == "" {
 		awstest.Required(t, "knotd (Debian package knot)")
 		return nil
@@ -95,7 +94,7 @@ func Start(t testing.TB, o Options) *Server {
 		port := o.Port
 		if port == 0 {
 			var err error
-			if port, err = freePort(); err != nil {
+			if port, err = daemontest.FreePort(); err != nil {
 				t.Fatalf("knottest: finding a free port: %v", err)
 			}
 		}
@@ -104,7 +103,7 @@ func Start(t testing.TB, o Options) *Server {
 		if err := os.WriteFile(conf, []byte(config(s, port, o)), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		out, ok := run(t, bin, conf, s)
+		out, ok := daemontest.Run(t, "knotd", exec.Command(bin, "-c", conf), daemontest.Answers(s.Addr, s.Zone, dns.TypeSOA))
 		if ok {
 			return s
 		}
@@ -194,13 +193,13 @@ zone:
 // the key), as a zone's name servers do.
 func StartPair(t testing.TB, o Options) (primary, secondary *Server) {
 	t.Helper()
-	pp, err := freePort()
+	pp, err := daemontest.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	sp, err := freePort()
+	sp, err := daemontest.FreePort()
 	for err == nil && sp == pp {
-		sp, err = freePort()
+		sp, err = daemontest.FreePort()
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -216,55 +215,12 @@ func StartPair(t testing.TB, o Options) (primary, secondary *Server) {
 	return primary, secondary
 }
 
-// run starts knotd and waits until it answers the zone's SOA.
-func run(t testing.TB, bin, conf string, s *Server) (string, bool) {
-	var out syncbuf.Buffer
-	cmd := exec.Command(bin, "-c", conf)
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("knottest: starting %s: %v", bin, err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	stop := func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	}
-	c := &dns.Client{Timeout: 200 * time.Millisecond}
-	m := new(dns.Msg)
-	m.SetQuestion(s.Zone, dns.TypeSOA)
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-exited:
-			return out.String(), false
-		default:
-		}
-		if r, _, err := c.Exchange(m, s.Addr); err == nil && r.Rcode == dns.RcodeSuccess && len(r.Answer) == 1 {
-			t.Cleanup(func() {
-				stop()
-				if t.Failed() {
-					t.Logf("knotd's log:\n%s", out.String())
-				}
-			})
-			return "", true
-		}
-		select {
-		case <-exited:
-			return out.String(), false
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	stop()
-	return out.String() + "\n(timed out waiting for knotd)", false
-}
-
 // Knsupdate runs Knot's knsupdate against s with the key, sending the
 // update commands given (each a line such as "update delete a.example.com.
 // CNAME"), and fails the test when it fails.
 func (s *Server) Knsupdate(t testing.TB, commands ...string) {
 	t.Helper()
-	bin := lookPath("knsupdate")
+	bin := daemontest.LookPath("knsupdate")
 	if bin == "" {
 		awstest.Required(t, "knsupdate (Debian package knot-dnsutils)")
 		return
@@ -276,38 +232,4 @@ func (s *Server) Knsupdate(t testing.TB, commands ...string) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("knsupdate: %v\n%s", err, out)
 	}
-}
-
-func lookPath(name string) string {
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	for _, dir := range []string{"/usr/sbin", "/usr/bin", "/usr/local/sbin"} {
-		p := filepath.Join(dir, name)
-		if st, err := os.Stat(p); err == nil && !st.IsDir() {
-			return p
-		}
-	}
-	return ""
-}
-
-// freePort finds a port free for both UDP and TCP on 127.0.0.1.
-func freePort() (int, error) {
-	var lastErr error
-	for range 20 {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		p := pc.LocalAddr().(*net.UDPAddr).Port
-		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
-		pc.Close()
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		ln.Close()
-		return p, nil
-	}
-	return 0, lastErr
 }

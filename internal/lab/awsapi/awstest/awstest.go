@@ -37,6 +37,23 @@ func ConfigAs(endpoint, akid, secret, token string) aws.Config {
 	}
 }
 
+// SetEnv points the AWS SDK's default configuration chain at endpoint for
+// the rest of the test: the default lab account's static key, us-east-1, no
+// shared config or credentials file and no profile, so that code which
+// loads its configuration as a user's would (config.LoadDefaultConfig, the
+// cutover commands) reaches the lab and nothing else.
+func SetEnv(t testing.TB, endpoint string) {
+	t.Helper()
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": awsapi.DefaultAccessKeyID, "AWS_SECRET_ACCESS_KEY": awsapi.DefaultSecretAccessKey,
+		"AWS_REGION": "us-east-1", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_PROFILE": "",
+	} {
+		t.Setenv(k, v)
+	}
+	// Set above so that the test restores it, then unset: no profile named.
+	os.Unsetenv("AWS_PROFILE")
+}
+
 // RequirePeersEnv is the environment variable with which a test run demands
 // its external peers: `make test` sets it to 1, so that a developer's run of
 // the suite fails, as CI's does, instead of skipping what it cannot drive.

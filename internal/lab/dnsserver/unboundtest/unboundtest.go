@@ -9,12 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/miekg/dns"
 
+	"github.com/cutover/cutover/internal/daemontest"
 	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
-	"github.com/cutover/cutover/internal/syncbuf"
 )
 
 // readyName is answered by unbound itself (a local-data record), so a
@@ -29,7 +28,7 @@ const readyName = "ready.unboundtest."
 // is skipped, as awstest.Required decides (`make test` fails it).
 func Start(t testing.TB, forwardZones []string, upstream string) string {
 	t.Helper()
-	bin := lookPath()
+	bin := daemontest.LookPath("unbound")
 	if bin == "" {
 		awstest.Required(t, "unbound")
 		return ""
@@ -42,7 +41,7 @@ func Start(t testing.TB, forwardZones []string, upstream string) string {
 	// A free port can be taken between probing and unbound's bind; retry.
 	var lastOut string
 	for range 3 {
-		p, err := freePort()
+		p, err := daemontest.FreePort()
 		if err != nil {
 			t.Fatalf("unboundtest: finding a free port: %v", err)
 		}
@@ -51,7 +50,7 @@ func Start(t testing.TB, forwardZones []string, upstream string) string {
 		if err := os.WriteFile(conf, []byte(config(dir, p, forwardZones, host+"@"+port)), 0o600); err != nil {
 			t.Fatalf("unboundtest: writing config: %v", err)
 		}
-		out, ok := run(t, bin, conf, addr)
+		out, ok := daemontest.Run(t, "unbound", exec.Command(bin, "-d", "-c", conf), daemontest.Answers(addr, readyName, dns.TypeA))
 		if ok {
 			return addr
 		}
@@ -59,40 +58,6 @@ func Start(t testing.TB, forwardZones []string, upstream string) string {
 	}
 	t.Fatalf("unboundtest: unbound did not start:\n%s", lastOut)
 	return ""
-}
-
-func lookPath() string {
-	if p, err := exec.LookPath("unbound"); err == nil {
-		return p
-	}
-	// /usr/sbin is not on every user's PATH.
-	for _, p := range []string{"/usr/sbin/unbound", "/usr/local/sbin/unbound"} {
-		if st, err := os.Stat(p); err == nil && !st.IsDir() {
-			return p
-		}
-	}
-	return ""
-}
-
-// freePort finds a port free for both UDP and TCP on 127.0.0.1.
-func freePort() (int, error) {
-	var lastErr error
-	for range 20 {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		p := pc.LocalAddr().(*net.UDPAddr).Port
-		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
-		pc.Close()
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		ln.Close()
-		return p, nil
-	}
-	return 0, lastErr
 }
 
 func config(dir string, port int, zones []string, upstream string) string {
@@ -128,43 +93,4 @@ remote-control:
 		fmt.Fprintf(&b, "forward-zone:\n\tname: %q\n\tforward-addr: %s\n", dns.Fqdn(z), upstream)
 	}
 	return b.String()
-}
-
-// run starts unbound and waits until it answers on addr. On failure it
-// returns unbound's output.
-func run(t testing.TB, bin, conf, addr string) (string, bool) {
-	var out syncbuf.Buffer
-	cmd := exec.Command(bin, "-d", "-c", conf)
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("unboundtest: starting %s: %v", bin, err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	stop := func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	}
-	c := &dns.Client{Timeout: 200 * time.Millisecond}
-	m := new(dns.Msg)
-	m.SetQuestion(readyName, dns.TypeA)
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-exited:
-			return out.String(), false
-		default:
-		}
-		if r, _, err := c.Exchange(m, addr); err == nil && r.Rcode == dns.RcodeSuccess && len(r.Answer) == 1 {
-			t.Cleanup(stop)
-			return "", true
-		}
-		select {
-		case <-exited:
-			return out.String(), false
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	stop()
-	return out.String() + "\n(timed out waiting for unbound)", false
 }
