@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,49 +18,16 @@ import (
 	"github.com/cutover/cutover/internal/connect"
 	"github.com/cutover/cutover/internal/dns/rfc2136"
 	"github.com/cutover/cutover/internal/dns/rfc2136/knottest"
+	"github.com/cutover/cutover/internal/golden"
 	"github.com/cutover/cutover/internal/iam"
 	"github.com/cutover/cutover/internal/iampolicy"
-	"github.com/cutover/cutover/internal/lab"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
-	"github.com/cutover/cutover/internal/lab/route53"
+	"github.com/cutover/cutover/internal/lab/labtest"
 	"github.com/cutover/cutover/internal/plan"
 	"github.com/cutover/cutover/internal/runbook"
 	"github.com/cutover/cutover/internal/verify"
 )
-
-// seededLab starts a lab with seed over HTTP and points the AWS SDK at it.
-func seededLab(t *testing.T, seed string) (*lab.Lab, *lab.Seeded) {
-	t.Helper()
-	l := lab.New(lab.Options{Propagation: 50 * 1e6, DeployDelay: -1, RateLimit: route53.RateLimitOff})
-	s, err := lab.ParseSeed("seed", []byte(seed))
-	if err != nil {
-		t.Fatal(err)
-	}
-	seeded, err := l.Apply(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(l)
-	t.Cleanup(srv.Close)
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL": srv.URL, "AWS_ACCESS_KEY_ID": awsapi.DefaultAccessKeyID, "AWS_SECRET_ACCESS_KEY": awsapi.DefaultSecretAccessKey,
-		"AWS_REGION": "us-east-1", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-	} {
-		t.Setenv(k, v)
-	}
-	os.Unsetenv("AWS_PROFILE")
-	return l, seeded
-}
-
-func writeFile(t *testing.T, body string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "plan.yaml")
-	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 // policiesFor runs `cutover iam-policy` on the plan: the JSON documents by
 // principal ("" for the caller), and the structured result for the checks.
@@ -218,9 +183,9 @@ records:
 // the run rolls back, then checks the generated policy against every call
 // the lab saw.
 func TestIAMPolicyAllowsEveryCallOfAWeightedRunWithRollback(t *testing.T) {
-	l, seeded := seededLab(t, weightedSeed)
+	l, seeded := labtest.Start(t, weightedSeed)
 	zone := seeded.Zones["example.com"]
-	planPath := writeFile(t, fmt.Sprintf(`apiVersion: cutover/v1
+	planPath := writePlanFile(t, "plan.yaml", fmt.Sprintf(`apiVersion: cutover/v1
 kind: Cutover
 name: api-move
 hostname: api.example.com
@@ -306,11 +271,11 @@ records:
 // on the CloudFront role, nothing else) and the role's (CloudFront, ACM,
 // CloudWatch, in the role's account).
 func TestIAMPolicyAllowsEveryCallOfAnAliasMoveAcrossAccounts(t *testing.T) {
-	l, seeded := seededLab(t, aliasMoveSeed)
+	l, seeded := labtest.Start(t, aliasMoveSeed)
 	zone := seeded.Zones["example.com"]
 	oldID, newID := seeded.Distributions["old"].ID, seeded.Distributions["new"].ID
 	role, hop := "arn:aws:iam::222222222222:role/cdn", "arn:aws:iam::333333333333:role/hop"
-	planPath := writeFile(t, fmt.Sprintf(`apiVersion: cutover/v1
+	planPath := writePlanFile(t, "plan.yaml", fmt.Sprintf(`apiVersion: cutover/v1
 kind: Cutover
 name: cdn-move
 hostname: cdn.example.com
@@ -401,10 +366,6 @@ func mustJSON(t *testing.T, v any) string {
 	return string(b)
 }
 
-// updateGolden (-update) rewrites this package's golden files from the
-// current output: testdata/iam-policy/*.golden and testdata/status-*.golden.
-var updateGolden = flag.Bool("update", false, "rewrite golden files from the current output")
-
 // policyPlans are the plans whose policies have golden files: every
 // example, and the test plans beside the goldens (a maintenance that
 // inverts a health check, a role chain).
@@ -438,22 +399,7 @@ func TestIAMPolicyGolden(t *testing.T) {
 				if err != nil {
 					t.Fatalf("iam-policy: %v\n%s", err, out)
 				}
-				golden := filepath.Join("testdata", "iam-policy", name+"."+format+".golden")
-				if *updateGolden {
-					if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (run go test ./cmd/cutover -run IAMPolicyGolden -update)", err)
-				}
-				if out != string(want) {
-					t.Fatalf("output differs from %s:\n%s", golden, out)
-				}
+				golden.Check(t, filepath.Join("testdata", "iam-policy", name+"."+format+".golden"), []byte(out))
 			})
 		}
 	}
@@ -462,7 +408,7 @@ func TestIAMPolicyGolden(t *testing.T) {
 // TestIAMPolicyBadPlanExits2 prints nothing for an invalid plan and names
 // the problem's position.
 func TestIAMPolicyBadPlanExits2(t *testing.T) {
-	bad := writeFile(t, "apiVersion: cutover/v1\nkind: Cutover\nname: x\nhostname: a.example.com\nzone: {id: Z1}\nfrom: {endpoint: a.example.net}\nto: {endpoint: b.example.net}\nsteps:\n  - weight: 10\n    pasue: 5m\n")
+	bad := writePlanFile(t, "plan.yaml", "apiVersion: cutover/v1\nkind: Cutover\nname: x\nhostname: a.example.com\nzone: {id: Z1}\nfrom: {endpoint: a.example.net}\nto: {endpoint: b.example.net}\nsteps:\n  - weight: 10\n    pasue: 5m\n")
 	out, err := runCLI(t, "", "iam-policy", "-f", bad, "-o", "json")
 	if exitCode(err) != exitUsage || !strings.Contains(err.Error(), "plan.yaml:10:5") {
 		t.Fatalf("bad plan: %v, want exit %d at plan.yaml:10:5", err, exitUsage)
@@ -503,9 +449,9 @@ func TestIAMPolicyForOnePrincipal(t *testing.T) {
 // TestLabCallsListsReadsAndRefusals reads a running lab's call log through
 // `cutover lab calls`, filtered by service and sequence.
 func TestLabCallsListsReadsAndRefusals(t *testing.T) {
-	l, seeded := seededLab(t, weightedSeed)
+	l, seeded := labtest.Start(t, weightedSeed)
 	zone := seeded.Zones["example.com"]
-	planPath := writeFile(t, fmt.Sprintf("apiVersion: cutover/v1\nkind: Cutover\nname: api-move\nhostname: api.example.com\nzone: {id: %s}\nfrom: {alb: %s}\nto: {alb: %s}\n",
+	planPath := writePlanFile(t, "plan.yaml", fmt.Sprintf("apiVersion: cutover/v1\nkind: Cutover\nname: api-move\nhostname: api.example.com\nzone: {id: %s}\nfrom: {alb: %s}\nto: {alb: %s}\n",
 		zone, seeded.LoadBalancers["api-old"].DNSName, seeded.LoadBalancers["api-new"].DNSName))
 	start := l.Env.Calls.Len()
 	if out, err := runCLI(t, "", "plan", "-f", planPath); err != nil {
@@ -567,7 +513,7 @@ records:
 // be allowed, although the staging distribution and the policy get ids
 // only at run time.
 func TestIAMPolicyAllowsEveryCallOfStagingRuns(t *testing.T) {
-	l, seeded := seededLab(t, stagingSeed)
+	l, seeded := labtest.Start(t, stagingSeed)
 	zone, primary := seeded.Zones["example.com"], seeded.Distributions["primary"].ID
 	body := func(name, gate string) string {
 		return fmt.Sprintf(`apiVersion: cutover/v1
@@ -597,7 +543,7 @@ hold: 0s
 	// Each run pauses after the copy, for the new configuration; resume
 	// goes on.
 	run := func(name, gate string, want int) string {
-		path := writeFile(t, body(name, gate))
+		path := writePlanFile(t, "plan.yaml", body(name, gate))
 		if out, err := runCLI(t, "", "apply", "-f", path, "--state", state, "--poll", "20ms", "--auto-approve"); exitCode(err) != exitPaused {
 			t.Fatalf("apply %s: %v, want exit %d after the copy\n%s", name, err, exitPaused, out)
 		}
@@ -678,7 +624,7 @@ func TestIAMPolicyDocumentsAcceptedByMoto(t *testing.T) {
 // gate would make flip observe for five minutes; the gates' grants are
 // the weighted test's.)
 func TestIAMPolicyAllowsEveryCallOfAFlipOnAnRFC2136Zone(t *testing.T) {
-	l, seeded := seededLab(t, `
+	l, seeded := labtest.Start(t, `
 certificates:
   - {name: api, domains: [api.example.com]}
 load_balancers:
@@ -688,7 +634,7 @@ load_balancers:
 	oldLB, newLB := seeded.LoadBalancers["api-old"].DNSName, seeded.LoadBalancers["api-new"].DNSName
 	k := knottest.Start(t, knottest.Options{Zone: "example.com", Records: []string{"api 2 IN CNAME " + oldLB + "."}})
 	t.Setenv("CUTOVER_TEST_TSIG", k.Secret)
-	planPath := writeFile(t, fmt.Sprintf(`apiVersion: cutover/v1
+	planPath := writePlanFile(t, "plan.yaml", fmt.Sprintf(`apiVersion: cutover/v1
 kind: Cutover
 name: api-knot
 hostname: api.example.com
@@ -748,7 +694,7 @@ hold: 200ms
 // check: the run reads and updates exactly that health check, which the
 // policy grants on arn:aws:route53:::healthcheck/ID and nowhere else.
 func TestIAMPolicyAllowsEveryCallOfAFailoverMaintenance(t *testing.T) {
-	l, seeded := seededLab(t, `
+	l, seeded := labtest.Start(t, `
 certificates:
   - {name: api, domains: [api.example.com]}
 load_balancers:
@@ -773,7 +719,7 @@ records:
 		t.Fatal(err)
 	}
 	hcID := aws.ToString(hc.HealthCheck.Id)
-	planPath := writeFile(t, fmt.Sprintf(`apiVersion: cutover/v1
+	planPath := writePlanFile(t, "plan.yaml", fmt.Sprintf(`apiVersion: cutover/v1
 kind: Cutover
 name: api-maintenance
 hostname: api.example.com

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cutover/cutover/internal/golden"
 	"github.com/cutover/cutover/internal/store"
 	"github.com/cutover/cutover/internal/store/etcdstore"
 	"github.com/cutover/cutover/internal/store/etcdstore/etcdtest"
@@ -100,17 +100,5 @@ func TestStatusOwnerGolden(t *testing.T) {
 	if err := printRuns(&out, runs, "text"); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("testdata", "status-owner.golden")
-	if *updateGolden {
-		if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create)", err)
-	}
-	if !bytes.Equal(out.Bytes(), want) {
-		t.Errorf("status table differs from %s:\n--- got\n%s\n--- want\n%s", path, out.Bytes(), want)
-	}
+	golden.Check(t, filepath.Join("testdata", "status-owner.golden"), out.Bytes())
 }
