@@ -130,6 +130,7 @@ func TestStalledOwnerRefusedBeforeTakeover(t *testing.T) {
 		t.Fatal(err)
 	}
 	id, _ := parseStamp(mustStamp(t, s, r.Hostname))
+	deadline := time.Now().Add(10 * time.Second)
 	for {
 		resp, err := s.cli.TimeToLive(ctx, id)
 		if err != nil {
@@ -137,6 +138,9 @@ func TestStalledOwnerRefusedBeforeTakeover(t *testing.T) {
 		}
 		if resp.TTL == -1 { // revoked by the cluster, not only due
 			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the cluster did not expire the 1s etcd lease within 10s (TTL still %d)", resp.TTL)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
