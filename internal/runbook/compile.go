@@ -47,6 +47,13 @@ type Spec struct {
 	// Webhooks and Notify pass through to the runbook.
 	Webhooks []Webhook
 	Notify   []Notify
+	// Hosts, when set, makes a bulk plan: every hostname they select
+	// (resolved into Observed.Hosts) moves through the same steps.
+	Hosts []HostSelector
+	// Uniform gives every hostname of a bulk plan the same steps: a TTL
+	// change and a TTL restore are kept (empty for a hostname that needs
+	// none) when any hostname needs one.
+	Uniform bool
 }
 
 // WeightStep is one traffic split: Weight percent to the new edge, kept for
@@ -114,6 +121,9 @@ type Observed struct {
 	// Zone is the zone as its provider describes it (apex, size), for the
 	// safety brake; zero when the provider cannot say.
 	Zone dns.ZoneInfo
+	// Hosts are the hostnames a bulk plan selected, with their records
+	// (Records is then unused).
+	Hosts []ObservedHost
 }
 
 // edgeOf keeps an observed edge in the runbook, or nil when none was
@@ -176,6 +186,9 @@ var ErrUnsupported = errors.New("strategy not supported")
 // Compile turns a spec and the observed world into a runbook. It is pure:
 // no I/O, no clock, deterministic output.
 func Compile(spec Spec, obs Observed) (*Runbook, error) {
+	if len(spec.Hosts) > 0 {
+		return compileBulk(spec, obs)
+	}
 	var notes []string
 	if spec.Strategy == "auto" {
 		chosen, why := chooseAuto(spec, obs)
@@ -385,7 +398,7 @@ func (b *builder) change(title string, want []dns.RecordSet, weights *Weights) {
 		}
 	}
 	cs.Changes = append(cs.Changes, creates...)
-	if len(cs.Changes) == 0 {
+	if len(cs.Changes) == 0 && !b.spec.Uniform {
 		return
 	}
 	b.add(Step{Title: title, Change: &Change{Set: cs, Weights: weights}})
@@ -420,7 +433,7 @@ func (b *builder) ttlPrep() {
 		}
 		lowered = append(lowered, r)
 	}
-	if !changed {
+	if !changed && !(b.spec.Uniform && b.spec.Prepare > 0) {
 		if b.alias || b.oldTTL <= b.spec.CutoverTTL {
 			b.note("no TTL preparation: %s", map[bool]string{true: "alias records carry the target's TTL (60s)", false: fmt.Sprintf("the TTL (%ds) is already at or below the cutover TTL (%ds)", b.oldTTL, b.spec.CutoverTTL)}[b.alias])
 		}
@@ -495,7 +508,7 @@ func (b *builder) finish() {
 	if restore == 0 {
 		restore = b.oldTTL
 	}
-	if b.alias || restore == b.spec.CutoverTTL {
+	if b.alias || (restore == b.spec.CutoverTTL && !(b.spec.Uniform && b.spec.Prepare > 0 && b.spec.RestoreTTL == 0)) {
 		return
 	}
 	var want []dns.RecordSet

@@ -57,6 +57,9 @@ type Runbook struct {
 	// Notify are the receivers told what happens (never blocking the run).
 	Notify []Notify `json:"notify,omitempty"`
 	Steps  []Step   `json:"steps"`
+	// Bulk is set when the runbook moves a set of hostnames (Hostname and
+	// Zone are then its first); Original is empty, each host keeps its own.
+	Bulk *Bulk `json:"bulk,omitempty"`
 	// Notes explain choices the compiler made (why a wait is that long, why
 	// a strategy was picked); plan output prints them.
 	Notes []string `json:"notes,omitempty"`
@@ -119,6 +122,8 @@ type Step struct {
 	HealthCheck *HealthCheck `json:"health_check,omitempty"`
 	// Approve waits for an operator's `cutover promote`.
 	Approve *Approve `json:"approve,omitempty"`
+	// BulkChange applies every hostname's change of a bulk runbook.
+	BulkChange *BulkChange `json:"bulk_change,omitempty"`
 }
 
 // UsesCDN reports whether the runbook (and so its rollback, which unwinds
@@ -165,6 +170,8 @@ func (s Step) Kind() string {
 		return "health-check"
 	case s.Approve != nil:
 		return "approve"
+	case s.BulkChange != nil:
+		return "bulk-change"
 	}
 	return "empty"
 }
@@ -404,7 +411,7 @@ func (rb *Runbook) Validate() error {
 		n := 0
 		for _, set := range []bool{s.Change != nil, s.InSync != nil, s.Wait != nil, s.Observe != nil, s.Verify != nil, s.Hold != nil,
 			s.Aliases != nil, s.Associate != nil, s.WatchAlias != nil, s.Deployed != nil, s.Staging != nil, s.Drain != nil,
-			s.HealthCheck != nil, s.Approve != nil} {
+			s.HealthCheck != nil, s.Approve != nil, s.BulkChange != nil} {
 			if set {
 				n++
 			}
