@@ -308,6 +308,14 @@ func (e *Engine) steps(rb *runbook.Runbook, run store.Run) ([]runbook.Step, erro
 }
 
 func (e *Engine) finish(ctx context.Context, rb *runbook.Runbook, run *store.Run) error {
+	if rb.IsBulk() && run.State == store.StateRunning {
+		if stopped, err := e.bulkFinish(ctx, rb, run); stopped || err != nil {
+			if errors.Is(err, errPaused) {
+				return nil
+			}
+			return err
+		}
+	}
 	if run.State == store.StateRollingBack {
 		run.State = store.StateRolledBack
 		return e.commit(ctx, run, ev(store.EventRunRolledBack, "run %s rolled back: %s serves the original records", run.Name, rb.Hostname))
@@ -392,7 +400,18 @@ func (e *Engine) startRollback(ctx context.Context, rb *runbook.Runbook, run *st
 	if run.State == store.StateRollingBack {
 		done = 0
 	}
-	steps := runbook.Unwind(rb, done, live, exact)
+	var steps []runbook.Step
+	if rb.IsBulk() {
+		steps = runbook.UnwindBulk(rb)
+		prog := loadBulk(*run)
+		if run.State != store.StateRollingBack {
+			prog.From = done
+		}
+		prog.Exact = exact
+		saveBulk(run, prog)
+	} else {
+		steps = runbook.Unwind(rb, done, live, exact)
+	}
 	raw, _ := json.Marshal(steps)
 	run.Data[keyRollback] = raw
 	run.State = store.StateRollingBack
@@ -442,6 +461,8 @@ func (e *Engine) exec(ctx context.Context, rb *runbook.Runbook, run *store.Run, 
 	switch {
 	case s.Change != nil:
 		return e.execChange(ctx, rb, run, s)
+	case s.BulkChange != nil:
+		return e.execBulkChange(ctx, rb, run, s)
 	case s.InSync != nil:
 		return e.execInSync(ctx, rb, run, s)
 	case s.Wait != nil:
@@ -558,6 +579,9 @@ func nonNilSets(s []dns.RecordSet) []dns.RecordSet {
 }
 
 func (e *Engine) execInSync(ctx context.Context, rb *runbook.Runbook, run *store.Run, s runbook.Step) error {
+	if rb.IsBulk() {
+		return e.execBulkInSync(ctx, rb, run, s)
+	}
 	key := e.timerKey(*run, s)
 	deadline, ok := run.Timers[key]
 	if !ok {
@@ -614,6 +638,9 @@ func (e *Engine) watching(rb *runbook.Runbook, run store.Run) []string {
 	moved := false
 	for i := 0; i < run.Step && i < len(rb.Steps); i++ {
 		if c := rb.Steps[i].Change; c != nil && c.Weights != nil && c.Weights.New > 0 {
+			moved = true
+		}
+		if c := rb.Steps[i].BulkChange; c != nil && c.Weights != nil && c.Weights.New > 0 {
 			moved = true
 		}
 	}
@@ -787,7 +814,7 @@ func (e *Engine) execVerify(ctx context.Context, rb *runbook.Runbook, run *store
 	}
 	last := ""
 	for {
-		res := e.o.Verifier.Verify(ctx, rb, *s.Verify)
+		res := e.verify(ctx, rb, *run, *s.Verify)
 		data, _ := json.Marshal(res)
 		if res.OK {
 			delete(run.Timers, key)

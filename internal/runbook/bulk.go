@@ -64,6 +64,25 @@ type BulkChange struct {
 	// Hosts is how many hostnames have a change at this step (some may
 	// have none: their TTL was already low).
 	Hosts int `json:"hosts"`
+	// Rollback makes it the change of a rollback: every hostname goes from
+	// what its zone serves now back to its original records.
+	Rollback bool `json:"rollback,omitempty"`
+}
+
+// UnwindBulk is a bulk runbook's rollback: one bulk change back to every
+// hostname's original records (each from wherever it is), propagation,
+// then one TTL.
+func UnwindBulk(rb *Runbook) []Step {
+	ttl := rb.CutoverTTL
+	if rb.AliasTTL > ttl {
+		ttl = rb.AliasTTL
+	}
+	n := len(rb.Bulk.Hosts)
+	return []Step{
+		{ID: "01-bulk-change", Title: fmt.Sprintf("roll back %d hostnames to their original records", n), BulkChange: &BulkChange{Rollback: true, Hosts: n}},
+		{ID: "02-insync", Title: "wait for the changes to reach every DNS server", InSync: &InSync{Timeout: Duration(10 * time.Minute)}},
+		{ID: "03-wait", Title: "wait one TTL so cached answers expire", Wait: &Wait{Duration: Duration(time.Duration(ttl) * time.Second), Reason: fmt.Sprintf("TTL %ds", ttl)}},
+	}
 }
 
 // IsBulk reports whether the runbook moves a set of hostnames.
@@ -169,7 +188,6 @@ func compileHost(spec Spec, obs Observed, name, zone string, records []dns.Recor
 	spec.Hosts = nil
 	spec.Hostname = strings.TrimSuffix(dns.Fqdn(name), ".")
 	spec.Zone = zone
-	spec.Verify = nil // verified for the whole set, by the bulk runbook's Verify step
 	o := obs
 	o.Hosts = nil
 	o.Records = records

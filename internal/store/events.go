@@ -79,6 +79,17 @@ const (
 	// EventChangeConflict pauses the run: the records changed under it
 	// (someone else edited them).
 	EventChangeConflict EventType = "change.conflict"
+	// EventBulkIntent is emitted before a bulk run's change step sends its
+	// requests: how many hostnames in how many zones.
+	EventBulkIntent EventType = "bulk.intent"
+	// EventBulkApplied is emitted when a bulk change step has sent every
+	// request: each request's zone, change id and hostnames, and how many
+	// hostnames changed, were found changed already, or were held back.
+	EventBulkApplied EventType = "bulk.applied"
+	// EventBulkHeld is emitted when hostnames of a bulk run are held back
+	// (their batch failed) and, pausing the run, when it reaches its end
+	// with hostnames held.
+	EventBulkHeld EventType = "bulk.held"
 	// EventChangeTimeout pauses the run: a change was not INSYNC in time.
 	EventChangeTimeout EventType = "change.timeout"
 )
@@ -267,7 +278,7 @@ var EventTypes = []EventType{
 
 	EventChangeIntent, EventChangeApplied, EventChangeReconciled,
 	EventChangeInSync, EventChangeFailed, EventChangeConflict,
-	EventChangeTimeout,
+	EventChangeTimeout, EventBulkIntent, EventBulkApplied, EventBulkHeld,
 
 	EventWaitStarted, EventWaitDone, EventGateMeasured, EventGateMissing,
 	EventGateFailed, EventGateInconclusive, EventGateError, EventGateDryRun,

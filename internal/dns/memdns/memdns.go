@@ -23,6 +23,8 @@ type Provider struct {
 	InSyncAfter int
 	// Applied records every accepted change set, in order.
 	Applied []dns.ChangeSet
+	// Listings counts AllRecords calls.
+	Listings int
 	// BeforeApply, when set, runs before each Apply; an error it returns is
 	// returned by Apply with nothing applied (fault injection).
 	BeforeApply func(cs dns.ChangeSet) error
@@ -98,6 +100,14 @@ func (p *Provider) All(zone string) []dns.RecordSet {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key() < out[j].Key() })
 	return out
+}
+
+// AllRecords returns every record set of zone, as a zone-wide listing does.
+func (p *Provider) AllRecords(_ context.Context, zone string) ([]dns.RecordSet, error) {
+	p.mu.Lock()
+	p.Listings++
+	p.mu.Unlock()
+	return p.All(zone), nil
 }
 
 // Apply checks cs in order against a working copy and applies it whole.

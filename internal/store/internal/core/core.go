@@ -46,6 +46,10 @@ type Liveness interface {
 var (
 	runsBucket   = Bucket{"runs"}
 	leasesBucket = Bucket{"leases"}
+	// runbooksBucket keeps each run's runbook apart from the run: it is
+	// fixed at creation and can be large (a bulk run's thousands of
+	// hostnames), so a commit neither decodes nor rewrites it.
+	runbooksBucket = Bucket{"runbooks"}
 )
 
 func eventsBucket(run string) Bucket { return Bucket{"events", run} }
@@ -106,11 +110,29 @@ func getRun(tx Tx, name string) (store.Run, bool, error) {
 	if err := json.Unmarshal(v, &r); err != nil {
 		return store.Run{}, false, fmt.Errorf("decoding run %s: %w", name, err)
 	}
+	withRunbook(tx, &r)
 	return r, true, nil
+}
+
+// withRunbook fills in the runbook kept apart from the run (runs written
+// before it was kept apart hold it inline).
+func withRunbook(tx Tx, r *store.Run) {
+	if len(r.Runbook) == 0 {
+		if v := tx.Get(runbooksBucket, []byte(r.Name)); v != nil {
+			r.Runbook = append(json.RawMessage(nil), v...)
+		}
+	}
 }
 
 // putRun stores r and returns it as a reload would see it.
 func putRun(tx Tx, r store.Run) (store.Run, error) {
+	rb := r.Runbook
+	if len(rb) > 0 && !bytes.Equal(tx.Get(runbooksBucket, []byte(r.Name)), rb) {
+		if err := tx.Put(runbooksBucket, []byte(r.Name), rb); err != nil {
+			return store.Run{}, fmt.Errorf("writing the runbook of run %s: %w", r.Name, err)
+		}
+	}
+	r.Runbook = nil
 	v, err := json.Marshal(r)
 	if err != nil {
 		return store.Run{}, fmt.Errorf("encoding run %s: %w", r.Name, err)
@@ -121,6 +143,10 @@ func putRun(tx Tx, r store.Run) (store.Run, error) {
 	var out store.Run
 	if err := json.Unmarshal(v, &out); err != nil {
 		return store.Run{}, fmt.Errorf("decoding run %s: %w", r.Name, err)
+	}
+	out.Runbook = append(json.RawMessage(nil), rb...)
+	if len(rb) == 0 {
+		withRunbook(tx, &out)
 	}
 	return out, nil
 }
@@ -162,6 +188,7 @@ func ListRuns(tx Tx) ([]store.Run, error) {
 		if err := json.Unmarshal(v, &r); err != nil {
 			return fmt.Errorf("decoding run %s: %w", k, err)
 		}
+		withRunbook(tx, &r)
 		runs = append(runs, r)
 		return nil
 	})
@@ -300,9 +327,8 @@ func Commit(tx Tx, lease store.Lease, r store.Run, events []store.Event, now tim
 		return store.Run{}, nil, fmt.Errorf("committing run %s: hostname is fixed at %s, got %s: %w",
 			r.Name, cur.Hostname, r.Hostname, store.ErrInvalid)
 	}
-	if len(r.Runbook) == 0 {
-		r.Runbook = cur.Runbook
-	} else if !sameJSON(r.Runbook, cur.Runbook) {
+	keepRunbook := len(r.Runbook) == 0
+	if !keepRunbook && !sameJSON(r.Runbook, cur.Runbook) {
 		return store.Run{}, nil, fmt.Errorf("committing run %s: the runbook is fixed at creation: %w", r.Name, store.ErrInvalid)
 	}
 	if r.PlanDigest == "" {
@@ -312,6 +338,10 @@ func Commit(tx Tx, lease store.Lease, r store.Run, events []store.Event, now tim
 	}
 	if err := checkRun(&r); err != nil {
 		return store.Run{}, nil, fmt.Errorf("committing run: %w", err)
+	}
+	if keepRunbook {
+		// Checked when it was stored; kept apart, so not rewritten.
+		r.Runbook = cur.Runbook
 	}
 	r.CreatedAt, r.UpdatedAt, r.Revision = cur.CreatedAt, now, cur.Revision+1
 	evs, err := appendEvents(tx, r.Name, events, now)

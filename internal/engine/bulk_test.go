@@ -1,0 +1,301 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cutover/cutover/internal/clock/fakeclock"
+	"github.com/cutover/cutover/internal/dns"
+	"github.com/cutover/cutover/internal/dns/memdns"
+	"github.com/cutover/cutover/internal/dns/pack"
+	"github.com/cutover/cutover/internal/gate"
+	"github.com/cutover/cutover/internal/runbook"
+	"github.com/cutover/cutover/internal/store"
+	"github.com/cutover/cutover/internal/store/memstore"
+)
+
+// bulkZones is how many hostnames each zone of the bulk world holds: one
+// zone needs several requests per step, the others one.
+var bulkZones = map[string]int{"ZA": 400, "ZB": 12, "ZC": 1}
+
+func bulkHost(zone string, i int) string {
+	return fmt.Sprintf("h%03d.%s.example.com.", i, strings.ToLower(zone))
+}
+
+// bulkTTL gives every third hostname a long TTL, so the set mixes
+// hostnames that need TTL preparation with ones that do not.
+func bulkTTL(i int) int64 {
+	if i%3 == 0 {
+		return 300
+	}
+	return 30
+}
+
+func newBulkWorld(t *testing.T) *world {
+	t.Helper()
+	w := &world{clock: fakeclock.New(t0), dns: memdns.New(), gates: map[string]gate.Gate{}}
+	w.store = memstore.New(memstore.Options{Clock: w.clock, OwnerGone: func(string) bool { return true }})
+	w.dns.InSyncAfter = 1
+	var hosts []runbook.ObservedHost
+	for z, n := range bulkZones {
+		for i := 0; i < n; i++ {
+			r := dns.RecordSet{Name: bulkHost(z, i), Type: "CNAME", TTL: bulkTTL(i), Values: []string{"old-lb.example.net."}}
+			w.dns.Put(z, r)
+			hosts = append(hosts, runbook.ObservedHost{Name: r.Name, Zone: z, Records: []dns.RecordSet{r}})
+		}
+	}
+	spec := weightedSpec()
+	spec.Hostname = ""
+	spec.Hold = time.Hour
+	spec.Hosts = []runbook.HostSelector{{Zone: "ZA", Match: "*.za.example.com"}}
+	spec.Verify = &runbook.Verify{Expect: "new", Samples: 1}
+	rb, err := runbook.Compile(spec, runbook.Observed{
+		Hosts: hosts,
+		From:  runbook.Target{Kind: runbook.TargetEndpoint, ID: "old-lb", DNSName: "old-lb.example.net"},
+		To:    runbook.Target{Kind: runbook.TargetEndpoint, ID: "new-lb", DNSName: "new-lb.example.net"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.rb = rb
+	if _, err := Create(context.Background(), w.store, rb, "plan.yaml", "digest", t0); err != nil {
+		t.Fatal(err)
+	}
+	knownEventsOnly(t, w.store, rb.Name)
+	w.gates["errors"] = gate.Func(passing)
+	return w
+}
+
+// hostRecords is what the zone serves at every hostname of the bulk world.
+func (w *world) hostRecords() map[string][]dns.RecordSet {
+	out := map[string][]dns.RecordSet{}
+	for z := range bulkZones {
+		for _, r := range w.dns.All(z) {
+			out[r.Name] = append(out[r.Name], r)
+		}
+	}
+	return out
+}
+
+func countingVerifier(n *int) verifierFunc {
+	return func(_ context.Context, rb *runbook.Runbook, _ runbook.Verify) VerifyResult {
+		*n++
+		return VerifyResult{OK: true, Detail: "new served " + rb.Hostname}
+	}
+}
+
+type verifierFunc func(context.Context, *runbook.Runbook, runbook.Verify) VerifyResult
+
+func (f verifierFunc) Verify(ctx context.Context, rb *runbook.Runbook, v runbook.Verify) VerifyResult {
+	return f(ctx, rb, v)
+}
+
+func TestBulkWeightedRunMovesEveryHostnameInPackedRequests(t *testing.T) {
+	w := newBulkWorld(t)
+	if got := len(w.rb.Bulk.Hosts); got != 413 {
+		t.Fatalf("runbook holds %d hostnames, want 413", got)
+	}
+	verified := 0
+	run, err := w.engine(func(o *Options) { o.Verifier = countingVerifier(&verified) }).Run(context.Background(), "api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.State != store.StateDone {
+		t.Fatalf("state = %s (%s), want done", run.State, run.Reason)
+	}
+	// Every hostname is a simple CNAME at the new edge, with its own TTL
+	// restored.
+	recs := w.hostRecords()
+	for z, n := range bulkZones {
+		for i := 0; i < n; i++ {
+			name := bulkHost(z, i)
+			want := dns.RecordSet{Name: name, Type: "CNAME", TTL: bulkTTL(i), Values: []string{"new-lb.example.net."}}
+			if got := recs[name]; len(got) != 1 || !got[0].Equal(want) {
+				t.Fatalf("%s serves %v, want %v", name, got, want)
+			}
+		}
+	}
+	// Every request kept within Route 53's limits, and each step used as
+	// few requests as those limits allow.
+	perStep := map[string]int{}
+	for _, cs := range w.dns.Applied {
+		if r, c := pack.Size(cs.Changes); r > pack.Route53.Records || c > pack.Route53.Chars {
+			t.Fatalf("request %q carries %d records / %d chars", cs.Comment, r, c)
+		}
+		perStep[strings.SplitN(cs.Comment, " (", 2)[0]]++
+	}
+	// The shifts turn 400 hostnames' single CNAME into a weighted pair (3
+	// records each: 1,200 → 2 requests), then change both members (4 each:
+	// 1,600 → 2 requests); ZB and ZC take one request each.
+	for step, n := range perStep {
+		if n > 4 {
+			t.Errorf("step %q sent %d requests, want at most 4 (2 for ZA, 1 each for ZB and ZC)", step, n)
+		}
+	}
+	if len(perStep) != 6 {
+		t.Errorf("change steps = %v, want 6 (TTL, 3 shifts, collapse, restore)", perStep)
+	}
+	if verified != bulkVerifySample || verified >= len(w.rb.Bulk.Hosts) {
+		t.Errorf("verified %d hostnames, want a sample of %d", verified, bulkVerifySample)
+	}
+	// The forward steps never listed a zone: calls are the changes and
+	// their INSYNC checks only.
+	if w.dns.Listings != 0 {
+		t.Errorf("zones listed %d times during a clean run, want 0", w.dns.Listings)
+	}
+}
+
+// failZone makes every request to zone fail at the step whose comment
+// contains at.
+func failZone(w *world, zone, at string) {
+	w.dns.BeforeApply = func(cs dns.ChangeSet) error {
+		if cs.Zone == zone && strings.Contains(cs.Comment, at) {
+			return errors.New("InvalidChangeBatch: injected")
+		}
+		return nil
+	}
+}
+
+func TestBulkFailedBatchHoldsOnlyItsHostnames(t *testing.T) {
+	w := newBulkWorld(t)
+	failZone(w, "ZB", "shift 50%")
+	run := w.run(t)
+	if run.State != store.StatePaused || run.StepPhase != phaseCatchUp {
+		t.Fatalf("state = %s/%q (%s), want paused at the end to catch up", run.State, run.StepPhase, run.Reason)
+	}
+	if !strings.Contains(run.Reason, "12 of 413 hostnames are held back") || !strings.Contains(run.Reason, "zone ZB refused the batch") {
+		t.Fatalf("reason = %q, want the 12 ZB hostnames and why", run.Reason)
+	}
+	st := BulkSummary(w.rb, run)
+	if st.AtStep != 401 || len(st.Held) != 1 || st.Held[0].Count != 12 || st.Held[0].Zones[0] != "ZB" || len(st.Held[0].Sample) != 5 {
+		t.Fatalf("summary = %+v", st)
+	}
+	// The other zones finished; ZB's hostnames still have the 1 % split.
+	recs := w.hostRecords()
+	if got := recs[bulkHost("ZA", 7)]; len(got) != 1 || got[0].Values[0] != "new-lb.example.net." {
+		t.Fatalf("ZA hostname = %v, want moved", got)
+	}
+	if got := recs[bulkHost("ZB", 1)]; len(got) != 2 || *got[0].Weight+*got[1].Weight != 100 {
+		t.Fatalf("ZB hostname = %v, want still the weighted pair of the 1%% step", got)
+	}
+	// Resume: the held hostnames catch up and the run is done.
+	w.dns.BeforeApply = nil
+	if _, err := w.store.Request(context.Background(), "api", "resume"); err != nil {
+		t.Fatal(err)
+	}
+	run = w.run(t)
+	if run.State != store.StateDone {
+		t.Fatalf("after resume: state = %s (%s), want done", run.State, run.Reason)
+	}
+	recs = w.hostRecords()
+	for i := 0; i < bulkZones["ZB"]; i++ {
+		want := dns.RecordSet{Name: bulkHost("ZB", i), Type: "CNAME", TTL: bulkTTL(i), Values: []string{"new-lb.example.net."}}
+		if got := recs[want.Name]; len(got) != 1 || !got[0].Equal(want) {
+			t.Fatalf("%s serves %v after the catch-up, want %v", want.Name, got, want)
+		}
+	}
+	if st := BulkSummary(w.rb, run); len(st.Held) != 0 || st.AtStep != 413 {
+		t.Fatalf("summary after catch-up = %+v", st)
+	}
+}
+
+func TestBulkConflictHoldsOnlyTheEditedHostname(t *testing.T) {
+	w := newBulkWorld(t)
+	edited := bulkHost("ZA", 5)
+	// Someone edits one hostname right before the 50 % step.
+	w.dns.BeforeApply = func(cs dns.ChangeSet) error {
+		if cs.Zone == "ZA" && strings.Contains(cs.Comment, "shift 50%") && w.dns.BeforeApply != nil {
+			w.dns.BeforeApply = nil
+			for _, r := range w.dns.All("ZA") {
+				if r.Name == edited {
+					w.dns.Delete("ZA", r)
+				}
+			}
+			w.dns.Put("ZA", dns.RecordSet{Name: edited, Type: "CNAME", TTL: 60, Values: []string{"elsewhere.example.net."}})
+		}
+		return nil
+	}
+	run := w.run(t)
+	st := BulkSummary(w.rb, run)
+	if run.State != store.StatePaused || len(st.Held) != 1 || st.Held[0].Count != 1 || st.Held[0].Sample[0] != strings.TrimSuffix(edited, ".") {
+		t.Fatalf("state %s (%s), summary %+v: want only %s held", run.State, run.Reason, st, edited)
+	}
+	if !strings.Contains(st.Held[0].Reason, "record changed outside cutover") {
+		t.Fatalf("reason = %q", st.Held[0].Reason)
+	}
+	// Its batch-mates went again and moved.
+	recs := w.hostRecords()
+	if got := recs[bulkHost("ZA", 6)]; len(got) != 1 || got[0].Values[0] != "new-lb.example.net." {
+		t.Fatalf("a batch-mate of the edited hostname = %v, want moved", got)
+	}
+	if got := recs[edited]; len(got) != 1 || got[0].Values[0] != "elsewhere.example.net." {
+		t.Fatalf("edited hostname = %v, want left as its editor left it", got)
+	}
+	if w.dns.Listings != 1 {
+		t.Errorf("zone listings = %d, want 1 (ZA, to sort out the conflict)", w.dns.Listings)
+	}
+}
+
+func TestBulkRollbackReturnsEveryHostnameIncludingHeldOnes(t *testing.T) {
+	w := newBulkWorld(t)
+	failZone(w, "ZB", "shift 50%")
+	breach := false
+	w.gates["errors"] = gate.Func(func(ctx context.Context, now time.Time) gate.Measurement {
+		if breach {
+			return gate.Measurement{Phase: gate.Failed, Value: 1}
+		}
+		return passing(ctx, now)
+	})
+	w.clock.OnSleep = func(now time.Time) {
+		// Breach once ZA has 50 %.
+		for _, r := range w.dns.All("ZA") {
+			if r.SetIdentifier != "" && r.Weight != nil && *r.Weight == 50 {
+				breach = true
+			}
+		}
+	}
+	run := w.run(t)
+	if run.State != store.StateRolledBack {
+		t.Fatalf("state = %s (%s), want rolled back", run.State, run.Reason)
+	}
+	recs := w.hostRecords()
+	for z, n := range bulkZones {
+		for i := 0; i < n; i++ {
+			name := bulkHost(z, i)
+			got := recs[name]
+			if len(got) != 1 || got[0].SetIdentifier != "" || got[0].Values[0] != "old-lb.example.net." || got[0].TTL > bulkTTL(i) {
+				t.Fatalf("%s serves %v after rollback, want its original CNAME (TTL at most %d)", name, got, bulkTTL(i))
+			}
+		}
+	}
+}
+
+func TestBulkLostResponseCountsAsApplied(t *testing.T) {
+	w := newBulkWorld(t)
+	lost := false
+	w.dns.AfterApply = func(cs dns.ChangeSet) error {
+		if cs.Zone == "ZC" && strings.Contains(cs.Comment, "shift 1%") && !lost {
+			lost = true
+			return errors.New("connection reset")
+		}
+		return nil
+	}
+	run := w.run(t)
+	if run.State != store.StateDone {
+		t.Fatalf("state = %s (%s), want done: the zone shows the lost change was applied", run.State, run.Reason)
+	}
+	evs, _ := w.store.Events(context.Background(), "api", 0)
+	found := false
+	for _, e := range evs {
+		if e.Type == store.EventBulkApplied && strings.Contains(e.Message, "(1 found already changed)") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("no bulk.applied event says a hostname was found already changed")
+	}
+}
