@@ -45,7 +45,8 @@ type Deps struct {
 // Observe reads the world p names: its edges, the records at its hostname
 // and, when an edge is CloudFront, who holds the hostname as an alias and
 // what the to distribution carries, so the compiler can explain the
-// catch-22.
+// catch-22. For a bulk plan it reads each zone once, whole, and fills
+// Observed.Hosts with the hostnames its selectors pick.
 func Observe(ctx context.Context, p *plan.Plan, d Deps) (runbook.Observed, error) {
 	from, err := d.Edges.Target(ctx, p.From)
 	if err != nil {
@@ -58,6 +59,16 @@ func Observe(ctx context.Context, p *plan.Plan, d Deps) (runbook.Observed, error
 	prov, err := d.Zone(ctx, Access(p))
 	if err != nil {
 		return runbook.Observed{}, err
+	}
+	if p.IsBulk() {
+		obs := runbook.Observed{From: targetOf(from), To: targetOf(to)}
+		if obs.Hosts, err = observeBulk(ctx, p, prov); err != nil {
+			return runbook.Observed{}, err
+		}
+		if err := checkBulkCloudFront(ctx, p, d, &obs); err != nil {
+			return runbook.Observed{}, err
+		}
+		return obs, nil
 	}
 	recs, err := prov.Records(ctx, p.Zone.Ref(), p.Hostname)
 	if err != nil {

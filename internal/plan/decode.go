@@ -325,6 +325,9 @@ type fieldInfo struct {
 	index    int
 	name     string
 	required bool
+	// unless names the sibling field whose presence makes a required
+	// field optional (plan:"required,unless=hostnames").
+	unless string
 }
 
 // fieldsOf lists the YAML fields of a model struct type.
@@ -336,7 +339,15 @@ func fieldsOf(t reflect.Type) []fieldInfo {
 		if !f.IsExported() || tag == "" || tag == "-" {
 			continue
 		}
-		out = append(out, fieldInfo{index: i, name: tag, required: f.Tag.Get("plan") == "required"})
+		fi := fieldInfo{index: i, name: tag}
+		for _, opt := range strings.Split(f.Tag.Get("plan"), ",") {
+			if opt == "required" {
+				fi.required = true
+			} else if u, ok := strings.CutPrefix(opt, "unless="); ok {
+				fi.unless = u
+			}
+		}
+		out = append(out, fi)
 	}
 	return out
 }
@@ -368,7 +379,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 	}
 	var missing []string
 	for _, f := range fields {
-		if f.required && !set[f.name] {
+		if f.required && !set[f.name] && (f.unless == "" || !set[f.unless]) {
 			missing = append(missing, "`"+f.name+"`")
 		}
 	}

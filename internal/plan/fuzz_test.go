@@ -39,9 +39,15 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("rejected without an error diagnostic: %v", err)
 		}
 		for _, d := range ds {
-			if d.Pos.Line <= 0 || d.Pos.Col <= 0 || d.Pos.File != "f.yaml" {
+			// A bad line of a hostnames file is reported in that file.
+			if d.Pos.Line <= 0 || d.Pos.Col <= 0 || (d.Pos.File != "f.yaml" && !isFile(d.Pos.File)) {
 				t.Fatalf("diagnostic without position: %#v\ninput:\n%s", d, data)
 			}
 		}
 	})
+}
+
+func isFile(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
 }

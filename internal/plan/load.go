@@ -44,6 +44,7 @@ func Parse(filename string, data []byte) (*Plan, error) {
 		d.diags.Sort()
 		return nil, d.diags
 	}
+	d.diags = append(d.diags, readHostFiles(p, filename, d.failed)...)
 	p.complete()
 	v := &validator{p: p, failed: d.failed}
 	v.run()

@@ -101,10 +101,17 @@ type Plan struct {
 	// characters, starting and ending with a letter or digit.
 	Name string `yaml:"name" plan:"required"`
 	// Hostname is the name whose traffic moves, a lower-case FQDN. A
-	// trailing dot is accepted and removed.
-	Hostname string `yaml:"hostname" plan:"required"`
-	// Zone is the DNS zone that holds Hostname's records.
-	Zone Zone `yaml:"zone" plan:"required"`
+	// trailing dot is accepted and removed. Required, unless Hostnames is
+	// set; never with it.
+	Hostname string `yaml:"hostname" plan:"required,unless=hostnames"`
+	// Hostnames make a bulk plan: every hostname they select, in one or
+	// many Route 53 zones, moves through the same steps together. Only
+	// with provider route53 and strategy weighted (the default) or flip.
+	Hostnames []HostSelector `yaml:"hostnames"`
+	// Zone is the DNS zone that holds Hostname's records. With Hostnames
+	// it holds the provider and role settings, and its id is the zone of
+	// every selector that names none.
+	Zone Zone `yaml:"zone" plan:"required,unless=hostnames"`
 	// From is the edge serving Hostname today.
 	From Edge `yaml:"from" plan:"required"`
 	// To is the edge that will serve it. Required, except with strategy
@@ -156,6 +163,83 @@ type Plan struct {
 	warnings  Diagnostics
 	positions map[any]Pos
 }
+
+// HostSelector picks hostnames of a bulk plan: exactly one of Match, Names
+// and File.
+type HostSelector struct {
+	Pos Pos `yaml:"-"`
+	// Zone is the Route 53 hosted zone id, with or without /hostedzone/;
+	// stored without it. Default: `zone.id`.
+	Zone string `yaml:"zone"`
+	// Match selects every name of the zone that matches this glob and has
+	// A, AAAA or CNAME records: `*` stands for one or more whole labels,
+	// and only at the left (*.cdn.example.com).
+	Match string `yaml:"match"`
+	// Names lists hostnames, validated like `hostname`.
+	Names []string `yaml:"names"`
+	// File names a file, relative to the plan file's directory, listing
+	// one hostname per line, optionally followed by its zone id (default:
+	// this selector's zone); `#` starts a comment. It is read when the plan
+	// is loaded, into Entries.
+	File string `yaml:"file"`
+	// Entries are the hostnames File lists, each with its zone and line.
+	Entries []FileHost `yaml:"-"`
+}
+
+// FileHost is one line of a hostnames file.
+type FileHost struct {
+	Pos  Pos
+	Name string
+	// Zone is the hosted zone id the line names, "" when it names none.
+	Zone string
+}
+
+// Selection is a bulk plan's hostnames of one zone: the names listed, or
+// the glob Match.
+type Selection struct {
+	Zone  string
+	Match string
+	Names []string
+}
+
+// Selections are the plan's hostnames, selector by selector (a file's
+// hostnames grouped by zone, in the order their zones first appear), each
+// with its zone resolved. Nil for a plan without Hostnames.
+func (p *Plan) Selections() []Selection {
+	var out []Selection
+	for i := range p.Hostnames {
+		h := &p.Hostnames[i]
+		zone := h.Zone
+		if zone == "" {
+			zone = p.Zone.ID
+		}
+		switch {
+		case h.Match != "":
+			out = append(out, Selection{Zone: zone, Match: h.Match})
+		case h.File != "":
+			at := map[string]int{}
+			for _, e := range h.Entries {
+				z := e.Zone
+				if z == "" {
+					z = zone
+				}
+				k, ok := at[z]
+				if !ok {
+					k = len(out)
+					at[z] = k
+					out = append(out, Selection{Zone: z})
+				}
+				out[k].Names = append(out[k].Names, e.Name)
+			}
+		default:
+			out = append(out, Selection{Zone: zone, Names: append([]string(nil), h.Names...)})
+		}
+	}
+	return out
+}
+
+// IsBulk reports whether the plan moves a set of hostnames (Hostnames).
+func (p *Plan) IsBulk() bool { return len(p.Hostnames) > 0 }
 
 // The zone providers.
 const (
@@ -736,6 +820,9 @@ func (p *Plan) complete() {
 	if p.To.IsZero() && p.From.Kind == EdgeCloudFront && p.Strategy == StrategyStaging {
 		p.To = p.From
 		p.To.Pos = Pos{}
+	}
+	if p.Strategy == "" && p.IsBulk() {
+		p.Strategy = StrategyWeighted
 	}
 	if p.Strategy == "" {
 		switch {

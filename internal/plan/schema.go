@@ -40,7 +40,8 @@ var fieldDocs = map[string]fieldMeta{
 	"Plan.kind":       {desc: "Document kind.", enum: []string{Kind}},
 	"Plan.name":       {desc: "Run name: lower-case letters, digits and hyphens, 1-63 characters.", pattern: `^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`},
 	"Plan.hostname":   {desc: "The lower-case FQDN whose traffic moves; a trailing dot is optional."},
-	"Plan.zone":       {desc: "The DNS zone holding the hostname's records."},
+	"Plan.hostnames":  {desc: "Bulk plan: selectors of the hostnames that move together (instead of `hostname`), in one or many Route 53 zones; strategy weighted (default) or flip."},
+	"Plan.zone":       {desc: "The DNS zone holding the hostname's records; with `hostnames`, the provider and role settings, and the zone of selectors naming none."},
 	"Plan.from":       {desc: "The edge serving the hostname today."},
 	"Plan.to":         {desc: "The edge that will serve it; with strategy staging it defaults to `from`."},
 	"Plan.strategy":   {desc: "How traffic moves. Default: weighted when neither edge is CloudFront, staging when from and to are the same distribution, auto otherwise.", enum: strategyNames()},
@@ -54,6 +55,11 @@ var fieldDocs = map[string]fieldMeta{
 	"Plan.staging":    {desc: "Settings for strategy staging (CloudFront continuous deployment)."},
 	"Plan.webhooks":   {desc: "HTTP calls the run waits on (pre-step, post-step, confirm-promotion, rollback); a non-2xx answer or a timeout holds the run."},
 	"Plan.notify":     {desc: "Receivers told what happens (Slack-compatible or generic JSON); they never hold the run."},
+
+	"HostSelector.zone":  {desc: "Hosted zone id, with or without /hostedzone/. Default: zone.id."},
+	"HostSelector.match": {desc: "Glob: every name of the zone with A, AAAA or CNAME records that matches; `*` stands for one or more whole leftmost labels (*.cdn.example.com).", pattern: `^(\*\.)+[^*]+$`},
+	"HostSelector.names": {desc: "Hostnames, lower-case FQDNs."},
+	"HostSelector.file":  {desc: "File relative to the plan's directory: one hostname per line, optionally followed by its zone id; # comments. Read when the plan is loaded."},
 
 	"Webhook.name":        {desc: "Webhook name.", pattern: `^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`},
 	"Webhook.type":        {desc: "When it is called.", enum: WebhookTypes},
@@ -264,7 +270,7 @@ func (g *schemaGen) object(t reflect.Type) map[string]any {
 		s := g.typeSchema(t.Field(f.index).Type)
 		applyMeta(s, fieldDocs[t.Name()+"."+f.name])
 		props[f.name] = s
-		if f.required {
+		if f.required && f.unless == "" {
 			required = append(required, f.name)
 		}
 	}
@@ -283,6 +289,14 @@ func (g *schemaGen) object(t reflect.Type) map[string]any {
 		obj["oneOf"] = oneOfRequired("weight", "approve")
 	case "Notification":
 		obj["oneOf"] = oneOfRequired("url", "url_env")
+	case "HostSelector":
+		obj["oneOf"] = oneOfRequired("match", "names", "file")
+	case "Plan":
+		// hostname and zone are required unless hostnames replaces them.
+		obj["oneOf"] = []any{
+			map[string]any{"required": []string{"hostname", "zone"}},
+			map[string]any{"required": []string{"hostnames"}, "not": map[string]any{"required": []string{"hostname"}}},
+		}
 	}
 	return obj
 }

@@ -117,6 +117,7 @@ func (v *validator) run() {
 		}
 	}
 	v.zone()
+	v.hostnames()
 	v.edges()
 	v.sameRoleSameWay()
 	v.strategy()
@@ -177,7 +178,15 @@ func (v *validator) normalize() {
 	p := v.p
 	p.Hostname = strings.TrimSuffix(p.Hostname, ".")
 	p.Zone.Name = strings.TrimSuffix(strings.ToLower(p.Zone.Name), ".")
-	p.Zone.ID = strings.TrimPrefix(strings.TrimPrefix(p.Zone.ID, "/"), "hostedzone/")
+	p.Zone.ID = bareZoneID(p.Zone.ID)
+	for i := range p.Hostnames {
+		h := &p.Hostnames[i]
+		h.Zone = bareZoneID(h.Zone)
+		h.Match = strings.TrimSuffix(h.Match, ".")
+		for j := range h.Names {
+			h.Names[j] = strings.TrimSuffix(h.Names[j], ".")
+		}
+	}
 	if t := p.Zone.TSIG; t != nil {
 		t.Algorithm = strings.TrimSuffix(strings.ToLower(t.Algorithm), ".")
 		if t.SecretFile != "" && !filepath.IsAbs(t.SecretFile) && p.file != "" {
@@ -263,7 +272,8 @@ func (v *validator) route53Zone() {
 	p := v.p
 	z := &p.Zone
 	if z.ID == "" {
-		if !v.broken(&z.ID) && !v.broken(&p.Zone) && p.has(&p.Zone) {
+		// A bulk plan's selectors name their zones (checked with them).
+		if !v.broken(&z.ID) && !v.broken(&p.Zone) && p.has(&p.Zone) && !p.IsBulk() {
 			v.errf(&z.ID, z.Pos, "`zone.id` is required for provider route53 (the hosted zone id, like Z0123456789ABCDEFGHIJ)")
 		}
 	} else if !zoneIDRE.MatchString(z.ID) {
@@ -504,7 +514,11 @@ func (v *validator) strategy() {
 	switch p.Strategy {
 	case StrategyWeighted:
 		if bothCF {
-			v.errf(&p.Strategy, p.Pos, "strategy weighted cannot split %s between two CloudFront distributions: an edge picks the distribution by Host, and the alias can be on only one distribution at a time, so every request would reach whichever holds it; use alias-move (same account) or bridge (drains the old distribution first)", p.Hostname)
+			subject := p.Hostname
+			if p.IsBulk() {
+				subject = "the hostnames' traffic"
+			}
+			v.errf(&p.Strategy, p.Pos, "strategy weighted cannot split %s between two CloudFront distributions: an edge picks the distribution by Host, and the alias can be on only one distribution at a time, so every request would reach whichever holds it; use alias-move (same account) or bridge (drains the old distribution first)", subject)
 		}
 	case StrategyAliasMove:
 		if !bothCF {

@@ -9,7 +9,8 @@ import (
 type GateCompiler func(plan.Gate) (Gate, error)
 
 // SpecFromPlan extracts what the compiler needs from a loaded (defaulted and
-// validated) plan.
+// validated) plan. A bulk plan's selectors become Spec.Hosts, each with its
+// zone, a file's hostnames listed as Names.
 func SpecFromPlan(p *plan.Plan, compileGate GateCompiler) (Spec, error) {
 	s := Spec{
 		Name:       p.Name,
@@ -21,6 +22,13 @@ func SpecFromPlan(p *plan.Plan, compileGate GateCompiler) (Spec, error) {
 		RestoreTTL: p.TTL.Restore,
 		Prepare:    p.TTL.Prepare.Std(),
 		Hold:       p.Hold.Std(),
+	}
+	// A bulk plan's hostnames, its files already read into names.
+	for _, sel := range p.Selections() {
+		s.Hosts = append(s.Hosts, HostSelector{Zone: sel.Zone, Match: sel.Match, Names: sel.Names})
+	}
+	if len(s.Hosts) > 0 {
+		s.Hostname = ""
 	}
 	s.Steps = weightSteps(p.Steps)
 	for _, g := range p.Gates {
