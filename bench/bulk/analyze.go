@@ -34,12 +34,18 @@ func seedYAML(n, zones int) string {
 }
 
 // planYAML is the bulk weighted plan selecting every hostname of every
-// zone (zone name → id) by its zone's glob.
-func planYAML(name string, zoneIDs map[string]string, zones int, weights []int) string {
+// zone (zone name → id) by its zone's glob; single makes it the plan of
+// the first hostname alone, a one-hostname run that checks the harness.
+func planYAML(name string, zoneIDs map[string]string, zones int, weights []int, single bool) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "apiVersion: cutover/v1\nkind: Cutover\nname: %s\nhostnames:\n", name)
-	for k := range zones {
-		fmt.Fprintf(&b, "  - {zone: %s, match: \"*.%s\"}\n", zoneIDs[zoneName(k)], zoneName(k))
+	fmt.Fprintf(&b, "apiVersion: cutover/v1\nkind: Cutover\nname: %s\n", name)
+	if single {
+		fmt.Fprintf(&b, "hostname: %s\nzone: {id: %s}\n", hostName(0, zones), zoneIDs[zoneName(0)])
+	} else {
+		b.WriteString("hostnames:\n")
+		for k := range zones {
+			fmt.Fprintf(&b, "  - {zone: %s, match: \"*.%s\"}\n", zoneIDs[zoneName(k)], zoneName(k))
+		}
 	}
 	b.WriteString("from: {endpoint: old.example.net}\nto: {endpoint: new.example.net}\nstrategy: weighted\nttl: {cutover: 1}\nhold: 0s\nsteps:\n")
 	for _, w := range weights {
@@ -53,7 +59,14 @@ func planYAML(name string, zoneIDs map[string]string, zones int, weights []int) 
 // packed within pack.Route53.
 func stepMinimum(rb *runbook.Runbook) (map[int]int, error) {
 	if rb.Bulk == nil {
-		return nil, fmt.Errorf("runbook %s moves one hostname, not a set", rb.Name)
+		// One hostname: a change step is one request.
+		out := map[int]int{}
+		for k, s := range rb.Steps {
+			if s.Change != nil && len(s.Change.Set.Changes) > 0 {
+				out[k] = pack.Minimum([][]dns.Change{s.Change.Set.Changes}, pack.Route53)
+			}
+		}
+		return out, nil
 	}
 	// step → zone → groups
 	groups := map[int]map[string][][]dns.Change{}
@@ -123,22 +136,32 @@ func stepRows(rb *runbook.Runbook, events []store.Event, calls []awsapi.Call, mi
 	first := map[int]time.Time{}
 	last := map[int]time.Time{}
 	lastChange := map[int]time.Time{}
+	ids := map[string]int{}
+	for k, s := range rb.Steps {
+		ids[s.ID] = k
+	}
 	for _, e := range events {
-		if e.Step < 0 || e.Step >= len(rb.Steps) || strings.HasPrefix(string(e.Type), "rollback") {
+		k := stepOf(e, ids)
+		if k < 0 || k >= len(rb.Steps) || strings.HasPrefix(string(e.Type), "rollback") {
 			continue
 		}
-		if _, ok := first[e.Step]; !ok {
-			first[e.Step] = e.Time
+		if _, ok := first[k]; !ok {
+			first[k] = e.Time
 		}
-		last[e.Step] = e.Time
+		last[k] = e.Time
 		if strings.HasPrefix(string(e.Type), "change.") {
-			lastChange[e.Step] = e.Time
+			lastChange[k] = e.Time
 		}
 	}
 	var rows []stepRow
 	for k, s := range rb.Steps {
-		bc := s.BulkChange
-		if bc == nil {
+		hosts := 0
+		switch {
+		case s.BulkChange != nil:
+			hosts = s.BulkChange.Hosts
+		case s.Change != nil && !rb.IsBulk():
+			hosts = 1 // a one-hostname run, for checking the harness
+		default:
 			continue
 		}
 		from, ran := first[k]
@@ -168,7 +191,7 @@ func stepRows(rb *runbook.Runbook, events []store.Event, calls []awsapi.Call, mi
 		if !doneChange.IsZero() {
 			done = doneChange
 		}
-		r := stepRow{step: k, title: s.Title, hosts: bc.Hosts, minimum: minimum[k], wall: done.Sub(from)}
+		r := stepRow{step: k, title: s.Title, hosts: hosts, minimum: minimum[k], wall: done.Sub(from)}
 		for _, c := range calls {
 			if c.Time.Before(from) || (!until.IsZero() && !c.Time.Before(until)) {
 				continue
@@ -189,6 +212,20 @@ func stepRows(rb *runbook.Runbook, events []store.Event, calls []awsapi.Call, mi
 		rows = append(rows, r)
 	}
 	return rows
+}
+
+// stepOf is the runbook step an event is about: the one its message names
+// ("step 04-change: …"), else its Step (the run's position when it was
+// written, which is past the step once the step completed).
+func stepOf(e store.Event, ids map[string]int) int {
+	if rest, ok := strings.CutPrefix(e.Message, "step "); ok {
+		if id, _, ok := strings.Cut(rest, ":"); ok {
+			if k, ok := ids[id]; ok {
+				return k
+			}
+		}
+	}
+	return e.Step
 }
 
 // result is one apply of one plan.

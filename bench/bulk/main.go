@@ -28,6 +28,7 @@ type config struct {
 	poll        time.Duration
 	timeout     time.Duration
 	keep        bool
+	single      bool
 }
 
 func main() {
@@ -40,6 +41,7 @@ func main() {
 	flag.DurationVar(&cfg.propagation, "propagation", time.Second, "how long the lab keeps a Route 53 change PENDING")
 	flag.DurationVar(&cfg.poll, "poll", 500*time.Millisecond, "cutover apply --poll: how often propagation is checked")
 	flag.DurationVar(&cfg.timeout, "timeout", 30*time.Minute, "longest one apply may take")
+	flag.BoolVar(&cfg.single, "single", false, "move only the first hostname (a one-hostname plan): checks the harness with any cutover build")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep each run's directory (seed, plan, state, logs) and print where")
 	flag.Parse()
 	var err error
@@ -116,7 +118,7 @@ func runOne(ctx context.Context, cfg config, mode string, n int) (res result) {
 	}
 	name := fmt.Sprintf("bulk-%s-%d", mode, n)
 	planFile := filepath.Join(dir, "plan.yaml")
-	if err := os.WriteFile(planFile, []byte(planYAML(name, ids, cfg.zones, cfg.weights)), 0o600); err != nil {
+	if err := os.WriteFile(planFile, []byte(planYAML(name, ids, cfg.zones, cfg.weights, cfg.single)), 0o600); err != nil {
 		res.err = err
 		return res
 	}

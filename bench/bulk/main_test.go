@@ -1,7 +1,10 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -44,7 +47,7 @@ func TestSeedHoldsEveryHostname(t *testing.T) {
 // TestPlanSelectsEveryZone checks the plan's shape: one selector per zone,
 // by its id and glob.
 func TestPlanSelectsEveryZone(t *testing.T) {
-	p := planYAML("bulk", map[string]string{"z0.example.com": "Z0ID", "z1.example.com": "Z1ID"}, 2, []int{10, 100})
+	p := planYAML("bulk", map[string]string{"z0.example.com": "Z0ID", "z1.example.com": "Z1ID"}, 2, []int{10, 100}, false)
 	for _, want := range []string{
 		"name: bulk\nhostnames:\n", `  - {zone: Z0ID, match: "*.z0.example.com"}`, `  - {zone: Z1ID, match: "*.z1.example.com"}`,
 		"strategy: weighted\n", "  - {weight: 10}\n  - {weight: 100}\n",
@@ -158,7 +161,7 @@ func TestStepRowsAttributeCallsByTime(t *testing.T) {
 		{Time: at(0.2), Operation: "ChangeResourceRecordSets", Status: 400},
 		{Time: at(0.3), Operation: "ChangeResourceRecordSets", Status: 200},
 		{Time: at(1), Operation: "GetChange", Status: 200},
-		{Time: at(2.5), Operation: "GetChange", Status: 200}, // during the wait: no change step's
+		{Time: at(2.5), Operation: "GetChange", Status: 200},              // during the wait: no change step's
 		{Time: at(4), Operation: "ChangeResourceRecordSets", Status: 200}, // the next step's
 		{Time: at(5), Operation: "GetChange", Status: 200},
 		{Time: at(5), Operation: "ListResourceRecordSets", Status: 200},
@@ -195,6 +198,40 @@ func TestFloor(t *testing.T) {
 	} {
 		if got := floor(tc.writes, tc.b, time.Second); got != tc.want {
 			t.Errorf("floor(%d, %v) = %v, want %v", tc.writes, tc.b, got, tc.want)
+		}
+	}
+}
+
+// TestHarnessOneHostname runs the whole harness over the wire with a
+// cutover binary built from this tree and a one-hostname plan: the lab
+// subprocess, apply, the call log, the stored run and the attribution of
+// calls to steps.
+func TestHarnessOneHostname(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds cutover and runs a lab")
+	}
+	bin := filepath.Join(t.TempDir(), "cutover")
+	build := exec.Command("go", "build", "-o", bin, "github.com/cutover/cutover/cmd/cutover")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cfg := config{cutover: bin, zones: 2, weights: []int{50, 100}, propagation: 300 * time.Millisecond,
+		poll: 100 * time.Millisecond, timeout: 2 * time.Minute, single: true}
+	r := runOne(context.Background(), cfg, "legacy", 20)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if r.state != "done" || r.maxRSS <= 0 || r.wall <= 0 {
+		t.Fatalf("run %s, peak RSS %d, wall %v", r.state, r.maxRSS, r.wall)
+	}
+	// 50 %, 100 %, then the collapse to a simple record: one request
+	// each, each propagating for at least the lab's delay.
+	if len(r.steps) != 3 {
+		t.Fatalf("%d change steps: %+v", len(r.steps), r.steps)
+	}
+	for _, s := range r.steps {
+		if s.writes != 1 || s.minimum != 1 || s.getChanges < 1 || s.hosts != 1 || s.wall < cfg.propagation {
+			t.Fatalf("step %+v", s)
 		}
 	}
 }
