@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -13,8 +14,11 @@ import (
 	"github.com/cutover/cutover/internal/dns"
 	"github.com/cutover/cutover/internal/dns/pack"
 	"github.com/cutover/cutover/internal/dns/route53"
+	"github.com/cutover/cutover/internal/lab"
 	"github.com/cutover/cutover/internal/lab/awsapi"
+	"github.com/cutover/cutover/internal/lab/awsapi/awstest"
 	"github.com/cutover/cutover/internal/lab/labtest"
+	labr53 "github.com/cutover/cutover/internal/lab/route53"
 	"github.com/cutover/cutover/internal/runbook"
 )
 
@@ -120,5 +124,90 @@ func TestLabAcceptsEveryPackedBatch(t *testing.T) {
 	}
 	if err := errors.Unwrap(refused[0].Err); err == nil {
 		t.Fatal("the refusal wraps no cause")
+	}
+}
+
+// TestSendUnderTheLegacyRateLimit sends two requests in each of four zones
+// through one provider whose bucket is the account's (5 a second, burst
+// 5) to a lab throttling at the legacy limit: every request is accepted,
+// none is throttled, and the eight take at least the three beyond the
+// burst at five a second.
+func TestSendUnderTheLegacyRateLimit(t *testing.T) {
+	const zones, perZone = 4, 600
+	var seed strings.Builder
+	seed.WriteString("zones:\n")
+	for k := range zones {
+		fmt.Fprintf(&seed, "  - name: z%d.example.com\n", k)
+	}
+	seed.WriteString("records:\n")
+	for k := range zones {
+		for i := range perZone {
+			fmt.Fprintf(&seed, "  - {zone: z%d.example.com, name: h%d.z%d.example.com, type: CNAME, ttl: 60, values: [old.example.net]}\n", k, i, k)
+		}
+	}
+	l := lab.New(lab.Options{Propagation: 50 * time.Millisecond, DeployDelay: -1, RateLimit: labr53.RateLimitLegacy})
+	s, err := lab.ParseSeed("seed", []byte(seed.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seeded, err := l.Apply(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(l)
+	t.Cleanup(srv.Close)
+	p := route53.New(awstest.Config(srv.URL), route53.Options{Limiter: route53.NewLimiter(route53.DefaultRatePerSecond, route53.DefaultBurst, nil)})
+
+	var sets []dns.ChangeSet
+	want := 0
+	for k := range zones {
+		zone := seeded.Zones[fmt.Sprintf("z%d.example.com", k)]
+		groups := make([][]dns.Change, perZone)
+		for i := range groups {
+			name := fmt.Sprintf("h%d.z%d.example.com.", i, k)
+			groups[i] = []dns.Change{{
+				Old: &dns.RecordSet{Name: name, Type: "CNAME", TTL: 60, Values: []string{"old.example.net"}},
+				New: &dns.RecordSet{Name: name, Type: "CNAME", TTL: 60, Values: []string{"new.example.net"}},
+			}}
+		}
+		batches, err := pack.Pack(zone, groups, pack.Route53)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want += pack.Minimum(groups, pack.Route53)
+		sets = append(sets, pack.Sets(batches, groups, "flip")...)
+	}
+	if len(sets) != want || want != 2*zones {
+		t.Fatalf("%d requests, minimum %d: want %d", len(sets), want, 2*zones)
+	}
+	before := l.Env.Calls.Len()
+	start := time.Now()
+	for i, r := range pack.Send(context.Background(), p, sets, 0) {
+		if r.Err != nil {
+			t.Fatalf("request %d: %v", i, r.Err)
+		}
+	}
+	took := time.Since(start)
+	// The client's bucket is the account's, but requests reach the lab
+	// with jitter, so now and then two arrive closer than the lab's
+	// refill and one is throttled; the provider retries it. Every
+	// request is accepted exactly once.
+	accepted, throttled := 0, 0
+	for _, c := range l.Env.Calls.List(awsapi.CallFilter{SinceSeq: before}) {
+		switch {
+		case c.Operation != "ChangeResourceRecordSets":
+			t.Fatalf("unexpected call %s", c.Operation)
+		case c.Status == 200:
+			accepted++
+		default:
+			throttled++
+		}
+	}
+	t.Logf("%d requests accepted in %v, %d throttled and retried", accepted, took, throttled)
+	if accepted != len(sets) {
+		t.Fatalf("the lab accepted %d requests, want %d", accepted, len(sets))
+	}
+	if floor := time.Duration(len(sets)-route53.DefaultBurst) * time.Second / route53.DefaultRatePerSecond; took < floor {
+		t.Fatalf("%d requests took %v, under the rate limit's floor %v", len(sets), took, floor)
 	}
 }
