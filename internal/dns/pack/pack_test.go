@@ -388,3 +388,16 @@ func TestRemaining(t *testing.T) {
 		t.Fatalf("err = %v, want one naming change x", err)
 	}
 }
+
+// BenchmarkPack packs 50,000 hostnames' moves to weighted pairs in one
+// zone: the work grows with the changes, one pass.
+func BenchmarkPack(b *testing.B) {
+	groups := repeat(50000, toWeighted)
+	b.ReportAllocs()
+	for b.Loop() {
+		batches, err := Pack("Z1", groups, Route53)
+		if err != nil || len(batches) != Minimum(groups, Route53) {
+			b.Fatalf("%d batches, %v", len(batches), err)
+		}
+	}
+}
