@@ -257,11 +257,37 @@ func (l *Lab) Apply(s *Seed) (*Seeded, error) {
 		byZone[key] = append(byZone[key], route53.Change{Action: "CREATE", Set: rs})
 	}
 	for _, key := range order {
-		if _, err := l.Route53.ApplyChanges(zoneAccount[key], out.Zones[key], byZone[key]); err != nil {
-			return nil, fmt.Errorf("seed records of zone %s: %w", key, err)
+		for _, chunk := range seedBatches(byZone[key]) {
+			if _, err := l.Route53.ApplyChanges(zoneAccount[key], out.Zones[key], chunk); err != nil {
+				return nil, fmt.Errorf("seed records of zone %s: %w", key, err)
+			}
 		}
 	}
 	return out, nil
+}
+
+// seedBatches splits a zone's seed records, in order, into batches within
+// Route 53's request limits (1,000 values, 32,000 value characters), so
+// that a seed can hold as many records as a zone.
+func seedBatches(changes []route53.Change) [][]route53.Change {
+	var out [][]route53.Change
+	start, records, chars := 0, 0, 0
+	for i, c := range changes {
+		r, n := len(c.Set.Records), 0
+		for _, v := range c.Set.Records {
+			n += len(v)
+		}
+		if i > start && (records+r > 1000 || chars+n > 32000) {
+			out = append(out, changes[start:i])
+			start, records, chars = i, 0, 0
+		}
+		records += r
+		chars += n
+	}
+	if start < len(changes) {
+		out = append(out, changes[start:])
+	}
+	return out
 }
 
 // applyDistribution creates a seed distribution, with its certificate from

@@ -1,5 +1,24 @@
-// Package pack packs DNS changes into Route 53 requests and sends them.
-// (Provisional minimal version; replaced by the full package.)
+// Package pack packs the changes of many hostnames into as few Route 53
+// requests as its limits allow, sends them across zones concurrently and
+// tells which of them are still propagating.
+//
+// A group is one hostname's changes at one step: it is applied atomically,
+// so it is never split between requests. Groups of one zone are packed in
+// order, greedily: a request takes the next group while it fits, else a new
+// request starts. A request holds changes of one zone only (the zone is
+// part of the request's address).
+//
+// Sizes are counted the way Route 53 counts them (reference A2): the
+// ResourceRecord elements of every change of a request, and the characters
+// of their values, UPSERT counting double. cutover never sends UPSERT: a
+// change's Old is a DELETE and its New a CREATE, each counted once. An
+// alias record carries no ResourceRecord element; AWS does not say how it
+// counts toward the limit, so it is counted here as one record of no
+// characters, which can only make a request smaller than it could be.
+//
+// The package is pure: it talks to DNS through dns.Provider and
+// dns.InSyncChecker only, and adds no rate limit of its own (the Route 53
+// provider holds the account's shared bucket).
 package pack
 
 import (
@@ -10,49 +29,71 @@ import (
 	"github.com/cutover/cutover/internal/dns"
 )
 
-// Limits bound one request.
-type Limits struct{ Records, Chars int }
+// Limits bound one change request.
+type Limits struct {
+	// Records is the most ResourceRecord elements one request may hold.
+	Records int
+	// Chars is the most value characters one request may hold.
+	Chars int
+}
 
-// Route53 are Route 53's limits per ChangeResourceRecordSets request.
+// Route53 is Route 53's change-batch limit: 1,000 ResourceRecord elements
+// and 32,000 value characters per ChangeResourceRecordSets request.
 var Route53 = Limits{Records: 1000, Chars: 32000}
 
-// Size counts a group's records and value characters.
+// Size is what changes count toward Limits: a DELETE of every Old and a
+// CREATE of every New, each record set counting its values (an alias: one
+// record, no characters).
 func Size(changes []dns.Change) (records, chars int) {
-	add := func(r *dns.RecordSet) {
-		if r == nil {
-			return
-		}
-		if r.Alias != nil {
-			records++
-			return
-		}
-		records += len(r.Values)
-		for _, v := range r.Values {
-			chars += len(v)
-		}
-	}
 	for _, c := range changes {
-		add(c.Old)
-		add(c.New)
+		for _, rs := range []*dns.RecordSet{c.Old, c.New} {
+			if rs == nil {
+				continue
+			}
+			r, ch := setSize(*rs)
+			records += r
+			chars += ch
+		}
 	}
 	return records, chars
 }
 
-// Batch is one request: the groups it carries.
+func setSize(rs dns.RecordSet) (records, chars int) {
+	if rs.Alias != nil {
+		return 1, 0
+	}
+	for _, v := range rs.Values {
+		chars += len(v)
+	}
+	return len(rs.Values), chars
+}
+
+// Batch is one request's worth of groups of one zone.
 type Batch struct {
-	Zone           string
-	Groups         []int
+	Zone string
+	// Groups are the indexes of the groups the batch holds, ascending.
+	Groups []int
+	// Records and Chars are the batch's size as Size counts it.
 	Records, Chars int
 }
 
-// Pack packs groups in order.
+// Pack packs groups (one hostname's changes each) of zone into batches
+// within lim: a group is never split, groups keep their order, and each
+// batch takes the next group while it fits. Groups with no changes are in
+// no batch. A group that alone exceeds lim is an error naming its index.
 func Pack(zone string, groups [][]dns.Change, lim Limits) ([]Batch, error) {
+	if lim.Records <= 0 || lim.Chars <= 0 {
+		return nil, fmt.Errorf("packing zone %s: limits %d records, %d characters: want both positive", zone, lim.Records, lim.Chars)
+	}
 	var out []Batch
 	var cur *Batch
 	for i, g := range groups {
+		if len(g) == 0 {
+			continue
+		}
 		r, c := Size(g)
 		if r > lim.Records || c > lim.Chars {
-			return nil, fmt.Errorf("group %d alone exceeds the limits", i)
+			return nil, fmt.Errorf("packing zone %s: group %d needs %d records and %d characters, over the limit of %d and %d for one request", zone, i, r, c, lim.Records, lim.Chars)
 		}
 		if cur == nil || cur.Records+r > lim.Records || cur.Chars+c > lim.Chars {
 			out = append(out, Batch{Zone: zone})
@@ -65,45 +106,146 @@ func Pack(zone string, groups [][]dns.Change, lim Limits) ([]Batch, error) {
 	return out, nil
 }
 
-// Result is one set's outcome.
+// Minimum is a lower bound on the batches any packing of groups within lim
+// needs, groups unsplit: the largest of the total records over the record
+// limit and the total characters over the character limit (rounded up),
+// and of the number of groups over half of either limit (no two of those
+// share a request). When every group has the same size it is exact: the
+// groups over how many fit in one request, rounded up. A group over the
+// limits alone counts as one batch (Pack refuses it). No changes need no
+// batch.
+func Minimum(groups [][]dns.Change, lim Limits) int {
+	if lim.Records <= 0 || lim.Chars <= 0 {
+		return 0
+	}
+	var n, records, chars, halfR, halfC int
+	uniform := true
+	var r0, c0 int
+	for _, g := range groups {
+		if len(g) == 0 {
+			continue
+		}
+		r, c := Size(g)
+		if n == 0 {
+			r0, c0 = r, c
+		} else if r != r0 || c != c0 {
+			uniform = false
+		}
+		n++
+		records += r
+		chars += c
+		if 2*r > lim.Records {
+			halfR++
+		}
+		if 2*c > lim.Chars {
+			halfC++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	if uniform && r0 <= lim.Records && c0 <= lim.Chars {
+		per := n
+		if r0 > 0 {
+			per = min(per, lim.Records/r0)
+		}
+		if c0 > 0 {
+			per = min(per, lim.Chars/c0)
+		}
+		return ceilDiv(n, per)
+	}
+	return max(1, ceilDiv(records, lim.Records), ceilDiv(chars, lim.Chars), halfR, halfC)
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// Sets turns batches into the change sets to apply, each batch's groups'
+// changes in order, with comment on every set.
+func Sets(batches []Batch, groups [][]dns.Change, comment string) []dns.ChangeSet {
+	out := make([]dns.ChangeSet, len(batches))
+	for i, b := range batches {
+		n := 0
+		for _, g := range b.Groups {
+			n += len(groups[g])
+		}
+		cs := dns.ChangeSet{Zone: b.Zone, Comment: comment, Changes: make([]dns.Change, 0, n)}
+		for _, g := range b.Groups {
+			cs.Changes = append(cs.Changes, groups[g]...)
+		}
+		out[i] = cs
+	}
+	return out
+}
+
+// Result is what applying one change set gave.
 type Result struct {
 	ChangeID string
 	Err      error
 }
 
-// Send applies sets, one at a time per zone, zones concurrently.
+// Send applies every set through p: sets of one zone one at a time, in
+// their order (Route 53 answers PriorRequestNotComplete to concurrent
+// changes of one zone), and at most zoneConcurrency zones at once (all of
+// them when zoneConcurrency <= 0). The results are in the order of sets. A
+// failing set does not stop the others; once ctx is done, the sets not
+// sent yet fail with its error.
 func Send(ctx context.Context, p dns.Provider, sets []dns.ChangeSet, zoneConcurrency int) []Result {
-	res := make([]Result, len(sets))
-	byZone := map[string][]int{}
+	results := make([]Result, len(sets))
 	var zones []string
-	for i, s := range sets {
-		if _, ok := byZone[s.Zone]; !ok {
-			zones = append(zones, s.Zone)
+	byZone := map[string][]int{}
+	for i, cs := range sets {
+		if _, ok := byZone[cs.Zone]; !ok {
+			zones = append(zones, cs.Zone)
 		}
-		byZone[s.Zone] = append(byZone[s.Zone], i)
+		byZone[cs.Zone] = append(byZone[cs.Zone], i)
 	}
+	if zoneConcurrency <= 0 || zoneConcurrency > len(zones) {
+		zoneConcurrency = len(zones)
+	}
+	slots := make(chan struct{}, zoneConcurrency)
 	var wg sync.WaitGroup
 	for _, z := range zones {
 		wg.Add(1)
 		go func(idx []int) {
 			defer wg.Done()
+			select {
+			case slots <- struct{}{}:
+				defer func() { <-slots }()
+			case <-ctx.Done():
+				for _, i := range idx {
+					results[i] = Result{Err: fmt.Errorf("applying batch %d to zone %s: %w", i, sets[i].Zone, ctx.Err())}
+				}
+				return
+			}
 			for _, i := range idx {
+				if err := ctx.Err(); err != nil {
+					results[i] = Result{Err: fmt.Errorf("applying batch %d to zone %s: %w", i, sets[i].Zone, err)}
+					continue
+				}
 				id, err := p.Apply(ctx, sets[i])
-				res[i] = Result{ChangeID: id, Err: err}
+				if err != nil {
+					err = fmt.Errorf("applying batch %d to zone %s: %w", i, sets[i].Zone, err)
+				}
+				results[i] = Result{ChangeID: id, Err: err}
 			}
 		}(byZone[z])
 	}
 	wg.Wait()
-	return res
+	return results
 }
 
-// Remaining returns the ids not yet INSYNC.
+// Remaining asks c once about every change id and returns those not INSYNC
+// yet, in their order. An empty id (a provider that had nothing to wait
+// for) is in sync.
 func Remaining(ctx context.Context, c dns.InSyncChecker, ids []string) ([]string, error) {
 	var out []string
-	for i, id := range ids {
+	for _, id := range ids {
+		if id == "" {
+			continue
+		}
 		ok, err := c.InSync(ctx, id)
 		if err != nil {
-			return append(out, ids[i:]...), err
+			return nil, fmt.Errorf("checking change %s: %w", id, err)
 		}
 		if !ok {
 			out = append(out, id)
