@@ -36,13 +36,15 @@ func seedYAML(n, zones int) string {
 // planYAML is the bulk weighted plan selecting every hostname of every
 // zone (zone name → id) by its zone's glob; single makes it the plan of
 // the first hostname alone, a one-hostname run that checks the harness.
-func planYAML(name string, zoneIDs map[string]string, zones int, weights []int, single bool) string {
+// rateLimit is the account's regime the lab runs (legacy or buckets), which
+// the plan's zone.rate_limit tells the run.
+func planYAML(name string, zoneIDs map[string]string, zones int, weights []int, single bool, rateLimit string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "apiVersion: cutover/v1\nkind: Cutover\nname: %s\n", name)
 	if single {
-		fmt.Fprintf(&b, "hostname: %s\nzone: {id: %s}\n", hostName(0, zones), zoneIDs[zoneName(0)])
+		fmt.Fprintf(&b, "hostname: %s\nzone: {id: %s, rate_limit: %s}\n", hostName(0, zones), zoneIDs[zoneName(0)], rateLimit)
 	} else {
-		b.WriteString("hostnames:\n")
+		fmt.Fprintf(&b, "zone: {rate_limit: %s}\nhostnames:\n", rateLimit)
 		for k := range zones {
 			fmt.Fprintf(&b, "  - {zone: %s, match: \"*.%s\"}\n", zoneIDs[zoneName(k)], zoneName(k))
 		}

@@ -118,7 +118,7 @@ func runOne(ctx context.Context, cfg config, mode string, n int) (res result) {
 	}
 	name := fmt.Sprintf("bulk-%s-%d", mode, n)
 	planFile := filepath.Join(dir, "plan.yaml")
-	if err := os.WriteFile(planFile, []byte(planYAML(name, ids, cfg.zones, cfg.weights, cfg.single)), 0o600); err != nil {
+	if err := os.WriteFile(planFile, []byte(planYAML(name, ids, cfg.zones, cfg.weights, cfg.single, mode)), 0o600); err != nil {
 		res.err = err
 		return res
 	}

@@ -77,6 +77,9 @@ func runChecks(ctx context.Context, c *compiled, f checkFlags, decommission bool
 		return preflight.Report{}, err
 	}
 	in := preflight.Input{Plan: p, From: c.From, To: c.To}
+	if c.Runbook != nil && c.Runbook.IsBulk() {
+		in.Hosts = c.Runbook.Bulk.Hosts
+	}
 	var rep preflight.Report
 	if decommission {
 		rep = preflight.Decommission(ctx, in, w, o)

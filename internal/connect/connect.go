@@ -16,6 +16,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"github.com/cutover/cutover/internal/plan"
 	"os"
 	"strings"
 	"sync"
@@ -112,7 +113,8 @@ func zoneProvider(ctx context.Context, rb *runbook.Runbook, creds *Credentials) 
 	if err != nil {
 		return nil, fmt.Errorf("zone credentials: %w", err)
 	}
-	return route53.New(cfg, route53.Options{}), nil
+	rate, burst := route53.ClientBudget(rb.ZoneRateLimit == plan.RateLimitBuckets)
+	return route53.New(cfg, route53.Options{RatePerSecond: rate, Burst: burst, Account: rb.ZoneRoleARN + " " + rb.ZoneRateLimit}), nil
 }
 
 // RFC2136 returns the provider for zs, reading its TSIG secret from the

@@ -336,7 +336,21 @@ type Zone struct {
 	ExternalID string `yaml:"external_id"`
 	// SessionName names the assumed-role sessions (see Identity).
 	SessionName string `yaml:"session_name"`
+	// RateLimit is the Route 53 request rate the account has: legacy (5
+	// requests/s) or buckets (token buckets: burst 50, 10/s). The run
+	// stays just under it. Default legacy. route53 only.
+	RateLimit string `yaml:"rate_limit"`
 }
+
+// The Route 53 request-rate regimes a zone's account can be under
+// (reference A4).
+const (
+	RateLimitLegacy  = "legacy"
+	RateLimitBuckets = "buckets"
+)
+
+// RateLimits lists the accepted zone.rate_limit values.
+var RateLimits = []string{RateLimitLegacy, RateLimitBuckets}
 
 // Identity is the AWS identity the zone is changed with.
 func (z Zone) Identity() Identity {

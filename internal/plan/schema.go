@@ -94,6 +94,7 @@ var fieldDocs = map[string]fieldMeta{
 	"Zone.role_chain":   {desc: "IAM roles assumed in order before role_arn, each with the credentials of the one before."},
 	"Zone.external_id":  {desc: "External id sent with every AssumeRole of the chain."},
 	"Zone.session_name": {desc: "Name of the assumed-role sessions. Default cutover.", def: "cutover"},
+	"Zone.rate_limit":   {desc: "route53: the account's request-rate regime, legacy (5 requests/s) or buckets (burst 50, 10/s); the run stays just under it. Default legacy.", enum: RateLimits, def: "legacy"},
 
 	"TSIG.name":        {desc: "Key name, as the server knows it."},
 	"TSIG.algorithm":   {desc: "HMAC algorithm. Default hmac-sha256.", enum: TSIGAlgorithms, def: "hmac-sha256"},

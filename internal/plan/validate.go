@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -288,6 +289,9 @@ func (v *validator) route53Zone() {
 		}
 	}
 	v.identity(&z.RoleARN, &z.RoleChain, &z.ExternalID, &z.SessionName, z.Pos, "zone")
+	if z.RateLimit != "" && !slices.Contains(RateLimits, z.RateLimit) {
+		v.errf(&z.RateLimit, z.Pos, "`zone.rate_limit` must be one of %s, got %q", strings.Join(RateLimits, ", "), z.RateLimit)
+	}
 }
 
 func (v *validator) rfc2136Zone() {

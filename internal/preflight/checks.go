@@ -35,6 +35,8 @@ const (
 type Input struct {
 	Plan     *plan.Plan
 	From, To runbook.Target
+	// Hosts are a bulk plan's hostnames as compiled (nil for one).
+	Hosts []runbook.BulkHost
 }
 
 // Preflight runs every check of the plan's new edge, zone and record, in
@@ -45,6 +47,10 @@ func Preflight(ctx context.Context, in Input, w World, o Options) Report {
 		o.Resolver = withPort(in.Plan.Verify.Resolvers[0])
 	}
 	c := &checker{in: in, w: w, o: o, host: dns.Fqdn(in.Plan.Hostname)}
+	if len(in.Hosts) > 0 {
+		c.bulk(ctx)
+		return Report{Kind: "preflight", Hostname: fmt.Sprintf("%d hostnames", len(in.Hosts)), Results: c.results, Checked: o.Now.UTC()}
+	}
 	c.edge(ctx)
 	c.zone(ctx)
 	c.record(ctx)

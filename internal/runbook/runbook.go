@@ -20,6 +20,9 @@ type Runbook struct {
 	// ZoneRoleARN is assumed to change the zone (cross-account); a resumed
 	// run reaches the zone the same way.
 	ZoneRoleARN string `json:"zone_role_arn,omitempty"`
+	// ZoneRateLimit is the account's Route 53 rate regime (plan
+	// zone.rate_limit); empty is legacy.
+	ZoneRateLimit string `json:"zone_rate_limit,omitempty"`
 	Strategy    string `json:"strategy"`
 	// MaintenanceOf names the maintenance run a maintenance-off run ends.
 	MaintenanceOf string `json:"maintenance_of,omitempty"`

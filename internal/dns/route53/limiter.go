@@ -15,6 +15,24 @@ const (
 	DefaultBurst         = 5
 )
 
+// The token buckets that replaced the legacy limit (reference A4): the
+// account's bucket holds 50 requests and refills 10 a second.
+const (
+	BucketsRatePerSecond = 10
+	BucketsBurst         = 50
+)
+
+// ClientBudget is the bucket a run keeps to under the account's regime
+// (legacy, or token buckets): a twentieth slower and one request smaller,
+// so that requests sent evenly but arriving with network jitter never come
+// faster than the account's bucket refills and get throttled.
+func ClientBudget(buckets bool) (rate float64, burst int) {
+	if buckets {
+		return BucketsRatePerSecond * 0.95, BucketsBurst - 1
+	}
+	return DefaultRatePerSecond * 0.95, DefaultBurst - 1
+}
+
 // NewLimiter returns a full bucket refilling at rate tokens a second on clk
 // (the wall clock when nil); a non-positive rate or burst takes the default.
 func NewLimiter(rate float64, burst int, clk clock.Clock) *ratelimit.Limiter {
