@@ -29,6 +29,8 @@ type config struct {
 	timeout     time.Duration
 	keep        bool
 	single      bool
+	// check, when set, looks at the lab once apply has exited (tests).
+	check func(ctx context.Context, lab *labProc) error
 }
 
 func main() {
@@ -156,6 +158,12 @@ func runOne(ctx context.Context, cfg config, mode string, n int) (res result) {
 	if err != nil {
 		res.err = err
 		return res
+	}
+	if cfg.check != nil {
+		if err := cfg.check(ctx, lab); err != nil {
+			res.err = err
+			return res
+		}
 	}
 	rb, events, runState, err := readRun(ctx, state, name)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/dns"
+	"github.com/cutover/cutover/internal/dns/route53"
 	"github.com/cutover/cutover/internal/lab"
 	"github.com/cutover/cutover/internal/lab/awsapi"
 	"github.com/cutover/cutover/internal/runbook"
@@ -234,4 +236,68 @@ func TestHarnessOneHostname(t *testing.T) {
 			t.Fatalf("step %+v", s)
 		}
 	}
+}
+
+// TestTenThousandHostnamesInTwentyZones is the bulk acceptance run: a
+// cutover binary built from this tree moves 10,000 hostnames in 20 lab
+// zones through weighted steps, with the lab throttling Route 53 at the
+// token buckets (burst 50, 10/s). Every change step makes exactly the
+// fewest requests Route 53's limits allow, none is throttled, and every
+// hostname ends at the new edge.
+func TestTenThousandHostnamesInTwentyZones(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds cutover and moves 10,000 hostnames through a lab")
+	}
+	bin := filepath.Join(t.TempDir(), "cutover")
+	build := exec.Command("go", "build", "-o", bin, "github.com/cutover/cutover/cmd/cutover")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	const n, zones = 10000, 20
+	moved := 0
+	cfg := config{cutover: bin, zones: zones, weights: []int{10, 50, 100}, propagation: 500 * time.Millisecond,
+		poll: 500 * time.Millisecond, timeout: 8 * time.Minute,
+		check: func(ctx context.Context, lab *labProc) error {
+			p := route53.New(lab.awsConfig(), route53.Options{RatePerSecond: 9, Burst: 40})
+			ids, err := lab.zoneIDs(ctx)
+			if err != nil {
+				return err
+			}
+			for _, id := range ids {
+				recs, err := p.AllRecords(ctx, id)
+				if err != nil {
+					return err
+				}
+				for _, r := range recs {
+					if r.Type != "CNAME" {
+						continue
+					}
+					if r.SetIdentifier != "" || len(r.Values) != 1 || r.Values[0] != "new.example.net." {
+						return fmt.Errorf("zone %s: %s, want a simple CNAME to new.example.net", id, r)
+					}
+					moved++
+				}
+			}
+			return nil
+		}}
+	r := runOne(context.Background(), cfg, "buckets", n)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if r.state != "done" {
+		t.Fatalf("run %s", r.state)
+	}
+	if moved != n {
+		t.Fatalf("%d hostnames at the new edge, want %d", moved, n)
+	}
+	// 10 %, 50 %, 100 %, then the collapse.
+	if len(r.steps) != 4 {
+		t.Fatalf("%d change steps: %+v", len(r.steps), r.steps)
+	}
+	for _, s := range r.steps {
+		if s.hosts != n || s.writes != s.minimum || s.throttled != 0 {
+			t.Errorf("step %q: %d hostnames, %d requests (%d throttled), minimum %d", s.title, s.hosts, s.writes, s.throttled, s.minimum)
+		}
+	}
+	t.Logf("\n%s", table([]result{r}))
 }
