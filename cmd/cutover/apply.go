@@ -439,6 +439,20 @@ func printRun(out io.Writer, sum runSummary, evs []store.Event) {
 	}
 	fmt.Fprintf(out, "\n  step    %d/%d %s\n", sum.Step, sum.Steps, sum.StepTitle)
 	fmt.Fprintf(out, "  owner   %s\n", sum.ownerText())
+	if b := sum.Bulk; b != nil {
+		fmt.Fprintf(out, "  hosts   %d in %d zones: %d at step %d", b.Hosts, b.Zones, b.AtStep, sum.Step)
+		held := 0
+		for _, g := range b.Held {
+			held += g.Count
+		}
+		if held > 0 {
+			fmt.Fprintf(out, ", %d held back", held)
+		}
+		fmt.Fprintln(out)
+		for _, g := range b.Held {
+			fmt.Fprintf(out, "    %d held before step %s (zones %s; %s): %s\n", g.Count, g.Step, strings.Join(g.Zones, ", "), strings.Join(g.Sample, ", "), g.Reason)
+		}
+	}
 	for _, d := range sum.Deadlines {
 		fmt.Fprintf(out, "  until   %s (%s from now)\n", d.Local().Format(time.RFC3339), time.Until(d).Round(time.Second))
 	}
@@ -464,6 +478,9 @@ type runSummary struct {
 	// nobody holds it.
 	Owner      string     `json:"owner,omitempty"`
 	OwnerUntil *time.Time `json:"owner_until,omitempty"`
+	// Bulk says where a bulk run's hostnames are: how many move with the
+	// run, how many are held back, at which step and why.
+	Bulk *engine.BulkStatus `json:"bulk,omitempty"`
 }
 
 // ownerText is the owner column: the holder, marked when its lease ran out
@@ -505,6 +522,9 @@ func runSummaries(runs []store.Run, leases map[string]store.Lease) []runSummary 
 		}
 		if rb, err := engine.Runbook(r); err == nil {
 			s.Strategy, s.Steps = rb.Strategy, len(rb.Steps)
+			if s.Bulk = engine.BulkSummary(rb, r); s.Bulk != nil {
+				s.Hostname = fmt.Sprintf("%d hostnames", s.Bulk.Hosts)
+			}
 			if r.Step < len(rb.Steps) && r.State != store.StateRollingBack {
 				s.StepTitle = rb.Steps[r.Step].Title
 			}

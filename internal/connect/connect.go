@@ -113,8 +113,16 @@ func zoneProvider(ctx context.Context, rb *runbook.Runbook, creds *Credentials) 
 	if err != nil {
 		return nil, fmt.Errorf("zone credentials: %w", err)
 	}
+	return route53.New(cfg, route53Options(rb)), nil
+}
+
+// route53Options gives every Route 53 client of a run (observation,
+// preflight, the run itself) one client-side bucket per role and rate
+// regime, sized just under the account's: they spend one budget, as
+// Route 53 counts it.
+func route53Options(rb *runbook.Runbook) route53.Options {
 	rate, burst := route53.ClientBudget(rb.ZoneRateLimit == plan.RateLimitBuckets)
-	return route53.New(cfg, route53.Options{RatePerSecond: rate, Burst: burst, Account: rb.ZoneRoleARN + " " + rb.ZoneRateLimit}), nil
+	return route53.Options{RatePerSecond: rate, Burst: burst, Account: rb.ZoneRoleARN + " " + rb.ZoneRateLimit}
 }
 
 // RFC2136 returns the provider for zs, reading its TSIG secret from the

@@ -47,7 +47,7 @@ func CheckWorld(ctx context.Context, p *plan.Plan, edgeRole string) (preflight.W
 		if err != nil {
 			return preflight.World{}, fmt.Errorf("zone credentials: %w", err)
 		}
-		r53 := awsread.NewRoute53(zcfg, route53.New(zcfg, route53.Options{}))
+		r53 := awsread.NewRoute53(zcfg, route53.New(zcfg, route53Options(access)))
 		w.Zones, w.HealthChecks = r53, r53
 	}
 	return w, nil

@@ -75,7 +75,11 @@ var Permissions = iam.Merge(route53.Permissions, cloudfront.Permissions, edge.Pe
 type collector struct {
 	// names are the records the run's changes touch, for the condition
 	// on ChangeResourceRecordSets.
-	names      map[string]bool
+	names map[string]bool
+	// bulkZones are the zones a bulk runbook's hostnames are in; with
+	// them, changes are not restricted to record names (thousands of names
+	// would exceed IAM's policy size).
+	bulkZones  []string
 	unverified map[string]bool
 	p          *plan.Plan
 	o          Options
@@ -258,6 +262,22 @@ func side(p *plan.Plan, e plan.Edge) string {
 // runbook is what apply calls: every step forward, and every step of
 // every rollback the run can unwind to.
 func (c *collector) runbook(rb *runbook.Runbook) {
+	if rb.IsBulk() {
+		seen := map[string]bool{}
+		for _, h := range rb.Bulk.Hosts {
+			if !seen[h.Zone] {
+				seen[h.Zone] = true
+				c.bulkZones = append(c.bulkZones, h.Zone)
+			}
+		}
+		for _, s := range rb.Steps {
+			c.step(s, "apply")
+		}
+		for _, s := range runbook.UnwindBulk(rb) {
+			c.step(s, "rollback")
+		}
+		return
+	}
 	for _, s := range rb.Steps {
 		c.step(s, "apply")
 	}
@@ -301,7 +321,7 @@ func (c *collector) step(s runbook.Step, phase string) {
 	zoneRole, zone := c.p.Zone.RoleARN, c.p.Zone.ID
 	what := phase + ": " + s.Kind()
 	switch {
-	case (s.Change != nil || s.InSync != nil) && !c.route53Zone():
+	case (s.Change != nil || s.InSync != nil || s.BulkChange != nil) && !c.route53Zone():
 		// An RFC 2136 UPDATE signed with TSIG, and SOA serial queries.
 	case s.Change != nil:
 		c.need(zoneRole, "ChangeResourceRecordSets", zone, what)
@@ -313,6 +333,15 @@ func (c *collector) step(s runbook.Step, phase string) {
 			}
 		}
 		c.need(zoneRole, "ListResourceRecordSets", zone, phase+": reconcile a change interrupted mid-call")
+	case s.BulkChange != nil:
+		zones := c.bulkZones
+		if len(zones) == 0 {
+			zones = []string{zone}
+		}
+		for _, z := range zones {
+			c.need(zoneRole, "ChangeResourceRecordSets", z, what)
+			c.need(zoneRole, "ListResourceRecordSets", z, phase+": read the zone whole to sort out a refused batch, and to roll back from what it serves")
+		}
 	case s.InSync != nil:
 		c.need(zoneRole, "GetChange", "*", what)
 	case s.Aliases != nil:
@@ -396,7 +425,7 @@ func (c *collector) staging(st *runbook.Staging, phase string) {
 // one may differ.
 func (c *collector) restrictRecords() {
 	g := c.grants[c.p.Zone.RoleARN]
-	if g == nil || len(c.names) == 0 {
+	if g == nil || len(c.names) == 0 || len(c.bulkZones) > 0 {
 		return
 	}
 	const action = "route53:ChangeResourceRecordSets"

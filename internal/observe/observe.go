@@ -199,7 +199,7 @@ func Compile(ctx context.Context, p *plan.Plan, d Deps) (*Compiled, error) {
 	}
 	a := Access(p)
 	rb.ZoneRoleARN, rb.ZoneServer, rb.CDNRoleARN = a.ZoneRoleARN, a.ZoneServer, a.CDNRoleARN
-	rb.ZoneRateLimit = p.Zone.RateLimit
+	rb.ZoneRateLimit = a.ZoneRateLimit
 	rb.DistributionRoles, rb.Identities = a.DistributionRoles, a.Identities
 	brake := runbook.CheckBrake(rb, obs.Zone, runbook.Brake{MaxShare: p.Brake.MaxShare, MinRecordSets: p.Brake.MinRecordSets})
 	return &Compiled{Plan: p, Runbook: rb, From: obs.From, To: obs.To, Brake: brake}, nil
@@ -219,6 +219,7 @@ func Access(p *plan.Plan) *runbook.Runbook {
 		}
 	} else {
 		a.ZoneRoleARN = p.Zone.RoleARN
+		a.ZoneRateLimit = p.Zone.RateLimit
 		addIdentity(a, p.Zone.Identity())
 	}
 	a.CDNRoleARN = CDNRole(p)

@@ -85,6 +85,33 @@ func UnwindBulk(rb *Runbook) []Step {
 	}
 }
 
+// BulkSize says how many hostnames in how many zones ("10000 hostnames in
+// 20 zones").
+func (rb *Runbook) BulkSize() string {
+	zones := map[string]bool{}
+	for _, h := range rb.Bulk.Hosts {
+		zones[h.Zone] = true
+	}
+	return fmt.Sprintf("%d hostnames in %d zones", len(rb.Bulk.Hosts), len(zones))
+}
+
+// BulkZones counts the hostnames per zone ("ZA 400, ZB 12").
+func (rb *Runbook) BulkZones() string {
+	var order []string
+	count := map[string]int{}
+	for _, h := range rb.Bulk.Hosts {
+		if count[h.Zone] == 0 {
+			order = append(order, h.Zone)
+		}
+		count[h.Zone]++
+	}
+	parts := make([]string, 0, len(order))
+	for _, z := range order {
+		parts = append(parts, fmt.Sprintf("%s %d", z, count[z]))
+	}
+	return strings.Join(parts, ", ")
+}
+
 // IsBulk reports whether the runbook moves a set of hostnames.
 func (rb *Runbook) IsBulk() bool { return rb.Bulk != nil }
 

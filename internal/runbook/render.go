@@ -14,7 +14,13 @@ import (
 // the predicted total and the worst-case rollback time. insync is the
 // propagation time assumed per change.
 func Render(w io.Writer, rb *Runbook, from, to Target, insync time.Duration) {
-	fmt.Fprintf(w, "cutover plan %s: %s %s in zone %s\n\n", rb.Name, rb.Strategy, strings.TrimSuffix(rb.Hostname, "."), rb.Zone)
+	var example *Runbook
+	if rb.IsBulk() {
+		fmt.Fprintf(w, "cutover plan %s: %s %s\n\n", rb.Name, rb.Strategy, rb.BulkSize())
+		example, _ = rb.HostRunbook(0)
+	} else {
+		fmt.Fprintf(w, "cutover plan %s: %s %s in zone %s\n\n", rb.Name, rb.Strategy, strings.TrimSuffix(rb.Hostname, "."), rb.Zone)
+	}
 	// A maintenance run compiled from flags names no edges: its change
 	// titles say where the records point.
 	if from.Kind != "" {
@@ -31,13 +37,21 @@ func Render(w io.Writer, rb *Runbook, from, to Target, insync time.Duration) {
 		fmt.Fprintf(w, "%s%s: %s\n", label, c.What, c.As)
 	}
 	fmt.Fprintf(w, "  now   ")
-	for i, r := range rb.Original {
+	original := rb.Original
+	if example != nil {
+		fmt.Fprintf(w, "%s; the first:\n        ", rb.BulkZones())
+		original = example.Original
+	}
+	for i, r := range original {
 		if i > 0 {
 			fmt.Fprintf(w, "        ")
 		}
 		fmt.Fprintf(w, "%s\n", r)
 	}
 	fmt.Fprintf(w, "        (fingerprint %s)\n\n", rb.Fingerprint)
+	if example != nil {
+		fmt.Fprintf(w, "  each change step changes every hostname at once, a zone's changes packed into as few Route 53 requests as its limits allow; shown for %s:\n\n", strings.TrimSuffix(example.Hostname, "."))
+	}
 	width := len(fmt.Sprint(len(rb.Steps)))
 	for i, s := range rb.Steps {
 		n := fmt.Sprintf("%*d.", width, i+1)
@@ -51,6 +65,19 @@ func Render(w io.Writer, rb *Runbook, from, to Target, insync time.Duration) {
 				}
 				if c.New != nil {
 					fmt.Fprintf(w, "%s+ %s\n", pad, c.New)
+				}
+			}
+		case s.BulkChange != nil:
+			fmt.Fprintf(w, "%s change   %s (%d hostnames)\n", n, s.Title, s.BulkChange.Hosts)
+			if example != nil && i < len(example.Steps) && example.Steps[i].Change != nil {
+				pad := strings.Repeat(" ", width+10)
+				for _, c := range example.Steps[i].Change.Set.Changes {
+					if c.Old != nil {
+						fmt.Fprintf(w, "%s- %s\n", pad, c.Old)
+					}
+					if c.New != nil {
+						fmt.Fprintf(w, "%s+ %s\n", pad, c.New)
+					}
 				}
 			}
 		case s.InSync != nil:
