@@ -44,7 +44,8 @@ func planYAML(name string, zoneIDs map[string]string, zones int, weights []int, 
 	if single {
 		fmt.Fprintf(&b, "hostname: %s\nzone: {id: %s, rate_limit: %s}\n", hostName(0, zones), zoneIDs[zoneName(0)], rateLimit)
 	} else {
-		fmt.Fprintf(&b, "zone: {rate_limit: %s}\nhostnames:\n", rateLimit)
+		// Every record of every zone moves: the safety brake is told so.
+		fmt.Fprintf(&b, "zone: {rate_limit: %s}\nbrake: {max_share: 1}\nhostnames:\n", rateLimit)
 		for k := range zones {
 			fmt.Fprintf(&b, "  - {zone: %s, match: \"*.%s\"}\n", zoneIDs[zoneName(k)], zoneName(k))
 		}

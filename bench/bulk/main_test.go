@@ -51,7 +51,7 @@ func TestSeedHoldsEveryHostname(t *testing.T) {
 func TestPlanSelectsEveryZone(t *testing.T) {
 	p := planYAML("bulk", map[string]string{"z0.example.com": "Z0ID", "z1.example.com": "Z1ID"}, 2, []int{10, 100}, false, "buckets")
 	for _, want := range []string{
-		"name: bulk\nzone: {rate_limit: buckets}\nhostnames:\n", `  - {zone: Z0ID, match: "*.z0.example.com"}`, `  - {zone: Z1ID, match: "*.z1.example.com"}`,
+		"name: bulk\nzone: {rate_limit: buckets}\nbrake: {max_share: 1}\nhostnames:\n", `  - {zone: Z0ID, match: "*.z0.example.com"}`, `  - {zone: Z1ID, match: "*.z1.example.com"}`,
 		"strategy: weighted\n", "  - {weight: 10}\n  - {weight: 100}\n",
 	} {
 		if !strings.Contains(p, want) {

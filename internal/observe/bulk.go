@@ -34,10 +34,10 @@ const maxListed = 10
 // hostnames: a listed name must have A, AAAA or CNAME records, a glob
 // selects every such name of its zone that matches. Each selected host
 // carries every record set at its name.
-func observeBulk(ctx context.Context, p *plan.Plan, prov dns.Provider) ([]runbook.ObservedHost, error) {
+func observeBulk(ctx context.Context, p *plan.Plan, prov dns.Provider) ([]runbook.ObservedHost, map[string]int, error) {
 	lister, ok := prov.(ZoneLister)
 	if !ok {
-		return nil, fmt.Errorf("zone provider %T cannot list a whole zone: a plan with hostnames needs route53", prov)
+		return nil, nil, fmt.Errorf("zone provider %T cannot list a whole zone: a plan with hostnames needs route53", prov)
 	}
 	sels := p.Selections()
 	var zones []string
@@ -50,7 +50,7 @@ func observeBulk(ctx context.Context, p *plan.Plan, prov dns.Provider) ([]runboo
 	}
 	listed, err := listZones(ctx, lister, zones)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	type pick struct {
 		host runbook.ObservedHost
@@ -82,7 +82,7 @@ func observeBulk(ctx context.Context, p *plan.Plan, prov dns.Provider) ([]runboo
 				}
 			}
 			if n == 0 {
-				return nil, fmt.Errorf("hostnames: match %s selects no name with A, AAAA or CNAME records in zone %s (%d record sets)", s.Match, s.Zone, z.count)
+				return nil, nil, fmt.Errorf("hostnames: match %s selects no name with A, AAAA or CNAME records in zone %s (%d record sets)", s.Match, s.Zone, z.count)
 			}
 			continue
 		}
@@ -97,16 +97,20 @@ func observeBulk(ctx context.Context, p *plan.Plan, prov dns.Provider) ([]runboo
 		}
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("hostnames: %d listed hostnames have no A, AAAA or CNAME record in their zone: %s", len(missing), listSome(missing))
+		return nil, nil, fmt.Errorf("hostnames: %d listed hostnames have no A, AAAA or CNAME record in their zone: %s", len(missing), listSome(missing))
 	}
 	if len(dups) > 0 {
-		return nil, fmt.Errorf("hostnames: %d hostnames are selected twice: %s", len(dups), listSome(dups))
+		return nil, nil, fmt.Errorf("hostnames: %d hostnames are selected twice: %s", len(dups), listSome(dups))
 	}
 	hosts := make([]runbook.ObservedHost, len(picked))
 	for i, pk := range picked {
 		hosts[i] = pk.host
 	}
-	return hosts, nil
+	sizes := make(map[string]int, len(zones))
+	for i, z := range zones {
+		sizes[z] = listed[i].count
+	}
+	return hosts, sizes, nil
 }
 
 // zoneRecords is one zone as a bulk plan needs it: the record sets at each

@@ -62,7 +62,7 @@ func Observe(ctx context.Context, p *plan.Plan, d Deps) (runbook.Observed, error
 	}
 	if p.IsBulk() {
 		obs := runbook.Observed{From: targetOf(from), To: targetOf(to)}
-		if obs.Hosts, err = observeBulk(ctx, p, prov); err != nil {
+		if obs.Hosts, obs.ZoneSizes, err = observeBulk(ctx, p, prov); err != nil {
 			return runbook.Observed{}, err
 		}
 		if err := checkBulkCloudFront(ctx, p, d, &obs); err != nil {
@@ -201,7 +201,11 @@ func Compile(ctx context.Context, p *plan.Plan, d Deps) (*Compiled, error) {
 	rb.ZoneRoleARN, rb.ZoneServer, rb.CDNRoleARN = a.ZoneRoleARN, a.ZoneServer, a.CDNRoleARN
 	rb.ZoneRateLimit = a.ZoneRateLimit
 	rb.DistributionRoles, rb.Identities = a.DistributionRoles, a.Identities
-	brake := runbook.CheckBrake(rb, obs.Zone, runbook.Brake{MaxShare: p.Brake.MaxShare, MinRecordSets: p.Brake.MinRecordSets})
+	limits := runbook.Brake{MaxShare: p.Brake.MaxShare, MinRecordSets: p.Brake.MinRecordSets}
+	brake := runbook.CheckBrake(rb, obs.Zone, limits)
+	if rb.IsBulk() {
+		brake = runbook.CheckBulkBrake(rb, obs.ZoneSizes, limits)
+	}
 	return &Compiled{Plan: p, Runbook: rb, From: obs.From, To: obs.To, Brake: brake}, nil
 }
 

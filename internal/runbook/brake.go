@@ -95,3 +95,40 @@ func CheckBrake(rb *Runbook, zone dns.ZoneInfo, b Brake) BrakeCheck {
 	}
 	return c
 }
+
+// CheckBulkBrake weighs a bulk runbook against each of its zones (sizes:
+// record sets per zone, as listed): it refuses when the hostnames it moves
+// are more than MaxShare of a zone large enough. A bulk plan is big by
+// design; the brake asks that it be meant (brake.max_share: 1, or
+// --force), so that a glob matching more of a zone than intended stops
+// before anything changes.
+func CheckBulkBrake(rb *Runbook, sizes map[string]int, b Brake) BrakeCheck {
+	var c BrakeCheck
+	perZone := map[string]int{}
+	var zones []string
+	for _, h := range rb.Bulk.Hosts {
+		if perZone[h.Zone] == 0 {
+			zones = append(zones, h.Zone)
+		}
+		for _, r := range h.Original {
+			c.Touched = append(c.Touched, dns.Fqdn(r.Name)+" "+r.Type)
+			perZone[h.Zone]++
+		}
+	}
+	sort.Strings(c.Touched)
+	for _, z := range zones {
+		size := sizes[z]
+		if size == 0 {
+			continue
+		}
+		share := float64(perZone[z]) / float64(size)
+		c.Share = max(c.Share, share)
+		if size >= b.MinRecordSets && share > b.MaxShare {
+			c.Reasons = append(c.Reasons, fmt.Sprintf("touches %d of zone %s's %d record sets (%.0f%%), more than the brake's %.0f%%", perZone[z], z, size, 100*share, 100*b.MaxShare))
+		}
+	}
+	if len(c.Reasons) > 3 {
+		c.Reasons = append(c.Reasons[:3], fmt.Sprintf("and %d more zones", len(c.Reasons)-3))
+	}
+	return c
+}

@@ -99,3 +99,27 @@ func TestRenderBulk(t *testing.T) {
 	Render(&b, rb, epOld, epNew, time.Minute)
 	goldenFile(t, "bulk-weighted", b.Bytes())
 }
+
+func TestBulkBrakeWeighsEachZone(t *testing.T) {
+	rb, err := Compile(bulkSpec(), bulkObserved(
+		ObservedHost{Name: "x.b.example.com.", Zone: "ZB", Records: []dns.RecordSet{cname("x.b.example.com.", 60, "old.example.net.")}},
+		ObservedHost{Name: "h1.a.example.com.", Zone: "ZA", Records: []dns.RecordSet{cname("h1.a.example.com.", 60, "old.example.net.")}},
+		ObservedHost{Name: "h2.a.example.com.", Zone: "ZA", Records: []dns.RecordSet{cname("h2.a.example.com.", 60, "old.example.net.")}},
+	))
+	if err != nil {
+		t.Fatal(err)
+	}
+	limits := Brake{MaxShare: 0.3, MinRecordSets: 10}
+	// ZA: 2 of 10 record sets (20 %) passes; ZB: 1 of 2 is too small a
+	// zone for a share to count.
+	if c := CheckBulkBrake(rb, map[string]int{"ZA": 10, "ZB": 2}, limits); c.Engaged() || len(c.Touched) != 3 {
+		t.Fatalf("brake %+v, want through", c)
+	}
+	c := CheckBulkBrake(rb, map[string]int{"ZA": 5, "ZB": 10}, Brake{MaxShare: 0.05, MinRecordSets: 5})
+	if !c.Engaged() || len(c.Reasons) != 2 || !strings.Contains(c.Reasons[0], "touches 2 of zone ZA's 5 record sets (40%)") {
+		t.Fatalf("brake %+v, want both zones refused", c)
+	}
+	if c := CheckBulkBrake(rb, map[string]int{"ZA": 5, "ZB": 10}, Brake{MaxShare: 1, MinRecordSets: 5}); c.Engaged() {
+		t.Fatalf("max_share 1 still refuses: %+v", c)
+	}
+}

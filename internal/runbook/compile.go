@@ -122,8 +122,10 @@ type Observed struct {
 	// safety brake; zero when the provider cannot say.
 	Zone dns.ZoneInfo
 	// Hosts are the hostnames a bulk plan selected, with their records
-	// (Records is then unused).
-	Hosts []ObservedHost
+	// (Records is then unused); ZoneSizes counts each of their zones'
+	// record sets, for the safety brake.
+	Hosts     []ObservedHost
+	ZoneSizes map[string]int
 }
 
 // edgeOf keeps an observed edge in the runbook, or nil when none was
