@@ -207,7 +207,7 @@ func (e *Engine) Run(ctx context.Context, name string) (store.Run, error) {
 
 	if run.State == store.StatePending {
 		run.State = store.StateRunning
-		if err := e.commit(ctx, &run, ev(store.EventRunStarted, "run %s started: %s %s (%d steps)", run.Name, rb.Strategy, rb.Hostname, len(rb.Steps))); err != nil {
+		if err := e.commit(ctx, &run, ev(store.EventRunStarted, "run %s started: %s %s (%d steps)", run.Name, rb.Strategy, rb.Subject(), len(rb.Steps))); err != nil {
 			return run, err
 		}
 	} else {
@@ -318,7 +318,7 @@ func (e *Engine) finish(ctx context.Context, rb *runbook.Runbook, run *store.Run
 	}
 	if run.State == store.StateRollingBack {
 		run.State = store.StateRolledBack
-		return e.commit(ctx, run, ev(store.EventRunRolledBack, "run %s rolled back: %s serves the original records", run.Name, rb.Hostname))
+		return e.commit(ctx, run, ev(store.EventRunRolledBack, "run %s rolled back: %s serves the original records", run.Name, rb.Subject()))
 	}
 	run.State = store.StateDone
 	switch rb.Strategy {
@@ -333,7 +333,7 @@ func (e *Engine) finish(ctx context.Context, rb *runbook.Runbook, run *store.Run
 			evData(store.EventMaintenanceOff, data, "maintenance off: %s serves the records from before run %s again", rb.Hostname, rb.MaintenanceOf),
 			ev(store.EventRunDone, "run %s done: %s is out of maintenance", run.Name, rb.Hostname))
 	}
-	return e.commit(ctx, run, ev(store.EventRunDone, "run %s done: %s moved to the new edge", run.Name, rb.Hostname))
+	return e.commit(ctx, run, ev(store.EventRunDone, "run %s done: %s moved to the new edge", run.Name, rb.Subject()))
 }
 
 // handleRequest acts on an operator request recorded by another process.

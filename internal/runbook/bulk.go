@@ -112,6 +112,15 @@ func (rb *Runbook) BulkZones() string {
 	return strings.Join(parts, ", ")
 }
 
+// Subject names what the runbook moves, for messages: its hostname, or for
+// a bulk runbook how many hostnames in how many zones.
+func (rb *Runbook) Subject() string {
+	if rb.IsBulk() {
+		return rb.BulkSize()
+	}
+	return rb.Hostname
+}
+
 // IsBulk reports whether the runbook moves a set of hostnames.
 func (rb *Runbook) IsBulk() bool { return rb.Bulk != nil }
 
