@@ -73,7 +73,7 @@ trap cleanup EXIT
 need=()
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
 command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
-command -v caddy >/dev/null || need+=(caddy)
+case " $PROXIES " in *" caddy "*) command -v caddy >/dev/null || need+=(caddy) ;; esac
 command -v wrk >/dev/null || need+=(wrk)
 command -v openssl >/dev/null || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then
