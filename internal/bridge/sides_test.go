@@ -32,13 +32,13 @@ func eachSide(t *testing.T, f func(t *testing.T, e *sideEnv)) {
 // sideEnv is one side's test world: its CA, upstreams and bridge.
 type sideEnv struct {
 	side
-	t     *testing.T
+	t     testing.TB
 	ca    *testCA
 	roots *x509.CertPool
 	s     *Server
 }
 
-func (sd side) env(t *testing.T) *sideEnv {
+func (sd side) env(t testing.TB) *sideEnv {
 	e := &sideEnv{side: sd, t: t}
 	if sd.tls {
 		e.ca = newTestCA(t)
@@ -117,6 +117,13 @@ func (e *sideEnv) client() *http.Client {
 // dial opens a raw client connection (TLS completed on the TLS side).
 func (e *sideEnv) dial() net.Conn {
 	e.t.Helper()
+	return e.dialFor(e.t)
+}
+
+// dialFor is dial for t, a test other than the one e was made for (a fuzz
+// target's).
+func (e *sideEnv) dialFor(t testing.TB) net.Conn {
+	t.Helper()
 	var c net.Conn
 	var err error
 	if e.tls {
@@ -125,9 +132,9 @@ func (e *sideEnv) dial() net.Conn {
 		c, err = net.Dial("tcp", e.addr())
 	}
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
-	e.t.Cleanup(func() { c.Close() })
+	t.Cleanup(func() { c.Close() })
 	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 	return c
 }
