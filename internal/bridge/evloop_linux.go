@@ -23,7 +23,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// On Linux the plain listener's connections are served by event loops in
+// On Linux the listeners' connections are served by event loops in
 // front of the goroutine loop (fast.go). A goroutine per connection pays,
 // for every request, a read that finds nothing (the next request has not
 // arrived), a park and a wake-up, and the same again on the upstream side
@@ -35,7 +35,7 @@ import (
 //
 // The loops take the common exchange whole: a request the goroutine loop
 // would accept (same parser, same narrow shape) whose body is already
-// buffered, for a route with plain-HTTP upstreams, answered with a head and
+// buffered, for a route with plain or HTTPS upstreams, answered with a head and
 // a Content-Length body that fit in evMaxResponse. Everything else is passed
 // on, with the bytes already read, to a goroutine: a connection whose
 // request is unusual goes to the goroutine loop (which hands it to net/http
@@ -985,7 +985,6 @@ func (l *evLoop) escapeClient(c *evConn) {
 
 // netConn gives c's socket back to the runtime: a net.Conn for a goroutine,
 // the TLS connection (with its state and unsent records) on top of it.
-// pending is what of c's own output the socket did not take yet.
 func (l *evLoop) netConn(c *evConn) (net.Conn, error) {
 	nc, err := toNetConn(c.fd)
 	if err != nil || c.tls == nil {
