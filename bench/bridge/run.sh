@@ -276,6 +276,7 @@ cpu_ticks() {
 	echo "$total"
 }
 HZ=$(getconf CLK_TCK)
+LOAD0=$(cut -d" " -f1-3 /proc/loadavg)
 : >"$T/results"
 for r in $(seq "$ROUNDS"); do
 	for p in $PROXIES; do
@@ -305,7 +306,7 @@ done
 
 # --- report -----------------------------------------------------------------
 echo
-echo "machine: $(nproc) cores, $(uname -sr); MODE=$MODE CORES=$CORES; wrk -t$THREADS -c$CONNS -d$DURATION x $ROUNDS rounds (interleaved)"
+echo "machine: $(nproc) cores, $(uname -sr); MODE=$MODE CORES=$CORES; wrk -t$THREADS -c$CONNS -d$DURATION x $ROUNDS rounds (interleaved); load average at start $LOAD0, at end $(cut -d" " -f1-3 /proc/loadavg)"
 echo
 echo "| proxy | req/s (mean) | p50 ms (median) | p99 ms (median) | CPU µs/req (median) | ours/peer req/s | ours/peer p99 |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
