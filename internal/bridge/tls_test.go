@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // tlsRecorder is an HTTPS upstream that records, per request, the Host it
@@ -259,5 +260,74 @@ func TestHTTPSListenerServesHTTP2AndHTTP1Alike(t *testing.T) {
 		if r.proto != "https" || r.host != "cdn-new.example.com" {
 			t.Fatalf("upstream saw X-Forwarded-Proto %q Host %q", r.proto, r.host)
 		}
+	}
+}
+
+// holdConn passes writes through until the peer's first bytes were read,
+// then holds them until release: the end of a client's handshake and its
+// first request then reach the server in one segment.
+type holdConn struct {
+	net.Conn
+	mu   sync.Mutex
+	read bool
+	held []byte
+}
+
+func (h *holdConn) Read(p []byte) (int, error) {
+	n, err := h.Conn.Read(p)
+	h.mu.Lock()
+	h.read = h.read || n > 0
+	h.mu.Unlock()
+	return n, err
+}
+
+func (h *holdConn) Write(p []byte) (int, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.read {
+		return h.Conn.Write(p)
+	}
+	h.held = append(h.held, p...)
+	return len(p), nil
+}
+
+func (h *holdConn) release() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, err := h.Conn.Write(h.held)
+	h.held, h.read = nil, false
+	return err
+}
+
+// A request that arrives together with the end of the client's handshake
+// is read by the handshake already, not from the socket: the loop that
+// takes the connection must serve it without waiting for the socket to
+// turn readable.
+func TestHTTPSRequestInTheHandshakesLastSegmentIsServed(t *testing.T) {
+	e := side{name: "tls", tls: true}.env(t)
+	rec := &tlsRecorder{}
+	up := rec.start(t, e, "cdn-new.example.com")
+	e.start(e.config(up.URL))
+	raw, err := net.Dial("tcp", e.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	hc := &holdConn{Conn: raw}
+	cfg := e.clientTLS()
+	cfg.MinVersion = tls.VersionTLS13 // the client's handshake ends with its own flight
+	c := tls.Client(hc, cfg)
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if err := c.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(c, "GET /first HTTP/1.1\r\nHost: cdn.example.com\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := hc.release(); err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := readResp(t, bufio.NewReader(c), "GET"); resp.StatusCode != 200 || body != "ok-first" {
+		t.Fatalf("%d %q", resp.StatusCode, body)
 	}
 }
