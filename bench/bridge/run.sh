@@ -9,6 +9,7 @@
 #   BASELINE=/tmp/cutover-old bench/bridge/run.sh   # adds another build as "baseline"
 #   MODE=upstream-tls bench/bridge/run.sh    # HTTP clients, HTTPS upstream (SNI + verification)
 #   MODE=tls CORES=1 bench/bridge/run.sh     # HTTPS clients and upstream, one core per proxy
+#   MODE=all CORES=all PROXIES="ceiling cutover nginx haproxy" bench/bridge/run.sh   # all six rows
 #
 # MODE: plain (HTTP → HTTP, the default), upstream-tls (HTTP → HTTPS: the
 # upstream is verified against a local CA for the rewritten name, as a
@@ -18,6 +19,8 @@
 # CORES: 2 (every process shares both cores) or 1 (each proxy one worker or
 # thread, GOMAXPROCS=1 for ours, pinned to core 0; wrk with one thread and
 # the upstream pinned to core 1).
+# MODE=all and CORES=all run the script once per mode and core count
+# (HTTP → HTTP, HTTP → HTTPS, HTTPS → HTTPS; one core, then two).
 #
 # "ceiling" is wrk aimed straight at the upstream (with the rewritten Host):
 # the most any proxy in front of it could deliver on this machine. PROFILE=dir
@@ -34,6 +37,17 @@ ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10s}
 MODE=${MODE:-plain}
 CORES=${CORES:-2}
+if [ "$MODE" = all ] || [ "$CORES" = all ]; then
+	modes=$MODE cores=$CORES
+	[ "$MODE" != all ] || modes="plain upstream-tls tls"
+	[ "$CORES" != all ] || cores="1 2"
+	for c in $cores; do
+		for m in $modes; do
+			MODE=$m CORES=$c "$0"
+		done
+	done
+	exit 0
+fi
 case $MODE in
 plain) UP_SCHEME=http CLIENT_SCHEME=http DEFAULT_PROXIES="ceiling cutover nginx haproxy caddy" ;;
 upstream-tls) UP_SCHEME=https CLIENT_SCHEME=http DEFAULT_PROXIES="ceiling cutover nginx haproxy" ;;
@@ -73,7 +87,7 @@ trap cleanup EXIT
 need=()
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
 command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
-command -v caddy >/dev/null || need+=(caddy)
+case " $PROXIES " in *" caddy "*) command -v caddy >/dev/null || need+=(caddy) ;; esac
 command -v wrk >/dev/null || need+=(wrk)
 command -v openssl >/dev/null || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then
@@ -262,6 +276,7 @@ cpu_ticks() {
 	echo "$total"
 }
 HZ=$(getconf CLK_TCK)
+LOAD0=$(cut -d" " -f1-3 /proc/loadavg)
 : >"$T/results"
 for r in $(seq "$ROUNDS"); do
 	for p in $PROXIES; do
@@ -291,7 +306,7 @@ done
 
 # --- report -----------------------------------------------------------------
 echo
-echo "machine: $(nproc) cores, $(uname -sr); MODE=$MODE CORES=$CORES; wrk -t$THREADS -c$CONNS -d$DURATION x $ROUNDS rounds (interleaved)"
+echo "machine: $(nproc) cores, $(uname -sr); MODE=$MODE CORES=$CORES; wrk -t$THREADS -c$CONNS -d$DURATION x $ROUNDS rounds (interleaved); load average at start $LOAD0, at end $(cut -d" " -f1-3 /proc/loadavg)"
 echo
 echo "| proxy | req/s (mean) | p50 ms (median) | p99 ms (median) | CPU µs/req (median) | ours/peer req/s | ours/peer p99 |"
 echo "|---|---:|---:|---:|---:|---:|---:|"

@@ -23,27 +23,35 @@
 // httputil.ReverseProxy and net/http's Transport. Both paths rewrite and
 // strip the same headers and report to the same passive health.
 //
-// On the plain-HTTP listener the bridge reads client requests with its own
-// small HTTP/1.1 keep-alive loop (fast.go) rather than net/http's server,
-// which costs a context, a background read and a header clone per request.
-// The loop accepts only unremarkable request heads; any other request
+// On both listeners the bridge reads client requests with its own small
+// HTTP/1.1 keep-alive loop (fast.go) rather than net/http's server, which
+// costs a context, a background read and a header clone per request. The
+// loop accepts only unremarkable request heads; any other request
 // (upgrades, chunked or large uploads, Expect, absolute-form targets,
 // HTTP/1.0, oversized or unusual heads) moves its connection, bytes already
 // read included, to a net/http server behind the framing guard. The HTTPS
-// listener is served by net/http throughout.
+// listener completes each TLS handshake on a goroutine of its own
+// (certificate by SNI); HTTP/2 connections go to net/http, HTTP/1.1
+// connections to the loops like plain ones.
 //
-// On Linux, epoll event loops (one per GOMAXPROCS, evloop_linux.go) sit in
-// front of that loop: they read each connection only when it is readable
-// instead of parking a goroutine per blocking read, which is what brings the
-// bridge level with nginx and HAProxy in bench/bridge. A loop relays the
-// common exchange itself: a request the goroutine loop would accept, whose
-// body is already buffered, to a plain-HTTP upstream, answered with a head
-// and Content-Length body within 64 KiB. Anything else is passed on with the
-// bytes read so far: the connection to the goroutine loop, or a running
-// exchange (chunked, large, interim or close-delimited responses) with both
-// its connections, finished there. The loops use the same parser, routing
-// checks, request writer, response parser and response writer as the
-// goroutine loop, so the answers do not depend on which one served them.
+// On Linux, epoll event loops (one per GOMAXPROCS and listener,
+// evloop_linux.go) sit in front of that loop: they read each connection
+// only when it is readable instead of parking a goroutine per blocking
+// read, which is what brings the bridge level with nginx and HAProxy in
+// bench/bridge. A loop relays the common exchange itself: a request the
+// goroutine loop would accept, whose body is already buffered, to a plain
+// or HTTPS upstream, answered with a head and Content-Length body within
+// 64 KiB. TLS on the loops is crypto/tls over a transport that hands it the
+// bytes the loop read and collects the records it writes (tlsconn.go):
+// handshakes (upstream ones with the rewritten name as server name, full
+// verification and session resumption) run on goroutines, records are
+// sealed and opened on the loop. Anything else is passed on with the bytes
+// read so far: the connection (with its TLS state) to the goroutine loop,
+// or a running exchange (chunked, large, interim or close-delimited
+// responses) with both its connections, finished there. The loops use the
+// same parser, routing checks, request writer, response parser and
+// response writer as the goroutine loop, so the answers do not depend on
+// which one served them.
 //
 // State is per instance: a Server owns its routing table, which Reload swaps
 // atomically, and every Upstream owns its passive health (healthy until

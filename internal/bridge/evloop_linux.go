@@ -6,7 +6,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -21,7 +23,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// On Linux the plain listener's connections are served by event loops in
+// On Linux the listeners' connections are served by event loops in
 // front of the goroutine loop (fast.go). A goroutine per connection pays,
 // for every request, a read that finds nothing (the next request has not
 // arrived), a park and a wake-up, and the same again on the upstream side
@@ -33,7 +35,7 @@ import (
 //
 // The loops take the common exchange whole: a request the goroutine loop
 // would accept (same parser, same narrow shape) whose body is already
-// buffered, for a route with plain-HTTP upstreams, answered with a head and
+// buffered, for a route with plain or HTTPS upstreams, answered with a head and
 // a Content-Length body that fit in evMaxResponse. Everything else is passed
 // on, with the bytes already read, to a goroutine: a connection whose
 // request is unusual goes to the goroutine loop (which hands it to net/http
@@ -74,6 +76,7 @@ type evTask struct {
 	gen    uint32
 	up     *Upstream
 	err    error
+	tls    *evTLS // taskAdopt, taskDialed: the connection's TLS, nil for plain TCP
 }
 
 // evServer is the set of loops of one listener.
@@ -105,16 +108,23 @@ func newEvServer(f *fastServer) (*evServer, error) {
 }
 
 // adopt moves an accepted connection to a loop.
-func (e *evServer) adopt(c net.Conn) {
+func (e *evServer) adopt(c net.Conn) { e.adoptTLS(c, nil) }
+
+// adoptTLS moves an accepted connection whose TLS handshake t completed
+// over c (t.lc's blocking transport) to a loop; t nil: plain TCP.
+func (e *evServer) adoptTLS(c net.Conn, t *evTLS) {
 	remote := c.RemoteAddr().String()
 	fd, err := dupConn(c)
 	_ = c.Close()
 	if err != nil {
 		return
 	}
+	if t != nil {
+		t.lc.nc = nil // the loop owns the socket from now on
+	}
 	e.clients.Add(1)
 	l := e.loops[int(e.next.Add(1))%len(e.loops)]
-	l.post(evTask{kind: taskAdopt, fd: fd, remote: remote})
+	l.post(evTask{kind: taskAdopt, fd: fd, remote: remote, tls: t})
 }
 
 func (e *evServer) broadcast(kind uint8) {
@@ -170,6 +180,7 @@ type evConn struct {
 	deadline time.Time // zero: none
 	client   *evClient // exactly one of client and upstream is set
 	upstream *evUp
+	tls      *evTLS // nil: plain TCP
 }
 
 type evClient struct {
@@ -239,6 +250,7 @@ type evLoop struct {
 	pools    map[*Upstream]*evPool
 	gen      uint32
 	buf      []byte
+	plain    []byte    // what TLS decrypted from buf
 	resp     sliceSink // a response being assembled
 	rb       *bufio.Writer
 	req      sliceSink // a request being assembled
@@ -369,7 +381,7 @@ func (l *evLoop) task(t evTask) {
 			l.e.clients.Add(-1)
 			return
 		}
-		c := &evConn{fd: t.fd, client: &evClient{}}
+		c := &evConn{fd: t.fd, client: &evClient{}, tls: t.tls}
 		c.client.fc.f = l.f
 		c.client.fc.remote = t.remote
 		if !l.register(c) {
@@ -380,6 +392,12 @@ func (l *evLoop) task(t evTask) {
 		// A new connection gets the read-header timeout for its first
 		// request from the start.
 		l.setDeadline(c, l.now.Add(l.f.lim.ReadHeaderTimeout))
+		if c.tls != nil {
+			// Records that came with the end of the handshake were read
+			// from the socket already: the socket may never turn readable
+			// for them.
+			l.contain(c, func() { l.clientInput(c, nil, false, nil) })
+		}
 	case taskDialed:
 		l.contain(t.c, func() { l.dialed(t) })
 	case taskDrain:
@@ -573,24 +591,86 @@ func (l *evLoop) clientEvent(c *evConn, events uint32) {
 		l.wantClient(c)
 		return
 	}
-	n, err := unix.Read(c.fd, l.buf)
-	if n < 0 && (err == unix.EAGAIN || err == unix.EINTR) {
-		return
+	p, eof, err := l.read(c)
+	l.clientInput(c, p, eof, err)
+}
+
+// clientInput takes what was read from a client: p, then its end (eof) or
+// a broken connection (err).
+func (l *evLoop) clientInput(c *evConn, p []byte, eof bool, err error) {
+	cl := c.client
+	if c.tls != nil && p == nil && !eof && err == nil {
+		p, eof, err = l.decrypt(c, nil)
 	}
-	if n < 0 || err != nil {
+	if err != nil {
 		l.clientGone(c)
 		return
 	}
-	if n == 0 {
+	cl.in = append(cl.in, p...)
+	if eof {
 		l.clientEOF(c)
 		return
 	}
-	cl.in = append(cl.in, l.buf[:n]...)
-	if busy {
+	if len(p) == 0 {
+		return
+	}
+	if cl.state != clIdle || len(cl.out) > 0 {
 		l.wantClient(c)
 		return
 	}
 	l.serve(c)
+}
+
+// read reads what c's socket has and returns it, decrypted on a TLS
+// connection (valid until the next read); eof: the peer closed its side.
+// Nothing and no error: nothing (or no whole TLS record) to read yet.
+func (l *evLoop) read(c *evConn) (p []byte, eof bool, err error) {
+	n, err := unix.Read(c.fd, l.buf)
+	if n < 0 && (err == unix.EAGAIN || err == unix.EINTR) {
+		return nil, false, nil
+	}
+	if n < 0 || err != nil {
+		if err == nil {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, false, err
+	}
+	if n == 0 {
+		return nil, true, nil
+	}
+	if c.tls == nil {
+		return l.buf[:n], false, nil
+	}
+	return l.decrypt(c, l.buf[:n])
+}
+
+// decrypt feeds ciphertext to c's TLS and returns all the plaintext it
+// yields. A close_notify is eof; a bad record, an error.
+func (l *evLoop) decrypt(c *evConn, cipher []byte) (p []byte, eof bool, err error) {
+	t := c.tls
+	t.lc.in = cipher
+	out := l.plain[:0]
+	for {
+		if cap(out)-len(out) < 4<<10 {
+			out = append(out, make([]byte, 16<<10)...)[:len(out)]
+		}
+		m, rerr := t.tc.Read(out[len(out):cap(out)])
+		out = out[:len(out)+m]
+		if rerr == nil {
+			continue
+		}
+		if rerr != errWouldBlock {
+			if rerr == io.EOF {
+				eof = true
+			} else {
+				err = fmt.Errorf("reading tls record: %w", rerr)
+			}
+		}
+		break
+	}
+	t.lc.in = nil
+	l.plain = out[:0]
+	return out, eof, err
 }
 
 // clientEOF handles a client that closed its side of the connection. What
@@ -693,9 +773,9 @@ func (l *evLoop) dispatch(c *evConn, headLen, total int) {
 	}
 	fc.sw = statusWriter{ResponseWriter: w}
 	rt, up := l.s.admit(t, &fc.sw, r)
-	if up != nil && (up.conns == nil || up.conns.tlsConfig != nil) {
-		// TLS to the upstream is the goroutine loop's: it takes the
-		// request from the start (admit wrote nothing).
+	if up != nil && up.conns == nil {
+		// An upstream without a pool (unit tests) is the goroutine loop's:
+		// it takes the request from the start (admit wrote nothing).
 		rt.release()
 		l.escapeClient(c)
 		return
@@ -736,16 +816,44 @@ func (l *evLoop) connect(c *evConn) {
 	ex.dialing = true
 	up, gen := ex.up, c.gen
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), up.timeout)
-		nc, err := up.conns.dialer.DialContext(ctx, "tcp", up.conns.addr)
-		cancel()
-		fd := -1
-		if err == nil {
-			fd, err = dupConn(nc)
-			_ = nc.Close()
-		}
-		l.post(evTask{kind: taskDialed, c: c, gen: gen, up: up, fd: fd, err: err})
+		fd, t, err := dialLoop(up)
+		l.post(evTask{kind: taskDialed, c: c, gen: gen, up: up, fd: fd, err: err, tls: t})
 	}()
+}
+
+// dialLoop opens a connection to up for a loop, completing TLS (server
+// name and verification as configured for up) before the loop takes it.
+func dialLoop(up *Upstream) (int, *evTLS, error) {
+	p := up.conns
+	ctx, cancel := context.WithTimeout(context.Background(), up.timeout)
+	defer cancel()
+	nc, err := p.dialer.DialContext(ctx, "tcp", p.addr)
+	if err != nil {
+		return -1, nil, err
+	}
+	var t *evTLS
+	if p.tlsConfig != nil {
+		lc := newLoopConn(nc)
+		tc := tls.Client(lc, p.tlsConfig)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			_ = nc.Close()
+			return -1, nil, err
+		}
+		if proto := tc.ConnectionState().NegotiatedProtocol; proto != "" && proto != "http/1.1" {
+			_ = nc.Close()
+			return -1, nil, fmt.Errorf("upstream %s negotiated %q, want http/1.1", p.addr, proto)
+		}
+		t = &evTLS{tc: tc, lc: lc}
+	}
+	fd, err := dupConn(nc)
+	_ = nc.Close()
+	if err != nil {
+		return -1, nil, err
+	}
+	if t != nil {
+		t.lc.nc = nil // the loop owns the socket from now on
+	}
+	return fd, t, nil
 }
 
 // dialed takes the result of a dial.
@@ -756,7 +864,7 @@ func (l *evLoop) dialed(t evTask) {
 	var uc *evConn
 	if t.err == nil {
 		t.up.conns.dials.Add(1)
-		uc = &evConn{fd: t.fd, upstream: &evUp{up: t.up}}
+		uc = &evConn{fd: t.fd, upstream: &evUp{up: t.up}, tls: t.tls}
 		if l.stopped || !l.register(uc) {
 			_ = unix.Close(t.fd)
 			uc = nil
@@ -788,7 +896,15 @@ func (l *evLoop) send(c *evConn, uc *evConn) {
 	ex.uc, u.owner = uc, c
 	ex.resp, ex.parsed = ex.resp[:0], false
 	l.setDeadline(uc, l.now.Add(ex.up.timeout))
-	n, err := unix.Write(uc.fd, ex.req)
+	out := ex.req
+	if t := uc.tls; t != nil {
+		if _, err := t.tc.Write(ex.req); err != nil {
+			l.upstreamBroke(c, err)
+			return
+		}
+		out = t.lc.out
+	}
+	n, err := unix.Write(uc.fd, out)
 	if n < 0 {
 		n = 0
 	}
@@ -796,8 +912,15 @@ func (l *evLoop) send(c *evConn, uc *evConn) {
 		l.upstreamBroke(c, err)
 		return
 	}
-	if n < len(ex.req) {
-		u.out = ex.req[n:]
+	if t := uc.tls; t != nil {
+		if n == len(out) {
+			t.lc.out = out[:0]
+		} else {
+			t.lc.out = nil // the rest is u.out's now
+		}
+	}
+	if n < len(out) {
+		u.out = out[n:]
 		l.want(uc, unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLOUT)
 	}
 }
@@ -852,12 +975,30 @@ func (l *evLoop) escapeClient(c *evConn) {
 		c.client.fc.cancel()
 	}
 	l.e.clients.Add(-1)
-	nc, err := toNetConn(c.fd)
+	nc, err := l.netConn(c)
 	if err != nil {
 		return
 	}
 	l.f.escaped.Add(1)
 	l.f.goServe(nc, pre, nil)
+}
+
+// netConn gives c's socket back to the runtime: a net.Conn for a goroutine,
+// the TLS connection (with its state and unsent records) on top of it.
+func (l *evLoop) netConn(c *evConn) (net.Conn, error) {
+	nc, err := toNetConn(c.fd)
+	if err != nil || c.tls == nil {
+		return nc, err
+	}
+	if u := c.upstream; u != nil && len(u.out) > 0 {
+		c.tls.lc.out = append(append([]byte(nil), u.out...), c.tls.lc.out...)
+		u.out = nil
+	}
+	if err := c.tls.lc.resume(nc); err != nil {
+		_ = nc.Close()
+		return nil, err
+	}
+	return c.tls.tc, nil
 }
 
 // escapeExchange passes a running exchange, both connections with what was
@@ -869,7 +1010,7 @@ func (l *evLoop) escapeExchange(c *evConn) {
 	uc := ex.uc
 	clear(cl.fc.w.header)
 	l.detach(uc)
-	unc, err := toNetConn(uc.fd)
+	unc, err := l.netConn(uc)
 	if err != nil {
 		ex.uc = nil
 		l.fail(c, err)
@@ -890,7 +1031,7 @@ func (l *evLoop) escapeExchange(c *evConn) {
 		cl.fc.cancel()
 	}
 	l.e.clients.Add(-1)
-	nc, err := toNetConn(c.fd)
+	nc, err := l.netConn(c)
 	if err != nil {
 		res.abandon()
 		return
@@ -1002,9 +1143,9 @@ func (l *evLoop) upstreamEvent(uc *evConn, events uint32) {
 	if events&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) == 0 {
 		return
 	}
-	n, err := unix.Read(uc.fd, l.buf)
-	if n < 0 && (err == unix.EAGAIN || err == unix.EINTR) {
-		return
+	p, eof, err := l.read(uc)
+	if len(p) == 0 && !eof && err == nil {
+		return // nothing yet, or TLS records of its own (session tickets)
 	}
 	c := u.owner
 	if c == nil {
@@ -1013,16 +1154,26 @@ func (l *evLoop) upstreamEvent(uc *evConn, events uint32) {
 		l.closeUp(uc)
 		return
 	}
-	if n <= 0 {
-		if err == nil {
-			err = io.ErrUnexpectedEOF
-		}
-		l.upstreamBroke(c, err)
-		return
-	}
 	ex := &c.client.ex
-	ex.resp = append(ex.resp, l.buf[:n]...)
-	l.response(c)
+	if len(p) > 0 {
+		ex.resp = append(ex.resp, p...)
+		l.response(c)
+		if ex.uc != uc || l.conns[c.fd] != c || c.client.state != clActive {
+			// Answered or passed on. A connection kept for the next
+			// request that ended with the answer is not kept after all.
+			if (eof || err != nil) && u.owner == nil && l.conns[uc.fd] == uc {
+				l.closeUp(uc)
+			}
+			return
+		}
+		if !eof && err == nil {
+			return // more to come
+		}
+	}
+	if err == nil {
+		err = io.ErrUnexpectedEOF
+	}
+	l.upstreamBroke(c, err)
 }
 
 // upstreamBroke handles a failed upstream connection of c's exchange. A
@@ -1181,7 +1332,17 @@ func (l *evLoop) finishRouted(c *evConn, rt *route) {
 	if err != nil || fc.w.closeAfter || l.draining {
 		cl.state = clClose
 	}
-	cl.out = append(cl.out, l.resp.b...)
+	if t := c.tls; t != nil {
+		// Records TLS wrote on its own (a key update) go out first.
+		t.lc.out = append(cl.out, t.lc.out...)
+		_, werr := t.tc.Write(l.resp.b)
+		cl.out, t.lc.out = t.lc.out, nil
+		if werr != nil {
+			cl.state = clClose
+		}
+	} else {
+		cl.out = append(cl.out, l.resp.b...)
+	}
 	l.resp.b = l.resp.b[:0]
 	l.flush(c)
 }

@@ -15,8 +15,9 @@ func newEvServer(*fastServer) (*evServer, error) {
 	return nil, errors.New("no event loop on this platform")
 }
 
-func (*evServer) adopt(net.Conn) {}
-func (*evServer) drain()         {}
-func (*evServer) stop()          {}
-func (*evServer) scan()          {}
-func (*evServer) open() int64    { return 0 }
+func (*evServer) adopt(net.Conn)            {}
+func (*evServer) adoptTLS(net.Conn, *evTLS) {}
+func (*evServer) drain()                    {}
+func (*evServer) stop()                     {}
+func (*evServer) scan()                     {}
+func (*evServer) open() int64               { return 0 }

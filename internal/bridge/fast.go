@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -62,6 +63,11 @@ type fastServer struct {
 	handoff   *handoffListener
 	lim       Limits
 	headLimit int
+	// tlsConfig terminates TLS on the listener's connections (the HTTPS
+	// listener); nil: plain HTTP. scheme is what the loops report
+	// upstream in X-Forwarded-Proto.
+	tlsConfig *tls.Config
+	scheme    string
 
 	draining atomic.Bool
 	mu       sync.Mutex
@@ -82,7 +88,7 @@ func newFastServer(s *Server, l net.Listener, fallback *http.Server) *fastServer
 		hl = lim.MaxHeaderBytes
 	}
 	return &fastServer{
-		s: s, l: l, fallback: fallback, lim: lim, headLimit: hl,
+		s: s, l: l, fallback: fallback, lim: lim, headLimit: hl, scheme: "http",
 		handoff: newHandoffListener(l.Addr()),
 		conns:   map[*fastConn]struct{}{},
 	}
@@ -104,12 +110,39 @@ func (f *fastServer) serve() error {
 			}
 			return err
 		}
+		if f.tlsConfig != nil {
+			go f.handshake(c)
+			continue
+		}
 		if f.ev != nil {
 			f.ev.adopt(c)
 			continue
 		}
 		f.goServe(c, nil, nil)
 	}
+}
+
+// handshake completes TLS on an accepted connection within the read-header
+// timeout, on a goroutine of its own so that a slow client cannot stall
+// Accept. HTTP/2 connections go to net/http, which speaks it; HTTP/1.1
+// connections to the loops like plain ones.
+func (f *fastServer) handshake(c net.Conn) {
+	lc := newLoopConn(c)
+	tc := tls.Server(lc, f.tlsConfig)
+	if c.SetDeadline(time.Now().Add(f.lim.ReadHeaderTimeout)) != nil || tc.Handshake() != nil ||
+		c.SetDeadline(time.Time{}) != nil {
+		_ = c.Close()
+		return
+	}
+	if tc.ConnectionState().NegotiatedProtocol == "h2" {
+		f.handoff.give(tc)
+		return
+	}
+	if f.ev != nil {
+		f.ev.adoptTLS(c, &evTLS{tc: tc, lc: lc})
+		return
+	}
+	f.goServe(tc, nil, nil)
 }
 
 // goServe serves c on a goroutine of its own. pre and res are what the
@@ -422,7 +455,7 @@ func (fc *fastConn) buildRequest(head []byte) error {
 		// One request value per connection, bound to the connection's
 		// context: the context field can only be set by WithContext, which
 		// copies, so the fields are refilled in place for every request.
-		base := context.WithValue(context.Background(), schemeKey, "http")
+		base := context.WithValue(context.Background(), schemeKey, fc.f.scheme)
 		base = context.WithValue(base, fastConnKey, fc)
 		fc.ctx, fc.cancel = context.WithCancel(base)
 		fc.stopAbort = fc.releaseAbort

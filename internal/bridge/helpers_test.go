@@ -72,7 +72,7 @@ type testCA struct {
 	*certs.CA
 }
 
-func newTestCA(t *testing.T) *testCA {
+func newTestCA(t testing.TB) *testCA {
 	t.Helper()
 	ca, err := certs.New("bridge test CA", time.Hour)
 	if err != nil {
@@ -82,7 +82,7 @@ func newTestCA(t *testing.T) *testCA {
 }
 
 // leaf returns a certificate for names plus its PEM encodings.
-func (ca *testCA) leaf(t *testing.T, names ...string) (tls.Certificate, []byte, []byte) {
+func (ca *testCA) leaf(t testing.TB, names ...string) (tls.Certificate, []byte, []byte) {
 	t.Helper()
 	certPEM, keyPEM, err := ca.LeafPEM(names...)
 	if err != nil {
@@ -95,7 +95,7 @@ func (ca *testCA) leaf(t *testing.T, names ...string) (tls.Certificate, []byte, 
 	return c, certPEM, keyPEM
 }
 
-func writeFile(t *testing.T, name string, data []byte) string {
+func writeFile(t testing.TB, name string, data []byte) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(p, data, 0o600); err != nil {
@@ -159,7 +159,7 @@ func baseConfig(upstreams ...string) *Config {
 	}
 }
 
-func startBridge(t *testing.T, cfg *Config, opts ...Option) *Server {
+func startBridge(t testing.TB, cfg *Config, opts ...Option) *Server {
 	t.Helper()
 	s, err := New(cfg, testOptions(opts...)...)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -94,9 +96,12 @@ func TestUpstreamCertificateMustCoverRewrittenHost(t *testing.T) {
 }
 
 func TestMisdirectedAndNonProxyRequestsAreNeverForwarded(t *testing.T) {
-	rec, up := newRecorderUpstream(t, "m")
-	s := startBridge(t, baseConfig(up.URL))
-	addr := s.Addr("http").String()
+	eachSide(t, testMisdirectedAndNonProxyRequests)
+}
+
+func testMisdirectedAndNonProxyRequests(t *testing.T, e *sideEnv) {
+	rec, up := e.recorder("m")
+	e.start(e.config(up.URL))
 	cases := []struct {
 		name string
 		req  string
@@ -111,7 +116,7 @@ func TestMisdirectedAndNonProxyRequestsAreNeverForwarded(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := statusOf(t, rawExchange(t, addr, c.req+"")); got != c.want {
+			if got := statusOf(t, e.exchange(c.req)); got != c.want {
 				t.Fatalf("status %d, want %d", got, c.want)
 			}
 		})
@@ -125,7 +130,7 @@ func TestMisdirectedAndNonProxyRequestsAreNeverForwarded(t *testing.T) {
 		"GET http://cdn.example.com/abs HTTP/1.1\r\nHost: cdn.example.com\r\nConnection: close\r\n\r\n",
 		"GET /p HTTP/1.1\r\nHost: CDN.Example.com:8080\r\nConnection: close\r\n\r\n",
 	} {
-		if got := statusOf(t, rawExchange(t, addr, req)); got != 200 {
+		if got := statusOf(t, e.exchange(req)); got != 200 {
 			t.Fatalf("routed request got %d", got)
 		}
 	}
@@ -135,9 +140,12 @@ func TestMisdirectedAndNonProxyRequestsAreNeverForwarded(t *testing.T) {
 }
 
 func TestAmbiguousFramingIsRejectedAndNeverForwarded(t *testing.T) {
-	rec, up := newRecorderUpstream(t, "m")
-	s := startBridge(t, baseConfig(up.URL))
-	addr := s.Addr("http").String()
+	eachSide(t, testAmbiguousFraming)
+}
+
+func testAmbiguousFraming(t *testing.T, e *sideEnv) {
+	rec, up := e.recorder("m")
+	e.start(e.config(up.URL))
 	const h = "POST /upload HTTP/1.1\r\nHost: cdn.example.com\r\n"
 	cases := []struct {
 		name string
@@ -157,7 +165,7 @@ func TestAmbiguousFramingIsRejectedAndNeverForwarded(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			raw := rawExchange(t, addr, c.req)
+			raw := e.exchange(c.req)
 			rs := readResponses(t, raw, 3)
 			if len(rs) == 0 {
 				t.Fatalf("no response: %q", raw)
@@ -176,8 +184,12 @@ func TestAmbiguousFramingIsRejectedAndNeverForwarded(t *testing.T) {
 }
 
 func TestGuardFollowsFramingOnKeepAlive(t *testing.T) {
-	rec, up := newRecorderUpstream(t, "m")
-	s := startBridge(t, baseConfig(up.URL))
+	eachSide(t, testGuardFollowsFramingOnKeepAlive)
+}
+
+func testGuardFollowsFramingOnKeepAlive(t *testing.T, e *sideEnv) {
+	rec, up := e.recorder("m")
+	e.start(e.config(up.URL))
 	// Bodies that look like headers must not confuse the guard, and a
 	// well-framed chunked request is forwarded intact.
 	body := "x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -185,7 +197,7 @@ func TestGuardFollowsFramingOnKeepAlive(t *testing.T) {
 		"POST /b HTTP/1.1\r\nHost: cdn.example.com\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: 1\r\n\r\n" +
 		"GET /c HTTP/1.1\r\nHost: cdn.example.com\r\n\r\n" +
 		"POST /d HTTP/1.1\r\nHost: cdn.example.com\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
-	rs := readResponses(t, rawExchange(t, s.Addr("http").String(), reqs), 5)
+	rs := readResponses(t, e.exchange(reqs), 5)
 	var codes []int
 	for _, r := range rs {
 		codes = append(codes, r.StatusCode)
@@ -203,27 +215,32 @@ func TestGuardFollowsFramingOnKeepAlive(t *testing.T) {
 }
 
 func TestChunkedBodyIsForwardedWhole(t *testing.T) {
-	rec, up := newRecorderUpstream(t, "m")
-	s := startBridge(t, baseConfig(up.URL))
-	req := "POST /b HTTP/1.1\r\nHost: cdn.example.com\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
-	if got := statusOf(t, rawExchange(t, s.Addr("http").String(), req)); got != 200 {
-		t.Fatalf("status %d", got)
-	}
-	if _, body := rec.lastRequest(); body != "hello world" {
-		t.Fatalf("upstream body %q", body)
-	}
+	eachSide(t, func(t *testing.T, e *sideEnv) {
+		rec, up := e.recorder("m")
+		e.start(e.config(up.URL))
+		req := "POST /b HTTP/1.1\r\nHost: cdn.example.com\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+		if got := statusOf(t, e.exchange(req)); got != 200 {
+			t.Fatalf("status %d", got)
+		}
+		if _, body := rec.lastRequest(); body != "hello world" {
+			t.Fatalf("upstream body %q", body)
+		}
+	})
 }
 
 func TestHeaderLimits(t *testing.T) {
-	rec, up := newRecorderUpstream(t, "m")
-	cfg := baseConfig(up.URL)
+	eachSide(t, testHeaderLimits)
+}
+
+func testHeaderLimits(t *testing.T, e *sideEnv) {
+	rec, up := e.recorder("m")
+	cfg := e.config(up.URL)
 	cfg.Limits.MaxHeaderBytes = 4096
 	cfg.Limits.MaxHeaderCount = 20
-	s := startBridge(t, cfg)
-	addr := s.Addr("http").String()
+	e.start(cfg)
 
 	big := "GET / HTTP/1.1\r\nHost: cdn.example.com\r\nX-Big: " + strings.Repeat("a", 16<<10) + "\r\n\r\n"
-	if got := statusOf(t, rawExchange(t, addr, big)); got != 431 {
+	if got := statusOf(t, e.exchange(big)); got != 431 {
 		t.Fatalf("oversize headers: status %d, want 431", got)
 	}
 	var many strings.Builder
@@ -232,38 +249,36 @@ func TestHeaderLimits(t *testing.T) {
 		fmt.Fprintf(&many, "X-H%d: v\r\n", i)
 	}
 	many.WriteString("\r\n")
-	if got := statusOf(t, rawExchange(t, addr, many.String())); got != 431 {
+	if got := statusOf(t, e.exchange(many.String())); got != 431 {
 		t.Fatalf("too many headers: status %d, want 431", got)
 	}
 	if n := rec.hits.Load(); n != 0 {
 		t.Fatalf("upstream hit %d times", n)
 	}
 	ok := "GET / HTTP/1.1\r\nHost: cdn.example.com\r\nX-A: 1\r\nConnection: close\r\n\r\n"
-	if got := statusOf(t, rawExchange(t, addr, ok)); got != 200 {
+	if got := statusOf(t, e.exchange(ok)); got != 200 {
 		t.Fatalf("small request: status %d", got)
 	}
 }
 
 func TestSlowlorisReadHeaderTimeout(t *testing.T) {
-	_, up := newRecorderUpstream(t, "m")
-	cfg := baseConfig(up.URL)
-	cfg.Limits.ReadHeaderTimeout = 200 * time.Millisecond
-	s := startBridge(t, cfg)
-	c, err := net.Dial("tcp", s.Addr("http").String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_, _ = io.WriteString(c, "GET / HTTP/1.1\r\nHost: cdn.example.com\r\nX-Slow: ")
-	start := time.Now()
-	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	_, err = io.ReadAll(c)
-	if err != nil {
-		t.Fatalf("connection not closed by the server: %v", err)
-	}
-	if d := time.Since(start); d > 3*time.Second {
-		t.Fatalf("closed after %v", d)
-	}
+	eachSide(t, func(t *testing.T, e *sideEnv) {
+		_, up := e.recorder("m")
+		cfg := e.config(up.URL)
+		cfg.Limits.ReadHeaderTimeout = 200 * time.Millisecond
+		e.start(cfg)
+		c := e.dial()
+		_, _ = io.WriteString(c, "GET / HTTP/1.1\r\nHost: cdn.example.com\r\nX-Slow: ")
+		start := time.Now()
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, err := io.ReadAll(c)
+		if err != nil && !errors.Is(err, syscall.ECONNRESET) {
+			t.Fatalf("connection not closed by the server: %v", err)
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Fatalf("closed after %v", d)
+		}
+	})
 }
 
 func TestConcurrencyLimitAnswers503(t *testing.T) {

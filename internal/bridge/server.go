@@ -19,7 +19,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -352,9 +351,26 @@ func (s *Server) start() error {
 		}
 		s.addrs["https"] = l.Addr()
 		s.listeners = append(s.listeners, l)
+		// TLS is terminated by the listener's own loops as the plain
+		// listener's requests are served; HTTP/2 connections and what the
+		// loops pass on go to net/http (which needs TLSConfig for HTTP/2).
 		srv := newHTTP(s)
 		srv.TLSConfig = tlsCfg
-		s.goServe(srv, newTLSListener(l, tlsCfg, lim.ReadHeaderTimeout, lim.MaxHeaderBytes))
+		s.servers = append(s.servers, srv)
+		fs := newFastServer(s, l, srv)
+		fs.tlsConfig, fs.scheme = tlsCfg, "https"
+		if !s.noEventLoop && (s.cfg.EventLoops == nil || *s.cfg.EventLoops) {
+			if fs.ev, err = newEvServer(fs); err != nil {
+				s.logger.Info("bridge: serving HTTPS without an event loop", "reason", err.Error())
+				fs.ev, err = nil, nil
+			}
+		}
+		s.fast = append(s.fast, fs)
+		go func() {
+			if err := fs.serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.serveErr <- err
+			}
+		}()
 	}
 	if a := s.cfg.Metrics; a != "off" {
 		var l net.Listener
@@ -388,7 +404,11 @@ func connContext(ctx context.Context, c net.Conn) context.Context {
 	case *tls.Conn:
 		scheme = "https"
 	case *guardConn:
-		if _, ok := cc.Conn.(*tls.Conn); ok {
+		inner := cc.Conn
+		if rc, ok := inner.(*replayConn); ok {
+			inner = rc.Conn
+		}
+		if _, ok := inner.(*tls.Conn); ok {
 			scheme = "https"
 		}
 	}
@@ -505,86 +525,3 @@ func serverTLS(files []CertificateFile) (*tls.Config, error) {
 	}
 	return cfg, nil
 }
-
-// tlsListener completes the TLS handshake before handing a connection to the
-// HTTP server, so HTTP/1.1 connections can be wrapped in the framing guard
-// while HTTP/2 connections stay *tls.Conn (the server needs that type to
-// switch to HTTP/2). Handshakes run in their own goroutines so a slow client
-// cannot stall Accept.
-type tlsListener struct {
-	inner     net.Listener
-	cfg       *tls.Config
-	timeout   time.Duration
-	maxHeader int
-	conns     chan net.Conn
-	errc      chan error
-	done      chan struct{}
-	closeOnce sync.Once
-}
-
-func newTLSListener(inner net.Listener, cfg *tls.Config, timeout time.Duration, maxHeader int) *tlsListener {
-	l := &tlsListener{inner: inner, cfg: cfg, timeout: timeout, maxHeader: maxHeader,
-		conns: make(chan net.Conn), errc: make(chan error, 1), done: make(chan struct{})}
-	go l.acceptLoop()
-	return l
-}
-
-func (l *tlsListener) acceptLoop() {
-	for {
-		c, err := l.inner.Accept()
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(10 * time.Millisecond)
-				continue
-			}
-			select {
-			case l.errc <- err:
-			case <-l.done:
-			}
-			return
-		}
-		go l.handshake(c)
-	}
-}
-
-func (l *tlsListener) handshake(c net.Conn) {
-	tc := tls.Server(c, l.cfg)
-	_ = tc.SetDeadline(time.Now().Add(l.timeout))
-	if err := tc.Handshake(); err != nil {
-		_ = c.Close()
-		return
-	}
-	_ = tc.SetDeadline(time.Time{})
-	var out net.Conn = tc
-	if tc.ConnectionState().NegotiatedProtocol != "h2" {
-		out = newGuardConn(tc, l.maxHeader)
-	}
-	select {
-	case l.conns <- out:
-	case <-l.done:
-		_ = c.Close()
-	}
-}
-
-func (l *tlsListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case err := <-l.errc:
-		return nil, err
-	case <-l.done:
-		return nil, net.ErrClosed
-	}
-}
-
-func (l *tlsListener) Close() error {
-	var err error
-	l.closeOnce.Do(func() {
-		close(l.done)
-		err = l.inner.Close()
-	})
-	return err
-}
-
-func (l *tlsListener) Addr() net.Addr { return l.inner.Addr() }
