@@ -106,13 +106,42 @@ type budget struct {
 
 var budgets = map[string]budget{"legacy": {5, 5}, "buckets": {10, 50}}
 
-// floor is the least time a step of writes requests can take under b:
-// each request needs a GetChange too, those beyond the burst come at the
-// account's rate, and the last change then takes one propagation delay.
-func floor(writes int, b budget, propagation time.Duration) time.Duration {
-	calls := 2 * writes
-	beyond := max(0, calls-b.burst)
-	return time.Duration(float64(beyond)/b.rate*float64(time.Second)) + propagation
+// floor is the least time a step of writes requests can take under b,
+// when the account's bucket holds level tokens as the step starts: each
+// request needs a GetChange too, those beyond the tokens at hand come at
+// the account's rate, and the last change then takes one propagation
+// delay.
+func floor(writes int, b budget, level float64, propagation time.Duration) time.Duration {
+	calls := float64(2 * writes)
+	beyond := max(0, calls-level)
+	return time.Duration(beyond/b.rate*float64(time.Second)) + propagation
+}
+
+// bucketLevel replays the lab's Route 53 calls through the account's token
+// bucket (full at the first call; a throttled call takes no token) and
+// says how many tokens it holds at time at: what the step starting then
+// can spend before it must wait for the refill. Steps follow each other
+// closely, so a step rarely starts with the whole burst.
+func bucketLevel(calls []awsapi.Call, b budget, at time.Time) float64 {
+	level := float64(b.burst)
+	var prev time.Time
+	refill := func(t time.Time) {
+		if !prev.IsZero() {
+			level = min(float64(b.burst), level+b.rate*t.Sub(prev).Seconds())
+		}
+		prev = t
+	}
+	for _, c := range calls {
+		if c.Service != "route53" || !c.Time.Before(at) {
+			continue
+		}
+		refill(c.Time)
+		if c.Status == 200 {
+			level = max(0, level-1)
+		}
+	}
+	refill(at)
+	return level
 }
 
 // stepRow is what one change step of a run measured.
@@ -211,7 +240,7 @@ func stepRows(rb *runbook.Runbook, events []store.Event, calls []awsapi.Call, mi
 				r.other++
 			}
 		}
-		r.floor = floor(r.minimum, b, propagation)
+		r.floor = floor(r.minimum, b, bucketLevel(calls, b, from), propagation)
 		rows = append(rows, r)
 	}
 	return rows

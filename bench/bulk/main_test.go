@@ -186,6 +186,24 @@ func TestStepRowsAttributeCallsByTime(t *testing.T) {
 	}
 }
 
+func TestBucketLevel(t *testing.T) {
+	t0 := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	var calls []awsapi.Call
+	for i := range 10 { // 10 calls in the first second drain a legacy bucket
+		calls = append(calls, awsapi.Call{Service: "route53", Status: 200, Time: t0.Add(time.Duration(i) * 100 * time.Millisecond)})
+	}
+	calls = append(calls, awsapi.Call{Service: "route53", Status: 400, Time: t0.Add(950 * time.Millisecond)}) // throttled: no token
+	if got := bucketLevel(calls, budgets["legacy"], t0.Add(time.Second)); got > 0.5 {
+		t.Fatalf("level after draining = %.2f, want about 0", got)
+	}
+	if got := bucketLevel(calls, budgets["legacy"], t0.Add(10*time.Second)); got != 5 {
+		t.Fatalf("level after a long pause = %.2f, want the burst", got)
+	}
+	if got := floor(10, budgets["legacy"], 0, 0); got != 4*time.Second {
+		t.Fatalf("floor from an empty bucket = %s, want 20 calls at 5/s", got)
+	}
+}
+
 func TestFloor(t *testing.T) {
 	for _, tc := range []struct {
 		writes int
@@ -198,7 +216,7 @@ func TestFloor(t *testing.T) {
 		{300, budgets["buckets"], 55*time.Second + time.Second}, // 600 calls, 550 beyond
 		{0, budgets["buckets"], time.Second},
 	} {
-		if got := floor(tc.writes, tc.b, time.Second); got != tc.want {
+		if got := floor(tc.writes, tc.b, float64(tc.b.burst), time.Second); got != tc.want {
 			t.Errorf("floor(%d, %v) = %v, want %v", tc.writes, tc.b, got, tc.want)
 		}
 	}
