@@ -222,6 +222,17 @@ func TestFloor(t *testing.T) {
 	}
 }
 
+// buildCutover builds the cutover binary of this tree.
+func buildCutover(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "cutover")
+	build := exec.Command("go", "build", "-o", bin, "github.com/cutover/cutover/cmd/cutover")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
 // TestHarnessOneHostname runs the whole harness over the wire with a
 // cutover binary built from this tree and a one-hostname plan: the lab
 // subprocess, apply, the call log, the stored run and the attribution of
@@ -230,11 +241,7 @@ func TestHarnessOneHostname(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds cutover and runs a lab")
 	}
-	bin := filepath.Join(t.TempDir(), "cutover")
-	build := exec.Command("go", "build", "-o", bin, "github.com/cutover/cutover/cmd/cutover")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildCutover(t)
 	cfg := config{cutover: bin, zones: 2, weights: []int{50, 100}, propagation: 300 * time.Millisecond,
 		poll: 100 * time.Millisecond, timeout: 2 * time.Minute, single: true}
 	r := runOne(context.Background(), cfg, "legacy", 20)
@@ -266,11 +273,7 @@ func TestTenThousandHostnamesInTwentyZones(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds cutover and moves 10,000 hostnames through a lab")
 	}
-	bin := filepath.Join(t.TempDir(), "cutover")
-	build := exec.Command("go", "build", "-o", bin, "github.com/cutover/cutover/cmd/cutover")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildCutover(t)
 	const n, zones = 10000, 20
 	moved := 0
 	cfg := config{cutover: bin, zones: zones, weights: []int{10, 50, 100}, propagation: 500 * time.Millisecond,

@@ -480,13 +480,9 @@ func firstLine(s string) string {
 // INSYNC, polling the ones not yet there, oldest first.
 func (e *Engine) execBulkInSync(ctx context.Context, rb *runbook.Runbook, run *store.Run, s runbook.Step) error {
 	key := e.timerKey(*run, s)
-	deadline, ok := run.Timers[key]
-	if !ok {
-		deadline = e.o.Clock.Now().Add(s.InSync.Timeout.D())
-		run.Timers[key] = deadline
-		if err := e.commit(ctx, run); err != nil {
-			return err
-		}
+	deadline, err := e.deadline(ctx, run, key, s.InSync.Timeout.D())
+	if err != nil {
+		return err
 	}
 	prog := loadBulk(*run)
 	checker, can := e.o.Provider.(dns.InSyncChecker)

@@ -8,14 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cutover/cutover/internal/clock/fakeclock"
 	"github.com/cutover/cutover/internal/dns"
-	"github.com/cutover/cutover/internal/dns/memdns"
 	"github.com/cutover/cutover/internal/dns/pack"
 	"github.com/cutover/cutover/internal/gate"
 	"github.com/cutover/cutover/internal/runbook"
 	"github.com/cutover/cutover/internal/store"
-	"github.com/cutover/cutover/internal/store/memstore"
 )
 
 // bulkZones is how many hostnames each zone of the bulk world holds: one
@@ -37,9 +34,7 @@ func bulkTTL(i int) int64 {
 
 func newBulkWorld(t *testing.T) *world {
 	t.Helper()
-	w := &world{clock: fakeclock.New(t0), dns: memdns.New(), gates: map[string]gate.Gate{}}
-	w.store = memstore.New(memstore.Options{Clock: w.clock, OwnerGone: func(string) bool { return true }})
-	w.dns.InSyncAfter = 1
+	w := emptyWorld(1)
 	var hosts []runbook.ObservedHost
 	for z, n := range bulkZones {
 		for i := 0; i < n; i++ {
@@ -53,19 +48,7 @@ func newBulkWorld(t *testing.T) *world {
 	spec.Hold = time.Hour
 	spec.Hosts = []runbook.HostSelector{{Zone: "ZA", Match: "*.za.example.com"}}
 	spec.Verify = &runbook.Verify{Expect: "new", Samples: 1}
-	rb, err := runbook.Compile(spec, runbook.Observed{
-		Hosts: hosts,
-		From:  runbook.Target{Kind: runbook.TargetEndpoint, ID: "old-lb", DNSName: "old-lb.example.net"},
-		To:    runbook.Target{Kind: runbook.TargetEndpoint, ID: "new-lb", DNSName: "new-lb.example.net"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.rb = rb
-	if _, err := Create(context.Background(), w.store, rb, "plan.yaml", "digest", t0); err != nil {
-		t.Fatal(err)
-	}
-	knownEventsOnly(t, w.store, rb.Name)
+	w.create(t, spec, runbook.Observed{Hosts: hosts})
 	w.gates["errors"] = gate.Func(passing)
 	return w
 }

@@ -583,13 +583,9 @@ func (e *Engine) execInSync(ctx context.Context, rb *runbook.Runbook, run *store
 		return e.execBulkInSync(ctx, rb, run, s)
 	}
 	key := e.timerKey(*run, s)
-	deadline, ok := run.Timers[key]
-	if !ok {
-		deadline = e.o.Clock.Now().Add(s.InSync.Timeout.D())
-		run.Timers[key] = deadline
-		if err := e.commit(ctx, run); err != nil {
-			return err
-		}
+	deadline, err := e.deadline(ctx, run, key, s.InSync.Timeout.D())
+	if err != nil {
+		return err
 	}
 	var id string
 	_ = json.Unmarshal(run.Data[keyChangeID], &id)
@@ -625,6 +621,17 @@ func (e *Engine) execInSync(ctx context.Context, rb *runbook.Runbook, run *store
 			return err
 		}
 	}
+}
+
+// deadline is the stored deadline under key, set d from now (and
+// committed, so a restart keeps it) the first time.
+func (e *Engine) deadline(ctx context.Context, run *store.Run, key string, d time.Duration) (time.Time, error) {
+	if t, ok := run.Timers[key]; ok {
+		return t, nil
+	}
+	t := e.o.Clock.Now().Add(d)
+	run.Timers[key] = t
+	return t, e.commit(ctx, run)
 }
 
 // watching lists the gates to keep evaluating during waits that are not

@@ -35,16 +35,29 @@ func oldCNAME(ttl int64) dns.RecordSet {
 
 func newWorld(t *testing.T, spec runbook.Spec) *world {
 	t.Helper()
-	w := &world{clock: fakeclock.New(t0), dns: memdns.New(), gates: map[string]gate.Gate{}}
-	w.store = memstore.New(memstore.Options{Clock: w.clock, OwnerGone: func(string) bool { return true }})
-	w.dns.InSyncAfter = 2
+	w := emptyWorld(2)
 	w.dns.Put(zone, oldCNAME(300), dns.RecordSet{Name: "api.example.com.", Type: "TXT", TTL: 300, Values: []string{`"keep me"`}})
 	recs, _ := w.dns.Records(context.Background(), zone, "api.example.com")
-	rb, err := runbook.Compile(spec, runbook.Observed{
-		Records: recs,
-		From:    runbook.Target{Kind: runbook.TargetEndpoint, ID: "old-lb", DNSName: "old-lb.example.net"},
-		To:      runbook.Target{Kind: runbook.TargetEndpoint, ID: "new-lb", DNSName: "new-lb.example.net"},
-	})
+	w.create(t, spec, runbook.Observed{Records: recs})
+	return w
+}
+
+// emptyWorld is a world without zones or run: its changes are INSYNC after
+// insyncAfter checks.
+func emptyWorld(insyncAfter int) *world {
+	w := &world{clock: fakeclock.New(t0), dns: memdns.New(), gates: map[string]gate.Gate{}}
+	w.store = memstore.New(memstore.Options{Clock: w.clock, OwnerGone: func(string) bool { return true }})
+	w.dns.InSyncAfter = insyncAfter
+	return w
+}
+
+// create compiles spec against obs, moving from the old to the new load
+// balancer, and stores the run.
+func (w *world) create(t *testing.T, spec runbook.Spec, obs runbook.Observed) {
+	t.Helper()
+	obs.From = runbook.Target{Kind: runbook.TargetEndpoint, ID: "old-lb", DNSName: "old-lb.example.net"}
+	obs.To = runbook.Target{Kind: runbook.TargetEndpoint, ID: "new-lb", DNSName: "new-lb.example.net"}
+	rb, err := runbook.Compile(spec, obs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +66,6 @@ func newWorld(t *testing.T, spec runbook.Spec) *world {
 		t.Fatal(err)
 	}
 	knownEventsOnly(t, w.store, rb.Name)
-	return w
 }
 
 func weightedSpec() runbook.Spec {

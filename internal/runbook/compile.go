@@ -372,34 +372,9 @@ func (b *builder) change(title string, want []dns.RecordSet, weights *Weights) {
 	var cs dns.ChangeSet
 	cs.Zone = b.spec.Zone
 	cs.Comment = fmt.Sprintf("cutover %s: %s", b.spec.Name, title)
-	byKey := map[string]dns.RecordSet{}
-	for _, r := range want {
-		byKey[r.Key()] = r
-	}
 	// Deletes and replacements first, in key order, then creates: a batch
 	// is checked in order, and a CNAME must leave before an A can arrive.
-	var creates []dns.Change
-	liveKeys := map[string]bool{}
-	for _, old := range b.live {
-		o := old
-		liveKeys[o.Key()] = true
-		if nw, ok := byKey[o.Key()]; ok {
-			if nw.Equal(o) {
-				continue
-			}
-			n := nw
-			cs.Changes = append(cs.Changes, dns.Change{Old: &o, New: &n})
-			continue
-		}
-		cs.Changes = append(cs.Changes, dns.Change{Old: &o})
-	}
-	for _, nw := range want {
-		if !liveKeys[nw.Key()] {
-			n := nw
-			creates = append(creates, dns.Change{New: &n})
-		}
-	}
-	cs.Changes = append(cs.Changes, creates...)
+	cs.Changes = Diff(b.live, want)
 	if len(cs.Changes) == 0 && !b.spec.Uniform {
 		return
 	}
