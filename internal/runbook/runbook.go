@@ -23,7 +23,7 @@ type Runbook struct {
 	// ZoneRateLimit is the account's Route 53 rate regime (plan
 	// zone.rate_limit); empty is legacy.
 	ZoneRateLimit string `json:"zone_rate_limit,omitempty"`
-	Strategy    string `json:"strategy"`
+	Strategy      string `json:"strategy"`
 	// MaintenanceOf names the maintenance run a maintenance-off run ends.
 	MaintenanceOf string `json:"maintenance_of,omitempty"`
 	// Original is what the zone held at the hostname when the runbook was
