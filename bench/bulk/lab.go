@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -195,14 +195,47 @@ func (p *labProc) lastSeq(ctx context.Context) (int64, error) {
 	return last, nil
 }
 
-var errNoRusage = errors.New("no rusage for the process")
-
-// maxRSS is a finished process's peak resident set in bytes (Linux
-// reports Maxrss in KiB).
-func maxRSS(ps *os.ProcessState) (int64, error) {
-	ru, ok := ps.SysUsage().(*syscall.Rusage)
-	if !ok || ru == nil {
-		return 0, errNoRusage
+// watchPeak reads the process's peak resident set (VmHWM of
+// /proc/PID/status, in bytes) every 20 ms until the returned function is
+// called, which returns the last reading. The rusage of wait4 cannot be
+// used: Linux carries the high-water mark of the memory an exec replaces
+// into the new program's Maxrss, and a child started from this process
+// (vfork, then exec) would report this process's own peak when it is the
+// larger.
+func watchPeak(pid int) func() int64 {
+	var peak atomic.Int64
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	read := func() {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err != nil {
+			return
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+				if kb*1024 > peak.Load() {
+					peak.Store(kb * 1024)
+				}
+			}
+		}
 	}
-	return ru.Maxrss * 1024, nil
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			read()
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() int64 {
+		close(done)
+		<-finished
+		return peak.Load()
+	}
 }

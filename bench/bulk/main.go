@@ -143,12 +143,14 @@ func runOne(ctx context.Context, cfg config, mode string, n int) (res result) {
 	}
 	apply.Stdout, apply.Stderr = logFile, logFile
 	start := time.Now()
-	runErr := apply.Run()
+	runErr := apply.Start()
+	if runErr == nil {
+		stop := watchPeak(apply.Process.Pid)
+		runErr = apply.Wait()
+		res.maxRSS = stop()
+	}
 	res.wall = time.Since(start)
 	logFile.Close()
-	if apply.ProcessState != nil {
-		res.maxRSS, _ = maxRSS(apply.ProcessState)
-	}
 	if runErr != nil {
 		res.err = fmt.Errorf("cutover apply: %w: %s", runErr, tail(logPath, 600))
 		return res

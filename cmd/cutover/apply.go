@@ -220,7 +220,7 @@ func createRun(ctx context.Context, cmd *cobra.Command, s store.Store, file stri
 	if err := reportExit(rep); err != nil {
 		return &exitError{code: exitFailure, err: fmt.Errorf("%w; nothing was changed (waive a check with --waive NAME)", err)}
 	}
-	if !autoApprove && !confirm(cmd.InOrStdin(), out, "Apply this runbook to "+c.Runbook.Hostname+"?") {
+	if !autoApprove && !confirm(cmd.InOrStdin(), out, "Apply this runbook to "+c.Runbook.Subject()+"?") {
 		return &exitError{code: exitCanceled, err: errors.New("apply declined; nothing was changed")}
 	}
 	if _, err := engine.Create(ctx, s, c.Runbook, file, c.digest, time.Now()); err != nil {
