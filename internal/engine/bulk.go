@@ -73,13 +73,49 @@ func (p bulkProgress) held() map[int]heldHost {
 }
 
 // hostChange is one hostname's part of a bulk change: atomic, so never
-// split across requests.
+// split across requests. It names the two of the hostname's states
+// (runbook.HostStates) the change goes between rather than keeping them:
+// at 50,000 hostnames the states are most of the memory a step would hold,
+// and only a refused batch needs them again (resolve compiles them anew).
 type hostChange struct {
-	host          int
-	zone          string
-	before, after []dns.RecordSet
-	changes       []dns.Change
-	done          int // steps done once the change is applied
+	host    int
+	zone    string
+	changes []dns.Change // dropped once packed into a request
+	from    int          // the state it serves before the change
+	to      int          // the state it serves after, or toRollback
+}
+
+// toRollback marks a rollback's change: its target is what Unwind leaves
+// live from the state the hostname was found in.
+const toRollback = -1
+
+// done is how many steps of its own runbook the hostname will have done
+// once the change is live (held, it stays at from).
+func (w hostChange) done() int { return w.from + 1 }
+
+// resolve compiles the hostname's runbook again and returns the records it
+// serves before and after the change, and the change itself.
+func (w hostChange) resolve(rb *runbook.Runbook, exact bool) (before, after []dns.RecordSet, changes []dns.Change, err error) {
+	hr, err := rb.HostRunbook(w.host)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return w.ends(hr, runbook.HostStates(hr), exact)
+}
+
+func (w hostChange) ends(hr *runbook.Runbook, states [][]dns.RecordSet, exact bool) (before, after []dns.RecordSet, changes []dns.Change, err error) {
+	before = states[w.from]
+	switch {
+	case w.to == toRollback:
+		if after, err = rollbackTarget(hr, w.from, before, exact); err != nil {
+			return nil, nil, nil, fmt.Errorf("hostname %s: %w", hr.Hostname, err)
+		}
+	case w.to == w.from+1 && hr.Steps[w.from].Change != nil:
+		return before, states[w.to], hr.Steps[w.from].Change.Set.Changes, nil
+	default:
+		after = states[w.to]
+	}
+	return before, after, runbook.Diff(before, after), nil
 }
 
 // bulkBatch is one request as the event log records it.
@@ -100,123 +136,140 @@ type bulkOutcome struct {
 	reconciled int // found applied already (change id unknown)
 }
 
+// packed is a bulk change ready to send: one change set per request, and
+// the hostnames each carries (without their changes, which are in the set).
+type packed struct {
+	sets    []dns.ChangeSet
+	members [][]hostChange
+	hosts   int
+	zones   int
+}
+
 // execBulkChange applies the change of the current step for every
 // hostname still moving (or, rolling back, every hostname), packed per
 // zone into as few requests as Route 53 takes, zones in parallel.
 func (e *Engine) execBulkChange(ctx context.Context, rb *runbook.Runbook, run *store.Run, s runbook.Step) error {
 	prog := loadBulk(*run)
 	rolling := run.State == store.StateRollingBack
-	work, stuck, err := e.bulkWork(ctx, rb, *run, s, prog, rolling)
+	// Interrupted between the intent and the outcome, the zones say which
+	// hostnames already changed.
+	interrupted := run.StepPhase == "applying"
+	out := bulkOutcome{}
+	p, err := e.bulkPlan(ctx, rb, *run, s, prog, rolling, interrupted, &out)
 	if err != nil {
 		return e.pause(ctx, run, store.EventChangeFailed, "step %s: %v", s.ID, err)
 	}
-	out := bulkOutcome{held: stuck}
-	if run.StepPhase == "applying" {
-		// Interrupted between the intent and the outcome: ask the zones
-		// which hostnames already changed.
-		work, err = e.bulkReconcile(ctx, rb, s, work, &out)
-		if err != nil {
-			return e.pause(ctx, run, store.EventChangeFailed, "step %s: reading the zones to reconcile an interrupted change: %v", s.ID, err)
-		}
-	} else {
+	if !interrupted {
 		run.StepPhase = "applying"
-		zones := map[string]bool{}
-		for _, w := range work {
-			zones[w.zone] = true
-		}
-		data := mustJSON(map[string]any{"step_id": s.ID, "hosts": len(work), "zones": len(zones), "weights": s.BulkChange.Weights})
-		if err := e.commit(ctx, run, evData(store.EventBulkIntent, data, "step %s: %s: %d hostnames in %d zones", s.ID, s.Title, len(work), len(zones))); err != nil {
+		data := mustJSON(map[string]any{"step_id": s.ID, "hosts": p.hosts, "zones": p.zones, "weights": s.BulkChange.Weights})
+		if err := e.commit(ctx, run, evData(store.EventBulkIntent, data, "step %s: %s: %d hostnames in %d zones", s.ID, s.Title, p.hosts, p.zones)); err != nil {
 			return err
 		}
 	}
 	if err := e.fence(ctx, run.Hostname); err != nil {
 		return err
 	}
-	if err := e.bulkSend(ctx, rb, s, work, &out, true); err != nil {
+	if err := e.bulkSend(ctx, rb, s, p, prog.Exact, &out, true); err != nil {
 		return err
 	}
 	return e.bulkDone(ctx, rb, run, s, prog, out, rolling)
 }
 
-// bulkWork computes every hostname's change for the current step. Rolling
-// back, it starts from what each zone serves now (read once per zone): a
-// hostname serving any state its runbook passes through rolls back from
-// there, one serving something else is held.
-func (e *Engine) bulkWork(ctx context.Context, rb *runbook.Runbook, run store.Run, s runbook.Step, prog bulkProgress, rolling bool) ([]hostChange, []heldHost, error) {
+// bulkPlan computes every hostname's change for the current step and packs
+// it, one zone at a time: a zone's hostnames are compiled, their changes
+// packed into requests, and their states let go before the next zone's.
+// Rolling back, it starts from what each zone serves now (read once per
+// zone): a hostname serving any state its runbook passes through rolls
+// back from there, one serving something else is held (in out). When
+// reconcile is set, hostnames the zone already shows changed are counted
+// in out and not sent again.
+func (e *Engine) bulkPlan(ctx context.Context, rb *runbook.Runbook, run store.Run, s runbook.Step, prog bulkProgress, rolling, reconcile bool, out *bulkOutcome) (packed, error) {
 	held := prog.held()
-	var current map[string][]dns.RecordSet
-	if rolling {
-		var err error
-		if current, err = e.readZones(ctx, rb); err != nil {
-			return nil, nil, err
+	var p packed
+	hosts := rb.Bulk.Hosts
+	for lo := 0; lo < len(hosts); {
+		hi := lo
+		for hi < len(hosts) && hosts[hi].Zone == hosts[lo].Zone {
+			hi++
 		}
-	}
-	var work []hostChange
-	var stuck []heldHost
-	for i, h := range rb.Bulk.Hosts {
-		hh, isHeld := held[i]
-		if isHeld && !rolling {
-			continue
-		}
-		hr, err := rb.HostRunbook(i)
-		if err != nil {
-			return nil, nil, err
-		}
-		states := runbook.HostStates(hr)
-		w := hostChange{host: i, zone: h.Zone}
+		zone := hosts[lo].Zone
+		var current map[string][]dns.RecordSet
 		if rolling {
-			cur := managedOnly(current[dns.Fqdn(h.Name)], h.Name)
-			done := -1
-			for k := len(states) - 1; k >= 0; k-- {
-				if sameSets(cur, states[k]) {
-					done = k
-					break
-				}
+			var err error
+			if current, err = e.zoneByName(ctx, zone); err != nil {
+				return packed{}, err
 			}
-			if done < 0 {
-				was := prog.From
-				if isHeld {
-					was = hh.Done
-				}
-				ce := &dns.ConflictError{Zone: h.Zone, Expected: states[was], Actual: cur}
-				stuck = append(stuck, heldHost{Host: i, Name: h.Name, Zone: h.Zone, Done: was, Step: s.ID, Reason: strings.ReplaceAll(ce.Error(), "\n", " ")})
+		}
+		var work []hostChange
+		for i := lo; i < hi; i++ {
+			hh, isHeld := held[i]
+			if isHeld && !rolling {
 				continue
 			}
-			w.before = states[done]
-			if w.after, err = rollbackTarget(hr, done, w.before, prog.Exact); err != nil {
-				return nil, nil, fmt.Errorf("hostname %s: %w", h.Name, err)
+			hr, err := rb.HostRunbook(i)
+			if err != nil {
+				return packed{}, err
 			}
-			w.changes = runbook.Diff(w.before, w.after)
-			w.done = done + 1 // held at done if its rollback fails
-		} else {
-			k := run.Step
-			w.before, w.after = states[k], states[k+1]
-			w.changes = hr.Steps[k].Change.Set.Changes
-			w.done = k + 1
+			states := runbook.HostStates(hr)
+			w := hostChange{host: i, zone: zone, from: run.Step, to: run.Step + 1}
+			if rolling {
+				w.to = toRollback
+				if w.from = servedState(states, managedOnly(current[dns.Fqdn(hosts[i].Name)], hosts[i].Name)); w.from < 0 {
+					was := prog.From
+					if isHeld {
+						was = hh.Done
+					}
+					ce := &dns.ConflictError{Zone: zone, Expected: states[was], Actual: managedOnly(current[dns.Fqdn(hosts[i].Name)], hosts[i].Name)}
+					out.held = append(out.held, heldHost{Host: i, Name: hosts[i].Name, Zone: zone, Done: was, Step: s.ID, Reason: oneLine(ce)})
+					continue
+				}
+			}
+			if _, _, w.changes, err = w.ends(hr, states, prog.Exact); err != nil {
+				return packed{}, err
+			}
+			if len(w.changes) > 0 {
+				work = append(work, w)
+			}
 		}
-		if len(w.changes) > 0 {
-			work = append(work, w)
+		if reconcile && len(work) > 0 {
+			var err error
+			if work, err = e.bulkReconcile(ctx, rb, s, work, prog.Exact, out); err != nil {
+				return packed{}, fmt.Errorf("reading the zones to reconcile an interrupted change: %w", err)
+			}
 		}
+		if len(work) > 0 {
+			if err := p.add(rb, s, work); err != nil {
+				return packed{}, err
+			}
+			p.hosts += len(work)
+			p.zones++
+		}
+		lo = hi
 	}
-	return work, stuck, nil
+	return p, nil
 }
 
-// readZones reads every zone of a bulk runbook once: record sets by name.
-func (e *Engine) readZones(ctx context.Context, rb *runbook.Runbook) (map[string][]dns.RecordSet, error) {
+// servedState is the last of states that cur equals, or -1.
+func servedState(states [][]dns.RecordSet, cur []dns.RecordSet) int {
+	for k := len(states) - 1; k >= 0; k-- {
+		if sameSets(cur, states[k]) {
+			return k
+		}
+	}
+	return -1
+}
+
+func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", " ") }
+
+// zoneByName reads a zone whole, its record sets by name.
+func (e *Engine) zoneByName(ctx context.Context, zone string) (map[string][]dns.RecordSet, error) {
+	all, err := e.zoneRecords(ctx, zone)
+	if err != nil {
+		return nil, err
+	}
 	out := map[string][]dns.RecordSet{}
-	seen := map[string]bool{}
-	for _, h := range rb.Bulk.Hosts {
-		if seen[h.Zone] {
-			continue
-		}
-		seen[h.Zone] = true
-		all, err := e.zoneRecords(ctx, h.Zone)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range all {
-			out[dns.Fqdn(r.Name)] = append(out[dns.Fqdn(r.Name)], r)
-		}
+	for _, r := range all {
+		out[dns.Fqdn(r.Name)] = append(out[dns.Fqdn(r.Name)], r)
 	}
 	return out, nil
 }
@@ -237,47 +290,42 @@ func rollbackTarget(hr *runbook.Runbook, done int, live []dns.RecordSet, exact b
 	return cur, nil
 }
 
-// bulkSend packs work into requests and sends them. A batch refused
-// because a record changed under the run is looked at hostname by
-// hostname: those already changed count as applied, those that still hold
-// what the run expects go again (once, when retry is set), the others are
-// held.
-func (e *Engine) bulkSend(ctx context.Context, rb *runbook.Runbook, s runbook.Step, work []hostChange, out *bulkOutcome, retry bool) error {
-	sets, members, err := packWork(rb, s, work)
-	if err != nil {
-		return err
-	}
-	results := pack.Send(ctx, e.o.Provider, sets, 0)
+// bulkSend sends packed requests. A batch refused because a record changed
+// under the run is looked at hostname by hostname: those already changed
+// count as applied, those that still hold what the run expects go again
+// (once, when retry is set), the others are held.
+func (e *Engine) bulkSend(ctx context.Context, rb *runbook.Runbook, s runbook.Step, p packed, exact bool, out *bulkOutcome, retry bool) error {
+	results := pack.Send(ctx, e.o.Provider, p.sets, 0)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
 	var conflicted, refused []hostChange
 	reasons := map[int]string{} // host → why its batch was refused
 	for j, r := range results {
-		b := bulkBatch{Zone: sets[j].Zone, ChangeID: r.ChangeID, Records: countRecords(sets[j])}
-		for _, m := range members[j] {
+		b := bulkBatch{Zone: p.sets[j].Zone, ChangeID: r.ChangeID, Records: countRecords(p.sets[j])}
+		for _, m := range p.members[j] {
 			b.Hosts = append(b.Hosts, rb.Bulk.Hosts[m.host].Name)
 		}
 		switch {
 		case r.Err == nil:
 			out.ids = append(out.ids, r.ChangeID)
-			out.applied += len(members[j])
+			out.applied += len(p.members[j])
 		case errors.Is(r.Err, dns.ErrConflict):
 			b.Error = firstLine(r.Err.Error())
-			conflicted = append(conflicted, members[j]...)
+			conflicted = append(conflicted, p.members[j]...)
 		default:
 			b.Error = firstLine(r.Err.Error())
-			for _, m := range members[j] {
-				reasons[m.host] = fmt.Sprintf("zone %s refused the batch: %s", sets[j].Zone, b.Error)
+			for _, m := range p.members[j] {
+				reasons[m.host] = fmt.Sprintf("zone %s refused the batch: %s", p.sets[j].Zone, b.Error)
 			}
-			refused = append(refused, members[j]...)
+			refused = append(refused, p.members[j]...)
 		}
 		out.batches = append(out.batches, b)
 	}
 	// A refused batch may still have been applied (a lost response): the
 	// zone says which hostnames changed; the rest are held with the reason.
 	if len(refused) > 0 {
-		still, err := e.bulkReconcile(ctx, rb, s, refused, out)
+		still, err := e.bulkReconcile(ctx, rb, s, refused, exact, out)
 		if err != nil {
 			still = refused
 		}
@@ -288,7 +336,7 @@ func (e *Engine) bulkSend(ctx context.Context, rb *runbook.Runbook, s runbook.St
 	if len(conflicted) == 0 {
 		return nil
 	}
-	again, err := e.bulkReconcile(ctx, rb, s, conflicted, out)
+	again, err := e.bulkReconcile(ctx, rb, s, conflicted, exact, out)
 	if err != nil {
 		for _, m := range conflicted {
 			out.held = append(out.held, hold(rb, s, m, fmt.Sprintf("record changed outside cutover, and reading zone %s failed: %v", m.zone, err)))
@@ -304,14 +352,16 @@ func (e *Engine) bulkSend(ctx context.Context, rb *runbook.Runbook, s runbook.St
 		}
 		return nil
 	}
-	return e.bulkSend(ctx, rb, s, again, out, false)
+	var p2 packed
+	if err := p2.add(rb, s, again); err != nil {
+		return err
+	}
+	return e.bulkSend(ctx, rb, s, p2, exact, out, false)
 }
 
-// packWork builds one change set per request: each zone's hostnames in
-// runbook order, packed to Route 53's limits.
-func packWork(rb *runbook.Runbook, s runbook.Step, work []hostChange) ([]dns.ChangeSet, [][]hostChange, error) {
-	var sets []dns.ChangeSet
-	var members [][]hostChange
+// add packs work (one or more zones' hostnames, each zone's together, in
+// runbook order) into requests to Route 53's limits.
+func (p *packed) add(rb *runbook.Runbook, s runbook.Step, work []hostChange) error {
 	for start := 0; start < len(work); {
 		end := start
 		for end < len(work) && work[end].zone == work[start].zone {
@@ -324,52 +374,56 @@ func packWork(rb *runbook.Runbook, s runbook.Step, work []hostChange) ([]dns.Cha
 		}
 		batches, err := pack.Pack(zone, groups, pack.Route53)
 		if err != nil {
-			return nil, nil, fmt.Errorf("step %s: packing zone %s: %w", s.ID, zone, err)
+			return fmt.Errorf("step %s: packing zone %s: %w", s.ID, zone, err)
 		}
+		sets := pack.Sets(batches, groups, "")
 		for n, b := range batches {
-			cs := dns.ChangeSet{Zone: zone, Comment: fmt.Sprintf("cutover %s: %s (%d/%d)", rb.Name, s.Title, n+1, len(batches))}
-			var m []hostChange
+			sets[n].Comment = fmt.Sprintf("cutover %s: %s (%d/%d)", rb.Name, s.Title, n+1, len(batches))
+			m := make([]hostChange, 0, len(b.Groups))
 			for _, g := range b.Groups {
-				cs.Changes = append(cs.Changes, groups[g]...)
-				m = append(m, work[start+g])
+				w := work[start+g]
+				w.changes = nil
+				m = append(m, w)
 			}
-			sets = append(sets, cs)
-			members = append(members, m)
+			p.members = append(p.members, m)
 		}
+		p.sets = append(p.sets, sets...)
 		start = end
 	}
-	return sets, members, nil
+	return nil
 }
 
 // bulkReconcile reads each zone of work once and sorts its hostnames:
 // already at their target (counted in out as reconciled), still at what
-// the run expects (returned, to be sent), or changed by someone else (held).
-func (e *Engine) bulkReconcile(ctx context.Context, rb *runbook.Runbook, s runbook.Step, work []hostChange, out *bulkOutcome) ([]hostChange, error) {
+// the run expects (returned with their changes, to be sent), or changed
+// by someone else (held).
+func (e *Engine) bulkReconcile(ctx context.Context, rb *runbook.Runbook, s runbook.Step, work []hostChange, exact bool, out *bulkOutcome) ([]hostChange, error) {
 	byZone := map[string]map[string][]dns.RecordSet{}
 	var todo []hostChange
 	for _, w := range work {
 		name := rb.Bulk.Hosts[w.host].Name
 		recs, ok := byZone[w.zone]
 		if !ok {
-			all, err := e.zoneRecords(ctx, w.zone)
-			if err != nil {
+			var err error
+			if recs, err = e.zoneByName(ctx, w.zone); err != nil {
 				return nil, err
-			}
-			recs = map[string][]dns.RecordSet{}
-			for _, r := range all {
-				recs[dns.Fqdn(r.Name)] = append(recs[dns.Fqdn(r.Name)], r)
 			}
 			byZone[w.zone] = recs
 		}
+		before, after, changes, err := w.resolve(rb, exact)
+		if err != nil {
+			out.held = append(out.held, hold(rb, s, w, err.Error()))
+			continue
+		}
 		current := managedOnly(recs[dns.Fqdn(name)], name)
 		switch {
-		case sameSets(current, w.after):
+		case sameSets(current, after):
 			out.reconciled++
-		case sameSets(current, w.before):
+		case sameSets(current, before):
+			w.changes = changes
 			todo = append(todo, w)
 		default:
-			ce := &dns.ConflictError{Zone: w.zone, Expected: w.before, Actual: current}
-			out.held = append(out.held, hold(rb, s, w, strings.ReplaceAll(ce.Error(), "\n", " ")))
+			out.held = append(out.held, hold(rb, s, w, oneLine(&dns.ConflictError{Zone: w.zone, Expected: before, Actual: current})))
 		}
 	}
 	return todo, nil
@@ -387,7 +441,7 @@ func (e *Engine) zoneRecords(ctx context.Context, zone string) ([]dns.RecordSet,
 
 func hold(rb *runbook.Runbook, s runbook.Step, w hostChange, reason string) heldHost {
 	h := rb.Bulk.Hosts[w.host]
-	return heldHost{Host: w.host, Name: h.Name, Zone: h.Zone, Done: w.done - 1, Step: s.ID, Reason: reason}
+	return heldHost{Host: w.host, Name: h.Name, Zone: h.Zone, Done: w.from, Step: s.ID, Reason: reason}
 }
 
 // bulkDone records what a bulk change did and moves on.
@@ -542,13 +596,11 @@ func (e *Engine) bulkFinish(ctx context.Context, rb *runbook.Runbook, run *store
 	}
 	var work []hostChange
 	for _, h := range prog.Held {
-		hr, err := rb.HostRunbook(h.Host)
-		if err != nil {
+		w := hostChange{host: h.Host, zone: h.Zone, from: h.Done, to: len(rb.Steps)}
+		var err error
+		if _, _, w.changes, err = w.resolve(rb, false); err != nil {
 			return true, e.pause(ctx, run, store.EventChangeFailed, "catching up %s: %v", h.Name, err)
 		}
-		states := runbook.HostStates(hr)
-		w := hostChange{host: h.Host, zone: h.Zone, before: states[h.Done], after: states[len(states)-1], done: h.Done + 1}
-		w.changes = runbook.Diff(w.before, w.after)
 		work = append(work, w)
 	}
 	sort.Slice(work, func(i, j int) bool { return work[i].host < work[j].host })
@@ -556,8 +608,12 @@ func (e *Engine) bulkFinish(ctx context.Context, rb *runbook.Runbook, run *store
 	if err := e.fence(ctx, run.Hostname); err != nil {
 		return true, err
 	}
+	var p packed
+	if err := p.add(rb, step, work); err != nil {
+		return true, e.pause(ctx, run, store.EventChangeFailed, "catching up: %v", err)
+	}
 	var out bulkOutcome
-	if err := e.bulkSend(ctx, rb, step, work, &out, true); err != nil {
+	if err := e.bulkSend(ctx, rb, step, p, false, &out, true); err != nil {
 		return true, err
 	}
 	// The caught-up hostnames wait for their changes like any other.

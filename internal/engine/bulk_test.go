@@ -282,3 +282,83 @@ func TestBulkLostResponseCountsAsApplied(t *testing.T) {
 		t.Fatal("no bulk.applied event says a hostname was found already changed")
 	}
 }
+
+func TestBulkInterruptedChangeIsReconciledNotSentTwice(t *testing.T) {
+	w := newBulkWorld(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	// The process dies right after ZA's first request of the 1 % step is
+	// applied: the run is left between the intent and the outcome.
+	w.dns.AfterApply = func(cs dns.ChangeSet) error {
+		if cs.Zone == "ZA" && strings.Contains(cs.Comment, "shift 1%") && strings.Contains(cs.Comment, "(1/") {
+			cancel()
+		}
+		return nil
+	}
+	if _, err := w.engine().Run(ctx, "api"); err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatalf("first engine: %v", err)
+	}
+	run, err := w.store.GetRun(context.Background(), "api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.StepPhase != "applying" {
+		t.Fatalf("step phase after the stop = %q (state %s, step %d, %s), want applying", run.StepPhase, run.State, run.Step, run.Reason)
+	}
+	w.dns.AfterApply = nil
+	firstApplied := len(w.dns.Applied)
+	attempts := 0
+	w.dns.BeforeApply = func(cs dns.ChangeSet) error {
+		if strings.Contains(cs.Comment, "shift 1%") {
+			attempts++
+		}
+		return nil
+	}
+	run = w.run(t)
+	if run.State != store.StateDone {
+		t.Fatalf("state = %s (%s), want done", run.State, run.Reason)
+	}
+	// Every hostname's 1 % change went out exactly once over both engines.
+	sent := map[string]int{}
+	for _, cs := range w.dns.Applied {
+		if !strings.Contains(cs.Comment, "shift 1%") {
+			continue
+		}
+		for _, c := range cs.Changes {
+			if c.New != nil && c.New.SetIdentifier != "" {
+				sent[c.New.Name]++
+			}
+		}
+	}
+	for z, n := range bulkZones {
+		for i := 0; i < n; i++ {
+			// Each hostname creates two weighted records in the step.
+			if got := sent[bulkHost(z, i)]; got != 2 {
+				t.Fatalf("%s: %d weighted records created in the 1 %% step, want 2 (its change sent once)", bulkHost(z, i), got)
+			}
+		}
+	}
+	evs, _ := w.store.Events(context.Background(), "api", 0)
+	var note string
+	for _, e := range evs {
+		if e.Type == store.EventBulkApplied && strings.Contains(e.Message, "shift 1%") {
+			note = e.Message
+		}
+	}
+	if !strings.Contains(note, "found already changed") {
+		t.Fatalf("the 1 %% step's outcome = %q, want it to count the hostnames applied before the stop", note)
+	}
+	if firstApplied == 0 {
+		t.Fatal("nothing was applied before the stop")
+	}
+	// The resumed engine asked the zones first: it sent only what had not
+	// been applied, and nothing of it was refused.
+	resent := 0
+	for _, cs := range w.dns.Applied[firstApplied:] {
+		if strings.Contains(cs.Comment, "shift 1%") {
+			resent++
+		}
+	}
+	if attempts != resent {
+		t.Fatalf("resumed engine: %d requests for the 1 %% step, %d applied: it resent changes already live", attempts, resent)
+	}
+}
