@@ -295,6 +295,10 @@ func rollbackTarget(hr *runbook.Runbook, done int, live []dns.RecordSet, exact b
 // count as applied, those that still hold what the run expects go again
 // (once, when retry is set), the others are held.
 func (e *Engine) bulkSend(ctx context.Context, rb *runbook.Runbook, s runbook.Step, p packed, exact bool, out *bulkOutcome, retry bool) error {
+	records := make([]int, len(p.sets))
+	for j, cs := range p.sets {
+		records[j] = countRecords(cs)
+	}
 	results := pack.Send(ctx, e.o.Provider, p.sets, 0)
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -302,7 +306,7 @@ func (e *Engine) bulkSend(ctx context.Context, rb *runbook.Runbook, s runbook.St
 	var conflicted, refused []hostChange
 	reasons := map[int]string{} // host → why its batch was refused
 	for j, r := range results {
-		b := bulkBatch{Zone: p.sets[j].Zone, ChangeID: r.ChangeID, Records: countRecords(p.sets[j])}
+		b := bulkBatch{Zone: p.sets[j].Zone, ChangeID: r.ChangeID, Records: records[j]}
 		for _, m := range p.members[j] {
 			b.Hosts = append(b.Hosts, rb.Bulk.Hosts[m.host].Name)
 		}

@@ -348,6 +348,12 @@ func TestSendIsolatesErrors(t *testing.T) {
 			t.Fatalf("result %d (%s) = %+v: one failed set must not stop another, even in its zone", i, in[i].Comment, r)
 		}
 	}
+	// A sent set's changes are let go, its zone and comment kept.
+	for i, cs := range in {
+		if cs.Changes != nil || cs.Zone == "" || cs.Comment == "" {
+			t.Fatalf("set %d after Send = %+v, want its changes released and its zone and comment kept", i, cs)
+		}
+	}
 }
 
 func TestSendCancelled(t *testing.T) {
