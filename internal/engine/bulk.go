@@ -460,7 +460,12 @@ func (e *Engine) bulkDone(ctx context.Context, rb *runbook.Runbook, run *store.R
 	prog.Changes = out.ids
 	prog.Unknown = out.reconciled > 0
 	saveBulk(run, prog)
-	data := mustJSON(map[string]any{"step_id": s.ID, "weights": s.BulkChange.Weights, "batches": out.batches,
+	weights := s.BulkChange.Weights
+	if rolling {
+		// Every hostname rolled back serves its original records again.
+		weights = &runbook.Weights{Old: 100}
+	}
+	data := mustJSON(map[string]any{"step_id": s.ID, "weights": weights, "batches": out.batches,
 		"applied": out.applied, "reconciled": out.reconciled, "held": len(out.held)})
 	events := []store.Event{evData(store.EventBulkApplied, data, "step %s: %s: %d hostnames changed in %d requests%s",
 		s.ID, s.Title, out.applied, len(out.ids), reconciledNote(out.reconciled))}

@@ -79,6 +79,11 @@ type Change struct {
 	// replaced and the ones it created.
 	BeforeRecords []dns.RecordSet `json:"before_records,omitempty"`
 	AfterRecords  []dns.RecordSet `json:"after_records,omitempty"`
+	// Hosts are the hostnames a bulk run's request carried, and Records
+	// how many ResourceRecord elements it sent (Route 53 counts an UPSERT
+	// twice toward its 1,000).
+	Hosts   []string `json:"hosts,omitempty"`
+	Records int      `json:"records,omitempty"`
 	// Aliases before and after (CloudFront).
 	BeforeAliases []string `json:"before_aliases,omitempty"`
 	AfterAliases  []string `json:"after_aliases,omitempty"`
@@ -180,6 +185,13 @@ func Build(run store.Run, rb *runbook.Runbook, events []store.Event, points []sp
 			steps = rollback
 		}
 		step := stepOf(e)
+		if e.Type == store.EventBulkApplied {
+			// Committed with the move to the next step, or without it when
+			// the run pauses there: the event names its step.
+			if k := stepIndex(steps, e); k >= 0 {
+				step = k
+			}
+		}
 		entry := Entry{At: e.Time, Seq: e.Seq, Step: step + 1, Rollback: rollingBack && e.Type != store.EventRollbackStarted, Type: e.Type, Message: e.Message}
 		if e.Type == store.EventRollbackStarted {
 			// The switch to the rollback runbook belongs to no step.
@@ -201,6 +213,11 @@ func Build(run store.Run, rb *runbook.Runbook, events []store.Event, points []sp
 		switch e.Type {
 		case store.EventChangeApplied, store.EventChangeReconciled:
 			if c, ok := recordChange(e, rb, stepID(), steps); ok {
+				c.Rollback = entry.Rollback
+				r.Changes = append(r.Changes, c)
+			}
+		case store.EventBulkApplied:
+			for _, c := range bulkChanges(e, steps) {
 				c.Rollback = entry.Rollback
 				r.Changes = append(r.Changes, c)
 			}
@@ -275,6 +292,22 @@ func stepOf(e store.Event) int {
 	return e.Step
 }
 
+// stepIndex is the index in steps of the step an event's data names
+// (step_id), or -1.
+func stepIndex(steps []runbook.Step, e store.Event) int {
+	var d struct {
+		StepID string `json:"step_id"`
+	}
+	if json.Unmarshal(e.Data, &d) == nil {
+		for i, s := range steps {
+			if s.ID == d.StepID {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
 // actsOnRequest tells the engine's events that answer an operator request
 // from the ones it emits on its own (a resume after a restart, a rollback
 // on a gate breach).
@@ -295,6 +328,9 @@ func summary(run store.Run, rb *runbook.Runbook, events int) Summary {
 		Name: run.Name, Hostname: strings.TrimSuffix(rb.Hostname, "."), Zone: rb.Zone, Strategy: rb.Strategy,
 		State: run.State, Reason: run.Reason, PlanPath: run.PlanPath, PlanDigest: run.PlanDigest,
 		Created: run.CreatedAt, Updated: run.UpdatedAt, Steps: len(rb.Steps), Events: events,
+	}
+	if rb.IsBulk() {
+		s.Hostname, s.Zone = rb.Subject(), rb.BulkZones()
 	}
 	if rb.From != nil {
 		s.From = edgeName(*rb.From)
@@ -361,6 +397,69 @@ func recordChange(e store.Event, rb *runbook.Runbook, stepID string, steps []run
 	}
 	c.Before, c.After = recordLines(d.Before), recordLines(d.After)
 	return c, true
+}
+
+// bulkChanges reads a bulk.applied event: one Change per request Route 53
+// accepted (a refused one changed nothing; the event log says why), and
+// one for the hostnames an interruption left applied without their change
+// ids.
+func bulkChanges(e store.Event, steps []runbook.Step) []Change {
+	var d struct {
+		StepID  string `json:"step_id"`
+		Batches []struct {
+			Zone     string   `json:"zone"`
+			ChangeID string   `json:"change_id"`
+			Hosts    []string `json:"hosts"`
+			Records  int      `json:"records"`
+			Error    string   `json:"error"`
+		} `json:"batches"`
+		Reconciled int `json:"reconciled"`
+	}
+	if json.Unmarshal(e.Data, &d) != nil {
+		return nil
+	}
+	title := d.StepID
+	for _, s := range steps {
+		if s.ID == d.StepID {
+			title = s.Title
+		}
+	}
+	var out []Change
+	for _, b := range d.Batches {
+		if b.Error != "" || b.ChangeID == "" {
+			continue
+		}
+		out = append(out, Change{
+			At: e.Time, Step: d.StepID, Provider: ProviderRoute53, Operation: "ChangeResourceRecordSets", Resource: b.Zone,
+			ChangeID: b.ChangeID, Hosts: b.Hosts, Records: b.Records,
+			Before: []string{hostSample(b.Hosts)},
+			After:  []string{fmt.Sprintf("%s: %d records in the request", title, b.Records)},
+		})
+	}
+	if d.Reconciled > 0 {
+		out = append(out, Change{
+			At: e.Time, Step: d.StepID, Provider: ProviderRoute53, Operation: "ChangeResourceRecordSets", Reconciled: true,
+			Before: []string{fmt.Sprintf("%d hostnames found already changed after an interruption", d.Reconciled)},
+			After:  []string{title},
+		})
+	}
+	return out
+}
+
+// hostSample names a request's hostnames: how many, and the first three.
+func hostSample(hosts []string) string {
+	names := make([]string, 0, 3)
+	for _, h := range hosts {
+		if len(names) == 3 {
+			break
+		}
+		names = append(names, strings.TrimSuffix(h, "."))
+	}
+	s := fmt.Sprintf("%d hostnames: %s", len(hosts), strings.Join(names, ", "))
+	if len(hosts) > 3 {
+		s += fmt.Sprintf(" and %d more", len(hosts)-3)
+	}
+	return s
 }
 
 func recordLines(sets []dns.RecordSet) []string {

@@ -60,24 +60,31 @@ func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
 
 // RunSummary is one row of GET /api/v1/runs.
 type RunSummary struct {
-	Name         string         `json:"name"`
-	Hostname     string         `json:"hostname"`
-	Strategy     string         `json:"strategy"`
-	State        store.RunState `json:"state"`
-	Step         int            `json:"step"`
-	Steps        int            `json:"steps"`
-	Title        string         `json:"title"`
-	Reason       string         `json:"reason"`
-	Owner        string         `json:"owner"`
-	UpdatedAt    time.Time      `json:"updated_at"`
-	NextDeadline *time.Time     `json:"next_deadline"`
-	Error        string         `json:"error,omitempty"`
+	Name     string `json:"name"`
+	Hostname string `json:"hostname"`
+	// Subject is what the run moves: its hostname, or for a bulk run how
+	// many hostnames in how many zones; Bulk says where they are.
+	Subject      string             `json:"subject"`
+	Bulk         *engine.BulkStatus `json:"bulk,omitempty"`
+	Strategy     string             `json:"strategy"`
+	State        store.RunState     `json:"state"`
+	Step         int                `json:"step"`
+	Steps        int                `json:"steps"`
+	Title        string             `json:"title"`
+	Reason       string             `json:"reason"`
+	Owner        string             `json:"owner"`
+	UpdatedAt    time.Time          `json:"updated_at"`
+	NextDeadline *time.Time         `json:"next_deadline"`
+	Error        string             `json:"error,omitempty"`
 }
 
 func (s *Server) summary(r store.Run) RunSummary {
-	sum := RunSummary{Name: r.Name, Hostname: r.Hostname, State: r.State, Step: r.Step + 1, Reason: r.Reason, Owner: s.executing(r.Name), UpdatedAt: r.UpdatedAt}
+	sum := RunSummary{Name: r.Name, Hostname: r.Hostname, Subject: strings.TrimSuffix(r.Hostname, "."), State: r.State, Step: r.Step + 1, Reason: r.Reason, Owner: s.executing(r.Name), UpdatedAt: r.UpdatedAt}
 	if rb, err := engine.Runbook(r); err == nil {
 		sum.Strategy, sum.Steps = rb.Strategy, len(rb.Steps)
+		if rb.IsBulk() {
+			sum.Subject, sum.Bulk = rb.Subject(), engine.BulkSummary(rb, r)
+		}
 		if sum.Step > sum.Steps {
 			sum.Step = sum.Steps // past the last step: done
 		}

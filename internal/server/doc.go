@@ -14,10 +14,13 @@
 // is answered 401 without it.
 //
 //	GET  /api/v1/runs
-//	     200 {"runs":[{"name","state","step","steps","title","reason","owner",
-//	          "updated_at","next_deadline"}]}
-//	     step is 1-based (the step in progress; steps once done), title its
-//	     title; owner is
+//	     200 {"runs":[{"name","hostname","subject","bulk","strategy","state","step",
+//	          "steps","title","reason","owner","updated_at","next_deadline"}]}
+//	     subject is what the run moves (its hostname, or "N hostnames in Z
+//	     zones"); bulk, for a run of many hostnames, counts those at the
+//	     run's step and groups the held ones by step and reason (as
+//	     `cutover status -o json` does); step is 1-based (the step in
+//	     progress; steps once done), title its title; owner is
 //	     the lease owner when this server executes the run, else empty;
 //	     next_deadline is the earliest stored deadline (RFC 3339) or null.
 //	GET  /api/v1/runs/{name}

@@ -32,7 +32,7 @@ func IntendedSplit(_ context.Context, run store.Run, _ *runbook.Runbook, events 
 		switch e.Type {
 		case store.EventRunStarted:
 			out.Points = append(out.Points, SplitPoint{At: e.Time, IntendedNew: 0})
-		case store.EventChangeApplied, store.EventChangeReconciled:
+		case store.EventChangeApplied, store.EventChangeReconciled, store.EventBulkApplied:
 			var d struct {
 				Weights *runbook.Weights `json:"weights"`
 			}

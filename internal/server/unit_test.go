@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cutover/cutover/internal/dns"
+	"github.com/cutover/cutover/internal/engine"
 	"github.com/cutover/cutover/internal/runbook"
 	"github.com/cutover/cutover/internal/server"
 	"github.com/cutover/cutover/internal/store"
@@ -50,12 +52,13 @@ func TestIntendedSplitFollowsTheChanges(t *testing.T) {
 		ev(store.EventChangeReconciled, `{"weights":{"old":1,"new":3}}`, 4),
 		ev(store.EventChangeApplied, `{"weights":{"old":1,"new":3}}`, 5), // same split: no point
 		ev(store.EventChangeApplied, `{"weights":{"old":100,"new":0}}`, 6),
+		ev(store.EventBulkApplied, `{"step_id":"01-bulk-change","weights":{"old":50,"new":50},"batches":[]}`, 7), // a bulk run's step
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, _ := json.Marshal(v)
-	want := `{"points":[{"at":"2026-01-02T03:04:05Z","intended_new":0,"observed_new":null},{"at":"2026-01-02T03:04:07Z","intended_new":10,"observed_new":null},{"at":"2026-01-02T03:04:09Z","intended_new":75,"observed_new":null},{"at":"2026-01-02T03:04:11Z","intended_new":0,"observed_new":null}]}`
+	want := `{"points":[{"at":"2026-01-02T03:04:05Z","intended_new":0,"observed_new":null},{"at":"2026-01-02T03:04:07Z","intended_new":10,"observed_new":null},{"at":"2026-01-02T03:04:09Z","intended_new":75,"observed_new":null},{"at":"2026-01-02T03:04:11Z","intended_new":0,"observed_new":null},{"at":"2026-01-02T03:04:12Z","intended_new":50,"observed_new":null}]}`
 	if string(got) != want {
 		t.Fatalf("split\n got %s\nwant %s", got, want)
 	}
@@ -146,5 +149,44 @@ func TestLoopback(t *testing.T) {
 		if got := server.Loopback(addr); got != want {
 			t.Errorf("Loopback(%q) = %v", addr, got)
 		}
+	}
+}
+
+// A bulk run's row says how many hostnames it moves and where they are.
+func TestBulkRunSummaryNamesItsHostnames(t *testing.T) {
+	st := memstore.New(memstore.Options{})
+	var hosts []runbook.ObservedHost
+	for _, h := range []struct{ name, zone string }{{"a.x.example.com.", "ZX"}, {"b.x.example.com.", "ZX"}, {"c.y.example.com.", "ZY"}} {
+		r := dns.RecordSet{Name: h.name, Type: "CNAME", TTL: 30, Values: []string{"old.example.net."}}
+		hosts = append(hosts, runbook.ObservedHost{Name: h.name, Zone: h.zone, Records: []dns.RecordSet{r}})
+	}
+	rb, err := runbook.Compile(runbook.Spec{
+		Name: "many", Strategy: "weighted", CutoverTTL: 30,
+		Hosts: []runbook.HostSelector{{Zone: "ZX", Match: "*.x.example.com"}, {Zone: "ZY", Match: "*.y.example.com"}},
+		Steps: []runbook.WeightStep{{Weight: 100}},
+	}, runbook.Observed{Hosts: hosts,
+		From: runbook.Target{Kind: runbook.TargetEndpoint, ID: "old", DNSName: "old.example.net"},
+		To:   runbook.Target{Kind: runbook.TargetEndpoint, ID: "new", DNSName: "new.example.net"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := engine.Create(context.Background(), st, rb, "many.yaml", "digest", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Options{Store: st, Token: testToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	code, body := call(t, "GET", hs.URL+"/api/v1/runs", "", "")
+	runs, _ := body["runs"].([]any)
+	if code != 200 || len(runs) != 1 {
+		t.Fatalf("runs: %d %v", code, body)
+	}
+	row := runs[0].(map[string]any)
+	bulk, _ := row["bulk"].(map[string]any)
+	if row["subject"] != "3 hostnames in 2 zones" || bulk == nil || bulk["hosts"] != 3.0 || bulk["zones"] != 2.0 || bulk["at_step"] != 3.0 {
+		t.Fatalf("row = %v, want the subject and where the 3 hostnames are", row)
 	}
 }

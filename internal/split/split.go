@@ -103,7 +103,7 @@ func Intended(run store.Run, rb *runbook.Runbook, events []store.Event) []Step {
 	rollingBack := false
 	for _, e := range events {
 		switch e.Type {
-		case store.EventChangeApplied, store.EventChangeReconciled:
+		case store.EventChangeApplied, store.EventChangeReconciled, store.EventBulkApplied:
 			var d struct {
 				Weights *runbook.Weights `json:"weights"`
 			}

@@ -146,7 +146,13 @@ async function refreshRun() {
   const st = $("#run-state");
   st.textContent = run.state;
   st.className = "state " + run.state;
-  $("#run-host").textContent = (d.runbook.strategy || "") + " " + run.hostname;
+  const sum = d.summary || {};
+  let subject = sum.subject || run.hostname;
+  if (sum.bulk && sum.bulk.held) {
+    const held = sum.bulk.held.reduce((n, g) => n + g.count, 0);
+    subject += " (" + held + " held back: " + sum.bulk.held.map((g) => g.count + " " + g.reason).join("; ") + ")";
+  }
+  $("#run-host").textContent = (d.runbook.strategy || "") + " " + subject;
   $("#run-reason").textContent = run.reason || "";
   const ended = ["done", "rolled-back", "failed", "aborted"].includes(run.state);
   for (const b of document.querySelectorAll("button[data-action]")) b.disabled = ended;
