@@ -17,9 +17,12 @@
 //     from the runbook the run stored), and one GetChange per request;
 //   - the step's wall time, from its first event to its last change event
 //     (the last INSYNC), against the rate-limit floor: the minimum calls
-//     beyond the burst at the account's rate, plus one propagation delay;
+//     beyond the tokens the account's bucket holds when the step starts
+//     (replayed from the lab's call log), at the account's rate, plus one
+//     propagation delay;
 //   - and for the whole apply, its wall time and its peak resident memory
-//     (the process's rusage Maxrss once it exited).
+//     (VmHWM of /proc/PID/status, read every 20 ms while it runs: wait4's
+//     Maxrss would carry this harness's own peak across the exec).
 //
 // The table is markdown on stdout.
 //

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cutover/cutover/internal/dns"
@@ -724,13 +725,14 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// bulkVerifySample bounds how many hostnames a bulk run's Verify step
-// fetches through: evenly spread over the set, first and last included.
-const bulkVerifySample = 20
+// bulkVerifyWorkers is how many sampled hostnames a bulk Verify step
+// checks at once.
+const bulkVerifyWorkers = 8
 
-// verify runs a Verify step: for a bulk runbook, on a sample of its
-// hostnames, passing only when every sampled hostname passes.
-// Hostnames held back are not sampled: they are not expected to have moved.
+// verify runs a Verify step: for a bulk runbook, on v.Hostnames of its
+// hostnames spread evenly over the set (all of them when that is at least
+// their number), passing only when every one checked passes. Hostnames
+// held back are not checked: they are not expected to have moved.
 func (e *Engine) verify(ctx context.Context, rb *runbook.Runbook, run store.Run, v runbook.Verify) VerifyResult {
 	if !rb.IsBulk() {
 		return e.o.Verifier.Verify(ctx, rb, v)
@@ -742,24 +744,57 @@ func (e *Engine) verify(ctx context.Context, rb *runbook.Runbook, run store.Run,
 			moving = append(moving, i)
 		}
 	}
-	n := len(moving)
-	picks := sampleIndexes(n, bulkVerifySample)
-	var res VerifyResult
-	passed := 0
-	for _, p := range picks {
-		h := rb.Bulk.Hosts[moving[p]]
-		one := *rb
-		one.Hostname, one.Zone, one.Original = h.Name, h.Zone, h.Original
-		r := e.o.Verifier.Verify(ctx, &one, v)
-		if !r.OK {
-			r.Detail = fmt.Sprintf("%s: %s (%d of %d sampled hostnames passed before it)", strings.TrimSuffix(h.Name, "."), r.Detail, passed, len(picks))
-			return r
-		}
-		passed++
-		res = r
+	k := v.Hostnames
+	if k <= 0 {
+		k = runbook.DefaultVerifyHostnames
 	}
+	picks := sampleIndexes(len(moving), k)
+	results := make([]VerifyResult, len(picks))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(bulkVerifyWorkers, len(picks)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range next {
+				h := rb.Bulk.Hosts[moving[picks[j]]]
+				one := *rb
+				one.Hostname, one.Zone, one.Original = h.Name, h.Zone, h.Original
+				results[j] = e.o.Verifier.Verify(ctx, &one, v)
+			}
+		}()
+	}
+	failed := -1
+	for j := range picks {
+		next <- j
+	}
+	close(next)
+	wg.Wait()
+	passed := 0
+	for j, r := range results {
+		if !r.OK && failed < 0 {
+			failed = j
+		}
+		if r.OK {
+			passed++
+		}
+	}
+	if failed >= 0 {
+		r := results[failed]
+		h := rb.Bulk.Hosts[moving[picks[failed]]]
+		r.Detail = fmt.Sprintf("%s: %s (%d of the %d checked of %d moving passed)", strings.TrimSuffix(h.Name, "."), r.Detail, passed, len(picks), len(moving))
+		return r
+	}
+	if len(results) == 0 {
+		return VerifyResult{OK: true, Detail: "no hostname is moving: nothing to verify"}
+	}
+	what := fmt.Sprintf("%d of %d hostnames", len(picks), len(moving))
+	if len(picks) == len(moving) {
+		what = fmt.Sprintf("all %d hostnames", len(moving))
+	}
+	res := results[len(results)-1]
 	res.OK = true
-	res.Detail = fmt.Sprintf("%d sampled hostnames of %d verified: %s", passed, n, res.Detail)
+	res.Detail = fmt.Sprintf("%s verified: %s", what, res.Detail)
 	return res
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -64,8 +65,13 @@ func (w *world) hostRecords() map[string][]dns.RecordSet {
 	return out
 }
 
+// countingVerifier counts the hostnames it is asked about (a bulk Verify
+// step asks several at once).
 func countingVerifier(n *int) verifierFunc {
+	var mu sync.Mutex
 	return func(_ context.Context, rb *runbook.Runbook, _ runbook.Verify) VerifyResult {
+		mu.Lock()
+		defer mu.Unlock()
 		*n++
 		return VerifyResult{OK: true, Detail: "new served " + rb.Hostname}
 	}
@@ -122,8 +128,8 @@ func TestBulkWeightedRunMovesEveryHostnameInPackedRequests(t *testing.T) {
 	if len(perStep) != 6 {
 		t.Errorf("change steps = %v, want 6 (TTL, 3 shifts, collapse, restore)", perStep)
 	}
-	if verified != bulkVerifySample || verified >= len(w.rb.Bulk.Hosts) {
-		t.Errorf("verified %d hostnames, want a sample of %d", verified, bulkVerifySample)
+	if verified != runbook.DefaultVerifyHostnames || verified >= len(w.rb.Bulk.Hosts) {
+		t.Errorf("verified %d hostnames, want a sample of %d", verified, runbook.DefaultVerifyHostnames)
 	}
 	// The forward steps never listed a zone: calls are the changes and
 	// their INSYNC checks only.
@@ -189,10 +195,12 @@ func TestBulkFailedBatchHoldsOnlyItsHostnames(t *testing.T) {
 func TestBulkConflictHoldsOnlyTheEditedHostname(t *testing.T) {
 	w := newBulkWorld(t)
 	edited := bulkHost("ZA", 5)
-	// Someone edits one hostname right before the 50 % step.
+	// Someone edits one hostname right before the 50 % step. (Only ZA's
+	// requests touch edit: one zone's requests go one at a time.)
+	edit := true
 	w.dns.BeforeApply = func(cs dns.ChangeSet) error {
-		if cs.Zone == "ZA" && strings.Contains(cs.Comment, "shift 50%") && w.dns.BeforeApply != nil {
-			w.dns.BeforeApply = nil
+		if cs.Zone == "ZA" && strings.Contains(cs.Comment, "shift 50%") && edit {
+			edit = false
 			for _, r := range w.dns.All("ZA") {
 				if r.Name == edited {
 					w.dns.Delete("ZA", r)
@@ -361,4 +369,55 @@ func TestBulkInterruptedChangeIsReconciledNotSentTwice(t *testing.T) {
 	if attempts != resent {
 		t.Fatalf("resumed engine: %d requests for the 1 %% step, %d applied: it resent changes already live", attempts, resent)
 	}
+}
+
+func TestBulkVerifyChecksAsManyHostnamesAsThePlanSays(t *testing.T) {
+	for _, c := range []struct {
+		hostnames, want int
+		detail          string
+	}{
+		{0, runbook.DefaultVerifyHostnames, "20 of 413 hostnames verified"},
+		{100, 100, "100 of 413 hostnames verified"},
+		{1000, 413, "all 413 hostnames verified"},
+	} {
+		w := newBulkWorld(t)
+		v := firstVerify(t, w.rb)
+		v.Hostnames = c.hostnames
+		run, _ := w.store.GetRun(context.Background(), "api")
+		var seen int
+		e := w.engine(func(o *Options) { o.Verifier = countingVerifier(&seen) })
+		res := e.verify(context.Background(), w.rb, run, v)
+		if !res.OK || seen != c.want || !strings.HasPrefix(res.Detail, c.detail) {
+			t.Errorf("hostnames %d: checked %d (%v: %s), want %d and %q", c.hostnames, seen, res.OK, res.Detail, c.want, c.detail)
+		}
+	}
+	// One failing hostname fails the step, named, wherever it is in the set.
+	w := newBulkWorld(t)
+	bad := bulkHost("ZB", 3)
+	v := firstVerify(t, w.rb)
+	v.Hostnames = 1000
+	run, _ := w.store.GetRun(context.Background(), "api")
+	e := w.engine(func(o *Options) {
+		o.Verifier = verifierFunc(func(_ context.Context, rb *runbook.Runbook, _ runbook.Verify) VerifyResult {
+			if rb.Hostname == bad {
+				return VerifyResult{Detail: "old edge answered"}
+			}
+			return VerifyResult{OK: true, Detail: "new served"}
+		})
+	})
+	res := e.verify(context.Background(), w.rb, run, v)
+	if res.OK || !strings.HasPrefix(res.Detail, strings.TrimSuffix(bad, ".")+": old edge answered (412 of the 413 checked of 413 moving passed)") {
+		t.Fatalf("verify = %v %q, want a failure naming %s", res.OK, res.Detail, bad)
+	}
+}
+
+func firstVerify(t *testing.T, rb *runbook.Runbook) runbook.Verify {
+	t.Helper()
+	for _, s := range rb.Steps {
+		if s.Verify != nil {
+			return *s.Verify
+		}
+	}
+	t.Fatal("the runbook has no verify step")
+	return runbook.Verify{}
 }

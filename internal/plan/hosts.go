@@ -137,6 +137,9 @@ func (v *validator) hostnames() {
 		if p.has(&p.Hostnames) && !v.broken(&p.Hostnames) {
 			v.errf(&p.Hostnames, p.Pos, "`hostnames` must list at least one selector (zone with match, names or file)")
 		}
+		if vf := p.Verify; vf != nil && p.has(&vf.Hostnames) {
+			v.errf(&vf.Hostnames, vf.Pos, "`verify.hostnames` is for a plan with `hostnames`: this plan moves one hostname, and verify checks it")
+		}
 		return
 	}
 	if p.has(&p.Hostname) {

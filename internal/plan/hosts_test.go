@@ -150,3 +150,25 @@ func TestMatchHost(t *testing.T) {
 		}
 	}
 }
+
+// verify.hostnames defaults to 20 in a bulk plan and is refused, with its
+// position, in a plan of one hostname.
+func TestVerifyHostnames(t *testing.T) {
+	verify := "verify:\n  expect: {new: NEW}\n"
+	bulk := strings.Replace(bulkPlan, "  - file: lists/hosts.txt\n", "", 1)
+	p, err := Parse("b.yaml", []byte(bulk+verify))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Verify.Hostnames != 20 {
+		t.Fatalf("verify.hostnames = %d, want the default 20", p.Verify.Hostnames)
+	}
+	if p, err = Parse("b.yaml", []byte(bulk+verify+"  hostnames: 500\n")); err != nil || p.Verify.Hostnames != 500 {
+		t.Fatalf("verify.hostnames 500: %v, %v", err, p)
+	}
+	one := "apiVersion: cutover/v1\nkind: Cutover\nname: x\nhostname: api.example.com\nzone: {id: Z0123456789ABC}\nfrom: {endpoint: a.example.net}\nto: {endpoint: b.example.net}\n"
+	_, err = Parse("one.yaml", []byte(one+verify+"  hostnames: 5\n"))
+	if err == nil || !strings.Contains(err.Error(), "one.yaml:10:14: `verify.hostnames` is for a plan with `hostnames`") {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -632,6 +632,10 @@ type Verify struct {
 	// Resolvers are extra DNS resolvers (host or host:port; port 53 is
 	// added when missing) asked besides the system one.
 	Resolvers []string `yaml:"resolvers"`
+	// Hostnames is, in a plan with hostnames, how many of them each verify
+	// step checks, spread evenly over the set (first and last included); a
+	// number at least the set's size checks every one. Default 20.
+	Hostnames int `yaml:"hostnames"`
 }
 
 // Expect holds the marker of each side.
@@ -813,6 +817,7 @@ func (pg *ProbeGate) setDefaults() { pg.Timeout = Duration(5 * time.Second) }
 func (v *Verify) setDefaults() {
 	v.Path = "/"
 	v.Samples = 5
+	v.Hostnames = 20
 }
 
 func (a *AliasMove) setDefaults() {

@@ -172,6 +172,7 @@ var fieldDocs = map[string]fieldMeta{
 	"Verify.header":    {desc: "Read the marker from this response header instead of the body."},
 	"Verify.samples":   {desc: "Requests per resolver and edge. Default 5.", min: num(1), def: 5},
 	"Verify.resolvers": {desc: "Extra resolvers, IP[:port]."},
+	"Verify.hostnames": {desc: "With hostnames: how many of them each verify step checks, spread evenly; at least their number checks all. Default 20.", min: num(1), def: 20},
 
 	"Expect.old": {desc: "Marker of the old edge."},
 	"Expect.new": {desc: "Marker of the new edge."},

@@ -71,6 +71,9 @@ func SpecFromPlan(p *plan.Plan, compileGate GateCompiler) (Spec, error) {
 		v := p.Verify
 		s.Verify = &Verify{Expect: "new", Path: v.Path, Samples: v.Samples,
 			NewMarker: v.Expect.New, OldMarker: v.Expect.Old, Header: v.Header, Resolvers: v.Resolvers}
+		if p.IsBulk() {
+			s.Verify.Hostnames = v.Hostnames
+		}
 	}
 	return s, nil
 }

@@ -227,7 +227,14 @@ type Verify struct {
 	OldMarker string   `json:"old_marker,omitempty"`
 	Header    string   `json:"header,omitempty"`
 	Resolvers []string `json:"resolvers,omitempty"`
+	// Hostnames is how many hostnames of a bulk runbook each verify step
+	// checks (0: DefaultVerifyHostnames).
+	Hostnames int `json:"hostnames,omitempty"`
 }
+
+// DefaultVerifyHostnames is how many hostnames of a bulk runbook a verify
+// step checks when the plan does not say.
+const DefaultVerifyHostnames = 20
 
 // Hold keeps the old edge alive for Duration with gates still evaluated, so
 // rollback stays one command away.
