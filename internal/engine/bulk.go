@@ -75,15 +75,16 @@ func (p bulkProgress) held() map[int]heldHost {
 
 // hostChange is one hostname's part of a bulk change: atomic, so never
 // split across requests. It names the two of the hostname's states
-// (runbook.HostStates) the change goes between rather than keeping them:
-// at 50,000 hostnames the states are most of the memory a step would hold,
-// and only a refused batch needs them again (resolve compiles them anew).
+// (runbook.HostStates) the change goes between, and the change's size,
+// rather than keeping the change: at 50,000 hostnames the changes are most
+// of the memory a step would hold. Requests are packed from the sizes, and
+// each request's changes compiled anew (resolve) when it is sent.
 type hostChange struct {
-	host    int
-	zone    string
-	changes []dns.Change // dropped once packed into a request
-	from    int          // the state it serves before the change
-	to      int          // the state it serves after, or toRollback
+	host int
+	zone string
+	from int // the state it serves before the change
+	to   int // the state it serves after, or toRollback
+	size pack.GroupSize
 }
 
 // toRollback marks a rollback's change: its target is what Unwind leaves
@@ -137,13 +138,36 @@ type bulkOutcome struct {
 	reconciled int // found applied already (change id unknown)
 }
 
-// packed is a bulk change ready to send: one change set per request, and
-// the hostnames each carries (without their changes, which are in the set).
+// packed is a bulk change ready to send: its requests, each the
+// hostnames it carries, and how many hostnames in how many zones.
 type packed struct {
-	sets    []dns.ChangeSet
-	members [][]hostChange
-	hosts   int
-	zones   int
+	requests []request
+	hosts    int
+	zones    int
+}
+
+// request is one ChangeResourceRecordSets request of a bulk change.
+type request struct {
+	zone, comment string
+	members       []hostChange
+	records       int
+}
+
+// build compiles the changes of the request's hostnames again and puts
+// them in one change set.
+func (r request) build(rb *runbook.Runbook, exact bool) (dns.ChangeSet, error) {
+	cs := dns.ChangeSet{Zone: r.zone, Comment: r.comment}
+	for _, m := range r.members {
+		_, _, changes, err := m.resolve(rb, exact)
+		if err != nil {
+			return dns.ChangeSet{}, err
+		}
+		if rec, ch := pack.Size(changes); rec != m.size.Records || ch != m.size.Chars {
+			return dns.ChangeSet{}, fmt.Errorf("hostname %s compiled to a change of %d records, %d characters, packed as %d, %d", rb.Bulk.Hosts[m.host].Name, rec, ch, m.size.Records, m.size.Chars)
+		}
+		cs.Changes = append(cs.Changes, changes...)
+	}
+	return cs, nil
 }
 
 // execBulkChange applies the change of the current step for every
@@ -225,10 +249,11 @@ func (e *Engine) bulkPlan(ctx context.Context, rb *runbook.Runbook, run store.Ru
 					continue
 				}
 			}
-			if _, _, w.changes, err = w.ends(hr, states, prog.Exact); err != nil {
+			_, _, changes, err := w.ends(hr, states, prog.Exact)
+			if err != nil {
 				return packed{}, err
 			}
-			if len(w.changes) > 0 {
+			if w.size.Records, w.size.Chars = pack.Size(changes); len(changes) > 0 {
 				work = append(work, w)
 			}
 		}
@@ -296,34 +321,35 @@ func rollbackTarget(hr *runbook.Runbook, done int, live []dns.RecordSet, exact b
 // count as applied, those that still hold what the run expects go again
 // (once, when retry is set), the others are held.
 func (e *Engine) bulkSend(ctx context.Context, rb *runbook.Runbook, s runbook.Step, p packed, exact bool, out *bulkOutcome, retry bool) error {
-	records := make([]int, len(p.sets))
-	for j, cs := range p.sets {
-		records[j] = countRecords(cs)
+	reqs := make([]pack.Request, len(p.requests))
+	for j, r := range p.requests {
+		reqs[j] = pack.Request{Zone: r.zone, Build: func() (dns.ChangeSet, error) { return r.build(rb, exact) }}
 	}
-	results := pack.Send(ctx, e.o.Provider, p.sets, 0)
+	results := pack.SendRequests(ctx, e.o.Provider, reqs, 0)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
 	var conflicted, refused []hostChange
 	reasons := map[int]string{} // host → why its batch was refused
 	for j, r := range results {
-		b := bulkBatch{Zone: p.sets[j].Zone, ChangeID: r.ChangeID, Records: records[j]}
-		for _, m := range p.members[j] {
+		req := p.requests[j]
+		b := bulkBatch{Zone: req.zone, ChangeID: r.ChangeID, Records: req.records}
+		for _, m := range req.members {
 			b.Hosts = append(b.Hosts, rb.Bulk.Hosts[m.host].Name)
 		}
 		switch {
 		case r.Err == nil:
 			out.ids = append(out.ids, r.ChangeID)
-			out.applied += len(p.members[j])
+			out.applied += len(req.members)
 		case errors.Is(r.Err, dns.ErrConflict):
 			b.Error = firstLine(r.Err.Error())
-			conflicted = append(conflicted, p.members[j]...)
+			conflicted = append(conflicted, req.members...)
 		default:
 			b.Error = firstLine(r.Err.Error())
-			for _, m := range p.members[j] {
-				reasons[m.host] = fmt.Sprintf("zone %s refused the batch: %s", p.sets[j].Zone, b.Error)
+			for _, m := range req.members {
+				reasons[m.host] = fmt.Sprintf("zone %s refused the batch: %s", req.zone, b.Error)
 			}
-			refused = append(refused, p.members[j]...)
+			refused = append(refused, req.members...)
 		}
 		out.batches = append(out.batches, b)
 	}
@@ -365,7 +391,8 @@ func (e *Engine) bulkSend(ctx context.Context, rb *runbook.Runbook, s runbook.St
 }
 
 // add packs work (one or more zones' hostnames, each zone's together, in
-// runbook order) into requests to Route 53's limits.
+// runbook order) into requests to Route 53's limits, from the sizes of
+// their changes.
 func (p *packed) add(rb *runbook.Runbook, s runbook.Step, work []hostChange) error {
 	for start := 0; start < len(work); {
 		end := start
@@ -373,26 +400,22 @@ func (p *packed) add(rb *runbook.Runbook, s runbook.Step, work []hostChange) err
 			end++
 		}
 		zone := work[start].zone
-		groups := make([][]dns.Change, 0, end-start)
+		sizes := make([]pack.GroupSize, 0, end-start)
 		for _, w := range work[start:end] {
-			groups = append(groups, w.changes)
+			sizes = append(sizes, w.size)
 		}
-		batches, err := pack.Pack(zone, groups, pack.Route53)
+		batches, err := pack.PackSizes(zone, sizes, pack.Route53)
 		if err != nil {
 			return fmt.Errorf("step %s: packing zone %s: %w", s.ID, zone, err)
 		}
-		sets := pack.Sets(batches, groups, "")
 		for n, b := range batches {
-			sets[n].Comment = fmt.Sprintf("cutover %s: %s (%d/%d)", rb.Name, s.Title, n+1, len(batches))
-			m := make([]hostChange, 0, len(b.Groups))
+			r := request{zone: zone, comment: fmt.Sprintf("cutover %s: %s (%d/%d)", rb.Name, s.Title, n+1, len(batches)), records: b.Records}
+			r.members = make([]hostChange, 0, len(b.Groups))
 			for _, g := range b.Groups {
-				w := work[start+g]
-				w.changes = nil
-				m = append(m, w)
+				r.members = append(r.members, work[start+g])
 			}
-			p.members = append(p.members, m)
+			p.requests = append(p.requests, r)
 		}
-		p.sets = append(p.sets, sets...)
 		start = end
 	}
 	return nil
@@ -400,8 +423,8 @@ func (p *packed) add(rb *runbook.Runbook, s runbook.Step, work []hostChange) err
 
 // bulkReconcile reads each zone of work once and sorts its hostnames:
 // already at their target (counted in out as reconciled), still at what
-// the run expects (returned with their changes, to be sent), or changed
-// by someone else (held).
+// the run expects (returned, to be sent), or changed by someone else
+// (held).
 func (e *Engine) bulkReconcile(ctx context.Context, rb *runbook.Runbook, s runbook.Step, work []hostChange, exact bool, out *bulkOutcome) ([]hostChange, error) {
 	byZone := map[string]map[string][]dns.RecordSet{}
 	var todo []hostChange
@@ -415,7 +438,7 @@ func (e *Engine) bulkReconcile(ctx context.Context, rb *runbook.Runbook, s runbo
 			}
 			byZone[w.zone] = recs
 		}
-		before, after, changes, err := w.resolve(rb, exact)
+		before, after, _, err := w.resolve(rb, exact)
 		if err != nil {
 			out.held = append(out.held, hold(rb, s, w, err.Error()))
 			continue
@@ -425,7 +448,6 @@ func (e *Engine) bulkReconcile(ctx context.Context, rb *runbook.Runbook, s runbo
 		case sameSets(current, after):
 			out.reconciled++
 		case sameSets(current, before):
-			w.changes = changes
 			todo = append(todo, w)
 		default:
 			out.held = append(out.held, hold(rb, s, w, oneLine(&dns.ConflictError{Zone: w.zone, Expected: before, Actual: current})))
@@ -528,11 +550,6 @@ func summarizeHeld(held []heldHost) string {
 	return strings.Join(parts, "; ")
 }
 
-func countRecords(cs dns.ChangeSet) int {
-	n, _ := pack.Size(cs.Changes)
-	return n
-}
-
 func firstLine(s string) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		return s[:i]
@@ -607,11 +624,13 @@ func (e *Engine) bulkFinish(ctx context.Context, rb *runbook.Runbook, run *store
 	var work []hostChange
 	for _, h := range prog.Held {
 		w := hostChange{host: h.Host, zone: h.Zone, from: h.Done, to: len(rb.Steps)}
-		var err error
-		if _, _, w.changes, err = w.resolve(rb, false); err != nil {
+		_, _, changes, err := w.resolve(rb, false)
+		if err != nil {
 			return true, e.pause(ctx, run, store.EventChangeFailed, "catching up %s: %v", h.Name, err)
 		}
-		work = append(work, w)
+		if w.size.Records, w.size.Chars = pack.Size(changes); len(changes) > 0 {
+			work = append(work, w)
+		}
 	}
 	sort.Slice(work, func(i, j int) bool { return work[i].host < work[j].host })
 	step := runbook.Step{ID: "catch-up", Title: fmt.Sprintf("catch up %d held hostnames", len(work)), BulkChange: &runbook.BulkChange{Hosts: len(work)}}

@@ -82,16 +82,31 @@ type Batch struct {
 // batch takes the next group while it fits. Groups with no changes are in
 // no batch. A group that alone exceeds lim is an error naming its index.
 func Pack(zone string, groups [][]dns.Change, lim Limits) ([]Batch, error) {
+	sizes := make([]GroupSize, len(groups))
+	for i, g := range groups {
+		sizes[i].Records, sizes[i].Chars = Size(g)
+	}
+	return PackSizes(zone, sizes, lim)
+}
+
+// GroupSize is what one group's changes count toward Limits (Size); zero
+// records means the group has no changes.
+type GroupSize struct{ Records, Chars int }
+
+// PackSizes is Pack from the groups' sizes alone: the batches depend on
+// nothing else, so a caller may pack first and build each request's
+// changes only when it is sent.
+func PackSizes(zone string, sizes []GroupSize, lim Limits) ([]Batch, error) {
 	if lim.Records <= 0 || lim.Chars <= 0 {
 		return nil, fmt.Errorf("packing zone %s: limits %d records, %d characters: want both positive", zone, lim.Records, lim.Chars)
 	}
 	var out []Batch
 	var cur *Batch
-	for i, g := range groups {
-		if len(g) == 0 {
+	for i, sz := range sizes {
+		r, c := sz.Records, sz.Chars
+		if r == 0 {
 			continue
 		}
-		r, c := Size(g)
 		if r > lim.Records || c > lim.Chars {
 			return nil, fmt.Errorf("packing zone %s: group %d needs %d records and %d characters, over the limit of %d and %d for one request", zone, i, r, c, lim.Records, lim.Chars)
 		}
@@ -188,18 +203,36 @@ type Result struct {
 // changes of one zone), and at most zoneConcurrency zones at once (all of
 // them when zoneConcurrency <= 0). The results are in the order of sets. A
 // failing set does not stop the others; once ctx is done, the sets not
-// sent yet fail with its error. Each set's Changes are let go (set to nil)
-// once it is sent, so that a long send holds only the requests still to
-// go: at 50,000 hostnames they are most of a bulk step's memory.
+// sent yet fail with its error.
 func Send(ctx context.Context, p dns.Provider, sets []dns.ChangeSet, zoneConcurrency int) []Result {
-	results := make([]Result, len(sets))
+	reqs := make([]Request, len(sets))
+	for i := range sets {
+		cs := sets[i]
+		reqs[i] = Request{Zone: cs.Zone, Build: func() (dns.ChangeSet, error) { return cs, nil }}
+	}
+	return SendRequests(ctx, p, reqs, zoneConcurrency)
+}
+
+// Request is one request SendRequests makes: its zone, and Build, called
+// when the request's turn comes, which makes its change set.
+type Request struct {
+	Zone  string
+	Build func() (dns.ChangeSet, error)
+}
+
+// SendRequests is Send with each change set built just before it is sent
+// (a Build error is that request's result), so that only the requests in
+// flight are in memory: at 50,000 hostnames the change sets are most of a
+// bulk step's memory.
+func SendRequests(ctx context.Context, p dns.Provider, reqs []Request, zoneConcurrency int) []Result {
+	results := make([]Result, len(reqs))
 	var zones []string
 	byZone := map[string][]int{}
-	for i, cs := range sets {
-		if _, ok := byZone[cs.Zone]; !ok {
-			zones = append(zones, cs.Zone)
+	for i, r := range reqs {
+		if _, ok := byZone[r.Zone]; !ok {
+			zones = append(zones, r.Zone)
 		}
-		byZone[cs.Zone] = append(byZone[cs.Zone], i)
+		byZone[r.Zone] = append(byZone[r.Zone], i)
 	}
 	if zoneConcurrency <= 0 || zoneConcurrency > len(zones) {
 		zoneConcurrency = len(zones)
@@ -215,26 +248,32 @@ func Send(ctx context.Context, p dns.Provider, sets []dns.ChangeSet, zoneConcurr
 				defer func() { <-slots }()
 			case <-ctx.Done():
 				for _, i := range idx {
-					results[i] = Result{Err: fmt.Errorf("applying batch %d to zone %s: %w", i, sets[i].Zone, ctx.Err())}
+					results[i] = Result{Err: fmt.Errorf("applying batch %d to zone %s: %w", i, reqs[i].Zone, ctx.Err())}
 				}
 				return
 			}
 			for _, i := range idx {
-				if err := ctx.Err(); err != nil {
-					results[i] = Result{Err: fmt.Errorf("applying batch %d to zone %s: %w", i, sets[i].Zone, err)}
-					continue
-				}
-				id, err := p.Apply(ctx, sets[i])
-				sets[i].Changes = nil
-				if err != nil {
-					err = fmt.Errorf("applying batch %d to zone %s: %w", i, sets[i].Zone, err)
-				}
-				results[i] = Result{ChangeID: id, Err: err}
+				results[i] = send(ctx, p, i, reqs[i])
 			}
 		}(byZone[z])
 	}
 	wg.Wait()
 	return results
+}
+
+func send(ctx context.Context, p dns.Provider, i int, r Request) Result {
+	if err := ctx.Err(); err != nil {
+		return Result{Err: fmt.Errorf("applying batch %d to zone %s: %w", i, r.Zone, err)}
+	}
+	cs, err := r.Build()
+	if err != nil {
+		return Result{Err: fmt.Errorf("building batch %d for zone %s: %w", i, r.Zone, err)}
+	}
+	id, err := p.Apply(ctx, cs)
+	if err != nil {
+		err = fmt.Errorf("applying batch %d to zone %s: %w", i, r.Zone, err)
+	}
+	return Result{ChangeID: id, Err: err}
 }
 
 // Remaining asks c once about every change id and returns those not INSYNC

@@ -348,13 +348,74 @@ func TestSendIsolatesErrors(t *testing.T) {
 			t.Fatalf("result %d (%s) = %+v: one failed set must not stop another, even in its zone", i, in[i].Comment, r)
 		}
 	}
-	// A sent set's changes are let go, its zone and comment kept.
-	for i, cs := range in {
-		if cs.Changes != nil || cs.Zone == "" || cs.Comment == "" {
-			t.Fatalf("set %d after Send = %+v, want its changes released and its zone and comment kept", i, cs)
+}
+
+// SendRequests builds each request when its turn in its zone comes, after
+// the zone's previous request was answered; a request that cannot be built
+// fails alone.
+func TestSendRequestsBuildsEachRequestWhenItIsSent(t *testing.T) {
+	f := newFake()
+	var mu sync.Mutex
+	var log []string // "build c" and "sent c", in order
+	in := sets(3, 3)
+	reqs := make([]Request, len(in))
+	for i := range in {
+		cs := in[i]
+		reqs[i] = Request{Zone: cs.Zone, Build: func() (dns.ChangeSet, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			log = append(log, "build "+cs.Comment)
+			if cs.Comment == "z2-1" {
+				return dns.ChangeSet{}, errors.New("cannot compile")
+			}
+			return cs, nil
+		}}
+	}
+	p := providerFunc(func(ctx context.Context, cs dns.ChangeSet) (string, error) {
+		id, err := f.Apply(ctx, cs)
+		mu.Lock()
+		log = append(log, "sent "+cs.Comment)
+		mu.Unlock()
+		return id, err
+	})
+	res := SendRequests(context.Background(), p, reqs, 0)
+	pos := map[string]int{}
+	for i, l := range log {
+		pos[l] = i
+	}
+	for z := 0; z < 3; z++ {
+		for j := 1; j < 3; j++ {
+			prev, this := fmt.Sprintf("z%d-%d", z, j-1), fmt.Sprintf("z%d-%d", z, j)
+			if prev == "z2-1" {
+				continue
+			}
+			if pos["build "+this] < pos["sent "+prev] {
+				t.Fatalf("%s was built before %s was answered: %v", this, prev, log)
+			}
 		}
 	}
+	for i, r := range res {
+		switch {
+		case in[i].Comment == "z2-1":
+			if r.Err == nil || !strings.Contains(r.Err.Error(), "building batch") || !strings.Contains(r.Err.Error(), "cannot compile") {
+				t.Fatalf("result of the request that cannot be built = %+v", r)
+			}
+		case r.Err != nil || r.ChangeID != "C-"+in[i].Comment:
+			t.Fatalf("result %d (%s) = %+v", i, in[i].Comment, r)
+		}
+	}
+	if got := f.order["Z2"]; !slices.Equal(got, []string{"z2-0", "z2-2"}) {
+		t.Fatalf("zone Z2 got %v, want the two requests that were built", got)
+	}
 }
+
+type providerFunc func(context.Context, dns.ChangeSet) (string, error)
+
+func (providerFunc) Records(context.Context, string, string) ([]dns.RecordSet, error) {
+	return nil, nil
+}
+
+func (f providerFunc) Apply(ctx context.Context, cs dns.ChangeSet) (string, error) { return f(ctx, cs) }
 
 func TestSendCancelled(t *testing.T) {
 	f := newFake()
