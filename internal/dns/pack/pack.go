@@ -220,10 +220,12 @@ type Request struct {
 	Build func() (dns.ChangeSet, error)
 }
 
-// SendRequests is Send with each change set built just before it is sent
-// (a Build error is that request's result), so that only the requests in
-// flight are in memory: at 50,000 hostnames the change sets are most of a
-// bulk step's memory.
+// SendRequests is Send with each change set built shortly before it is
+// sent (a Build error is that request's result), so that only the requests
+// in flight are in memory: at 50,000 hostnames the change sets are most of
+// a bulk step's memory. A zone builds its next request while the current
+// one is in flight, so building adds no time between them; at most one
+// request per zone waits built.
 func SendRequests(ctx context.Context, p dns.Provider, reqs []Request, zoneConcurrency int) []Result {
 	results := make([]Result, len(reqs))
 	var zones []string
@@ -252,8 +254,14 @@ func SendRequests(ctx context.Context, p dns.Provider, reqs []Request, zoneConcu
 				}
 				return
 			}
+			next := prebuild(ctx, reqs, idx)
 			for _, i := range idx {
-				results[i] = send(ctx, p, i, reqs[i])
+				b, ok := <-next
+				if !ok {
+					results[i] = Result{Err: fmt.Errorf("applying batch %d to zone %s: %w", i, reqs[i].Zone, ctx.Err())}
+					continue
+				}
+				results[i] = send(ctx, p, i, reqs[i].Zone, b)
 			}
 		}(byZone[z])
 	}
@@ -261,17 +269,43 @@ func SendRequests(ctx context.Context, p dns.Provider, reqs []Request, zoneConcu
 	return results
 }
 
-func send(ctx context.Context, p dns.Provider, i int, r Request) Result {
+type built struct {
+	cs  dns.ChangeSet
+	err error
+}
+
+// prebuild builds the requests idx in order on its own goroutine, each
+// handed over when the sender takes it; it stops once ctx is done and
+// closes the channel.
+func prebuild(ctx context.Context, reqs []Request, idx []int) <-chan built {
+	out := make(chan built)
+	go func() {
+		defer close(out)
+		for _, i := range idx {
+			if ctx.Err() != nil {
+				return
+			}
+			cs, err := reqs[i].Build()
+			select {
+			case out <- built{cs, err}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
+}
+
+func send(ctx context.Context, p dns.Provider, i int, zone string, b built) Result {
 	if err := ctx.Err(); err != nil {
-		return Result{Err: fmt.Errorf("applying batch %d to zone %s: %w", i, r.Zone, err)}
+		return Result{Err: fmt.Errorf("applying batch %d to zone %s: %w", i, zone, err)}
 	}
-	cs, err := r.Build()
-	if err != nil {
-		return Result{Err: fmt.Errorf("building batch %d for zone %s: %w", i, r.Zone, err)}
+	if b.err != nil {
+		return Result{Err: fmt.Errorf("building batch %d for zone %s: %w", i, zone, b.err)}
 	}
-	id, err := p.Apply(ctx, cs)
+	id, err := p.Apply(ctx, b.cs)
 	if err != nil {
-		err = fmt.Errorf("applying batch %d to zone %s: %w", i, r.Zone, err)
+		err = fmt.Errorf("applying batch %d to zone %s: %w", i, zone, err)
 	}
 	return Result{ChangeID: id, Err: err}
 }
