@@ -160,10 +160,11 @@ type stepRow struct {
 
 // stepRows attributes the lab's calls to the run's change steps by time.
 // A change step is a BulkChange step with the insync steps right after
-// it: it holds what happened from its first event until the first event
-// of the step after it (the last: until the end). Its wall time runs from
-// its first event to its last change event (the last INSYNC; without
-// change events, its last event).
+// it: it holds what happened from the last event of the step before it
+// (when the run moved on to it; for the first step, its own first event)
+// until the first event of the step after it (the last: until the end).
+// Its wall time runs from that start to its last change event (the last
+// INSYNC; without change events, its last event).
 func stepRows(rb *runbook.Runbook, events []store.Event, calls []awsapi.Call, minimum map[int]int, b budget, propagation time.Duration) []stepRow {
 	first := map[int]time.Time{}
 	last := map[int]time.Time{}
@@ -199,6 +200,11 @@ func stepRows(rb *runbook.Runbook, events []store.Event, calls []awsapi.Call, mi
 		from, ran := first[k]
 		if !ran {
 			continue
+		}
+		if t, ok := last[k-1]; ok && k > 0 && t.Before(from) {
+			// The step began when the one before it ended: computing and
+			// packing its changes, before its first event, is its time too.
+			from = t
 		}
 		end := k + 1
 		for end < len(rb.Steps) && rb.Steps[end].Kind() == "insync" {
