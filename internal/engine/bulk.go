@@ -138,12 +138,10 @@ type bulkOutcome struct {
 	reconciled int // found applied already (change id unknown)
 }
 
-// packed is a bulk change ready to send: its requests, each the
-// hostnames it carries, and how many hostnames in how many zones.
+// packed is a bulk change ready to send: its requests, each with the
+// hostnames it carries.
 type packed struct {
 	requests []request
-	hosts    int
-	zones    int
 }
 
 // request is one ChangeResourceRecordSets request of a bulk change.
@@ -172,107 +170,209 @@ func (r request) build(rb *runbook.Runbook, exact bool) (dns.ChangeSet, error) {
 
 // execBulkChange applies the change of the current step for every
 // hostname still moving (or, rolling back, every hostname), packed per
-// zone into as few requests as Route 53 takes, zones in parallel.
+// zone into as few requests as Route 53 takes. Zones go in parallel, and
+// each sends its first request as soon as its own hostnames are compiled
+// and packed, while the other zones are still at it.
 func (e *Engine) execBulkChange(ctx context.Context, rb *runbook.Runbook, run *store.Run, s runbook.Step) error {
 	prog := loadBulk(*run)
 	rolling := run.State == store.StateRollingBack
 	// Interrupted between the intent and the outcome, the zones say which
 	// hostnames already changed.
 	interrupted := run.StepPhase == "applying"
-	out := bulkOutcome{}
-	p, err := e.bulkPlan(ctx, rb, *run, s, prog, rolling, interrupted, &out)
-	if err != nil {
-		return e.pause(ctx, run, store.EventChangeFailed, "step %s: %v", s.ID, err)
-	}
 	if !interrupted {
 		run.StepPhase = "applying"
-		data := mustJSON(map[string]any{"step_id": s.ID, "hosts": p.hosts, "zones": p.zones, "weights": s.BulkChange.Weights})
-		if err := e.commit(ctx, run, evData(store.EventBulkIntent, data, "step %s: %s: %d hostnames in %d zones", s.ID, s.Title, p.hosts, p.zones)); err != nil {
+		hosts, zones := bulkFor(rb, prog, rolling)
+		data := mustJSON(map[string]any{"step_id": s.ID, "hosts": hosts, "zones": zones, "weights": s.BulkChange.Weights})
+		if err := e.commit(ctx, run, evData(store.EventBulkIntent, data, "step %s: %s: %d hostnames in %d zones", s.ID, s.Title, hosts, zones)); err != nil {
 			return err
 		}
 	}
 	if err := e.fence(ctx, run.Hostname); err != nil {
 		return err
 	}
-	if err := e.bulkSend(ctx, rb, s, p, prog.Exact, &out, true); err != nil {
+	var out bulkOutcome
+	reqs, results := e.bulkZones(ctx, rb, *run, s, prog, rolling, interrupted, &out)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err := e.bulkResults(ctx, rb, s, reqs, results, prog.Exact, &out, true); err != nil {
 		return err
 	}
 	return e.bulkDone(ctx, rb, run, s, prog, out, rolling)
 }
 
-// bulkPlan computes every hostname's change for the current step and packs
-// it, one zone at a time: a zone's hostnames are compiled, their changes
-// packed into requests, and their states let go before the next zone's.
-// Rolling back, it starts from what each zone serves now (read once per
-// zone): a hostname serving any state its runbook passes through rolls
-// back from there, one serving something else is held (in out). When
-// reconcile is set, hostnames the zone already shows changed are counted
-// in out and not sent again.
-func (e *Engine) bulkPlan(ctx context.Context, rb *runbook.Runbook, run store.Run, s runbook.Step, prog bulkProgress, rolling, reconcile bool, out *bulkOutcome) (packed, error) {
+// bulkFor counts the hostnames a bulk change step is for, and their zones:
+// those not held back, or rolling back, all of them. (Some may have no
+// change at this step; bulk.applied counts those that changed.)
+func bulkFor(rb *runbook.Runbook, prog bulkProgress, rolling bool) (hosts, zones int) {
 	held := prog.held()
-	var p packed
-	hosts := rb.Bulk.Hosts
+	seen := map[string]bool{}
+	for i, h := range rb.Bulk.Hosts {
+		if _, ok := held[i]; ok && !rolling {
+			continue
+		}
+		hosts++
+		if !seen[h.Zone] {
+			seen[h.Zone] = true
+			zones++
+		}
+	}
+	return hosts, zones
+}
+
+// zoneSpan is the hostnames of one zone: rb.Bulk.Hosts[lo:hi] (the hosts
+// are sorted by zone).
+type zoneSpan struct {
+	zone   string
+	lo, hi int
+}
+
+func zoneSpans(hosts []runbook.BulkHost) []zoneSpan {
+	var out []zoneSpan
 	for lo := 0; lo < len(hosts); {
 		hi := lo
 		for hi < len(hosts) && hosts[hi].Zone == hosts[lo].Zone {
 			hi++
 		}
-		zone := hosts[lo].Zone
-		var current map[string][]dns.RecordSet
-		if rolling {
-			var err error
-			if current, err = e.zoneByName(ctx, zone); err != nil {
-				return packed{}, err
-			}
-		}
-		var work []hostChange
-		for i := lo; i < hi; i++ {
-			hh, isHeld := held[i]
-			if isHeld && !rolling {
-				continue
-			}
-			hr, err := rb.HostRunbook(i)
-			if err != nil {
-				return packed{}, err
-			}
-			states := runbook.HostStates(hr)
-			w := hostChange{host: i, zone: zone, from: run.Step, to: run.Step + 1}
-			if rolling {
-				w.to = toRollback
-				if w.from = servedState(states, managedOnly(current[dns.Fqdn(hosts[i].Name)], hosts[i].Name)); w.from < 0 {
-					was := prog.From
-					if isHeld {
-						was = hh.Done
-					}
-					ce := &dns.ConflictError{Zone: zone, Expected: states[was], Actual: managedOnly(current[dns.Fqdn(hosts[i].Name)], hosts[i].Name)}
-					out.held = append(out.held, heldHost{Host: i, Name: hosts[i].Name, Zone: zone, Done: was, Step: s.ID, Reason: oneLine(ce)})
-					continue
-				}
-			}
-			_, _, changes, err := w.ends(hr, states, prog.Exact)
-			if err != nil {
-				return packed{}, err
-			}
-			if w.size.Records, w.size.Chars = pack.Size(changes); len(changes) > 0 {
-				work = append(work, w)
-			}
-		}
-		if reconcile && len(work) > 0 {
-			var err error
-			if work, err = e.bulkReconcile(ctx, rb, s, work, prog.Exact, out); err != nil {
-				return packed{}, fmt.Errorf("reading the zones to reconcile an interrupted change: %w", err)
-			}
-		}
-		if len(work) > 0 {
-			if err := p.add(rb, s, work); err != nil {
-				return packed{}, err
-			}
-			p.hosts += len(work)
-			p.zones++
-		}
+		out = append(out, zoneSpan{zone: hosts[lo].Zone, lo: lo, hi: hi})
 		lo = hi
 	}
-	return p, nil
+	return out
+}
+
+// bulkZones compiles, packs and sends the step's changes, each zone on its
+// own goroutine. A zone whose hostnames cannot be worked out (its listing
+// could not be read) holds them with the reason and the others go on. It
+// returns every request with its result, zone by zone in runbook order;
+// the hostnames held or found already changed are in out.
+func (e *Engine) bulkZones(ctx context.Context, rb *runbook.Runbook, run store.Run, s runbook.Step, prog bulkProgress, rolling, reconcile bool, out *bulkOutcome) ([]request, []pack.Result) {
+	spans := zoneSpans(rb.Bulk.Hosts)
+	type zoneOut struct {
+		reqs    []request
+		results []pack.Result
+		outcome bulkOutcome
+	}
+	outs := make([]zoneOut, len(spans))
+	var wg sync.WaitGroup
+	for i, z := range spans {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			o := &outs[i]
+			var p packed
+			if err := e.planZone(ctx, rb, run, s, prog, rolling, reconcile, z, &p, &o.outcome); err != nil {
+				o.outcome.held = append(o.outcome.held, zoneHeld(rb, run, s, prog, rolling, z, err)...)
+				return
+			}
+			o.reqs = p.requests
+			o.results = e.sendRequests(ctx, rb, p.requests, prog.Exact)
+		}()
+	}
+	wg.Wait()
+	var reqs []request
+	var results []pack.Result
+	for _, o := range outs {
+		reqs = append(reqs, o.reqs...)
+		results = append(results, o.results...)
+		out.held = append(out.held, o.outcome.held...)
+		out.reconciled += o.outcome.reconciled
+	}
+	return reqs, results
+}
+
+// planZone computes the change of each of the zone's hostnames for the
+// current step and packs the zone's requests into p from their sizes.
+// Rolling back, it starts from what the zone serves now: a hostname
+// serving any state its runbook passes through rolls back from there, one
+// serving something else is held (in out). When reconcile is set,
+// hostnames the zone already shows changed are counted in out and not
+// sent again.
+func (e *Engine) planZone(ctx context.Context, rb *runbook.Runbook, run store.Run, s runbook.Step, prog bulkProgress, rolling, reconcile bool, z zoneSpan, p *packed, out *bulkOutcome) error {
+	held := prog.held()
+	hosts := rb.Bulk.Hosts
+	var current map[string][]dns.RecordSet
+	if rolling {
+		var err error
+		if current, err = e.zoneByName(ctx, z.zone); err != nil {
+			return fmt.Errorf("reading zone %s: %w", z.zone, err)
+		}
+	}
+	var work []hostChange
+	for i := z.lo; i < z.hi; i++ {
+		hh, isHeld := held[i]
+		if isHeld && !rolling {
+			continue
+		}
+		w := hostChange{host: i, zone: z.zone, from: run.Step, to: run.Step + 1}
+		if rolling {
+			// Until the zone says where it is: where it was.
+			w.from, w.to = prog.From, toRollback
+			if isHeld {
+				w.from = hh.Done
+			}
+		}
+		hr, err := rb.HostRunbook(i)
+		if err != nil {
+			out.held = append(out.held, hold(rb, s, w, err.Error()))
+			continue
+		}
+		states := runbook.HostStates(hr)
+		if rolling {
+			served := managedOnly(current[dns.Fqdn(hosts[i].Name)], hosts[i].Name)
+			k := servedState(states, served)
+			if k < 0 {
+				out.held = append(out.held, hold(rb, s, w, oneLine(&dns.ConflictError{Zone: z.zone, Expected: states[w.from], Actual: served})))
+				continue
+			}
+			w.from = k
+		}
+		_, _, changes, err := w.ends(hr, states, prog.Exact)
+		if err != nil {
+			out.held = append(out.held, hold(rb, s, w, err.Error()))
+			continue
+		}
+		if w.size.Records, w.size.Chars = pack.Size(changes); len(changes) > 0 {
+			work = append(work, w)
+		}
+	}
+	if reconcile && len(work) > 0 {
+		var err error
+		if work, err = e.bulkReconcile(ctx, rb, s, work, prog.Exact, out); err != nil {
+			return fmt.Errorf("reading zone %s to reconcile an interrupted change: %w", z.zone, err)
+		}
+	}
+	return p.add(rb, s, work)
+}
+
+// zoneHeld holds every hostname of z the step is for, with why the zone's
+// part could not be worked out.
+func zoneHeld(rb *runbook.Runbook, run store.Run, s runbook.Step, prog bulkProgress, rolling bool, z zoneSpan, err error) []heldHost {
+	held := prog.held()
+	var out []heldHost
+	for i := z.lo; i < z.hi; i++ {
+		hh, isHeld := held[i]
+		w := hostChange{host: i, zone: z.zone, from: run.Step}
+		switch {
+		case isHeld && !rolling:
+			continue
+		case isHeld:
+			w.from = hh.Done
+		case rolling:
+			w.from = prog.From
+		}
+		out = append(out, hold(rb, s, w, oneLine(err)))
+	}
+	return out
+}
+
+// sendRequests sends one zone's requests (or several zones', each zone's
+// one at a time), each built just before it goes.
+func (e *Engine) sendRequests(ctx context.Context, rb *runbook.Runbook, requests []request, exact bool) []pack.Result {
+	reqs := make([]pack.Request, len(requests))
+	for j, r := range requests {
+		reqs[j] = pack.Request{Zone: r.zone, Build: func() (dns.ChangeSet, error) { return r.build(rb, exact) }}
+	}
+	return pack.SendRequests(ctx, e.o.Provider, reqs, 0)
 }
 
 // servedState is the last of states that cur equals, or -1.
@@ -316,23 +416,25 @@ func rollbackTarget(hr *runbook.Runbook, done int, live []dns.RecordSet, exact b
 	return cur, nil
 }
 
-// bulkSend sends packed requests. A batch refused because a record changed
-// under the run is looked at hostname by hostname: those already changed
-// count as applied, those that still hold what the run expects go again
-// (once, when retry is set), the others are held.
+// bulkSend sends packed requests, zones in parallel, and sorts out what
+// they did (bulkResults).
 func (e *Engine) bulkSend(ctx context.Context, rb *runbook.Runbook, s runbook.Step, p packed, exact bool, out *bulkOutcome, retry bool) error {
-	reqs := make([]pack.Request, len(p.requests))
-	for j, r := range p.requests {
-		reqs[j] = pack.Request{Zone: r.zone, Build: func() (dns.ChangeSet, error) { return r.build(rb, exact) }}
-	}
-	results := pack.SendRequests(ctx, e.o.Provider, reqs, 0)
+	results := e.sendRequests(ctx, rb, p.requests, exact)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	return e.bulkResults(ctx, rb, s, p.requests, results, exact, out, retry)
+}
+
+// bulkResults records what requests did in out. A batch refused because a
+// record changed under the run is looked at hostname by hostname: those
+// already changed count as applied, those that still hold what the run
+// expects go again (once, when retry is set), the others are held.
+func (e *Engine) bulkResults(ctx context.Context, rb *runbook.Runbook, s runbook.Step, requests []request, results []pack.Result, exact bool, out *bulkOutcome, retry bool) error {
 	var conflicted, refused []hostChange
 	reasons := map[int]string{} // host → why its batch was refused
 	for j, r := range results {
-		req := p.requests[j]
+		req := requests[j]
 		b := bulkBatch{Zone: req.zone, ChangeID: r.ChangeID, Records: req.records}
 		for _, m := range req.members {
 			b.Hosts = append(b.Hosts, rb.Bulk.Hosts[m.host].Name)

@@ -421,3 +421,45 @@ func firstVerify(t *testing.T, rb *runbook.Runbook) runbook.Verify {
 	t.Fatal("the runbook has no verify step")
 	return runbook.Verify{}
 }
+
+// Rolling back, a zone whose listing cannot be read holds its hostnames
+// with the reason; the other zones roll back, and the run pauses naming
+// the held ones.
+func TestBulkRollbackHoldsOnlyTheZoneItCannotRead(t *testing.T) {
+	w := newBulkWorld(t)
+	breach := false
+	w.gates["errors"] = gate.Func(func(ctx context.Context, now time.Time) gate.Measurement {
+		if breach {
+			return gate.Measurement{Phase: gate.Failed, Value: 1}
+		}
+		return passing(ctx, now)
+	})
+	w.clock.OnSleep = func(now time.Time) {
+		for _, r := range w.dns.All("ZA") {
+			if r.SetIdentifier != "" && r.Weight != nil && *r.Weight == 50 {
+				breach = true
+			}
+		}
+	}
+	w.dns.ListErr = func(zone string) error {
+		if zone == "ZB" {
+			return errors.New("Throttling: rate exceeded")
+		}
+		return nil
+	}
+	run := w.run(t)
+	if run.State != store.StatePaused || !strings.Contains(run.Reason, "12 hostnames could not be rolled back") || !strings.Contains(run.Reason, "reading zone ZB") {
+		t.Fatalf("state = %s (%s), want paused with ZB's 12 hostnames held", run.State, run.Reason)
+	}
+	recs := w.hostRecords()
+	for z, n := range bulkZones {
+		for i := 0; i < n; i++ {
+			name := bulkHost(z, i)
+			got := recs[name]
+			back := len(got) == 1 && got[0].SetIdentifier == "" && got[0].Values[0] == "old-lb.example.net."
+			if back == (z == "ZB") {
+				t.Fatalf("%s (zone %s) serves %v: want only ZB's hostnames left where they were", name, z, got)
+			}
+		}
+	}
+}

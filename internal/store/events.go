@@ -80,7 +80,8 @@ const (
 	// (someone else edited them).
 	EventChangeConflict EventType = "change.conflict"
 	// EventBulkIntent is emitted before a bulk run's change step sends its
-	// requests: how many hostnames in how many zones.
+	// requests: how many hostnames (those not held back; rolling back,
+	// all) in how many zones it is for. bulk.applied says how many changed.
 	EventBulkIntent EventType = "bulk.intent"
 	// EventBulkApplied is emitted when a bulk change step has sent every
 	// request: each request's zone, change id and hostnames, and how many

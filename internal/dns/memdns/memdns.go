@@ -25,6 +25,9 @@ type Provider struct {
 	Applied []dns.ChangeSet
 	// Listings counts AllRecords calls.
 	Listings int
+	// ListErr, when set, is asked before each AllRecords; an error it
+	// returns is the listing's.
+	ListErr func(zone string) error
 	// BeforeApply, when set, runs before each Apply; an error it returns is
 	// returned by Apply with nothing applied (fault injection).
 	BeforeApply func(cs dns.ChangeSet) error
@@ -107,6 +110,11 @@ func (p *Provider) AllRecords(_ context.Context, zone string) ([]dns.RecordSet, 
 	p.mu.Lock()
 	p.Listings++
 	p.mu.Unlock()
+	if p.ListErr != nil {
+		if err := p.ListErr(zone); err != nil {
+			return nil, err
+		}
+	}
 	return p.All(zone), nil
 }
 
