@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -90,10 +91,6 @@ type hostChange struct {
 // toRollback marks a rollback's change: its target is what Unwind leaves
 // live from the state the hostname was found in.
 const toRollback = -1
-
-// done is how many steps of its own runbook the hostname will have done
-// once the change is live (held, it stays at from).
-func (w hostChange) done() int { return w.from + 1 }
 
 // resolve compiles the hostname's runbook again and returns the records it
 // serves before and after the change, and the change itself.
@@ -253,6 +250,10 @@ func (e *Engine) bulkZones(ctx context.Context, rb *runbook.Runbook, run store.R
 		outcome bulkOutcome
 	}
 	outs := make([]zoneOut, len(spans))
+	// Compiling is CPU work: as many zones at once as there are CPUs, in
+	// runbook order, so that the first zones start sending after their own
+	// compile rather than after everyone's.
+	cpu := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
 	for i, z := range spans {
 		wg.Add(1)
@@ -260,7 +261,10 @@ func (e *Engine) bulkZones(ctx context.Context, rb *runbook.Runbook, run store.R
 			defer wg.Done()
 			o := &outs[i]
 			var p packed
-			if err := e.planZone(ctx, rb, run, s, prog, rolling, reconcile, z, &p, &o.outcome); err != nil {
+			cpu <- struct{}{}
+			err := e.planZone(ctx, rb, run, s, prog, rolling, reconcile, z, &p, &o.outcome)
+			<-cpu
+			if err != nil {
 				o.outcome.held = append(o.outcome.held, zoneHeld(rb, run, s, prog, rolling, z, err)...)
 				return
 			}

@@ -23,14 +23,19 @@ const (
 )
 
 // ClientBudget is the bucket a run keeps to under the account's regime
-// (legacy, or token buckets): a twentieth slower and one request smaller,
-// so that requests sent evenly but arriving with network jitter never come
-// faster than the account's bucket refills and get throttled.
+// (legacy, or token buckets): one request smaller and a fiftieth slower.
+// Started while the account's bucket is full, a bucket that holds one less
+// and refills no faster always has less in it than the account's, however
+// the network delays or reorders the calls (each arrives after it was
+// sent): the run's own calls are never throttled. The slower refill leaves
+// a little of the account's rate to other tools; a throttled call is
+// retried with backoff either way.
 func ClientBudget(buckets bool) (rate float64, burst int) {
+	const share = 0.98
 	if buckets {
-		return BucketsRatePerSecond * 0.95, BucketsBurst - 1
+		return BucketsRatePerSecond * share, BucketsBurst - 1
 	}
-	return DefaultRatePerSecond * 0.95, DefaultBurst - 1
+	return DefaultRatePerSecond * share, DefaultBurst - 1
 }
 
 // NewLimiter returns a full bucket refilling at rate tokens a second on clk
