@@ -98,6 +98,12 @@ func newProvider(api route53API, opts Options) *Provider {
 	return &Provider{api: api, opts: opts, limiter: lim}
 }
 
+// Wait spends one request of the provider's budget (shared by every
+// provider of the account): a caller making a Route 53 call of its own
+// with another client spends it first, so that the budget counts every
+// call the account sees.
+func (p *Provider) Wait(ctx context.Context) error { return p.limiter.Wait(ctx) }
+
 // Records returns every record set at name in zone. Listing starts at name
 // and follows pagination only while pages still hold name: Route 53 sorts
 // by reversed labels, so all sets at one name are contiguous.

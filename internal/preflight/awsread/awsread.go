@@ -255,6 +255,20 @@ type Route53 struct {
 	RR  RecordReader
 }
 
+// budget is what a RecordReader may offer to count the calls made with
+// API against the run's Route 53 budget (route53.Provider.Wait).
+type budget interface {
+	Wait(ctx context.Context) error
+}
+
+// spend takes one call from RR's budget, when it has one.
+func (r Route53) spend(ctx context.Context) error {
+	if b, ok := r.RR.(budget); ok {
+		return b.Wait(ctx)
+	}
+	return nil
+}
+
 var (
 	_ preflight.Zones        = Route53{}
 	_ preflight.HealthChecks = Route53{}
@@ -275,6 +289,9 @@ func (r Route53) HostedZones(ctx context.Context) ([]preflight.HostedZone, error
 	var out []preflight.HostedZone
 	p := route53.NewListHostedZonesPaginator(r.API, &route53.ListHostedZonesInput{})
 	for p.HasMorePages() {
+		if err := r.spend(ctx); err != nil {
+			return nil, err
+		}
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, err
@@ -305,6 +322,9 @@ func (r Route53) HealthChecks(ctx context.Context) ([]preflight.HealthCheck, err
 	var out []preflight.HealthCheck
 	p := route53.NewListHealthChecksPaginator(r.API, &route53.ListHealthChecksInput{})
 	for p.HasMorePages() {
+		if err := r.spend(ctx); err != nil {
+			return nil, err
+		}
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, err
