@@ -102,6 +102,16 @@ func checkRun(r *store.Run) error {
 }
 
 func getRun(tx Tx, name string) (store.Run, bool, error) {
+	r, ok, err := getRunOnly(tx, name)
+	if ok {
+		withRunbook(tx, &r)
+	}
+	return r, ok, err
+}
+
+// getRunOnly reads a run without the runbook kept apart from it: a
+// runbook of many hostnames is megabytes, and a commit only compares it.
+func getRunOnly(tx Tx, name string) (store.Run, bool, error) {
 	v := tx.Get(runsBucket, []byte(name))
 	if v == nil {
 		return store.Run{}, false, nil
@@ -110,7 +120,6 @@ func getRun(tx Tx, name string) (store.Run, bool, error) {
 	if err := json.Unmarshal(v, &r); err != nil {
 		return store.Run{}, false, fmt.Errorf("decoding run %s: %w", name, err)
 	}
-	withRunbook(tx, &r)
 	return r, true, nil
 }
 
@@ -144,7 +153,8 @@ func putRun(tx Tx, r store.Run) (store.Run, error) {
 	if err := json.Unmarshal(v, &out); err != nil {
 		return store.Run{}, fmt.Errorf("decoding run %s: %w", r.Name, err)
 	}
-	out.Runbook = append(json.RawMessage(nil), rb...)
+	// The caller's bytes, not a copy: runbooks are never changed in place.
+	out.Runbook = rb
 	if len(rb) == 0 {
 		withRunbook(tx, &out)
 	}
@@ -248,6 +258,9 @@ func ownerOrNobody(o string) string {
 }
 
 func sameJSON(a, b []byte) bool {
+	if bytes.Equal(a, b) {
+		return true
+	}
 	var ca, cb bytes.Buffer
 	if json.Compact(&ca, a) != nil || json.Compact(&cb, b) != nil {
 		return bytes.Equal(a, b)
@@ -309,12 +322,16 @@ func Commit(tx Tx, lease store.Lease, r store.Run, events []store.Event, now tim
 	if err := checkName("run name", r.Name); err != nil {
 		return store.Run{}, nil, fmt.Errorf("committing run: %w", err)
 	}
-	cur, ok, err := getRun(tx, r.Name)
+	cur, ok, err := getRunOnly(tx, r.Name)
 	if err != nil {
 		return store.Run{}, nil, err
 	}
 	if !ok {
 		return store.Run{}, nil, fmt.Errorf("committing run %s: %w", r.Name, store.ErrNotFound)
+	}
+	stored := cur.Runbook // inline in runs written before runbooks were kept apart
+	if len(stored) == 0 {
+		stored = tx.Get(runbooksBucket, []byte(r.Name))
 	}
 	if err := checkLease(tx, cur.Hostname, lease, now); err != nil {
 		return store.Run{}, nil, fmt.Errorf("committing run %s: %w", r.Name, err)
@@ -328,7 +345,7 @@ func Commit(tx Tx, lease store.Lease, r store.Run, events []store.Event, now tim
 			r.Name, cur.Hostname, r.Hostname, store.ErrInvalid)
 	}
 	keepRunbook := len(r.Runbook) == 0
-	if !keepRunbook && !sameJSON(r.Runbook, cur.Runbook) {
+	if !keepRunbook && !sameJSON(r.Runbook, stored) {
 		return store.Run{}, nil, fmt.Errorf("committing run %s: the runbook is fixed at creation: %w", r.Name, store.ErrInvalid)
 	}
 	if r.PlanDigest == "" {
