@@ -225,7 +225,8 @@ type Request struct {
 // in flight are in memory: at 50,000 hostnames the change sets are most of
 // a bulk step's memory. A zone builds its next request while the current
 // one is in flight, so building adds no time between them; at most one
-// request per zone waits built.
+// request per zone waits built, and at most MaxBuilt over all zones are
+// built and not yet answered.
 func SendRequests(ctx context.Context, p dns.Provider, reqs []Request, zoneConcurrency int) []Result {
 	results := make([]Result, len(reqs))
 	var zones []string
@@ -240,6 +241,7 @@ func SendRequests(ctx context.Context, p dns.Provider, reqs []Request, zoneConcu
 		zoneConcurrency = len(zones)
 	}
 	slots := make(chan struct{}, zoneConcurrency)
+	builtSlots := make(chan struct{}, MaxBuilt)
 	var wg sync.WaitGroup
 	for _, z := range zones {
 		wg.Add(1)
@@ -254,7 +256,7 @@ func SendRequests(ctx context.Context, p dns.Provider, reqs []Request, zoneConcu
 				}
 				return
 			}
-			next := prebuild(ctx, reqs, idx)
+			next := prebuild(ctx, reqs, idx, builtSlots)
 			for _, i := range idx {
 				b, ok := <-next
 				if !ok {
@@ -262,6 +264,7 @@ func SendRequests(ctx context.Context, p dns.Provider, reqs []Request, zoneConcu
 					continue
 				}
 				results[i] = send(ctx, p, i, reqs[i].Zone, b)
+				<-builtSlots
 			}
 		}(byZone[z])
 	}
@@ -274,21 +277,32 @@ type built struct {
 	err error
 }
 
+// MaxBuilt bounds the requests SendRequests has built and not yet had
+// answered, over all zones. A request of 1,000 records is about a
+// megabyte in its forms (change set, SDK input, XML body); eight in
+// flight outrun Route 53's rate (at most 10 a second) at any round trip
+// under 800 ms.
+const MaxBuilt = 8
+
 // prebuild builds the requests idx in order on its own goroutine, each
-// handed over when the sender takes it; it stops once ctx is done and
-// closes the channel.
-func prebuild(ctx context.Context, reqs []Request, idx []int) <-chan built {
+// once it holds one of slots (the sender gives it back when the request
+// is answered) and handed over when the sender takes it; it stops once
+// ctx is done and closes the channel.
+func prebuild(ctx context.Context, reqs []Request, idx []int, slots chan struct{}) <-chan built {
 	out := make(chan built)
 	go func() {
 		defer close(out)
 		for _, i := range idx {
-			if ctx.Err() != nil {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
 				return
 			}
 			cs, err := reqs[i].Build()
 			select {
 			case out <- built{cs, err}:
 			case <-ctx.Done():
+				<-slots
 				return
 			}
 		}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cutover/cutover/internal/dns"
 )
@@ -407,6 +409,62 @@ func TestSendRequestsBuildsEachRequestWhenItIsSent(t *testing.T) {
 	}
 	if got := f.order["Z2"]; !slices.Equal(got, []string{"z2-0", "z2-2"}) {
 		t.Fatalf("zone Z2 got %v, want the two requests that were built", got)
+	}
+}
+
+// Over many zones, no more than MaxBuilt requests are built and not yet
+// answered at once, and every request is still sent.
+func TestSendRequestsBoundsTheRequestsBuilt(t *testing.T) {
+	f := newFake()
+	f.gate = make(chan struct{})
+	f.arrived = make(chan string, 64)
+	in := sets(MaxBuilt+4, 3)
+	var mu sync.Mutex
+	open, most := 0, 0
+	reqs := make([]Request, len(in))
+	for i := range in {
+		cs := in[i]
+		reqs[i] = Request{Zone: cs.Zone, Build: func() (dns.ChangeSet, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			open++
+			most = max(most, open)
+			return cs, nil
+		}}
+	}
+	p := providerFunc(func(ctx context.Context, cs dns.ChangeSet) (string, error) {
+		id, err := f.Apply(ctx, cs)
+		mu.Lock()
+		open--
+		mu.Unlock()
+		return id, err
+	})
+	done := make(chan []Result)
+	go func() { done <- SendRequests(context.Background(), p, reqs, 0) }()
+	// With the gate shut nothing is answered: the builds stop at the bound
+	// (without one, they would run on to every zone's next request).
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		n := open
+		mu.Unlock()
+		if n >= MaxBuilt {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d requests built after 5s, want %d", n, MaxBuilt)
+		}
+		runtime.Gosched()
+	}
+	close(f.gate)
+	res := <-done
+	for i, r := range res {
+		if r.Err != nil {
+			t.Fatalf("result %d = %+v", i, r)
+		}
+	}
+	if most > MaxBuilt {
+		t.Fatalf("%d requests were built and unanswered at once, want at most %d", most, MaxBuilt)
 	}
 }
 
