@@ -42,7 +42,7 @@ func TestRollbackDemoRevertsWithinBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	if rep.Outcome != "rolled-back" || !rep.OK {
-		t.Fatalf("outcome %s ok=%v after %s (bound %s), failed %d fault-caused %d", rep.Outcome, rep.OK, rep.RollbackAfter, rep.RollbackBound, rep.Failed, rep.FaultCaused)
+		t.Fatalf("outcome %s ok=%v after %s (bound %s), failed %d fault-caused %d (%v)", rep.Outcome, rep.OK, rep.RollbackAfter, rep.RollbackBound, rep.Failed, rep.FaultCaused, rep.Load.Errors)
 	}
 	if rep.RollbackAfter <= 0 || rep.RollbackAfter > rep.RollbackBound {
 		t.Fatalf("rollback after %s, bound %s", rep.RollbackAfter, rep.RollbackBound)

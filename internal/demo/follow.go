@@ -28,10 +28,12 @@ type clientTally struct {
 func (c *clientTally) result(r load.Result) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	// After the fault, a 5xx from the new side is the fault's: the
-	// origin's own 503, or the new load balancer's once its health
-	// check marks the origin unhealthy.
-	if !c.faultAt.IsZero() && r.At.After(c.faultAt) && r.Class == load.Class5xx && (r.Origin == "new" || addrHost(r.Addr) == c.newAddr) {
+	// A 5xx from the new side answered after the fault was set is the
+	// fault's (the request may have started before): the origin's own
+	// 503, or the new load balancer's once its health check marks the
+	// origin unhealthy.
+	answered := r.At.Add(r.Latency)
+	if !c.faultAt.IsZero() && answered.After(c.faultAt) && r.Class == load.Class5xx && (r.Origin == "new" || addrHost(r.Addr) == c.newAddr) {
 		c.faultCaused++
 	}
 	if !c.doneAt.IsZero() && r.At.After(c.doneAt) && r.Origin == "old" {
@@ -89,8 +91,10 @@ func newFollower(say func(string, ...any), clients *clientTally) *follower {
 func faultInjector(newOrigin *origin.Origin, clients *clientTally, say func(string, ...any)) func() {
 	return func() {
 		time.Sleep(time.Second)
-		_ = newOrigin.SetFault(origin.Fault{ErrorRate: 1, Status: 503})
+		// Noted before it is set, so that no answer of the fault comes
+		// before the time it is counted from.
 		clients.faultInjected(time.Now())
+		_ = newOrigin.SetFault(origin.Fault{ErrorRate: 1, Status: 503})
 		say("FAULT injected: origin %q now answers 503 to every request", "new")
 	}
 }
