@@ -234,21 +234,7 @@ func TestBulkConflictHoldsOnlyTheEditedHostname(t *testing.T) {
 func TestBulkRollbackReturnsEveryHostnameIncludingHeldOnes(t *testing.T) {
 	w := newBulkWorld(t)
 	failZone(w, "ZB", "shift 50%")
-	breach := false
-	w.gates["errors"] = gate.Func(func(ctx context.Context, now time.Time) gate.Measurement {
-		if breach {
-			return gate.Measurement{Phase: gate.Failed, Value: 1}
-		}
-		return passing(ctx, now)
-	})
-	w.clock.OnSleep = func(now time.Time) {
-		// Breach once ZA has 50 %.
-		for _, r := range w.dns.All("ZA") {
-			if r.SetIdentifier != "" && r.Weight != nil && *r.Weight == 50 {
-				breach = true
-			}
-		}
-	}
+	breachAtZA50(w)
 	run := w.run(t)
 	if run.State != store.StateRolledBack {
 		t.Fatalf("state = %s (%s), want rolled back", run.State, run.Reason)
@@ -427,20 +413,7 @@ func firstVerify(t *testing.T, rb *runbook.Runbook) runbook.Verify {
 // the held ones.
 func TestBulkRollbackHoldsOnlyTheZoneItCannotRead(t *testing.T) {
 	w := newBulkWorld(t)
-	breach := false
-	w.gates["errors"] = gate.Func(func(ctx context.Context, now time.Time) gate.Measurement {
-		if breach {
-			return gate.Measurement{Phase: gate.Failed, Value: 1}
-		}
-		return passing(ctx, now)
-	})
-	w.clock.OnSleep = func(now time.Time) {
-		for _, r := range w.dns.All("ZA") {
-			if r.SetIdentifier != "" && r.Weight != nil && *r.Weight == 50 {
-				breach = true
-			}
-		}
-	}
+	breachAtZA50(w)
 	w.dns.ListErr = func(zone string) error {
 		if zone == "ZB" {
 			return errors.New("Throttling: rate exceeded")
@@ -459,6 +432,25 @@ func TestBulkRollbackHoldsOnlyTheZoneItCannotRead(t *testing.T) {
 			back := len(got) == 1 && got[0].SetIdentifier == "" && got[0].Values[0] == "old-lb.example.net."
 			if back == (z == "ZB") {
 				t.Fatalf("%s (zone %s) serves %v: want only ZB's hostnames left where they were", name, z, got)
+			}
+		}
+	}
+}
+
+// breachAtZA50 makes the errors gate fail once zone ZA serves the 50 %
+// split.
+func breachAtZA50(w *world) {
+	breach := false
+	w.gates["errors"] = gate.Func(func(ctx context.Context, now time.Time) gate.Measurement {
+		if breach {
+			return gate.Measurement{Phase: gate.Failed, Value: 1}
+		}
+		return passing(ctx, now)
+	})
+	w.clock.OnSleep = func(now time.Time) {
+		for _, r := range w.dns.All("ZA") {
+			if r.SetIdentifier != "" && r.Weight != nil && *r.Weight == 50 {
+				breach = true
 			}
 		}
 	}

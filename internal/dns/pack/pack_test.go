@@ -360,19 +360,15 @@ func TestSendRequestsBuildsEachRequestWhenItIsSent(t *testing.T) {
 	var mu sync.Mutex
 	var log []string // "build c" and "sent c", in order
 	in := sets(3, 3)
-	reqs := make([]Request, len(in))
-	for i := range in {
-		cs := in[i]
-		reqs[i] = Request{Zone: cs.Zone, Build: func() (dns.ChangeSet, error) {
-			mu.Lock()
-			defer mu.Unlock()
-			log = append(log, "build "+cs.Comment)
-			if cs.Comment == "z2-1" {
-				return dns.ChangeSet{}, errors.New("cannot compile")
-			}
-			return cs, nil
-		}}
-	}
+	reqs := lazy(in, func(cs dns.ChangeSet) (dns.ChangeSet, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		log = append(log, "build "+cs.Comment)
+		if cs.Comment == "z2-1" {
+			return dns.ChangeSet{}, errors.New("cannot compile")
+		}
+		return cs, nil
+	})
 	p := providerFunc(func(ctx context.Context, cs dns.ChangeSet) (string, error) {
 		id, err := f.Apply(ctx, cs)
 		mu.Lock()
@@ -421,17 +417,13 @@ func TestSendRequestsBoundsTheRequestsBuilt(t *testing.T) {
 	in := sets(MaxBuilt+4, 3)
 	var mu sync.Mutex
 	open, most := 0, 0
-	reqs := make([]Request, len(in))
-	for i := range in {
-		cs := in[i]
-		reqs[i] = Request{Zone: cs.Zone, Build: func() (dns.ChangeSet, error) {
-			mu.Lock()
-			defer mu.Unlock()
-			open++
-			most = max(most, open)
-			return cs, nil
-		}}
-	}
+	reqs := lazy(in, func(cs dns.ChangeSet) (dns.ChangeSet, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		open++
+		most = max(most, open)
+		return cs, nil
+	})
 	p := providerFunc(func(ctx context.Context, cs dns.ChangeSet) (string, error) {
 		id, err := f.Apply(ctx, cs)
 		mu.Lock()
@@ -466,6 +458,16 @@ func TestSendRequestsBoundsTheRequestsBuilt(t *testing.T) {
 	if most > MaxBuilt {
 		t.Fatalf("%d requests were built and unanswered at once, want at most %d", most, MaxBuilt)
 	}
+}
+
+// lazy makes a request of each set, built by build from it.
+func lazy(in []dns.ChangeSet, build func(dns.ChangeSet) (dns.ChangeSet, error)) []Request {
+	reqs := make([]Request, len(in))
+	for i := range in {
+		cs := in[i]
+		reqs[i] = Request{Zone: cs.Zone, Build: func() (dns.ChangeSet, error) { return build(cs) }}
+	}
+	return reqs
 }
 
 type providerFunc func(context.Context, dns.ChangeSet) (string, error)
