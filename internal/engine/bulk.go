@@ -13,6 +13,7 @@ import (
 
 	"github.com/cutover/cutover/internal/dns"
 	"github.com/cutover/cutover/internal/dns/pack"
+	"github.com/cutover/cutover/internal/fanout"
 	"github.com/cutover/cutover/internal/runbook"
 	"github.com/cutover/cutover/internal/store"
 )
@@ -135,12 +136,6 @@ type bulkOutcome struct {
 	reconciled int // found applied already (change id unknown)
 }
 
-// packed is a bulk change ready to send: its requests, each with the
-// hostnames it carries.
-type packed struct {
-	requests []request
-}
-
 // request is one ChangeResourceRecordSets request of a bulk change.
 type request struct {
 	zone, comment string
@@ -260,16 +255,13 @@ func (e *Engine) bulkZones(ctx context.Context, rb *runbook.Runbook, run store.R
 		go func() {
 			defer wg.Done()
 			o := &outs[i]
-			var p packed
-			cpu <- struct{}{}
-			err := e.planZone(ctx, rb, run, s, prog, rolling, reconcile, z, &p, &o.outcome)
-			<-cpu
+			reqs, err := e.planZone(ctx, rb, run, s, prog, rolling, reconcile, z, cpu, &o.outcome)
 			if err != nil {
 				o.outcome.held = append(o.outcome.held, zoneHeld(rb, run, s, prog, rolling, z, err)...)
 				return
 			}
-			o.reqs = p.requests
-			o.results = e.sendRequests(ctx, rb, p.requests, prog.Exact)
+			o.reqs = reqs
+			o.results = e.sendRequests(ctx, rb, reqs, prog.Exact)
 		}()
 	}
 	wg.Wait()
@@ -285,35 +277,29 @@ func (e *Engine) bulkZones(ctx context.Context, rb *runbook.Runbook, run store.R
 }
 
 // planZone computes the change of each of the zone's hostnames for the
-// current step and packs the zone's requests into p from their sizes.
+// current step and packs the zone's requests from their sizes, compiling
+// while it holds one of cpu.
 // Rolling back, it starts from what the zone serves now: a hostname
 // serving any state its runbook passes through rolls back from there, one
 // serving something else is held (in out). When reconcile is set,
 // hostnames the zone already shows changed are counted in out and not
 // sent again.
-func (e *Engine) planZone(ctx context.Context, rb *runbook.Runbook, run store.Run, s runbook.Step, prog bulkProgress, rolling, reconcile bool, z zoneSpan, p *packed, out *bulkOutcome) error {
+func (e *Engine) planZone(ctx context.Context, rb *runbook.Runbook, run store.Run, s runbook.Step, prog bulkProgress, rolling, reconcile bool, z zoneSpan, cpu chan struct{}, out *bulkOutcome) ([]request, error) {
 	held := prog.held()
 	hosts := rb.Bulk.Hosts
 	var current map[string][]dns.RecordSet
 	if rolling {
 		var err error
 		if current, err = e.zoneByName(ctx, z.zone); err != nil {
-			return fmt.Errorf("reading zone %s: %w", z.zone, err)
+			return nil, fmt.Errorf("reading zone %s: %w", z.zone, err)
 		}
 	}
+	cpu <- struct{}{}
 	var work []hostChange
 	for i := z.lo; i < z.hi; i++ {
-		hh, isHeld := held[i]
-		if isHeld && !rolling {
+		w, ok := stepChange(run, prog, held, rolling, i, z.zone)
+		if !ok {
 			continue
-		}
-		w := hostChange{host: i, zone: z.zone, from: run.Step, to: run.Step + 1}
-		if rolling {
-			// Until the zone says where it is: where it was.
-			w.from, w.to = prog.From, toRollback
-			if isHeld {
-				w.from = hh.Done
-			}
 		}
 		hr, err := rb.HostRunbook(i)
 		if err != nil {
@@ -339,13 +325,33 @@ func (e *Engine) planZone(ctx context.Context, rb *runbook.Runbook, run store.Ru
 			work = append(work, w)
 		}
 	}
+	<-cpu
 	if reconcile && len(work) > 0 {
 		var err error
 		if work, err = e.bulkReconcile(ctx, rb, s, work, prog.Exact, out); err != nil {
-			return fmt.Errorf("reading zone %s to reconcile an interrupted change: %w", z.zone, err)
+			return nil, fmt.Errorf("reading zone %s to reconcile an interrupted change: %w", z.zone, err)
 		}
 	}
-	return p.add(rb, s, work)
+	return packRequests(rb, s, work)
+}
+
+// stepChange is hostname i's part of the current bulk change before its
+// zone is looked at: forward, from the run's step to the next; rolling
+// back, from where it was (the run's position, or the step it is held at)
+// to its rollback target. Not ok for a held hostname while going forward:
+// it does not move with the others.
+func stepChange(run store.Run, prog bulkProgress, held map[int]heldHost, rolling bool, i int, zone string) (hostChange, bool) {
+	hh, isHeld := held[i]
+	switch {
+	case !rolling && isHeld:
+		return hostChange{}, false
+	case !rolling:
+		return hostChange{host: i, zone: zone, from: run.Step, to: run.Step + 1}, true
+	case isHeld:
+		return hostChange{host: i, zone: zone, from: hh.Done, to: toRollback}, true
+	default:
+		return hostChange{host: i, zone: zone, from: prog.From, to: toRollback}, true
+	}
 }
 
 // zoneHeld holds every hostname of z the step is for, with why the zone's
@@ -354,17 +360,9 @@ func zoneHeld(rb *runbook.Runbook, run store.Run, s runbook.Step, prog bulkProgr
 	held := prog.held()
 	var out []heldHost
 	for i := z.lo; i < z.hi; i++ {
-		hh, isHeld := held[i]
-		w := hostChange{host: i, zone: z.zone, from: run.Step}
-		switch {
-		case isHeld && !rolling:
-			continue
-		case isHeld:
-			w.from = hh.Done
-		case rolling:
-			w.from = prog.From
+		if w, ok := stepChange(run, prog, held, rolling, i, z.zone); ok {
+			out = append(out, hold(rb, s, w, oneLine(err)))
 		}
-		out = append(out, hold(rb, s, w, oneLine(err)))
 	}
 	return out
 }
@@ -420,14 +418,14 @@ func rollbackTarget(hr *runbook.Runbook, done int, live []dns.RecordSet, exact b
 	return cur, nil
 }
 
-// bulkSend sends packed requests, zones in parallel, and sorts out what
-// they did (bulkResults).
-func (e *Engine) bulkSend(ctx context.Context, rb *runbook.Runbook, s runbook.Step, p packed, exact bool, out *bulkOutcome, retry bool) error {
-	results := e.sendRequests(ctx, rb, p.requests, exact)
+// bulkSend sends requests, zones in parallel, and sorts out what they did
+// (bulkResults).
+func (e *Engine) bulkSend(ctx context.Context, rb *runbook.Runbook, s runbook.Step, requests []request, exact bool, out *bulkOutcome, retry bool) error {
+	results := e.sendRequests(ctx, rb, requests, exact)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	return e.bulkResults(ctx, rb, s, p.requests, results, exact, out, retry)
+	return e.bulkResults(ctx, rb, s, requests, results, exact, out, retry)
 }
 
 // bulkResults records what requests did in out. A batch refused because a
@@ -489,17 +487,18 @@ func (e *Engine) bulkResults(ctx context.Context, rb *runbook.Runbook, s runbook
 		}
 		return nil
 	}
-	var p2 packed
-	if err := p2.add(rb, s, again); err != nil {
+	resend, err := packRequests(rb, s, again)
+	if err != nil {
 		return err
 	}
-	return e.bulkSend(ctx, rb, s, p2, exact, out, false)
+	return e.bulkSend(ctx, rb, s, resend, exact, out, false)
 }
 
-// add packs work (one or more zones' hostnames, each zone's together, in
-// runbook order) into requests to Route 53's limits, from the sizes of
-// their changes.
-func (p *packed) add(rb *runbook.Runbook, s runbook.Step, work []hostChange) error {
+// packRequests packs work (one or more zones' hostnames, each zone's
+// together, in runbook order) into requests to Route 53's limits, from the
+// sizes of their changes.
+func packRequests(rb *runbook.Runbook, s runbook.Step, work []hostChange) ([]request, error) {
+	var out []request
 	for start := 0; start < len(work); {
 		end := start
 		for end < len(work) && work[end].zone == work[start].zone {
@@ -512,7 +511,7 @@ func (p *packed) add(rb *runbook.Runbook, s runbook.Step, work []hostChange) err
 		}
 		batches, err := pack.PackSizes(zone, sizes, pack.Route53)
 		if err != nil {
-			return fmt.Errorf("step %s: packing zone %s: %w", s.ID, zone, err)
+			return nil, fmt.Errorf("step %s: packing zone %s: %w", s.ID, zone, err)
 		}
 		for n, b := range batches {
 			r := request{zone: zone, comment: fmt.Sprintf("cutover %s: %s (%d/%d)", rb.Name, s.Title, n+1, len(batches)), records: b.Records}
@@ -520,11 +519,11 @@ func (p *packed) add(rb *runbook.Runbook, s runbook.Step, work []hostChange) err
 			for _, g := range b.Groups {
 				r.members = append(r.members, work[start+g])
 			}
-			p.requests = append(p.requests, r)
+			out = append(out, r)
 		}
 		start = end
 	}
-	return nil
+	return out, nil
 }
 
 // bulkReconcile reads each zone of work once and sorts its hostnames:
@@ -743,12 +742,12 @@ func (e *Engine) bulkFinish(ctx context.Context, rb *runbook.Runbook, run *store
 	if err := e.fence(ctx, run.Hostname); err != nil {
 		return true, err
 	}
-	var p packed
-	if err := p.add(rb, step, work); err != nil {
+	requests, err := packRequests(rb, step, work)
+	if err != nil {
 		return true, e.pause(ctx, run, store.EventChangeFailed, "catching up: %v", err)
 	}
 	var out bulkOutcome
-	if err := e.bulkSend(ctx, rb, step, p, false, &out, true); err != nil {
+	if err := e.bulkSend(ctx, rb, step, requests, false, &out, true); err != nil {
 		return true, err
 	}
 	// The caught-up hostnames wait for their changes like any other.
@@ -875,27 +874,13 @@ func (e *Engine) verify(ctx context.Context, rb *runbook.Runbook, run store.Run,
 	}
 	picks := sampleIndexes(len(moving), k)
 	results := make([]VerifyResult, len(picks))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < min(bulkVerifyWorkers, len(picks)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range next {
-				h := rb.Bulk.Hosts[moving[picks[j]]]
-				one := *rb
-				one.Hostname, one.Zone, one.Original = h.Name, h.Zone, h.Original
-				results[j] = e.o.Verifier.Verify(ctx, &one, v)
-			}
-		}()
-	}
-	failed := -1
-	for j := range picks {
-		next <- j
-	}
-	close(next)
-	wg.Wait()
-	passed := 0
+	fanout.Each(len(picks), bulkVerifyWorkers, func(j int) {
+		h := rb.Bulk.Hosts[moving[picks[j]]]
+		one := *rb
+		one.Hostname, one.Zone, one.Original = h.Name, h.Zone, h.Original
+		results[j] = e.o.Verifier.Verify(ctx, &one, v)
+	})
+	failed, passed := -1, 0
 	for j, r := range results {
 		if !r.OK && failed < 0 {
 			failed = j

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/cutover/cutover/internal/dns"
 	"github.com/cutover/cutover/internal/dns/route53"
+	"github.com/cutover/cutover/internal/fanout"
 	"github.com/cutover/cutover/internal/plan"
 	"github.com/cutover/cutover/internal/runbook"
 )
@@ -126,27 +126,14 @@ type zoneRecords struct {
 func listZones(ctx context.Context, lister ZoneLister, zones []string) ([]*zoneRecords, error) {
 	out := make([]*zoneRecords, len(zones))
 	errs := make([]error, len(zones))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < min(zoneReaders, len(zones)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				recs, err := lister.AllRecords(ctx, zones[i])
-				if err != nil {
-					errs[i] = fmt.Errorf("reading zone %s: %w", zones[i], err)
-					continue
-				}
-				out[i] = indexZone(recs)
-			}
-		}()
-	}
-	for i := range zones {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	fanout.Each(len(zones), zoneReaders, func(i int) {
+		recs, err := lister.AllRecords(ctx, zones[i])
+		if err != nil {
+			errs[i] = fmt.Errorf("reading zone %s: %w", zones[i], err)
+			return
+		}
+		out[i] = indexZone(recs)
+	})
 	for _, err := range errs {
 		if err != nil {
 			return nil, err

@@ -419,10 +419,8 @@ func bulkChanges(e store.Event, steps []runbook.Step) []Change {
 		return nil
 	}
 	title := d.StepID
-	for _, s := range steps {
-		if s.ID == d.StepID {
-			title = s.Title
-		}
+	if k := stepIndex(steps, e); k >= 0 {
+		title = steps[k].Title
 	}
 	var out []Change
 	for _, b := range d.Batches {
